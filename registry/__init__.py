@@ -1,0 +1,5 @@
+"""The mirror movements registry."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,35 @@
+"""Logins and failed logins land in the audit trail, whichever way in they came."""
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from registry.people.models import User
+
+from .services import record_event
+
+
+def _client_address(request: HttpRequest | None) -> str:
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+@receiver(user_logged_in)
+def audit_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    record_event(user, "login", user, context={"address": _client_address(request)})
+
+
+@receiver(user_login_failed)
+def audit_failed_login(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Django has already masked the password in `credentials`; keep only the name typed.
+    record_event(
+        None,
+        "login_failed",
+        context={
+            "username": str(credentials.get("username", ""))[:150],
+            "address": _client_address(request),
+        },
+    )

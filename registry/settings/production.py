@@ -1,0 +1,42 @@
+"""A real deployment: refuses to start on the public demo keys, and locks the browser down."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, env
+
+
+def _require_real_key(name: str, value: str, insecure_default: str) -> str:
+    if not value or value == insecure_default:
+        raise ImproperlyConfigured(
+            f"{name} is not set. A production registry needs its own secret value: "
+            f"set {name} in the environment to a long random string (50 characters or more)."
+        )
+    if len(value) < 50:
+        raise ImproperlyConfigured(
+            f"{name} is too short ({len(value)} characters); use 50 characters or more."
+        )
+    return value
+
+
+SECRET_KEY = _require_real_key("SECRET_KEY", env.str("SECRET_KEY", ""), INSECURE_SECRET_KEY)
+REGISTRY_PSEUDONYM_KEY = _require_real_key(
+    "REGISTRY_PSEUDONYM_KEY", env.str("REGISTRY_PSEUDONYM_KEY", ""), INSECURE_PSEUDONYM_KEY
+)
+
+DEBUG = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Behind a TLS-terminating proxy; it must set X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_AGE = 8 * 60 * 60
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,67 @@
+import os
+
+import pytest
+
+from registry.people.models import Role
+from tests.factories import SiteFactory, UserFactory
+
+
+@pytest.fixture
+def site_a():
+    return SiteFactory(code="SITEA", name="Hospital A")
+
+
+@pytest.fixture
+def site_b():
+    return SiteFactory(code="SITEB", name="Hospital B")
+
+
+@pytest.fixture
+def coordinator_a(site_a):
+    return UserFactory(username="coord_a", role=Role.COORDINATOR, sites=[site_a])
+
+
+@pytest.fixture
+def coordinator_b(site_b):
+    return UserFactory(username="coord_b", role=Role.COORDINATOR, sites=[site_b])
+
+
+@pytest.fixture
+def curator():
+    return UserFactory(username="curator", role=Role.CURATOR, is_staff=True)
+
+
+@pytest.fixture
+def researcher():
+    return UserFactory(username="researcher", role=Role.RESEARCHER)
+
+
+@pytest.fixture
+def admin_user():
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("REDIS_URL"):
+        return
+    skip = pytest.mark.skip(reason="needs REDIS_URL and a worker: run `make test-services`")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(django_db_setup, django_db_blocker):
+    """A real Celery worker consuming from Redis, in a thread of this process.
+
+    It shares the test database settings, so data committed by a transactional test is what the
+    worker reads.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from registry.celery import app
+
+    with django_db_blocker.unblock(), start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker

@@ -1,0 +1,46 @@
+"""Test data builders, in one place. Every object here is synthetic."""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from registry.patients.models import Patient
+from registry.people.models import Role, Site, SiteMembership, User
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class SiteFactory(DjangoModelFactory):
+    class Meta:
+        model = Site
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"S{n:03d}")
+    name = factory.LazyAttribute(lambda site: f"Hospital {site.code}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.COORDINATOR
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def sites(self, create: bool, extracted: list[Site] | None, **kwargs: object) -> None:
+        if create and extracted:
+            for site in extracted:
+                SiteMembership.objects.create(user=self, site=site)
+        if create:
+            self.save()
+
+
+class PatientFactory(DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    site = factory.SubFactory(SiteFactory)
+    pseudonym = factory.Sequence(lambda n: f"P-{n:06d}")
+    sex = "male"
+    year_of_birth = 2016
