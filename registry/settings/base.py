@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "registry.patients",
     "registry.jobs",
     "registry.web",
+    "registry.demo",
 ]
 
 MIDDLEWARE = [

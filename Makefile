@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# make test-services: the same suite on PostgreSQL and a real Celery worker fed through Redis.
+SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/registry
+SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run demo test test-services lint compose-check clean
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	mkdir -p var
+	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py migrate --verbosity 0
+	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py load_demo
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (stop with Ctrl-C)"
+	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest
+
+test-services: install
+	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) $(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+compose-check:
+	docker-compose -f docker/compose.yaml config --quiet
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Start one role of the registry: web (migrate, load forms, gunicorn), worker or beat.
+set -eu
+
+case "${1:-web}" in
+    web)
+        python manage.py migrate --noinput
+        if python manage.py help sync_forms >/dev/null 2>&1; then
+            python manage.py sync_forms
+        fi
+        exec gunicorn registry.wsgi:application \
+            --bind 0.0.0.0:8000 \
+            --workers "${WEB_CONCURRENCY:-3}" \
+            --access-logfile - \
+            --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+        ;;
+    worker)
+        exec celery -A registry worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}"
+        ;;
+    beat)
+        exec celery -A registry beat --loglevel INFO --schedule /app/var/celerybeat-schedule
+        ;;
+    *)
+        exec "$@"
+        ;;
+esac

@@ -1,0 +1,38 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from registry.patients.models import Patient
+from registry.people.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def load():
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_prints_where_and_as_whom_to_log_in():
+    output = load()
+    assert "Log in at http://127.0.0.1:8000/" in output
+    assert "nurse" in output and "registry-demo" in output
+
+
+def test_demo_has_one_user_per_role_who_can_log_in(client):
+    load()
+    for role in Role.values:
+        assert User.objects.filter(role=role).exists()
+    assert client.login(username="nurse", password="registry-demo")
+
+
+def test_demo_enrols_the_index_cases_and_loading_twice_changes_nothing():
+    load()
+    patients = Patient.objects.count()
+    users = User.objects.count()
+    load()
+    assert patients >= 2
+    assert Patient.objects.count() == patients
+    assert User.objects.count() == users
