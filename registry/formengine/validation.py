@@ -1,0 +1,584 @@
+"""Validation of one submission against one form version.
+
+``validate_submission`` takes what arrived (strings from a web form or a CSV file, JSON numbers
+and lists from the API) and returns the cleaned document that is stored, or the reasons it
+cannot be. Everything the schema knows is enforced here, in one place, so that the web forms,
+the API, the REDCap endpoint and the importers all accept exactly the same data.
+
+Decisions worth knowing (docs/form-schema.md explains them to form authors):
+
+- Blank means absent: ``None``, ``""``, whitespace and an empty list are all "no answer", and
+  blanks are left out of the stored document.
+- A field hidden by its show_if must be blank. A value there is an error naming the field,
+  unless ``clear_hidden=True`` (the web form's "the answers changed, drop what no longer
+  applies"), when it is removed and listed in ``cleared_hidden``.
+- Calc fields are always recomputed; a submitted value that differs is replaced and reported in
+  ``recomputed``, never an error (a client may hold a stale figure).
+- Identifier fields are declared (so REDCap dictionaries map one to one) but never stored: a value
+  for one is an error, so that nobody believes it was kept.
+- Unknown keys are errors naming them. REDCap flat checkbox columns (``field___code``) are
+  accepted and folded into the checkbox's list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from registry.formengine import logic
+from registry.formengine.phi import screen_free_text
+from registry.formengine.schema import Field, FormSchema
+from registry.formengine.values import (
+    format_datetime,
+    format_number,
+    parse_date,
+    parse_datetime,
+    parse_integer,
+    parse_number,
+    parse_time,
+)
+
+__all__ = ["FORM_ERRORS", "ValidationResult", "validate_submission"]
+
+FORM_ERRORS: Final = "__all__"
+"""The ``errors`` key for problems that belong to the submission as a whole."""
+
+_CHECKED = frozenset({"1", "checked", "true", "yes", "y"})
+_UNCHECKED = frozenset({"0", "unchecked", "false", "no", "n", ""})
+_ALPHA_ERROR = "letters only"
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of validating one submission.
+
+    ``data`` is the document to store (typed, blanks left out, in form order); it is complete
+    only when ``errors`` is empty. ``errors`` maps a field name (or ``FORM_ERRORS``) to
+    plain-language messages. ``recomputed`` maps a calc field to (submitted, computed) where the
+    server's value replaced a different one the client sent. ``cleared_hidden`` lists the hidden
+    fields whose values were dropped because ``clear_hidden`` was asked for.
+    """
+
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    recomputed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    cleared_hidden: list[str] = field(default_factory=list)
+    hidden: frozenset[str] = frozenset()
+    """Fields not shown given these answers (their show_if is false)."""
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def add_error(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+
+class _Blank:
+    """The normalised form of "no answer"."""
+
+
+_BLANK: Final = _Blank()
+
+
+class _Invalid:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+Normaliser = Callable[[Field, Any, dt.date], Any]
+
+
+def validate_submission(
+    schema: FormSchema,
+    data: Mapping[str, Any],
+    *,
+    clear_hidden: bool = False,
+    today: dt.date | None = None,
+) -> ValidationResult:
+    """Check ``data`` against ``schema`` and return the cleaned document and any errors."""
+    result = ValidationResult()
+    if not isinstance(data, Mapping):
+        result.add_error(FORM_ERRORS, "A submission must be a set of field names and values.")
+        return result
+    today = today or dt.date.today()
+    plan = _plan_for(schema)
+    missing = schema.missing_code_set
+    raw = _collect(schema, data, result)
+
+    values: dict[str, Any] = {}
+    submitted_calcs: dict[str, Any] = {}
+    failed: set[str] = set()
+    for f in schema.fields:
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        if _is_blank(value):
+            continue
+        if f.type == "calc":
+            submitted_calcs[f.name] = value
+            continue
+        if not f.stores_data:
+            why = (
+                "is an identifier and is never stored by the registry; leave it blank"
+                if f.identifier
+                else "is descriptive text and takes no value"
+            )
+            result.add_error(f.name, f"{f.display_name} {why}.")
+            failed.add(f.name)
+            continue
+        if missing and _missing_code(value) in missing:
+            values[f.name] = _missing_code(value)
+            continue
+        typed = plan[f.name](f, value, today)
+        if isinstance(typed, _Invalid):
+            result.add_error(f.name, typed.message)
+            failed.add(f.name)
+        elif typed is not _BLANK:
+            values[f.name] = typed
+
+    codes = tuple(sorted(missing))
+    hidden: set[str] = set()
+    for f in schema.evaluation_order:
+        if f.show_if_logic is not None and not _truthy(
+            _evaluate(f.show_if_logic, values, today, codes)
+        ):
+            hidden.add(f.name)
+            _hide(f, values, failed, raw, result, clear_hidden)
+        if f.calc_logic is not None:
+            _recompute(f, values, submitted_calcs, hidden, today, codes, result)
+
+    for f in schema.fields:
+        if f.required and f.name not in hidden and f.name not in values and f.name not in failed:
+            result.add_error(f.name, f"{f.display_name} is required.")
+            failed.add(f.name)
+
+    for check in schema.checks:
+        if check.field in hidden or check.references & failed:
+            continue
+        outcome = _evaluate(check.logic, values, today, codes)
+        # Only a definite "no" blocks: a rule that cannot be decided (blank result) waits for
+        # the answers it needs, which required flags or later edits supply.
+        if outcome is False or (_is_number(outcome) and outcome == 0):
+            result.add_error(check.field, check.message)
+
+    result.hidden = frozenset(hidden)
+    result.data = {f.name: values[f.name] for f in schema.fields if f.name in values}
+    return result
+
+
+def _collect(
+    schema: FormSchema, data: Mapping[str, Any], result: ValidationResult
+) -> dict[str, Any]:
+    """The submitted values by field name, folding REDCap checkbox columns into lists."""
+    raw: dict[str, Any] = {}
+    columns: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if key in schema.fields_by_name:
+            raw[key] = value
+            continue
+        column = schema.checkbox_columns.get(key) if isinstance(key, str) else None
+        if column is None:
+            result.add_error(str(key), _unknown_key(schema, key))
+            continue
+        name, code = column
+        state = _checkbox_state(value)
+        if state is None:
+            result.add_error(
+                name,
+                f"{schema.field(name).display_name}: column {key} must be 1 (checked) or "
+                f"0 (unchecked); you entered {_shown(value)}.",
+            )
+            continue
+        checked = columns.setdefault(name, [])
+        if state:
+            checked.append(code)
+    for name, checked in columns.items():
+        if name in raw and not _is_blank(raw[name]):
+            result.add_error(
+                name,
+                f"{schema.field(name).display_name} was given both as a list and as "
+                f"{name}___ columns; send one or the other.",
+            )
+            continue
+        raw[name] = checked
+    return raw
+
+
+def _unknown_key(schema: FormSchema, key: object) -> str:
+    name = str(key)
+    close = difflib.get_close_matches(name, schema.field_names, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"'{name}' is not a field of form {schema.form} (version {schema.version}).{hint}"
+
+
+def _checkbox_state(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return True if value == 1 else False if value == 0 else None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _CHECKED:
+            return True
+        if text in _UNCHECKED:
+            return False
+    return None
+
+
+def _hide(
+    f: Field,
+    values: dict[str, Any],
+    failed: set[str],
+    raw: Mapping[str, Any],
+    result: ValidationResult,
+    clear_hidden: bool,
+) -> None:
+    had_value = f.name in values or (f.name in failed and f.stores_data)
+    values.pop(f.name, None)
+    if not had_value or f.type == "calc":
+        return
+    if clear_hidden:
+        # The value was never going to be kept; a parse error on it no longer matters.
+        result.errors.pop(f.name, None)
+        failed.discard(f.name)
+        result.cleared_hidden.append(f.name)
+        return
+    result.errors.pop(f.name, None)
+    failed.add(f.name)
+    result.add_error(
+        f.name,
+        f"{f.display_name} must be blank: it is not asked given the other answers "
+        f"(it shows only if {f.show_if}). Clear it, or change the answer it depends on.",
+    )
+
+
+def _recompute(
+    f: Field,
+    values: dict[str, Any],
+    submitted: Mapping[str, Any],
+    hidden: set[str],
+    today: dt.date,
+    codes: tuple[str, ...],
+    result: ValidationResult,
+) -> None:
+    computed: int | float | None = None
+    if f.name not in hidden and f.calc_logic is not None:
+        computed = _as_number(_evaluate(f.calc_logic, values, today, codes))
+    if computed is None:
+        values.pop(f.name, None)
+    else:
+        values[f.name] = computed
+    if f.name in submitted:
+        sent = submitted[f.name]
+        sent_number = parse_number(sent)
+        same = (
+            sent_number is not None
+            and computed is not None
+            and math.isclose(sent_number, computed, rel_tol=1e-9, abs_tol=1e-9)
+        )
+        if not same:
+            result.recomputed[f.name] = (sent, computed)
+
+
+def _evaluate(node: logic.Node, values: Mapping[str, Any], today: dt.date,
+              codes: tuple[str, ...]) -> Any:
+    try:
+        return logic.evaluate(node, values, today=today, missing_codes=codes)
+    except logic.LogicEvaluationError:
+        # The schema refuses references that need another record; anything left cannot be
+        # decided here and counts as blank.
+        return None
+
+
+def _truthy(value: Any) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() not in {"0", "false"}
+    return bool(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _as_number(value: Any) -> int | float | None:
+    """A calc result as stored: a JSON number, or None when the result is blank or not one."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str) and value.strip():
+        number = parse_number(value)
+        if number is not None and number.is_integer() and "." not in value:
+            return int(number)
+        return number
+    return None
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return not value
+    return False
+
+
+def _missing_code(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list | tuple) and len(value) == 1 and isinstance(value[0], str):
+        return value[0].strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A submitted value quoted for an error message, shortened."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    if len(text) > 40:
+        text = text[:39] + "…"
+    return f"'{text}'"
+
+
+# --------------------------------------------------------------------------------------------
+# Per-type normalisers: (field, submitted value) -> typed value, _BLANK, or _Invalid(message)
+
+
+def _range_text(low: object, high: object) -> str:
+    def show(bound: object) -> str:
+        if isinstance(bound, float):
+            return format_number(bound)
+        if isinstance(bound, dt.datetime):
+            return bound.strftime("%Y-%m-%d %H:%M")
+        if isinstance(bound, dt.date):
+            return bound.isoformat()
+        return str(bound)
+
+    if low is not None and high is not None:
+        return f" between {show(low)} and {show(high)}"
+    if low is not None:
+        return f" of at least {show(low)}"
+    if high is not None:
+        return f" of at most {show(high)}"
+    return ""
+
+
+def _resolve(bound: object, today: dt.date, *, moment: bool) -> object:
+    if bound == "today":
+        return dt.datetime.combine(today, dt.time()) if moment else today
+    if bound == "now":
+        return dt.datetime.now().replace(second=0, microsecond=0) if moment else today
+    return bound
+
+
+def _in_range(value: Any, f: Field, today: dt.date, *, moment: bool = False) -> bool:
+    low = _resolve(f.lower, today, moment=moment)
+    high = _resolve(f.upper, today, moment=moment)
+    if low is not None and value < low:
+        return False
+    return not (high is not None and value > high)
+
+
+def _text(f: Field, value: Any, today: dt.date) -> Any:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return _Invalid(f"{f.display_name} must be text; you sent {_shown(value)}.")
+    text = value if isinstance(value, str) else format_number(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if f.pattern_regex is not None and not f.pattern_regex.search(text):
+        if f.pattern_message:
+            return _Invalid(f"{f.display_name}: {f.pattern_message}")
+        return _Invalid(f"{f.display_name} is not in the expected format.")
+    if f.phi_screen:
+        hits = screen_free_text(text)
+        if hits:
+            found = hits[0] if len(hits) == 1 else ", ".join(hits[:-1]) + " and " + hits[-1]
+            return _Invalid(
+                f"{f.display_name} contains what looks like {found}. Remove it: the registry "
+                "must not hold names, contact details, dates or hospital numbers."
+            )
+    return text
+
+
+def _alpha(f: Field, value: Any, today: dt.date) -> Any:
+    if not isinstance(value, str) or not all(ch.isalpha() for ch in value.strip()):
+        return _Invalid(f"{f.display_name} must be {_ALPHA_ERROR}; you entered {_shown(value)}.")
+    return _text(f, value, today)
+
+
+def _integer(f: Field, value: Any, today: dt.date) -> Any:
+    number = parse_integer(value)
+    if number is None or not _in_range(number, f, today):
+        what = "a whole number"
+        return _Invalid(
+            f"{f.display_name} must be {what}{_range_text(f.lower, f.upper)}; "
+            f"you entered {_shown(value)}."
+        )
+    return number
+
+
+def _number(f: Field, value: Any, today: dt.date) -> Any:
+    info = f.validation_info
+    assert info is not None
+    number = parse_number(value, decimals=info.decimals, comma=info.comma)
+    if number is None or not _in_range(number, f, today):
+        return _Invalid(
+            f"{f.display_name} must be {info.description}{_range_text(f.lower, f.upper)}; "
+            f"you entered {_shown(value)}."
+        )
+    return number
+
+
+def _date(f: Field, value: Any, today: dt.date) -> Any:
+    day = parse_date(value)
+    if day is None or not _in_range(day, f, today):
+        return _Invalid(
+            f"{f.display_name} must be a date written YYYY-MM-DD"
+            f"{_range_text(f.lower, f.upper)}; you entered {_shown(value)}."
+        )
+    return day.isoformat()
+
+
+def _datetime(f: Field, value: Any, today: dt.date) -> Any:
+    info = f.validation_info
+    assert info is not None
+    moment = parse_datetime(value, seconds=info.seconds)
+    if moment is None or not _in_range(moment, f, today, moment=True):
+        return _Invalid(
+            f"{f.display_name} must be {info.description}{_range_text(f.lower, f.upper)}; "
+            f"you entered {_shown(value)}."
+        )
+    return format_datetime(moment, seconds=info.seconds)
+
+
+def _time(f: Field, value: Any, today: dt.date) -> Any:
+    info = f.validation_info
+    assert info is not None
+    text = parse_time(value, info.time_format)
+    if text is None or not _in_range(text, f, today):
+        return _Invalid(
+            f"{f.display_name} must be {info.description}{_range_text(f.lower, f.upper)}; "
+            f"you entered {_shown(value)}."
+        )
+    return text
+
+
+def _choice_code(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def _options(f: Field) -> str:
+    pairs = [f"{code} ({label})" for code, label in f.all_choices()]
+    if len(pairs) > 8:
+        pairs = [*pairs[:8], "…"]
+    return ", ".join(pairs)
+
+
+def _single_choice(f: Field, value: Any, today: dt.date) -> Any:
+    code = _choice_code(value)
+    if code is None or code not in f.choice_labels:
+        return _Invalid(
+            f"{f.display_name} must be one of {_options(f)}; you entered {_shown(value)}."
+        )
+    return code
+
+
+def _checkbox(f: Field, value: Any, today: dt.date) -> Any:
+    if isinstance(value, str):
+        items: list[Any] = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        items = [value]
+    chosen = set()
+    unknown = []
+    for item in items:
+        code = _choice_code(item)
+        if code is None or code not in f.choice_labels:
+            unknown.append(_shown(item))
+        else:
+            chosen.add(code)
+    if unknown:
+        return _Invalid(
+            f"{f.display_name}: {', '.join(unknown)} "
+            f"{'is not one of its options' if len(unknown) == 1 else 'are not among its options'}"
+            f" ({_options(f)})."
+        )
+    if not chosen:
+        return _BLANK
+    return [code for code in f.choice_codes if code in chosen]
+
+
+def _slider(f: Field, value: Any, today: dt.date) -> Any:
+    number = parse_integer(value)
+    if number is None or not _in_range(number, f, today):
+        return _Invalid(
+            f"{f.display_name} must be a whole number{_range_text(f.lower, f.upper)}; "
+            f"you entered {_shown(value)}."
+        )
+    return number
+
+
+def _file(f: Field, value: Any, today: dt.date) -> Any:
+    if not isinstance(value, str):
+        return _Invalid(f"{f.display_name} must be a reference to an uploaded file.")
+    return value.strip()
+
+
+_BY_FAMILY: Final[dict[str, Normaliser]] = {
+    "integer": _integer,
+    "number": _number,
+    "date": _date,
+    "datetime": _datetime,
+    "time": _time,
+    "alpha": _alpha,
+    "identifier": _text,
+}
+_BY_TYPE: Final[dict[str, Normaliser]] = {
+    "notes": _text,
+    "dropdown": _single_choice,
+    "radio": _single_choice,
+    "yesno": _single_choice,
+    "truefalse": _single_choice,
+    "checkbox": _checkbox,
+    "slider": _slider,
+    "file": _file,
+}
+
+
+def _normaliser(f: Field) -> Normaliser:
+    if f.type == "text":
+        info = f.validation_info
+        return _text if info is None else _BY_FAMILY[info.family]
+    return _BY_TYPE.get(f.type, _text)
+
+
+def _plan_for(schema: FormSchema) -> dict[str, Normaliser]:
+    # Built once per schema and kept on it, so a submission costs only the per-value work.
+    cache = schema.cache
+    plan = cache.get("validation_plan")
+    if plan is None:
+        plan = {f.name: _normaliser(f) for f in schema.fields}
+        cache["validation_plan"] = plan
+    return plan  # type: ignore[return-value]
