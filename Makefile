@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 demo: install
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py migrate --verbosity 0
+	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py sync_forms
 	DJANGO_SETTINGS_MODULE=registry.settings.local $(PY) manage.py load_demo
 
 run: demo

@@ -44,3 +44,32 @@ class PatientFactory(DjangoModelFactory):
     pseudonym = factory.Sequence(lambda n: f"P-{n:06d}")
     sex = "male"
     year_of_birth = 2016
+
+
+def assessment_schema(version: int = 1, **changes: object) -> dict:
+    """A small repeatable form with a yes/no gate, a branching grade and free text."""
+    schema = {
+        "form": "assessment",
+        "version": version,
+        "title": "Assessment",
+        "repeatable": True,
+        "fields": [
+            {"name": "age_months", "type": "text", "label": "Age at assessment (months)",
+             "validation": "integer", "min": 0, "max": 1200, "required": True},
+            {"name": "mm_present", "type": "yesno", "label": "Mirror movements present",
+             "required": True},
+            {"name": "wt_grade", "type": "radio", "label": "Woods & Teuber grade",
+             "choices": [{"code": str(grade), "label": f"Grade {grade}"} for grade in range(5)],
+             "show_if": "[mm_present] = '1'"},
+            {"name": "findings", "type": "notes", "label": "Other findings"},
+        ],
+    }
+    schema.update(changes)
+    return schema
+
+
+def publish_form(schema: dict):
+    from registry.crfs.services import do_publish_form_version
+    from registry.formengine.schema import content_hash
+
+    return do_publish_form_version(None, schema, content_hash(schema))

@@ -1,5 +1,7 @@
 """The demo registry of `make run`: two sites, one person per role, and the index cases.
 
+The forms must be published first (`manage.py sync_forms`).
+
 Everything here is synthetic or taken from the published case report. Loading twice changes
 nothing: what exists is left as it is.
 """
@@ -14,9 +16,13 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
+from registry.crfs.models import FormVersion
+from registry.patients.models import Patient
 from registry.patients.services import do_enrol_patient
 from registry.people.models import Role, Site, User
 from registry.people.services import do_create_site, do_create_user
+from registry.submissions.models import Submission
+from registry.submissions.services import do_save_submission
 
 DEMO_PASSWORD = "registry-demo"
 INDEX_CASES_FILE = Path(settings.BASE_DIR) / "forms" / "fixtures" / "index_cases.yaml"
@@ -46,6 +52,19 @@ def load_index_cases() -> list[dict[str, Any]]:
         return list(yaml.safe_load(handle))
 
 
+def _enter_submission(nurse: User, patient: Patient, entry: dict[str, Any]) -> None:
+    """Enter one case-report form the way a coordinator would, through the same validation."""
+    if Submission.objects.filter(
+        patient=patient, form__name=entry["form"], instance=entry["instance"]
+    ).exists():
+        return
+    version = FormVersion.objects.get(form__name=entry["form"], number=entry["version"])
+    do_save_submission(
+        nurse, patient, version, entry["data"], status=entry["status"],
+        instance=entry["instance"],
+    )
+
+
 @transaction.atomic
 def do_load_demo() -> list[DemoLogin]:
     for code, name in DEMO_SITES:
@@ -58,8 +77,10 @@ def do_load_demo() -> list[DemoLogin]:
     nurse = User.objects.get(username="nurse")
     home_site = Site.objects.get(code="TUMS")
     for case in load_index_cases():
-        do_enrol_patient(
+        patient = do_enrol_patient(
             nurse, home_site, local_id=case["local_id"], sex=case["sex"],
             year_of_birth=case["year_of_birth"],
-        )
+        ).patient
+        for entry in case.get("submissions", []):
+            _enter_submission(nurse, patient, entry)
     return [DemoLogin(username, role, sites) for username, role, sites in DEMO_USERS]

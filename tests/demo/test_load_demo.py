@@ -5,12 +5,14 @@ from django.core.management import call_command
 
 from registry.patients.models import Patient
 from registry.people.models import Role, User
+from registry.submissions.models import Submission
 
 pytestmark = pytest.mark.django_db
 
 
 def load():
     out = io.StringIO()
+    call_command("sync_forms", stdout=io.StringIO())
     call_command("load_demo", stdout=out)
     return out.getvalue()
 
@@ -36,3 +38,17 @@ def test_demo_enrols_the_index_cases_and_loading_twice_changes_nothing():
     assert patients >= 2
     assert Patient.objects.count() == patients
     assert User.objects.count() == users
+
+
+def test_index_cases_are_entered_through_validation_on_both_mm_versions():
+    load()
+    versions = set(
+        Submission.objects.filter(form__name="mirror_movements").values_list(
+            "form_version__number", flat=True
+        )
+    )
+    assert versions == {1, 2}
+    assert Submission.objects.filter(form__name="surgery").count() == 2
+    submissions = Submission.objects.count()
+    load()
+    assert Submission.objects.count() == submissions

@@ -1,0 +1,143 @@
+"""Publishing form versions from the schema files in `forms/`.
+
+A version is published once and never changes. Publishing a file whose content differs from the
+version already published under the same number is refused, and a refused run changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from registry.audit.services import record_event
+from registry.formengine.schema import SchemaError, content_hash, load_schema
+from registry.people.models import User
+
+from .models import FormDefinition, FormVersion
+
+_FILE_NAME = re.compile(r"^v(?P<number>[1-9][0-9]*)\.ya?ml$")
+
+
+@dataclass(frozen=True)
+class FormFile:
+    path: str
+    data: dict[str, Any]
+
+
+@dataclass
+class SyncReport:
+    published: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class FormSyncError(Exception):
+    """Problems that stop a sync, each naming the file it is about. Nothing was changed."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def read_form_files(root: Path) -> list[FormFile]:
+    """Every `<form>/v<N>.yaml` under `root` (fixtures and other files are not forms)."""
+    files = []
+    problems = []
+    for path in sorted(root.glob("*/v*.y*ml")):
+        if not _FILE_NAME.match(path.name):
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            problems.append(f"{path}: not valid YAML: {error}")
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"{path}: a form file must hold a mapping (form, version, fields...).")
+            continue
+        files.append(FormFile(str(path), data))
+    if problems:
+        raise FormSyncError(problems)
+    return files
+
+
+def _check_file(form_file: FormFile) -> list[str]:
+    path = Path(form_file.path)
+    try:
+        load_schema(form_file.data)
+    except SchemaError as error:
+        return [f"{path}: {problem}" for problem in error.problems]
+    expected = (path.parent.name, int(_FILE_NAME.match(path.name)["number"]))  # type: ignore[index]
+    found = (form_file.data.get("form"), form_file.data.get("version"))
+    if found != expected:
+        return [
+            f"{path}: the file says form {found[0]!r} version {found[1]!r}, but its place says "
+            f"form {expected[0]!r} version {expected[1]}; move the file or correct it."
+        ]
+    return []
+
+
+@transaction.atomic
+def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
+    """Publish the versions among `files` that are new; refuse the whole run on any problem."""
+    problems = [problem for form_file in files for problem in _check_file(form_file)]
+    if problems:
+        raise FormSyncError(problems)
+
+    report = SyncReport()
+    pending = []
+    for form_file in files:
+        data = form_file.data
+        label = f"{data['form']} v{data['version']}"
+        digest = content_hash(data)
+        existing = FormVersion.objects.filter(
+            form__name=data["form"], number=data["version"]
+        ).first()
+        if existing is None:
+            pending.append((form_file, digest))
+        elif existing.content_hash == digest:
+            report.unchanged.append(label)
+        else:
+            problems.append(
+                f"{form_file.path}: {label} is already published with different content. "
+                f"A published version never changes: save your edit as version "
+                f"{_next_number(data['form'], files)} instead."
+            )
+    if problems:
+        raise FormSyncError(problems)
+
+    for form_file, digest in sorted(pending, key=lambda item: item[0].data["version"]):
+        version = do_publish_form_version(actor, form_file.data, digest, source=form_file.path)
+        report.published.append(str(version))
+    return report
+
+
+def _next_number(form_name: str, files: Sequence[FormFile]) -> int:
+    published = FormVersion.objects.filter(form__name=form_name).values_list("number", flat=True)
+    on_disk = [f.data.get("version", 0) for f in files if f.data.get("form") == form_name]
+    return max([*published, *on_disk, 0]) + 1
+
+
+def do_publish_form_version(
+    actor: User | None, data: dict[str, Any], digest: str, *, source: str = ""
+) -> FormVersion:
+    """Publish one already-checked schema as a new version of its form."""
+    form, _ = FormDefinition.objects.get_or_create(
+        name=data["form"], defaults={"title": data.get("title", data["form"])}
+    )
+    version = FormVersion.objects.create(
+        form=form, number=data["version"], schema=data, content_hash=digest, source=source,
+        published_by=actor,
+    )
+    if not form.versions.filter(number__gt=version.number).exists():
+        # The form's title and repeatability are those of its newest version.
+        form.title = data.get("title", form.title)
+        form.repeatable = bool(data.get("repeatable", False))
+        form.save(update_fields=["title", "repeatable"])
+    record_event(actor, "form_version.publish", version,
+                 context={"content_hash": digest, "source": source})
+    return version

@@ -1,0 +1,48 @@
+"""A record of every background run, so a crashed run is visible and can be run again."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class JobKind(models.TextChoices):
+    STATISTICS = "statistics", "Aggregate statistics"
+    QUALITY = "quality", "Data-quality checks"
+    EXPORT = "export", "Export"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class JobRun(models.Model):
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress for people watching a slow run: `done` of `total` units (submissions, rows).
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    # Whatever the run produced for a person to fetch later (an export file's path).
+    result_file = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run {self.pk} ({self.status})"

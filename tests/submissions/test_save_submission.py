@@ -1,0 +1,117 @@
+"""Saving a submission: one engine validates, the audit trail records, nothing is lost."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from registry.audit.models import AuditEvent
+from registry.submissions.models import Submission
+from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
+from tests.factories import PatientFactory, assessment_schema, publish_form
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"age_months": "36", "mm_present": "1", "wt_grade": "2"}
+
+
+@pytest.fixture
+def v1():
+    return publish_form(assessment_schema())
+
+
+@pytest.fixture
+def patient(site_a):
+    return PatientFactory(site=site_a, pseudonym="SITEA-00001")
+
+
+def test_valid_data_is_saved_typed_and_audited(coordinator_a, patient, v1):
+    outcome = do_save_submission(coordinator_a, patient, v1, GOOD, status="complete")
+    submission = Submission.objects.get()
+    assert outcome.created and submission.instance == 1
+    assert submission.data == {"age_months": 36, "mm_present": "1", "wt_grade": "2"}
+    assert submission.status == "complete" and submission.row_version == 1
+    event = AuditEvent.objects.get(action="submission.create")
+    assert event.changes["age_months"] == [None, 36]
+    assert event.context["version"] == 1
+
+
+def test_bad_data_names_the_field_and_stores_nothing(coordinator_a, patient, v1):
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, v1, {**GOOD, "age_months": "3 years"})
+    assert list(error.value.message_dict) == ["age_months"]
+    assert not Submission.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="submission").exists()
+
+
+def test_free_text_with_an_identifier_is_refused(coordinator_a, patient, v1):
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, v1, {**GOOD, "findings": "call 0912 345 6789"})
+    assert "findings" in error.value.message_dict
+
+
+def test_update_records_a_field_level_diff(coordinator_a, patient, v1):
+    do_save_submission(coordinator_a, patient, v1, GOOD, instance=1)
+    do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1,
+                       expected_row_version=1, status="complete")
+    event = AuditEvent.objects.get(action="submission.update")
+    assert event.changes == {"wt_grade": ["2", "3"], "status": ["incomplete", "complete"]}
+    assert Submission.objects.get().row_version == 2
+
+
+def test_a_stale_save_is_refused_and_changes_nothing(coordinator_a, patient, v1):
+    do_save_submission(coordinator_a, patient, v1, GOOD, instance=1)
+    do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1,
+                       expected_row_version=1)
+    with pytest.raises(StaleSubmission, match="changed by someone else"):
+        do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "4"}, instance=1,
+                           expected_row_version=1)
+    assert Submission.objects.get().data["wt_grade"] == "3"
+
+
+def test_a_locked_submission_cannot_be_changed(coordinator_a, patient, v1):
+    submission = do_save_submission(coordinator_a, patient, v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=submission.pk).update(locked=True)
+    with pytest.raises(SubmissionLocked):
+        do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "4"}, instance=1)
+    assert Submission.objects.get().data["wt_grade"] == "2"
+
+
+def test_repeatable_forms_number_new_instances(coordinator_a, patient, v1):
+    first = do_save_submission(coordinator_a, patient, v1, GOOD).submission
+    second = do_save_submission(coordinator_a, patient, v1, GOOD).submission
+    assert (first.instance, second.instance) == (1, 2)
+
+
+def test_a_once_per_patient_form_has_no_second_instance(coordinator_a, patient):
+    once = publish_form(assessment_schema(form="baseline", repeatable=False))
+    do_save_submission(coordinator_a, patient, once, GOOD)
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, once, GOOD)
+    assert "instance" in error.value.message_dict
+    assert Submission.objects.count() == 1
+
+
+def test_a_retried_create_with_the_same_key_returns_the_first(coordinator_a, patient, v1):
+    key = uuid.uuid4()
+    first = do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
+    again = do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
+    assert again.submission.pk == first.submission.pk and not again.created
+    assert Submission.objects.count() == 1
+
+
+def test_a_submission_stays_on_the_version_it_was_filled_on(coordinator_a, patient, v1):
+    submission = do_save_submission(coordinator_a, patient, v1, GOOD, instance=1).submission
+    v2 = publish_form(assessment_schema(version=2, title="Assessment v2"))
+    do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "1"}, instance=1)
+    submission.refresh_from_db()
+    assert submission.form_version == v1
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, v2, GOOD, instance=1)
+    assert "form_version" in error.value.message_dict
+
+
+def test_coordinator_cannot_save_for_another_sites_patient(coordinator_b, patient, v1):
+    with pytest.raises(PermissionDenied):
+        do_save_submission(coordinator_b, patient, v1, GOOD)
+    assert not Submission.objects.exists()
