@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("registry.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-docs"),
+    # REDCap clients (PyCap, REDCapR) insist that the URL ends in /api/.
+    path("redcap/", include("registry.exchange.urls")),
+    path("statistics/", include("registry.statistics.urls")),
+    path("quality/", include("registry.quality.urls")),
+    path("jobs/", include("registry.jobs.urls")),
     path("", include("registry.web.urls")),
 ]

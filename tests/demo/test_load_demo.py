@@ -27,7 +27,8 @@ def test_demo_has_one_user_per_role_who_can_log_in(client):
     load()
     for role in Role.values:
         assert User.objects.filter(role=role).exists()
-    assert client.login(username="nurse", password="registry-demo")
+    response = client.post("/login/", {"username": "nurse", "password": "registry-demo"})
+    assert response.status_code == 302 and response["Location"] == "/"
 
 
 def test_demo_enrols_the_index_cases_and_loading_twice_changes_nothing():

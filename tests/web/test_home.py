@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import DEFAULT_PASSWORD, PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ def test_home_shows_only_the_coordinators_sites_and_patients(client, coordinator
     PatientFactory(site=site_a, pseudonym="SITEA-1")
     PatientFactory(site=site_b, pseudonym="SITEB-1")
     PatientFactory(site=site_b, pseudonym="SITEB-2")
-    client.login(username="coord_a", password=DEFAULT_PASSWORD)
+    client.force_login(coordinator_a)
     page = client.get("/").content.decode()
     assert "SITEA" in page and "SITEB" not in page
     assert "Patients you can see: <strong>1</strong>" in page

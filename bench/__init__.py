@@ -1,0 +1,1 @@
+"""The benchmark suite: each figure measured beside the limit it is compared with."""
