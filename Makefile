@@ -9,7 +9,7 @@ PORT ?= 8000
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/registry
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run demo test test-services lint compose-check clean
+.PHONY: install run demo test test-services lint compose-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,8 @@ compose-check:
 
 clean:
 	rm -rf $(VENV) var
+
+# The benchmark suite. SCALE: 10k, 100k or 1m submissions (database figures run on PostgreSQL).
+SCALE ?= 10k
+bench: install
+	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run --scale $(SCALE)
