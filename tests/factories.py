@@ -70,6 +70,6 @@ def assessment_schema(version: int = 1, **changes: object) -> dict:
 
 def publish_form(schema: dict):
     from registry.crfs.services import do_publish_form_version
-    from registry.formengine.schema import content_hash
+    from registry.formengine.schema import load_schema
 
-    return do_publish_form_version(None, schema, content_hash(schema))
+    return do_publish_form_version(None, load_schema(schema))

@@ -16,7 +16,13 @@ import yaml
 from django.db import transaction
 
 from registry.audit.services import record_event
-from registry.formengine.schema import SchemaError, content_hash, load_schema
+from registry.formengine.schema import (
+    FormSchema,
+    SchemaError,
+    content_hash,
+    load_schema,
+    schema_to_dict,
+)
 from registry.people.models import User
 
 from .models import FormDefinition, FormVersion
@@ -65,53 +71,56 @@ def read_form_files(root: Path) -> list[FormFile]:
     return files
 
 
-def _check_file(form_file: FormFile) -> list[str]:
+def _check_file(form_file: FormFile) -> tuple[FormSchema | None, list[str]]:
     path = Path(form_file.path)
     try:
-        load_schema(form_file.data)
+        schema = load_schema(form_file.data)
     except SchemaError as error:
-        return [f"{path}: {problem}" for problem in error.problems]
+        return None, [f"{path}: {problem}" for problem in error.problems]
     expected = (path.parent.name, int(_FILE_NAME.match(path.name)["number"]))  # type: ignore[index]
-    found = (form_file.data.get("form"), form_file.data.get("version"))
-    if found != expected:
-        return [
-            f"{path}: the file says form {found[0]!r} version {found[1]!r}, but its place says "
-            f"form {expected[0]!r} version {expected[1]}; move the file or correct it."
+    if (schema.form, schema.version) != expected:
+        return None, [
+            f"{path}: the file says form {schema.form!r} version {schema.version}, but its place "
+            f"says form {expected[0]!r} version {expected[1]}; move the file or correct it."
         ]
-    return []
+    return schema, []
 
 
 @transaction.atomic
 def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
-    """Publish the versions among `files` that are new; refuse the whole run on any problem."""
-    problems = [problem for form_file in files for problem in _check_file(form_file)]
+    """Publish the versions among `files` that are new; refuse the whole run on any problem.
+
+    Versions are compared by meaning (the hash of the checked schema), so comments, key order
+    and spelled-out defaults in a file are not changes.
+    """
+    checked = [(form_file, *_check_file(form_file)) for form_file in files]
+    problems = [problem for _, _, found in checked for problem in found]
     if problems:
         raise FormSyncError(problems)
 
     report = SyncReport()
-    pending = []
-    for form_file in files:
-        data = form_file.data
-        label = f"{data['form']} v{data['version']}"
-        digest = content_hash(data)
+    pending: list[tuple[FormFile, FormSchema]] = []
+    for form_file, schema, _ in checked:
+        assert schema is not None
+        label = f"{schema.form} v{schema.version}"
         existing = FormVersion.objects.filter(
-            form__name=data["form"], number=data["version"]
+            form__name=schema.form, number=schema.version
         ).first()
         if existing is None:
-            pending.append((form_file, digest))
-        elif existing.content_hash == digest:
+            pending.append((form_file, schema))
+        elif existing.content_hash == content_hash(schema):
             report.unchanged.append(label)
         else:
             problems.append(
                 f"{form_file.path}: {label} is already published with different content. "
                 f"A published version never changes: save your edit as version "
-                f"{_next_number(data['form'], files)} instead."
+                f"{_next_number(schema.form, files)} instead."
             )
     if problems:
         raise FormSyncError(problems)
 
-    for form_file, digest in sorted(pending, key=lambda item: item[0].data["version"]):
-        version = do_publish_form_version(actor, form_file.data, digest, source=form_file.path)
+    for form_file, schema in sorted(pending, key=lambda item: item[1].version):
+        version = do_publish_form_version(actor, schema, source=form_file.path)
         report.published.append(str(version))
     return report
 
@@ -123,20 +132,21 @@ def _next_number(form_name: str, files: Sequence[FormFile]) -> int:
 
 
 def do_publish_form_version(
-    actor: User | None, data: dict[str, Any], digest: str, *, source: str = ""
+    actor: User | None, schema: FormSchema, *, source: str = ""
 ) -> FormVersion:
-    """Publish one already-checked schema as a new version of its form."""
+    """Publish one checked schema as a new version of its form, stored in canonical form."""
+    digest = content_hash(schema)
     form, _ = FormDefinition.objects.get_or_create(
-        name=data["form"], defaults={"title": data.get("title", data["form"])}
+        name=schema.form, defaults={"title": schema.title}
     )
     version = FormVersion.objects.create(
-        form=form, number=data["version"], schema=data, content_hash=digest, source=source,
-        published_by=actor,
+        form=form, number=schema.version, schema=schema_to_dict(schema), content_hash=digest,
+        source=source, published_by=actor,
     )
     if not form.versions.filter(number__gt=version.number).exists():
         # The form's title and repeatability are those of its newest version.
-        form.title = data.get("title", form.title)
-        form.repeatable = bool(data.get("repeatable", False))
+        form.title = schema.title
+        form.repeatable = schema.repeatable
         form.save(update_fields=["title", "repeatable"])
     record_event(actor, "form_version.publish", version,
                  context={"content_hash": digest, "source": source})

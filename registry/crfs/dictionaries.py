@@ -1,0 +1,85 @@
+"""REDCap data dictionaries in and out of the registry, through the same rules as `forms/`.
+
+An imported instrument becomes version 1 of a new form, or the next version of an existing one
+when its content differs from the latest; an unchanged instrument is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+import yaml
+
+from registry.formengine.dictionary import read_dictionary, write_dictionary
+from registry.formengine.schema import content_hash, load_schema
+from registry.people.models import User
+
+from .models import FormDefinition, FormVersion
+from .selectors import latest_versions, schema_of
+from .services import FormFile, SyncReport, do_sync_forms
+
+
+def plan_dictionary_import(
+    text: str, *, repeatable_forms: Collection[str] = (), forms_root: Path
+) -> list[FormFile]:
+    """The instruments of a dictionary as form files, each numbered after what is published.
+
+    Raises the engine's DictionaryError (row and column of every problem) for a bad dictionary.
+    """
+    known_repeatable = set(
+        FormDefinition.objects.filter(repeatable=True).values_list("name", flat=True)
+    )
+    imported = read_dictionary(
+        text, repeatable_forms={*repeatable_forms, *known_repeatable}
+    )
+    files = []
+    for schema, data in zip(imported.schemas, imported.data, strict=True):
+        latest = FormVersion.objects.filter(form__name=schema.form).order_by("-number").first()
+        if latest is not None:
+            # Title and repeatability are not in a dictionary: they stay as published.
+            data = {**data, "version": latest.number, "title": latest.schema["title"],
+                    "repeatable": latest.schema.get("repeatable", False)}
+            if content_hash(load_schema(data)) != latest.content_hash:
+                data["version"] = latest.number + 1
+        path = forms_root / data["form"] / f"v{data['version']}.yaml"
+        files.append(FormFile(str(path), data))
+    return files
+
+
+def do_import_dictionary(
+    actor: User | None,
+    text: str,
+    *,
+    repeatable_forms: Collection[str] = (),
+    forms_root: Path,
+    write_files: bool = False,
+) -> SyncReport:
+    """Publish a dictionary's instruments; optionally write them out as `forms/` files too."""
+    files = plan_dictionary_import(text, repeatable_forms=repeatable_forms, forms_root=forms_root)
+    report = do_sync_forms(actor, files)
+    if write_files:
+        for form_file in files:
+            path = Path(form_file.path)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(
+                    yaml.safe_dump(form_file.data, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8",
+                )
+    return report
+
+
+def export_dictionary(form_names: Sequence[str] = ()) -> str:
+    """The latest version of each form (or of the named ones) as a REDCap dictionary CSV."""
+    versions = latest_versions()
+    if form_names:
+        by_name = {version.form.name: version for version in versions}
+        unknown = [name for name in form_names if name not in by_name]
+        if unknown:
+            raise LookupError(
+                f"No published form named {', '.join(unknown)}; "
+                f"published forms: {', '.join(by_name) or 'none'}."
+            )
+        versions = [by_name[name] for name in form_names]
+    return write_dictionary([schema_of(version) for version in versions])
