@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from registry.people.admin_roles import CurationAdmin
+
 from .models import Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(CurationAdmin):
     list_display = ("pseudonym", "site", "sex", "year_of_birth", "created_at")
     list_filter = ("site", "sex")
     search_fields = ("pseudonym",)

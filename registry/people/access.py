@@ -36,3 +36,15 @@ def can_enter_data(user: User, site: Site) -> bool:
 def require_data_entry(user: User, site: Site) -> None:
     if not can_enter_data(user, site):
         raise PermissionDenied(f"{user} may not enter data for site {site.code}.")
+
+
+def can_curate(user: User) -> bool:
+    """Curators review, verify, lock and query data at every site; admins may do the same."""
+    return bool(
+        user.is_authenticated and user.is_active and user.role in (Role.CURATOR, Role.ADMIN)
+    )
+
+
+def require_curation(user: User) -> None:
+    if not can_curate(user):
+        raise PermissionDenied(f"{user} is not a curator.")

@@ -33,6 +33,12 @@ class Submission(models.Model):
     data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
     locked = models.BooleanField(default=False)
+    # A curator's review: cleared again whenever the data changes.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
     # Optimistic concurrency: a save names the row version it read; a stale one is refused.
     row_version = models.PositiveIntegerField(default=1)
     # Idempotency key: a retried create with the same key returns the first result.

@@ -11,8 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from registry.audit.models import AuditEvent
+from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
-from registry.crfs.models import FormVersion
+from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
 from registry.formengine.validation import validate_submission
 from registry.patients.models import Patient
@@ -158,10 +160,240 @@ def _update(
             f"{submission} was filled on version {submission.form_version.number}; "
             "it is edited on that version."
         ]})
+    if submission.data != data:
+        # A curator verified the data as it was; changed data needs their eyes again.
+        submission.verified_at, submission.verified_by = None, None
     submission.data = data
     submission.status = status
     submission.row_version += 1
     submission.updated_by = actor
     submission.updated_at = timezone.now()
-    submission.save(update_fields=["data", "status", "row_version", "updated_by", "updated_at"])
+    submission.save(update_fields=[
+        "data", "status", "row_version", "updated_by", "updated_at", "verified_at", "verified_by"
+    ])
     return submission
+
+
+# --------------------------------------------------------------------------------------------
+# Many submissions at once (imports)
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One submission to save in a batch; the arguments of `do_save_submission`, as data."""
+
+    patient: Patient
+    form_version: FormVersion
+    data: dict[str, Any]
+    status: str = Status.INCOMPLETE
+    instance: int | None = None
+    expected_row_version: int | None = None
+
+
+class BulkSaveRefused(Exception):
+    """Some items of a batch cannot be saved, so none was.
+
+    `errors` maps an item's position in the batch to field -> messages, as a ValidationError's
+    `message_dict` would (`"__all__"` for a locked or stale submission).
+    """
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        self.errors = errors
+        count = len(errors)
+        super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
+                         "be saved; nothing was saved.")
+
+
+# Keeps the IN lists of the lookups below within every database's parameter limit.
+_LOOKUP_CHUNK = 2000
+
+
+def do_save_submissions_bulk(
+    actor: User, items: list[BulkItem], *, clear_hidden: bool = False
+) -> list[SaveOutcome]:
+    """Save many submissions in one transaction: all of them, or none.
+
+    Each item is validated exactly as `do_save_submission` would validate it, refused for the
+    same reasons (locked, stale, another version, an instance a form does not have), and
+    audited with the same event. Every item is checked before anything is written; any
+    problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when `actor`
+    may not enter data for one of the patients' sites.
+    """
+    for site in {item.patient.site_id: item.patient.site for item in items}.values():
+        require_data_entry(actor, site)
+    errors: dict[int, dict[str, list[str]]] = {}
+    results = []
+    for index, item in enumerate(items):
+        if item.status not in Status.values:
+            errors[index] = {"status": [f"Choose one of: {', '.join(Status.values)}."]}
+            results.append(None)
+            continue
+        result = validate_submission(schema_of(item.form_version), item.data,
+                                     clear_hidden=clear_hidden)
+        if result.errors:
+            errors[index] = result.errors
+        results.append(result)
+
+    now = timezone.now()
+    with transaction.atomic():
+        existing = _lock_existing(items)
+        next_instance = _next_instances(items)
+        taken: set[tuple[int, int, int]] = set()
+        to_create: list[tuple[int, Submission]] = []
+        to_update: list[tuple[int, Submission, dict[str, Any]]] = []
+        for index, item in enumerate(items):
+            result = results[index]
+            form = item.form_version.form
+            key_instance = item.instance
+            if key_instance is None:
+                key_instance = next_instance[(item.patient.pk, form.pk)]
+                next_instance[(item.patient.pk, form.pk)] += 1
+            key = (item.patient.pk, form.pk, key_instance)
+            if key in taken:
+                _add(errors, index, "instance", f"{form.title} #{key_instance} of "
+                     f"{item.patient} appears more than once in this batch; send it once.")
+                continue
+            taken.add(key)
+            current = existing.get(key) if item.instance is not None else None
+            if current is None:
+                problem = _instance_problem(form, item.patient, key_instance)
+                if problem:
+                    _add(errors, index, "instance", problem)
+                if index in errors or result is None:
+                    continue
+                to_create.append((index, Submission(
+                    patient=item.patient, form=form, form_version=item.form_version,
+                    instance=key_instance, data=result.data, status=item.status,
+                    created_by=actor, updated_by=actor, created_at=now, updated_at=now,
+                )))
+                continue
+            problem = _update_problem(current, item)
+            if problem:
+                errors.setdefault(index, {}).setdefault(problem[0], []).extend(problem[1])
+                continue
+            if index in errors or result is None:
+                continue
+            before = {**current.data, "status": current.status}
+            current.data, current.status = result.data, item.status
+            current.row_version += 1
+            current.updated_by, current.updated_at = actor, now
+            to_update.append((index, current, before))
+        if errors:
+            raise BulkSaveRefused(dict(sorted(errors.items())))
+
+        try:
+            with transaction.atomic():
+                Submission.objects.bulk_create([s for _, s in to_create], batch_size=1000)
+        except IntegrityError as error:
+            raise ValidationError({"instance": [
+                "Someone else created some of these instances at the same moment; nothing was "
+                "saved. Run the import again."
+            ]}) from error
+        Submission.objects.bulk_update(
+            [s for _, s, _ in to_update],
+            ["data", "status", "row_version", "updated_by", "updated_at"], batch_size=500,
+        )
+        outcomes: dict[int, SaveOutcome] = {}
+        events = []
+        for index, submission in to_create:
+            events.append(_save_event(actor, submission, results[index], {}, created=True))
+            outcomes[index] = _outcome(submission, results[index], created=True)
+        for index, submission, before in to_update:
+            events.append(_save_event(actor, submission, results[index], before, created=False))
+            outcomes[index] = _outcome(submission, results[index], created=False)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return [outcomes[index] for index in range(len(items))]
+
+
+def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message: str) -> None:
+    errors.setdefault(index, {}).setdefault(key, []).append(message)
+
+
+def _lock_existing(items: list[BulkItem]) -> dict[tuple[int, int, int], Submission]:
+    wanted = {(item.patient.pk, item.form_version.form_id, item.instance)
+              for item in items if item.instance is not None}
+    patient_ids = sorted({key[0] for key in wanted})
+    form_ids = {key[1] for key in wanted}
+    found: dict[tuple[int, int, int], Submission] = {}
+    for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
+        chunk = patient_ids[start:start + _LOOKUP_CHUNK]
+        rows = (Submission.objects.select_for_update()
+                .filter(patient_id__in=chunk, form_id__in=form_ids)
+                .select_related("patient", "form", "form_version"))
+        for submission in rows:
+            key = (submission.patient_id, submission.form_id, submission.instance)
+            if key in wanted:
+                found[key] = submission
+    return found
+
+
+def _next_instances(items: list[BulkItem]) -> dict[tuple[int, int], int]:
+    wanted = {(item.patient.pk, item.form_version.form_id)
+              for item in items if item.instance is None}
+    numbers = dict.fromkeys(wanted, 1)
+    for item in items:
+        key = (item.patient.pk, item.form_version.form_id)
+        if item.instance is not None and key in numbers:
+            # New instances go after those the batch itself names.
+            numbers[key] = max(numbers[key], item.instance + 1)
+    patient_ids = sorted({key[0] for key in wanted})
+    form_ids = {key[1] for key in wanted}
+    for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
+        chunk = patient_ids[start:start + _LOOKUP_CHUNK]
+        rows = (Submission.objects.filter(patient_id__in=chunk, form_id__in=form_ids)
+                .values("patient_id", "form_id").annotate(last=Max("instance")))
+        for row in rows:
+            key = (row["patient_id"], row["form_id"])
+            if key in numbers:
+                numbers[key] = max(numbers[key], row["last"] + 1)
+    return numbers
+
+
+def _instance_problem(form: FormDefinition, patient: Patient, instance: int) -> str:
+    if instance < 1:
+        return "Instances are numbered from 1."
+    if instance > 1 and not form.repeatable:
+        return f"{form.title} is filled once per patient; it has no instance {instance}."
+    return ""
+
+
+def _update_problem(current: Submission, item: BulkItem) -> tuple[str, list[str]] | None:
+    if current.locked:
+        return "__all__", [str(SubmissionLocked(current))]
+    expected = item.expected_row_version
+    if expected is not None and expected != current.row_version:
+        return "__all__", [str(StaleSubmission(current, expected))]
+    if current.form_version_id != item.form_version.pk:
+        return "form_version", [
+            f"{current} was filled on version {current.form_version.number}; "
+            "it is edited on that version."
+        ]
+    return None
+
+
+def _save_event(
+    actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool
+) -> AuditEvent:
+    # The same event `do_save_submission` records through record_event, built for one INSERT.
+    version = submission.form_version
+    return AuditEvent(
+        actor=actor if actor.is_authenticated else None,
+        actor_username=actor.get_username() if actor.is_authenticated else "",
+        action="submission.create" if created else "submission.update",
+        object_type=submission._meta.label_lower,
+        object_id=str(submission.pk),
+        object_label=str(submission)[:200],
+        site_id=submission.patient.site_id,
+        changes=diff(before, {**submission.data, "status": submission.status}),
+        context={
+            "form": version.form.name, "version": version.number,
+            "instance": submission.instance, "row_version": submission.row_version,
+            "recomputed": {k: list(v) for k, v in result.recomputed.items()},
+            "cleared_hidden": list(result.cleared_hidden),
+        },
+        request_id=current_request_id.get(),
+    )
+
+
+def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:
+    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden))

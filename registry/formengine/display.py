@@ -1,0 +1,22 @@
+"""Stored values in words, for people reading a submission: choice labels rather than codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.formengine.schema import Field
+
+__all__ = ["display_value"]
+
+
+def display_value(field: Field, value: Any) -> str:
+    """`value` as a person reads it: labels for codes, lists joined, blanks empty."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(field.choice_labels.get(str(code), str(code)) for code in value)
+    if field.choice_labels and str(value) in field.choice_labels:
+        return field.choice_labels[str(value)]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
