@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
 
 from registry.people.admin_roles import CurationAdmin
 
+from .exports import audit_csv_response
 from .models import AuditEvent
+from .services import record_event
 
 
 @admin.register(AuditEvent)
@@ -13,3 +17,13 @@ class AuditEventAdmin(CurationAdmin):
     list_filter = ("action", "object_type", "site")
     search_fields = ("actor_username", "object_id", "object_label", "request_id")
     date_hierarchy = "at"
+    list_select_related = ("site",)
+    actions = ["export_csv"]
+
+    @admin.action(description="Export the selected events as CSV")
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent]
+    ) -> StreamingHttpResponse:
+        events = queryset.select_related("site").order_by("at", "id")
+        record_event(request.user, "audit.export", context={"events": events.count()})
+        return audit_csv_response(events.iterator(chunk_size=2000), "audit-trail.csv")

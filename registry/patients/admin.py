@@ -1,6 +1,16 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from registry.audit.exports import audit_csv_response
+from registry.audit.services import record_event
+from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
+from registry.submissions.history import patient_history
 
 from .models import Patient
 
@@ -10,4 +20,35 @@ class PatientAdmin(CurationAdmin):
     list_display = ("pseudonym", "site", "sex", "year_of_birth", "created_at")
     list_filter = ("site", "sex")
     search_fields = ("pseudonym",)
-    readonly_fields = ("pseudonym", "site", "created_at", "created_by")
+    list_select_related = ("site",)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("<int:pk>/trail.csv", self.admin_site.admin_view(self.trail_csv_view),
+                 name="patients_patient_trail_csv"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        patient = get_object_or_404(Patient.objects.select_related("site"), pk=object_id)
+        if not can_curate(request.user):
+            return HttpResponseRedirect(reverse("admin:index"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Audit trail of {patient}",
+            "patient": patient,
+            "submissions": patient.submissions.select_related("form", "form_version"),
+            "history": patient_history(patient),
+        }
+        return TemplateResponse(request, "admin/patients/patient/trail.html", context)
+
+    def trail_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        patient = get_object_or_404(Patient, pk=pk)
+        if not can_curate(request.user):
+            return HttpResponseRedirect(reverse("admin:index"))
+        events = [entry.event for entry in patient_history(patient)]
+        record_event(request.user, "audit.export", patient, site=patient.site,
+                     context={"events": len(events)})
+        return audit_csv_response(events, f"audit-trail-{patient.pseudonym}.csv")
