@@ -65,3 +65,25 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
         app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def registry_forms(db):
+    """The registry's own CRFs, published from forms/: {(form, version): FormVersion}."""
+    from tests.factories import registry_form_versions
+
+    return registry_form_versions()
+
+
+@pytest.fixture
+def patient_a(site_a):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(site=site_a, pseudonym="SITEA-AAAAA-00001")
+
+
+@pytest.fixture
+def patient_b(site_b):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(site=site_b, pseudonym="SITEB-BBBBB-00001")

@@ -73,3 +73,46 @@ def publish_form(schema: dict):
     from registry.formengine.schema import load_schema
 
     return do_publish_form_version(None, load_schema(schema))
+
+
+def registry_form_versions() -> dict:
+    """Publish every CRF version in forms/ (as `manage.py sync_forms` does); returns
+    {(form name, version number): FormVersion}."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from registry.crfs.models import FormVersion
+    from registry.crfs.services import do_sync_forms, read_form_files
+
+    do_sync_forms(None, read_form_files(Path(settings.BASE_DIR) / "forms"))
+    return {
+        (version.form.name, version.number): version
+        for version in FormVersion.objects.select_related("form")
+    }
+
+
+def enter_submission(user, patient, form_version, data: dict, **options):
+    """A submission saved through the same service as the pages (validated and audited)."""
+    from registry.submissions.services import do_save_submission
+
+    return do_save_submission(user, patient, form_version, data, **options).submission
+
+
+# --- The registry's own forms and API tokens (exchange and API tests) -----------------------
+
+
+def publish_registry_forms() -> None:
+    """Publish every CRF version in forms/, as `manage.py sync_forms` does."""
+    from django.conf import settings
+
+    from registry.crfs.services import do_sync_forms, read_form_files
+
+    do_sync_forms(None, read_form_files(settings.BASE_DIR / "forms"))
+
+
+def api_token_for(user: User, name: str = "tests") -> str:
+    """A fresh API token for `user` (the token itself; only its hash is stored)."""
+    from registry.people.services import do_create_api_token
+
+    return do_create_api_token(None, user, name=name)[1]

@@ -1,0 +1,381 @@
+"""The data-entry form of one form version, built from its schema.
+
+The schema is the only description of a form: this module turns it into a Django form class
+(for widgets, labels, notes and redisplaying what was typed), a crispy-forms layout (sections,
+matrix tables, read-only calculations) and the JSON the browser needs to run branching logic and
+calculations live (the same compiled logic trees the server evaluates).
+
+Django's own field validation is never used: what was typed goes to the form engine through
+`do_save_submission`, and the engine's messages are attached to the fields they name. One
+engine decides what is valid, whichever way the data came in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, LayoutObject
+from django import forms
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from registry.formengine import logic
+from registry.formengine.schema import Field as SchemaField
+from registry.formengine.schema import FormSchema, Slider
+from registry.formengine.validation import FORM_ERRORS
+from registry.formengine.values import format_number
+
+ROW_VERSION = "_row_version"
+STATUS = "_status"
+CLIENT_UUID = "_client_uuid"
+VERSION = "_version"
+"""Names of the page's own inputs. Schema field names start with a letter, so these cannot
+collide with a field."""
+
+# A matrix of more options than this does not fit a tablet's width; its fields are then shown
+# one by one.
+MATRIX_MAX_CHOICES = 6
+_TAGS = re.compile(r"<[^>]*>")
+_INLINE_TYPES = frozenset({"yesno", "truefalse"})
+
+
+def plain_label(f: SchemaField) -> str:
+    """The field's label as text (REDCap labels may carry HTML, which is never rendered)."""
+    return " ".join(_TAGS.sub(" ", f.label).split()) or f.name
+
+
+def _bound_words(bound: object) -> str:
+    if isinstance(bound, float):
+        return format_number(bound)
+    if isinstance(bound, dt.date):
+        return bound.isoformat()
+    return str(bound)
+
+
+def validation_hint(f: SchemaField) -> str:
+    """What a text box expects, in words, for the hint under it."""
+    info = f.validation_info
+    if f.type == "slider":
+        return ""
+    if info is None or info.family == "identifier":
+        return ""
+    low, high = f.lower, f.upper
+    if low is not None and high is not None:
+        span = f" from {_bound_words(low)} to {_bound_words(high)}"
+    elif low is not None:
+        span = f" of at least {_bound_words(low)}"
+    elif high is not None:
+        span = f" of at most {_bound_words(high)}"
+    else:
+        span = ""
+    return f"{info.description[0].upper()}{info.description[1:]}{span}."
+
+
+def _help_text(f: SchemaField) -> SafeString:
+    hint = validation_hint(f)
+    if f.note and hint:
+        return format_html('{}<span class="validation-hint d-block">{}</span>', f.note, hint)
+    if hint:
+        return format_html('<span class="validation-hint">{}</span>', hint)
+    return format_html("{}", f.note)
+
+
+class SliderInput(forms.NumberInput):
+    """A range input; web/fields/slider.html draws it with its labels. A blank slider carries no
+    name until it is moved, so an untouched slider stays unanswered (see data_entry.js)."""
+
+    input_type = "range"
+
+    def __init__(self, slider: Slider | None, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.slider = slider or Slider()
+
+
+class SubmissionForm(forms.Form):
+    """Base of the generated form classes; see `submission_form`."""
+
+    # Required fields are marked, never enforced by the browser: a hidden required field must
+    # stay blank, and the engine decides what is missing.
+    use_required_attribute = False
+    schema: FormSchema
+
+    def attach_errors(self, errors: Mapping[str, list[str]]) -> None:
+        """Show the engine's messages next to the fields they name ("__all__": above the form)."""
+        self.cleaned_data: dict[str, Any] = {}
+        self._errors = ErrorDict(renderer=self.renderer)
+        for name, messages in errors.items():
+            target = name if name in self.fields and name != FORM_ERRORS else None
+            if target is None and name not in (FORM_ERRORS, "instance", "form_version"):
+                # A problem with one of the page's own inputs (status, idempotency key):
+                # name the input, since there is no field to show it beside.
+                messages = [f"{name}: {message}" for message in messages]
+            self.add_error(target, list(messages))
+
+    def no_errors(self) -> None:
+        self._errors = ErrorDict(renderer=self.renderer)
+
+
+def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
+    common: dict[str, Any] = {
+        "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
+    }
+    attrs: dict[str, Any] = {"data-field-type": f.type}
+    if f.required:
+        attrs["aria-required"] = "true"
+    if f.type in ("radio", "yesno", "truefalse"):
+        return forms.ChoiceField(choices=list(f.all_choices()),
+                                 widget=forms.RadioSelect(attrs=attrs), **common)
+    if f.type == "checkbox":
+        return forms.MultipleChoiceField(choices=list(f.all_choices()),
+                                         widget=forms.CheckboxSelectMultiple(attrs=attrs),
+                                         **common)
+    if f.type == "dropdown":
+        choices: list[Any] = [("", "Choose…"), *f.all_choices()]
+        if schema.missing_codes:
+            choices.append(("Missing data", [
+                (code.code, f"{code.label} ({code.code})") for code in schema.missing_codes
+            ]))
+        return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+    if f.type == "notes":
+        return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
+    if f.type == "slider":
+        attrs.update({"min": f.lower, "max": f.upper, "step": 1})
+        return forms.CharField(widget=SliderInput(f.slider, attrs=attrs), **common)
+    if f.type == "calc":
+        common["required"] = False
+        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "readonly": True}),
+                               **common)
+    if f.type == "file":
+        common["help_text"] = "Files cannot be attached through this page yet."
+        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "disabled": True}),
+                               **common)
+    info = f.validation_info
+    if info is not None and info.family in ("integer", "number"):
+        attrs["inputmode"] = "numeric" if info.family == "integer" else "decimal"
+        attrs["data-numeric"] = "1"
+        attrs["class"] = "form-control numeric-input"
+    elif info is not None and info.family in ("date", "datetime", "time"):
+        attrs["placeholder"] = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
+                                "time": "HH:MM"}[info.family]
+    # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
+    attrs["autocomplete"] = "off"
+    return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+
+
+def entry_fields(schema: FormSchema) -> list[SchemaField]:
+    """The fields a person fills or reads on the page (identifier fields are never asked)."""
+    return [f for f in schema.fields if f.stores_data]
+
+
+def submission_form(
+    schema: FormSchema,
+    *,
+    data: QueryDict | None = None,
+    initial: Mapping[str, Any] | None = None,
+    read_only: bool = False,
+) -> SubmissionForm:
+    """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`."""
+    fields = {f.name: _django_field(f, schema) for f in entry_fields(schema)}
+    form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
+                      (SubmissionForm,), {**fields, "schema": schema})
+    form = form_class(data=data, initial=initial, auto_id="field-%s")
+    if read_only:
+        for field in form.fields.values():
+            field.disabled = True
+    return form
+
+
+def posted_data(schema: FormSchema, post: QueryDict) -> dict[str, Any]:
+    """The submission as posted: strings, and lists of codes for checkboxes.
+
+    Calculations are left out (the server computes them), and so is anything that is not a
+    field of the form (the page's own inputs).
+    """
+    data: dict[str, Any] = {}
+    for f in entry_fields(schema):
+        if f.type in ("calc", "file"):
+            continue
+        if f.type == "checkbox":
+            data[f.name] = post.getlist(f.name)
+        elif f.name in post:
+            data[f.name] = post.get(f.name, "")
+    return data
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return format_number(value)
+    return value
+
+
+def initial_data(schema: FormSchema, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document as the form shows it (numbers as text, checkbox lists as lists)."""
+    initial: dict[str, Any] = {}
+    for f in entry_fields(schema):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.type == "checkbox":
+            initial[f.name] = value if isinstance(value, list) else [value]
+        else:
+            initial[f.name] = _as_text(value)
+    return initial
+
+
+def display_value(f: SchemaField, value: Any) -> str:
+    """A stored value in words: choice labels rather than codes."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(f.choice_labels.get(str(code), str(code)) for code in value)
+    if f.choice_labels and str(value) in f.choice_labels:
+        return f.choice_labels[str(value)]
+    return str(_as_text(value))
+
+
+# --------------------------------------------------------------------------------------------
+# Layout
+
+
+class SectionHeader(LayoutObject):
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.fields = []
+
+    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
+               **kwargs: Any) -> SafeString:
+        return format_html('<h2 class="h5 form-section-title">{}</h2>', self.text)
+
+
+class DescriptiveText(LayoutObject):
+    def __init__(self, f: SchemaField) -> None:
+        self.field = f
+        self.fields = []
+
+    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
+               **kwargs: Any) -> SafeString:
+        return format_html(
+            '<div class="descriptive-text mb-3" id="row-{}" data-field="{}"><p id="field-{}">'
+            "{}</p></div>",
+            self.field.name, self.field.name, self.field.name, plain_label(self.field),
+        )
+
+
+class MatrixGroup(LayoutObject):
+    """Radio or checkbox fields sharing one set of choices, shown as one compact table."""
+
+    template = "web/fields/matrix.html"
+
+    def __init__(self, name: str, fields: list[SchemaField]) -> None:
+        self.name = name
+        self.schema_fields = fields
+        self.fields = [f.name for f in fields]
+
+    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
+               **kwargs: Any) -> SafeString:
+        head = self.schema_fields[0]
+        rows = []
+        for f in self.schema_fields:
+            bound = form[f.name]
+            chosen = bound.value()
+            chosen_codes = {str(code) for code in (chosen if isinstance(chosen, list)
+                                                   else [chosen]) if code not in (None, "")}
+            rows.append({
+                "field": f, "bound": bound, "label": plain_label(f),
+                "options": [
+                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes}
+                    for index, (code, label) in enumerate(f.all_choices())
+                ],
+            })
+        return render_to_string(self.template, {
+            "name": self.name, "rows": rows, "choices": head.all_choices(),
+            "input_type": "checkbox" if head.type == "checkbox" else "radio",
+            "disabled": form.fields[head.name].disabled,
+        })
+
+
+def _field_object(f: SchemaField) -> LayoutObject:
+    if f.type == "descriptive":
+        return DescriptiveText(f)
+    if f.type in ("radio", "yesno", "truefalse", "checkbox"):
+        inline = f.type in _INLINE_TYPES or f.alignment in ("LH", "RH")
+        item = Field(f.name, template="web/fields/choices.html",
+                     wrapper_class="inline" if inline else None)
+        return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
+    template = {"calc": "web/fields/calc.html", "slider": "web/fields/slider.html"}.get(f.type)
+    item = Field(f.name, template=template) if template else Field(f.name)
+    return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
+
+
+def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
+    """Fields in order, consecutive members of one matrix group gathered into a table."""
+    index = 0
+    while index < len(fields):
+        f = fields[index]
+        group = f.matrix_group
+        if group and len(f.all_choices()) <= MATRIX_MAX_CHOICES:
+            members = [f]
+            while (index + len(members) < len(fields)
+                   and fields[index + len(members)].matrix_group == group):
+                members.append(fields[index + len(members)])
+            yield MatrixGroup(group, members)
+            index += len(members)
+            continue
+        yield _field_object(f)
+        index += 1
+
+
+def entry_helper(schema: FormSchema) -> FormHelper:
+    """The crispy-forms layout: one block per section, each headed by its title."""
+    visible = [f for f in schema.fields if f.stores_data or f.type == "descriptive"]
+    sections: list[tuple[str, list[SchemaField]]] = []
+    for f in visible:
+        if f.section or not sections:
+            sections.append((f.section, []))
+        sections[-1][1].append(f)
+    layout = Layout()
+    for title, members in sections:
+        parts: list[LayoutObject] = [SectionHeader(title)] if title else []
+        parts.extend(_blocks(members))
+        layout.append(Div(*parts, css_class="form-section"))
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.layout = layout
+    return helper
+
+
+# --------------------------------------------------------------------------------------------
+# Live logic
+
+
+def logic_config(schema: FormSchema, today: dt.date) -> dict[str, Any]:
+    """What data_entry.js needs: each field's show_if and calc as JSON logic trees, and the
+    order the server evaluates them in, so the page hides, shows and computes as it will."""
+    fields: dict[str, Any] = {}
+    for f in schema.fields:
+        if not f.stores_data and f.type != "descriptive":
+            continue
+        fields[f.name] = {
+            "type": f.type,
+            "label": plain_label(f),
+            "numeric": bool(f.validation_info and f.validation_info.family
+                            in ("integer", "number")),
+            "show_if": logic.to_json(f.show_if_logic) if f.show_if_logic is not None else None,
+            "calc": logic.to_json(f.calc_logic) if f.calc_logic is not None else None,
+        }
+    return {
+        "order": [f.name for f in schema.evaluation_order if f.name in fields],
+        "fields": fields,
+        "missingCodes": [code.code for code in schema.missing_codes],
+        "today": today.isoformat(),
+    }

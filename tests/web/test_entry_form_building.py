@@ -1,0 +1,75 @@
+"""The schema -> page translation: what is posted reaches the engine in its own shapes."""
+
+import datetime
+
+import pytest
+from django.http import QueryDict
+
+from registry.formengine.schema import load_schema
+from registry.web import data_entry
+from tests.factories import assessment_schema
+
+
+@pytest.fixture
+def schema():
+    raw = assessment_schema()
+    raw["fields"] += [
+        {"name": "regions", "type": "checkbox", "label": "Regions",
+         "choices": [{"code": "distal", "label": "Distal"}, {"code": "proximal",
+                                                             "label": "Proximal"}]},
+        {"name": "total", "type": "calc", "label": "Total", "calc": "[age_months] * 2"},
+        {"name": "heading", "type": "descriptive", "label": "<i>Read this</i>"},
+    ]
+    return load_schema(raw)
+
+
+def test_posted_data_keeps_checkbox_lists_and_leaves_out_calculations(schema):
+    post = QueryDict(mutable=True)
+    post.update({"age_months": "12", "mm_present": "1", "total": "999", "_status": "complete",
+                 "_row_version": "3"})
+    post.setlist("regions", ["distal", "proximal"])
+    assert data_entry.posted_data(schema, post) == {
+        "age_months": "12", "mm_present": "1", "regions": ["distal", "proximal"],
+    }
+
+
+def test_an_unticked_checkbox_list_is_posted_as_empty(schema):
+    assert data_entry.posted_data(schema, QueryDict("age_months=4"))["regions"] == []
+
+
+def test_stored_data_is_shown_as_text(schema):
+    initial = data_entry.initial_data(schema, {"age_months": 12, "total": 24.0,
+                                               "regions": ["distal"]})
+    assert initial == {"age_months": "12", "total": "24", "regions": ["distal"]}
+
+
+def test_form_wide_errors_are_shown_above_the_form(schema):
+    form = data_entry.submission_form(schema, data=QueryDict("age_months=x"))
+    form.attach_errors({"age_months": ["Age must be a whole number."],
+                        "__all__": ["A submission must be a set of field names and values."]})
+    assert form.errors["age_months"] == ["Age must be a whole number."]
+    assert form.non_field_errors() == ["A submission must be a set of field names and values."]
+
+
+def test_read_only_forms_disable_every_input(schema):
+    form = data_entry.submission_form(schema, read_only=True)
+    assert all(field.disabled for field in form.fields.values())
+
+
+def test_the_label_never_carries_html(schema):
+    assert data_entry.plain_label(schema.field("heading")) == "Read this"
+
+
+def test_display_values_use_choice_labels(schema):
+    assert data_entry.display_value(schema.field("wt_grade"), "3") == "Grade 3"
+    assert data_entry.display_value(schema.field("regions"), ["distal", "proximal"]) == \
+        "Distal; Proximal"
+    assert data_entry.display_value(schema.field("age_months"), 12) == "12"
+
+
+def test_the_live_logic_lists_fields_in_the_servers_order(schema):
+    config = data_entry.logic_config(schema, datetime.date(2025, 1, 2))
+    assert config["order"] == [f.name for f in schema.evaluation_order]
+    assert config["fields"]["wt_grade"]["show_if"]["type"] == "binary"
+    assert config["fields"]["total"]["calc"]["op"] == "*"
+    assert config["today"] == "2025-01-02"
