@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from registry.crfs.selectors import schema_of
 from registry.curation.models import QueryStatus
+from registry.curation.services import do_open_data_query
 from registry.formengine.display import display_value
 from registry.people.admin_roles import CurationAdmin
 from registry.quality.models import IssueStatus, QualityIssue
@@ -117,6 +118,8 @@ class SubmissionAdmin(CurationAdmin):
                  name="submissions_submission_lock"),
             path("<int:pk>/unlock/", review(require_POST(self.unlock_view)),
                  name="submissions_submission_unlock"),
+            path("<int:pk>/query/", review(require_POST(self.open_query_view)),
+                 name="submissions_submission_query"),
             *super().get_urls(),
         ]
 
@@ -166,8 +169,8 @@ class SubmissionAdmin(CurationAdmin):
         submission = get_object_or_404(Submission, pk=pk)
         try:
             action(submission)
-        except ValidationError as error:
-            for message in error.messages:
+        except (ValidationError, PermissionDenied) as error:
+            for message in getattr(error, "messages", [str(error)]):
                 self.message_user(request, message, messages.ERROR)
         else:
             self.message_user(request, f"{submission} {done}.", messages.SUCCESS)
@@ -185,4 +188,11 @@ class SubmissionAdmin(CurationAdmin):
         reason = request.POST.get("reason", "")
         return self._act(
             request, pk, lambda s: do_unlock_submission(request.user, s, reason), "unlocked"
+        )
+
+    def open_query_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        field, text = request.POST.get("field", ""), request.POST.get("text", "")
+        return self._act(
+            request, pk, lambda s: do_open_data_query(request.user, s, field, text),
+            "has a new data query",
         )
