@@ -1,4 +1,6 @@
-"""The demo registry of `make run`: two sites, one person per role, and the index cases.
+"""The demo registry of `make run`: two sites, one person per role, the index cases, and a few
+dozen synthetic patients (registry/demo/synthetic.py) so that the statistics and the quality
+checks have something to show.
 
 The forms must be published first (`manage.py sync_forms`).
 
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from registry.crfs.models import FormVersion
+from registry.demo.synthetic import do_generate_synthetic
 from registry.patients.models import Patient
 from registry.patients.services import do_enrol_patient
 from registry.people.models import Role, Site, User
@@ -65,8 +68,15 @@ def _enter_submission(nurse: User, patient: Patient, entry: dict[str, Any]) -> N
     )
 
 
+# The synthetic patients of the demo: always the same ones (fixed seed), spread over both sites.
+DEMO_SYNTHETIC_PATIENTS = 60
+DEMO_SYNTHETIC_SEED = 2024
+# Years of birth are counted back from this year, so the demo is the same whenever it is loaded.
+DEMO_SYNTHETIC_YEAR = 2025
+
+
 @transaction.atomic
-def do_load_demo() -> list[DemoLogin]:
+def do_load_demo(*, synthetic_patients: int = DEMO_SYNTHETIC_PATIENTS) -> list[DemoLogin]:
     for code, name in DEMO_SITES:
         if not Site.objects.filter(code=code).exists():
             do_create_site(None, code, name)
@@ -83,4 +93,8 @@ def do_load_demo() -> list[DemoLogin]:
         ).patient
         for entry in case.get("submissions", []):
             _enter_submission(nurse, patient, entry)
+    if synthetic_patients:
+        demo_sites = list(Site.objects.filter(code__in=[code for code, _ in DEMO_SITES]))
+        do_generate_synthetic(None, demo_sites, patients=synthetic_patients,
+                              seed=DEMO_SYNTHETIC_SEED, reference_year=DEMO_SYNTHETIC_YEAR)
     return [DemoLogin(username, role, sites) for username, role, sites in DEMO_USERS]

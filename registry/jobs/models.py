@@ -39,6 +39,14 @@ class JobRun(models.Model):
     task_id = models.CharField(max_length=64, blank=True)
     # Whatever the run produced for a person to fetch later (an export file's path).
     result_file = models.CharField(max_length=300, blank=True)
+    # Updated with every progress report: a running run whose heartbeat stops is a dead run.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A re-run is a new record pointing at the failed one, so the history of failures stays.
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
+    # What a run leaves for later runs of its kind (the quality checks' numeric baselines).
+    state = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -46,3 +54,15 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} run {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))

@@ -1,23 +1,35 @@
 """Job runs: every background run is recorded, so a crashed run is visible and can be re-run.
 
-A caller asks for a run with `do_request_job`, which records it and queues its Celery task once
-the transaction commits. The task calls `execute_run`, which marks the run running, hands it to
-the work function, and records success (with counts) or failure (with the error).
+A caller asks for a run with `do_request_job` (or `do_start_job`, which knows the registry's
+kinds of job and who may start them), which records it and queues its Celery task once the
+transaction commits. The task calls `execute_run`, which claims the run, hands it to the work
+function, and records success (with counts) or failure (with the error). A run whose worker
+died stops reporting progress and is marked failed by `do_fail_stale_runs`; `do_rerun_job`
+starts a new run of the same kind and parameters.
 """
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, Protocol
 
+from celery import current_app
+from celery.exceptions import Retry
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.audit.services import record_event
-from registry.people.models import User
+from registry.people.models import Role, User
 
-from .models import JobRun, JobStatus
+from .models import JobKind, JobRun, JobStatus
+
+logger = logging.getLogger(__name__)
 
 
 class QueueableTask(Protocol):
@@ -25,41 +37,84 @@ class QueueableTask(Protocol):
 
 
 def do_request_job(
-    actor: User | None, kind: str, task: QueueableTask, parameters: Mapping[str, Any] | None = None
+    actor: User | None, kind: str, task: QueueableTask, parameters: Mapping[str, Any] | None = None,
+    *, rerun_of: JobRun | None = None,
 ) -> JobRun:
     """Record a run of `kind` and queue `task(run_id)` after commit (or run it now if eager)."""
     with transaction.atomic():
         run = JobRun.objects.create(kind=kind, parameters=dict(parameters or {}),
-                                    requested_by=actor)
-        record_event(actor, "job.request", run, context={"kind": kind,
-                                                         "parameters": run.parameters})
+                                    requested_by=actor, rerun_of=rerun_of)
+        context: dict[str, Any] = {"kind": kind, "parameters": run.parameters}
+        if rerun_of is not None:
+            context["rerun_of"] = rerun_of.pk
+        record_event(actor, "job.request", run, context=context)
         transaction.on_commit(lambda: _queue(run, task))
     return run
 
 
+def _send(task: QueueableTask, run_id: int) -> Any:
+    try:
+        return task.delay(run_id)
+    except Retry as retry:
+        # Only without a broker does a retry reach the caller: run it at once, in process, as
+        # many times as the task allows (the last failure is raised).
+        while True:
+            try:
+                return retry.sig.apply()
+            except Retry as again:
+                retry = again
+
+
 def _queue(run: JobRun, task: QueueableTask) -> None:
-    result = task.delay(run.pk)
+    try:
+        result = _send(task, run.pk)
+    except Exception as error:
+        if current_app.conf.task_always_eager:
+            # The run ran in-process and recorded its own failure; the caller reads the record.
+            logger.warning("job run %s failed: %s", run.pk, error)
+            return
+        JobRun.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(),
+            error=f"The job could not be queued (is the queue reachable?): {error}",
+        )
+        logger.exception("could not queue job run %s", run.pk)
+        return
     task_id = getattr(result, "id", "") or ""
     JobRun.objects.filter(pk=run.pk, task_id="").update(task_id=task_id)
 
 
 def report_progress(run: JobRun, done: int, total: int) -> None:
-    """Tell people watching how far the run is; cheap enough to call every few thousand rows."""
-    run.progress_done, run.progress_total = done, total
-    JobRun.objects.filter(pk=run.pk).update(progress_done=done, progress_total=total)
+    """Tell people watching how far the run is; cheap enough to call every few thousand rows.
+
+    Each report is also the run's heartbeat: a running run that stops reporting is a dead one.
+    """
+    now = timezone.now()
+    run.progress_done, run.progress_total, run.heartbeat_at = done, total, now
+    JobRun.objects.filter(pk=run.pk).update(progress_done=done, progress_total=total,
+                                            heartbeat_at=now)
+
+
+def _stale_before() -> timezone.datetime:
+    return timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
 
 
 def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> JobRun | None:
-    """Run `work` for a recorded run. Idempotent: a run that already succeeded is not redone.
+    """Run `work` for a recorded run. Idempotent: a run that already succeeded is not redone,
+    and a run another worker is busy with (running, heartbeat fresh) is left to it.
 
     `work` returns the run's counts. An exception marks the run failed, with the error kept,
     and is raised again so Celery can retry it.
     """
+    now = timezone.now()
+    claimable = Q(status__in=[JobStatus.QUEUED, JobStatus.FAILED]) | Q(
+        status=JobStatus.RUNNING, heartbeat_at__lt=_stale_before()
+    )
+    claimed = JobRun.objects.filter(claimable, pk=run_id).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, error="",
+    )
     run = JobRun.objects.filter(pk=run_id).first()
-    if run is None or run.status == JobStatus.SUCCEEDED:
+    if run is None or not claimed:
         return run
-    run.status, run.started_at, run.error = JobStatus.RUNNING, timezone.now(), ""
-    run.save(update_fields=["status", "started_at", "error"])
     try:
         counts = dict(work(run))
     except Exception:
@@ -68,5 +123,71 @@ def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> Job
         run.save(update_fields=["status", "finished_at", "error"])
         raise
     run.status, run.finished_at, run.counts = JobStatus.SUCCEEDED, timezone.now(), counts
-    run.save(update_fields=["status", "finished_at", "counts", "result_file"])
+    if run.progress_total:
+        run.progress_done = run.progress_total
+    run.save(update_fields=["status", "finished_at", "counts", "result_file", "progress_done"])
     return run
+
+
+# --------------------------------------------------------------------------------------------
+# The registry's jobs, as curators and operators start them
+
+
+STARTABLE_KINDS = (JobKind.STATISTICS, JobKind.QUALITY)
+
+
+def can_run_jobs(user: User | None) -> bool:
+    """Curators and admins start runs; `None` is the system (beat, the operator's shell)."""
+    if user is None:
+        return True
+    return user.is_authenticated and user.is_active and user.role in (Role.CURATOR, Role.ADMIN)
+
+
+def _task_for(kind: str) -> QueueableTask:
+    from . import tasks
+
+    return {JobKind.STATISTICS: tasks.run_statistics,
+            JobKind.QUALITY: tasks.run_quality_checks}[JobKind(kind)]
+
+
+def do_start_job(actor: User | None, kind: str, *, full: bool = False) -> JobRun:
+    """Start a statistics run, or a quality run (incremental unless `full`)."""
+    if not can_run_jobs(actor):
+        raise PermissionDenied("Only curators and admins may start background jobs.")
+    if kind not in STARTABLE_KINDS:
+        raise ValidationError({"kind": [
+            f"Choose one of: {', '.join(str(k.value) for k in STARTABLE_KINDS)}."
+        ]})
+    parameters = {"full": bool(full)} if kind == JobKind.QUALITY else {}
+    return do_request_job(actor, kind, _task_for(kind), parameters)
+
+
+def do_rerun_job(actor: User | None, run: JobRun) -> JobRun:
+    """Start a failed run again, as a new run that points back at it."""
+    if not can_run_jobs(actor):
+        raise PermissionDenied("Only curators and admins may re-run background jobs.")
+    if run.status != JobStatus.FAILED:
+        raise ValidationError({"status": [
+            f"Only a failed run can be re-run; run {run.pk} is {run.get_status_display().lower()}."
+        ]})
+    if run.kind not in STARTABLE_KINDS:
+        raise ValidationError({"kind": [f"{run.get_kind_display()} runs are started elsewhere."]})
+    return do_request_job(actor, run.kind, _task_for(run.kind), run.parameters, rerun_of=run)
+
+
+def do_fail_stale_runs() -> int:
+    """Mark failed the running runs whose heartbeat stopped (their worker died)."""
+    stale = JobRun.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=_stale_before())
+        | Q(heartbeat_at__isnull=True, started_at__lt=_stale_before())
+    )
+    minutes = settings.JOB_STALE_AFTER_SECONDS // 60
+    with transaction.atomic():
+        runs = list(stale.select_for_update())
+        for run in runs:
+            run.status, run.finished_at = JobStatus.FAILED, timezone.now()
+            run.error = (f"The run stopped reporting progress for more than {minutes} minutes: "
+                         "its worker probably stopped. Re-run it.")
+            run.save(update_fields=["status", "finished_at", "error"])
+            record_event(None, "job.fail_stale", run, context={"kind": run.kind})
+    return len(runs)

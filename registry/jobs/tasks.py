@@ -1,7 +1,26 @@
-"""Celery entry points. Tasks stay thin: they call services."""
+"""Celery entry points. Tasks stay thin: they call services.
+
+Every task acknowledges late (a worker that dies mid-run leaves the message for another) and
+is retried on transient database errors, a few times with growing pauses. Running a run twice
+is harmless: `execute_run` does not redo a run that succeeded.
+"""
+
+from typing import Any
 
 from celery import shared_task
-from django.db import connection
+from django.db import OperationalError, connection
+
+from .models import JobKind, JobRun
+
+RETRYING: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
 
 
 @shared_task(name="registry.jobs.ping")
@@ -11,3 +30,51 @@ def ping() -> dict[str, str]:
         cursor.execute("SELECT 1")
         (one,) = cursor.fetchone()
     return {"answer": "pong", "database": connection.vendor if one == 1 else "unreachable"}
+
+
+def _statistics(run: JobRun) -> dict[str, Any]:
+    from registry.statistics.services import do_compute_statistics
+
+    snapshot = do_compute_statistics(run.requested_by, run=run)
+    return {"snapshot": snapshot.pk, "patients": snapshot.data_cut["patients"],
+            "submissions": snapshot.data_cut["submissions"]}
+
+
+def _quality(run: JobRun) -> dict[str, Any]:
+    from registry.quality.services import do_run_quality_checks
+
+    return do_run_quality_checks(run.requested_by, full=bool(run.parameters.get("full")),
+                                 run=run)
+
+
+@shared_task(name="registry.jobs.run_statistics", **RETRYING)
+def run_statistics(self: Any, run_id: int) -> str:
+    from .services import execute_run
+
+    run = execute_run(run_id, _statistics)
+    return run.status if run is not None else "missing"
+
+
+@shared_task(name="registry.jobs.run_quality_checks", **RETRYING)
+def run_quality_checks(self: Any, run_id: int) -> str:
+    from .services import execute_run
+
+    run = execute_run(run_id, _quality)
+    return run.status if run is not None else "missing"
+
+
+@shared_task(name="registry.jobs.nightly_statistics", acks_late=True)
+def nightly_statistics() -> int:
+    """Beat's nightly statistics: recorded like any other run."""
+    from .services import do_fail_stale_runs, do_start_job
+
+    do_fail_stale_runs()
+    return do_start_job(None, JobKind.STATISTICS).pk
+
+
+@shared_task(name="registry.jobs.nightly_quality_checks", acks_late=True)
+def nightly_quality_checks() -> int:
+    """Beat's nightly incremental quality checks."""
+    from .services import do_start_job
+
+    return do_start_job(None, JobKind.QUALITY, full=False).pk

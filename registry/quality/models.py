@@ -46,10 +46,17 @@ class QualityIssue(models.Model):
         related_name="+",
     )
     accepted_reason = models.TextField(blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # Rule-specific facts for curators (the other patient of a near-duplicate pair, the bounds
+    # an outlier was judged against). Never shown to coordinators of another site.
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["site", "-last_seen"]
-        indexes = [models.Index(fields=["site", "status"])]
+        indexes = [
+            models.Index(fields=["site", "status"]),
+            models.Index(fields=["patient", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule} on {self.submission or self.patient} [{self.field}]"

@@ -7,6 +7,7 @@ modules that import this one; everything here is safe anywhere.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -138,6 +139,25 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# The nightly runs (registry/jobs/tasks.py): statistics, then the incremental quality checks.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-statistics": {
+        "task": "registry.jobs.nightly_statistics",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "nightly-quality-checks": {
+        "task": "registry.jobs.nightly_quality_checks",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+# A running job that has not reported progress for this long is shown as failed (its worker
+# died) and may be re-run.
+JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=3600)
+
+# Aggregate figures shown to researchers hide any count below this (DESIGN.md, privacy rule 3).
+STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
+# Custom data-quality rules written in the form engine's logic language.
+QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -177,6 +197,12 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mirror movements registry API",
     "VERSION": "1",
+    # Several models have a `status`; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "registry.submissions.models.Status",
+        "DataQueryStatusEnum": "registry.curation.models.QueryStatus",
+        "JobStatusEnum": "registry.jobs.models.JobStatus",
+    },
 }
 
 LOGGING = {

@@ -10,6 +10,15 @@ from registry.submissions.models import Submission
 pytestmark = pytest.mark.django_db
 
 
+def index_case_pseudonyms() -> list[str]:
+    from registry.demo.services import load_index_cases
+    from registry.patients.services import pseudonym_for
+    from registry.people.models import Site
+
+    home = Site.objects.get(code="TUMS")
+    return [pseudonym_for(home, case["local_id"]) for case in load_index_cases()]
+
+
 def load():
     out = io.StringIO()
     call_command("sync_forms", stdout=io.StringIO())
@@ -49,7 +58,20 @@ def test_index_cases_are_entered_through_validation_on_both_mm_versions():
         )
     )
     assert versions == {1, 2}
-    assert Submission.objects.filter(form__name="surgery").count() == 2
+    index_patients = Patient.objects.filter(pseudonym__in=index_case_pseudonyms())
+    assert Submission.objects.filter(form__name="surgery",
+                                     patient__in=index_patients).count() == 2
     submissions = Submission.objects.count()
     load()
     assert Submission.objects.count() == submissions
+
+
+def test_the_first_load_computes_statistics_and_quality_checks_once():
+    from registry.quality.models import QualityIssue
+    from registry.statistics.models import StatsSnapshot
+
+    output = load()
+    assert "Statistics computed" in output
+    assert StatsSnapshot.objects.count() == 1 and QualityIssue.objects.exists()
+    assert "Statistics computed" not in load()
+    assert StatsSnapshot.objects.count() == 1

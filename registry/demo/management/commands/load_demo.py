@@ -3,13 +3,27 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from registry.demo.services import DEMO_PASSWORD, do_load_demo
+from registry.quality.services import do_run_quality_checks
+from registry.statistics.models import StatsSnapshot
+from registry.statistics.services import do_compute_statistics
 
 
 class Command(BaseCommand):
-    help = "Load the demo registry (sites, one user per role, the index cases). Safe to repeat."
+    help = (
+        "Load the demo registry (sites, one user per role, the index cases, synthetic "
+        "patients) and, the first time, compute its statistics and quality checks. Safe to "
+        "repeat."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = do_load_demo()
+        if not StatsSnapshot.objects.exists():
+            # So that the statistics and quality pages have something to show at once; the
+            # nightly jobs keep them up to date afterwards.
+            do_compute_statistics(None)
+            counts = do_run_quality_checks(None, full=True)
+            self.stdout.write(f"Statistics computed; the quality checks found "
+                              f"{counts['findings']} issues.")
         self.stdout.write("Demo registry ready. Log in at http://127.0.0.1:8000/ as:")
         for login in logins:
             where = f" at {', '.join(login.sites)}" if login.sites else " (all sites)"

@@ -1,0 +1,53 @@
+"""What the run_* commands share: start a run, wait for it if it is queued, print a summary."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from celery import current_app
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.jobs.models import JobRun, JobStatus
+from registry.jobs.services import do_start_job
+
+
+def start_and_report(command: BaseCommand, kind: str, *, full: bool = False,
+                     wait: float = 0) -> JobRun:
+    run = do_start_job(None, kind, full=full)
+    run.refresh_from_db()
+    if not current_app.conf.task_always_eager and not run.is_finished:
+        command.stdout.write(f"Queued {run.get_kind_display().lower()} run {run.pk}; "
+                             "follow it on the jobs page (/jobs/).")
+        deadline = time.monotonic() + wait
+        while not run.is_finished and time.monotonic() < deadline:
+            time.sleep(1)
+            run.refresh_from_db()
+        if not run.is_finished:
+            return run
+    _summary(command, run)
+    if run.status == JobStatus.FAILED:
+        raise CommandError(f"Run {run.pk} failed:\n{run.error}")
+    return run
+
+
+def _summary(command: BaseCommand, run: JobRun) -> None:
+    took = ""
+    if run.started_at and run.finished_at:
+        took = f" in {(run.finished_at - run.started_at).total_seconds():.1f} s"
+    command.stdout.write(f"{run.get_kind_display()} run {run.pk}: "
+                         f"{run.get_status_display().lower()}{took}.")
+    for key, value in run.counts.items():
+        if isinstance(value, dict):
+            command.stdout.write(f"  {key}:")
+            for inner, count in value.items():
+                command.stdout.write(f"    {inner:<28} {count}")
+        else:
+            command.stdout.write(f"  {key:<30} {value}")
+
+
+def add_wait_argument(parser: Any) -> None:
+    parser.add_argument(
+        "--wait", type=float, default=0, metavar="SECONDS",
+        help="with a queue configured, wait up to this long for the run to finish",
+    )

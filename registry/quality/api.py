@@ -1,0 +1,145 @@
+"""REST API of data quality: issues within one's scope, the rules, and accepting an issue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry.statistics.catalogue import form_catalogue
+
+from .models import QualityIssue
+from .rules import all_rules
+from .selectors import (
+    ISSUE_FILTERS,
+    can_see_details,
+    can_see_quality,
+    field_link,
+    filtered_issues,
+    issue_for,
+)
+from .services import can_accept_issues, do_accept_quality_issue, rules_file
+
+NO_ACCESS = ("Quality issues are for site coordinators (their sites) and curators; "
+             "researchers receive aggregate statistics and exports.")
+
+
+class IssuePagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class IssueOut(serializers.ModelSerializer[QualityIssue]):
+    site = serializers.CharField(source="site.code")
+    patient = serializers.CharField(source="patient.pseudonym")
+    form = serializers.SerializerMethodField()
+    instance = serializers.SerializerMethodField()
+    accepted_by = serializers.CharField(source="accepted_by.username", default=None)
+    link = serializers.SerializerMethodField(help_text="The field in the data-entry form.")
+    details = serializers.SerializerMethodField(help_text="Curators only.")
+
+    class Meta:
+        model = QualityIssue
+        fields = ["id", "rule", "severity", "site", "patient", "form", "instance", "field",
+                  "message", "status", "first_seen", "last_seen", "resolved_at", "accepted_by",
+                  "accepted_at", "accepted_reason", "link", "details"]
+
+    def get_form(self, issue: QualityIssue) -> str | None:
+        return issue.submission.form.name if issue.submission else None
+
+    def get_instance(self, issue: QualityIssue) -> int | None:
+        return issue.submission.instance if issue.submission else None
+
+    def get_link(self, issue: QualityIssue) -> str | None:
+        return field_link(issue)
+
+    def get_details(self, issue: QualityIssue) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        return issue.details if request is not None and can_see_details(request.user) else None
+
+
+class AcceptIn(serializers.Serializer[Any]):
+    reason = serializers.CharField(help_text="Why the value is correct as it stands.")
+
+
+class RuleOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    kind = serializers.CharField()
+
+
+def _require_quality(request: Request) -> None:
+    if not can_see_quality(request.user):
+        raise PermissionDenied(NO_ACCESS)
+
+
+class IssueList(generics.ListAPIView[QualityIssue]):
+    """Issues of the sites one sees: open ones unless `status` says otherwise (`all`)."""
+
+    serializer_class = IssueOut
+    pagination_class = IssuePagination
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, description="open (default), resolved, accepted, all"),
+        OpenApiParameter("severity", str, description="error, warning or info"),
+        OpenApiParameter("rule", str, description="a rule code"),
+        OpenApiParameter("site", str, description="a site code"),
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[QualityIssue]:
+        _require_quality(self.request)
+        filters = {key: self.request.query_params.get(key, "") for key in ISSUE_FILTERS}
+        return filtered_issues(self.request.user, filters)
+
+
+class IssueDetail(generics.RetrieveAPIView[QualityIssue]):
+    """One issue (404 outside one's sites)."""
+
+    serializer_class = IssueOut
+
+    def get_object(self) -> QualityIssue:
+        _require_quality(self.request)
+        return issue_for(self.request.user, self.kwargs["pk"])
+
+
+class IssueAccept(APIView):
+    """Accept an issue as correct (curators): later runs leave it accepted."""
+
+    @extend_schema(request=AcceptIn, responses=IssueOut)
+    def post(self, request: Request, pk: int) -> Response:
+        _require_quality(request)
+        issue = issue_for(request.user, pk)
+        if not can_accept_issues(request.user):
+            raise PermissionDenied("Only curators may accept a quality issue as correct.")
+        incoming = AcceptIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            issue = do_accept_quality_issue(request.user, issue, incoming.validated_data["reason"])
+        except ValidationError as error:
+            raise ApiValidationError(error.message_dict) from error
+        return Response(IssueOut(issue, context={"request": request}).data,
+                        status=status.HTTP_200_OK)
+
+
+class RuleList(APIView):
+    """Every data-quality rule: built-in, then custom (forms/quality_rules.yaml)."""
+
+    @extend_schema(responses=RuleOut(many=True))
+    def get(self, request: Request) -> Response:
+        _require_quality(request)
+        rules = all_rules(rules_file(form_catalogue()).custom)
+        return Response(RuleOut(rules, many=True).data)

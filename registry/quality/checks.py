@@ -1,0 +1,609 @@
+"""The data-quality checks: what each rule of registry/quality/rules.py looks for.
+
+Work is done patient by patient, in batches: one query fetches a batch's submissions, each is
+validated once by the form engine (registry.formengine.validation), and the field rules read
+that one result; the cross-form rules then look at the batch's patients as a whole. What needs
+the whole registry is done in the database: the means and SDs of the 3-SD rule, and the
+candidates of the near-duplicate rule. Findings are plain values; registry/quality/services.py
+turns them into QualityIssue rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from registry.formengine import logic
+from registry.formengine.schema import Field, FormSchema
+from registry.formengine.validation import FORM_ERRORS, validate_submission
+from registry.statistics.catalogue import FormInfo, is_numeric
+from registry.statistics.jsonsql import JsonSql
+
+from .rules import (
+    BUILT_IN_RULES,
+    NEAR_DUPLICATE_DAYS,
+    OUTLIER_MIN_VALUES,
+    OUTLIER_SDS,
+    CustomRule,
+)
+
+DAYS_PER_MONTH = 30.44
+DERMAL_SINUS_TYPES = frozenset({"occ_dermal_sinus", "cranial_dermal_sinus",
+                                "spinal_dermal_sinus"})
+SUBMISSIONS = "submissions_submission"
+
+# (form, harmonised field) -> [n, mean, sd]
+Baselines = dict[str, dict[str, list[float]]]
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    severity: str
+    site_id: int
+    patient_id: int
+    submission_id: int | None
+    field: str
+    message: str
+    key: str = ""
+    """What else identifies the finding across runs (the value an outlier was found for)."""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        identity = f"{self.rule}|{self.patient_id}|{self.submission_id or ''}|{self.field}|" \
+                   f"{self.key}"
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class PatientRow:
+    pk: int
+    site_id: int
+    sex: str
+    year_of_birth: int
+    pseudonym: str
+
+
+@dataclass(slots=True)
+class SubmissionRow:
+    pk: int
+    patient_id: int
+    form_id: int
+    form_version_id: int
+    instance: int
+    data: dict[str, Any] | None
+    raw: str | None = None
+    """The document as stored (JSON text), when fetched that way: the memo's key."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = value if isinstance(value, str) else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _or_blank(value: Any) -> str:
+    return "blank" if _blank(value) else _shown(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class _VersionPlan:
+    """What the field rules need of one form version, worked out once per run."""
+
+    info: FormInfo
+    number: int
+    schema: FormSchema
+    to_harmonised: Mapping[str, str]
+    required: list[Field]
+    choices: dict[str, frozenset[str]]
+    calcs: list[Field]
+    limits: list[tuple[Field, float | None, float | None]]
+    numeric: list[tuple[Field, str]]  # (field, harmonised name) for the 3-SD rule
+    custom: list[CustomRule]
+
+
+# (rule, severity, field, message, key, details) of one document, before it is tied to a
+# submission and a patient.
+_Template = tuple[str, str, str, str, str, dict[str, Any]]
+_FACT_FORMS = frozenset({"enrollment", "dysraphic_lesion", "surgery", "follow_up"})
+MEMO_LIMIT = 50_000
+
+
+class QualityChecker:
+    """Checks batches of patients. Build one per run."""
+
+    def __init__(self, catalogue: Mapping[str, FormInfo], custom_rules: Sequence[CustomRule],
+                 baselines: Baselines, *, today: dt.date | None = None,
+                 outlier_sd_skip: Iterable[tuple[str, str]] = ()) -> None:
+        self.catalogue = catalogue
+        self.outlier_sd_skip = frozenset(outlier_sd_skip)
+        self.baselines = baselines
+        self.today = today or dt.date.today()
+        self.forms_by_id = {info.form.pk: info for info in catalogue.values()}
+        self.plans: dict[int, _VersionPlan] = {}
+        self._memo: dict[tuple[int, str], tuple[list[_Template], dict[str, Any]]] = {}
+        for info in catalogue.values():
+            custom = [rule for rule in custom_rules if rule.form == info.name]
+            for version in info.versions:
+                self.plans[version.pk] = self._plan(info, version.pk, version.number, custom)
+
+    def _plan(self, info: FormInfo, version_id: int, number: int,
+              custom: list[CustomRule]) -> _VersionPlan:
+        schema = info.schemas[version_id]
+        to_harmonised = dict(info.harmonisation.name_map(number))
+        missing = schema.missing_code_set
+        data_fields = [f for f in schema.fields if f.stores_data]
+        return _VersionPlan(
+            info=info, number=number, schema=schema, to_harmonised=to_harmonised,
+            required=[f for f in data_fields if f.required and f.type != "calc"],
+            choices={f.name: frozenset(f.choice_codes) | missing for f in data_fields
+                     if f.choice_codes},
+            calcs=[f for f in data_fields if f.type == "calc"],
+            limits=[(f, f.limits.min, f.limits.max) for f in data_fields
+                    if f.limits is not None and is_numeric(f)],
+            numeric=[(f, to_harmonised[f.name]) for f in data_fields if is_numeric(f)
+                     and (info.name, to_harmonised[f.name]) not in self.outlier_sd_skip],
+            custom=custom,
+        )
+
+    # ----------------------------------------------------------------------------------------
+
+    def check_batch(self, patients: Mapping[int, PatientRow],
+                    submissions: Iterable[SubmissionRow]) -> tuple[list[Finding], int]:
+        """Findings for a batch of patients (all their submissions), and how many submissions
+        were checked."""
+        findings: list[Finding] = []
+        facts: dict[int, _Facts] = defaultdict(_Facts)
+        checked = 0
+        for row in submissions:
+            plan = self.plans.get(row.form_version_id)
+            if plan is None:
+                continue
+            checked += 1
+            patient = patients[row.patient_id]
+            templates, cleaned = self._document_findings(plan, row)
+            for rule, severity, name, message, key, details in templates:
+                findings.append(Finding(rule, severity, patient.site_id, patient.pk, row.pk,
+                                        name, message, key, dict(details)))
+            if plan.info.name in _FACT_FORMS:
+                facts[row.patient_id].add(plan.info.name, row, cleaned, plan.to_harmonised)
+        for patient_id, patient_facts in facts.items():
+            patient_facts.check(patients[patient_id], self, findings)
+        return findings, checked
+
+    def _finding(self, rule: str, patient: PatientRow, submission_id: int | None, field: str,
+                 message: str, key: str = "", **details: Any) -> Finding:
+        return Finding(rule, BUILT_IN_RULES[rule].severity, patient.site_id, patient.pk,
+                       submission_id, field, message, key, details)
+
+    def _document_findings(self, plan: _VersionPlan, row: SubmissionRow
+                           ) -> tuple[list[_Template], dict[str, Any]]:
+        """The findings of one stored document, and its cleaned data.
+
+        Every rule of one submission depends only on its form version and its data (and on
+        the run's baselines), so identical documents (common: a "mirror movements absent"
+        assessment at the same age) are checked once per run. The memo is keyed by the JSON
+        text as stored and emptied when it grows large, so memory stays bounded.
+        """
+        memo_key = (row.form_version_id, row.raw) if row.raw is not None else None
+        if memo_key is not None:
+            known = self._memo.get(memo_key)
+            if known is not None:
+                return known
+        data = row.data if row.data is not None else json.loads(row.raw or "{}")
+        outcome = self._check_document(plan, data if isinstance(data, dict) else {})
+        if memo_key is not None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[memo_key] = outcome
+        return outcome
+
+    def _check_document(self, plan: _VersionPlan, data: dict[str, Any]
+                        ) -> tuple[list[_Template], dict[str, Any]]:
+        result = validate_submission(plan.schema, data, today=self.today)
+        fields = plan.schema.fields_by_name
+        flagged: set[str] = set()
+        out: list[_Template] = []
+
+        def add(rule: str, name: str, message: str, key: str = "", **details: Any) -> None:
+            out.append((rule, BUILT_IN_RULES[rule].severity, name, message, key, details))
+
+        for name in data:
+            f = fields.get(name)
+            if f is not None and name in result.hidden and f.type != "calc":
+                flagged.add(name)
+                add("hidden_value", name,
+                    f"{f.display_name} holds a value but is not asked given the other answers "
+                    f"(it shows only if {f.show_if}). Clear it, or correct the answer it "
+                    "depends on.")
+        for f in plan.required:
+            if f.name not in result.hidden and _blank(data.get(f.name)):
+                flagged.add(f.name)
+                add("required_blank", f.name, f"{f.display_name} is required but blank.")
+        for name, value in data.items():
+            codes = plan.choices.get(name)
+            if codes is None or name in flagged or _blank(value):
+                continue
+            unknown = [item for item in (value if isinstance(value, list) else [value])
+                       if not isinstance(item, str) or item not in codes]
+            if unknown:
+                flagged.add(name)
+                shown = ", ".join(repr(_shown(item)) for item in unknown)
+                add("choice_unknown", name,
+                    f"{fields[name].display_name} holds {shown}, which is not one of its "
+                    "choices. Choose one of the form's answers.", key=shown)
+        for name, messages in result.errors.items():
+            if name in flagged:
+                continue
+            add("invalid_value", "" if name == FORM_ERRORS else name, " ".join(messages),
+                key=_shown(data.get(name, "")))
+        for f in plan.calcs:
+            stored, computed = data.get(f.name), result.data.get(f.name)
+            if not _same_number(stored, computed):
+                was, gives = _or_blank(stored), _or_blank(computed)
+                add("calc_mismatch", f.name,
+                    f"{f.display_name} is stored as {was} but its calculation gives {gives}. "
+                    "Save the form again to recompute it.", key=f"{was}>{gives}")
+        for f, low, high in plan.limits:
+            value = data.get(f.name)
+            if not _is_number(value) or f.name in flagged:
+                continue
+            if (low is not None and value < low) or (high is not None and value > high):
+                add("outlier_limits", f.name,
+                    f"{f.display_name} is {_shown(value)}, outside the plausible range "
+                    f"{_shown(low) if low is not None else '…'} to "
+                    f"{_shown(high) if high is not None else '…'}. Check the value.",
+                    key=_shown(value), low=low, high=high)
+        baselines = self.baselines.get(plan.info.name, {})
+        for f, harmonised in plan.numeric:
+            value = data.get(f.name)
+            moments = baselines.get(harmonised)
+            if not _is_number(value) or moments is None or f.name in flagged:
+                continue
+            n, mean, sd = moments
+            if n >= OUTLIER_MIN_VALUES and sd > 0 and abs(value - mean) > OUTLIER_SDS * sd:
+                add("outlier_sd", f.name,
+                    f"{f.display_name} is {_shown(value)}, more than 3 standard deviations "
+                    f"from the registry's mean ({mean:.1f}, SD {sd:.1f}). Check the value.",
+                    key=_shown(value), mean=round(mean, 3), sd=round(sd, 3))
+        if plan.custom:
+            values = {plan.to_harmonised[k]: v for k, v in result.data.items()}
+            codes = tuple(plan.schema.missing_code_set)
+            for rule in plan.custom:
+                try:
+                    outcome = logic.evaluate(rule.node, values, today=self.today,
+                                             missing_codes=codes)
+                except logic.LogicEvaluationError:
+                    continue
+                if logic.truthy(outcome):
+                    out.append((rule.code, rule.severity, _version_name(plan, rule.field),
+                                rule.message, "", {}))
+        return out, result.data
+
+
+def _version_name(plan: _VersionPlan, harmonised: str) -> str:
+    for name, target in plan.to_harmonised.items():
+        if target == harmonised:
+            return name
+    return ""
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _same_number(stored: Any, computed: Any) -> bool:
+    if _blank(stored) and computed is None:
+        return True
+    if not _is_number(stored) or not _is_number(computed):
+        return False
+    return math.isclose(stored, computed, rel_tol=1e-9, abs_tol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-form rules over one patient's forms
+
+
+@dataclass
+class _Facts:
+    enrolments: list[tuple[int, int, Any]] = field(default_factory=list)
+    lesions: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    surgeries: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    follow_ups: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, form: str, row: SubmissionRow, cleaned: Mapping[str, Any],
+            to_harmonised: Mapping[str, str]) -> None:
+        values = {to_harmonised.get(k, k): v for k, v in cleaned.items()}
+        if form == "enrollment":
+            self.enrolments.append((row.pk, row.instance, values.get("enrol_age_months")))
+        elif form == "dysraphic_lesion":
+            self.lesions[row.instance] = (row.pk, values)
+        elif form == "surgery":
+            self.surgeries.append((row.pk, row.instance, values))
+        elif form == "follow_up":
+            self.follow_ups.append((row.pk, row.instance, values))
+
+    def check(self, patient: PatientRow, checker: QualityChecker, out: list[Finding]) -> None:
+        make = checker._finding
+        if len(self.enrolments) > 1:
+            ordered = sorted(self.enrolments, key=lambda item: item[1])
+            for pk, instance, _ in ordered[1:]:
+                out.append(make(
+                    "duplicate_enrolment", patient, pk, "",
+                    f"This patient has {len(ordered)} Enrolment forms (this is #{instance}): "
+                    "the same patient was enrolled twice. Check which one is right and ask a "
+                    "curator to remove the other."))
+        enrol_age = next((age for _, _, age in sorted(self.enrolments, key=lambda e: e[1])
+                          if _is_number(age)), None)
+        surgery_days = [values["surg_age_days"] for _, _, values in self.surgeries
+                        if _is_number(values.get("surg_age_days"))]
+        for pk, instance, values in self.follow_ups:
+            age = values.get("fu_age_months")
+            if not self.surgeries:
+                out.append(make(
+                    "follow_up_without_surgery", patient, pk, "",
+                    f"Follow-up #{instance} is recorded, but the patient has no Surgery form. "
+                    "Add the surgery, or check that the visit belongs to this patient."))
+            if not _is_number(age):
+                continue
+            named = values.get("age_at_last_surgery_days")
+            before = named if _is_number(named) else min(surgery_days, default=None)
+            if before is not None and age * DAYS_PER_MONTH < before:
+                out.append(make(
+                    "surgery_after_follow_up", patient, pk, "fu_age_months",
+                    f"Follow-up #{instance} is at {_shown(age)} months, before the surgery it "
+                    f"follows (at {_shown(before)} days, about {before / DAYS_PER_MONTH:.0f} "
+                    "months). Check the ages on this visit and on the Surgery form.",
+                    key=f"{_shown(age)}<{_shown(before)}"))
+            if enrol_age is not None and age < enrol_age:
+                out.append(make(
+                    "follow_up_before_enrolment", patient, pk, "fu_age_months",
+                    f"Follow-up #{instance} is at {_shown(age)} months, before the age at "
+                    f"enrolment ({_shown(enrol_age)} months). Check both ages.",
+                    key=f"{_shown(age)}<{_shown(enrol_age)}"))
+        lesion_numbers = sorted(self.lesions)
+        for pk, instance, values in self.surgeries:
+            target = values.get("lesion_instance")
+            if not lesion_numbers:
+                out.append(make(
+                    "surgery_without_lesion", patient, pk, "lesion_instance",
+                    f"Surgery #{instance} is recorded, but the patient has no Dysraphic lesion "
+                    "form. Add the lesion the operation treated."))
+            elif _is_number(target) and target not in self.lesions:
+                numbers = ", ".join(str(n) for n in lesion_numbers)
+                out.append(make(
+                    "surgery_without_lesion", patient, pk, "lesion_instance",
+                    f"Surgery #{instance} refers to lesion {_shown(target)}, but the patient's "
+                    f"Dysraphic lesion forms are numbered {numbers}. Correct the lesion number.",
+                    key=_shown(target)))
+        has_sinus = any(values.get("lesion_type") in DERMAL_SINUS_TYPES
+                        for _, values in self.lesions.values())
+        if not has_sinus:
+            for instance, (pk, values) in sorted(self.lesions.items()):
+                if values.get("tumour_type") == "dermoid":
+                    out.append(make(
+                        "dermoid_without_sinus", patient, pk, "tumour_type",
+                        f"A dermoid tumour is recorded on Dysraphic lesion #{instance}, but the "
+                        "patient has no dermal sinus lesion. Check the tumour type or the "
+                        "lesion type."))
+            for pk, instance, values in self.surgeries:
+                if values.get("pathology_type") == "dermoid":
+                    out.append(make(
+                        "dermoid_without_sinus", patient, pk, "pathology_type",
+                        f"Pathology of surgery #{instance} found a dermoid, but the patient has "
+                        "no dermal sinus lesion. Check the pathology or the lesion type."))
+
+
+# --------------------------------------------------------------------------------------------
+# What needs the whole registry: numeric baselines and near-duplicate candidates
+
+
+def numeric_baselines(catalogue: Mapping[str, FormInfo]) -> Baselines:
+    """n, mean and SD of every numeric field of every form, one aggregate query per form."""
+    sql = JsonSql()
+    baselines: Baselines = {}
+    for info in catalogue.values():
+        fields = [h for h in info.data_fields() if is_numeric(h.field)]
+        if not fields:
+            continue
+        parts = []
+        for harmonised in fields:
+            value = sql.by_version("s", info.version_names(harmonised), "number")
+            parts += [f"COUNT({value})", f"AVG({value})", f"SUM(({value}) * ({value}))"]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)} FROM {SUBMISSIONS} s "
+                           "WHERE s.form_id = %s", [info.form.pk])
+            row = cursor.fetchone()
+        form_baselines = baselines.setdefault(info.name, {})
+        for index, harmonised in enumerate(fields):
+            n, mean, squares = row[3 * index: 3 * index + 3]
+            n = int(n or 0)
+            if n < 2:
+                continue
+            mean, squares = float(mean), float(squares)
+            variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+            form_baselines[harmonised.name] = [n, mean, math.sqrt(variance)]
+    return baselines
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the near-duplicate rule compares: one patient's identity-like facts."""
+
+    patient_id: int
+    site_id: int
+    pseudonym: str
+    sex: str
+    year_of_birth: int
+    lesions: frozenset[tuple[Any, ...]]
+    """(type, level, then the lesion's anatomy answers: stalk, tumour, Chiari, ...)."""
+    surgeries: tuple[tuple[int, tuple[str, ...]], ...]
+    """(age in days, procedures), by age."""
+
+
+# Answers of the lesion form that the same person's two records would share.
+LESION_PROFILE = ("prenatal_dx", "nfv_stalk", "tumour_present", "tethered_cord", "chiari",
+                  "hydrocephalus", "syringomyelia")
+
+
+def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
+                              patient_ids: Iterable[int] | None = None) -> dict[int, Signature]:
+    """Signatures of the patients with a lesion and a surgery; all of them, or the candidates
+    that could match `patient_ids` (same sex and year of birth, a lesion of the same type and
+    level)."""
+    lesion, surgery = catalogue.get("dysraphic_lesion"), catalogue.get("surgery")
+    if lesion is None or surgery is None:
+        return {}
+    sql = JsonSql()
+
+    def value(info: FormInfo, name: str, kind: str) -> str:
+        return sql.by_version("s", info.version_names(info.harmonised_field(name)), kind)
+
+    kind, level = value(lesion, "lesion_type", "text"), value(lesion, "lesion_level", "text")
+    profile = [value(lesion, name, "text") for name in LESION_PROFILE
+               if name in lesion.harmonisation.field_names]
+    days = value(surgery, "surg_age_days", "number")
+    procedures = value(surgery, "procedures", "text")
+    missing = sorted({code for schema in lesion.schemas.values()
+                      for code in schema.missing_code_set}) or ["-"]
+    marks = ", ".join(["%s"] * len(missing))
+    base = (f"SELECT s.patient_id, p.site_id, p.pseudonym, p.sex, p.year_of_birth, {kind}, "
+            f"{level}{''.join(', ' + column for column in profile)} FROM {SUBMISSIONS} s "
+            "JOIN patients_patient p ON p.id = s.patient_id "
+            f"WHERE s.form_id = %s AND {kind} IS NOT NULL AND {level} IS NOT NULL "
+            f"AND {kind} NOT IN ({marks}) AND {level} NOT IN ({marks})")
+    params: list[Any] = [lesion.form.pk, *missing, *missing]
+    rows: list[tuple[Any, ...]] = []
+    if patient_ids is None:
+        rows = _fetch(base, params)
+    else:
+        wanted = list(set(patient_ids))
+        keys = set()
+        for chunk in _chunks(wanted, 500):
+            found = _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
+                           params + chunk)
+            keys |= {(row[3], row[4], row[5], row[6]) for row in found}
+        by_year: dict[int, set[str]] = defaultdict(set)
+        for _, year, lesion_type, _ in keys:
+            by_year[year].add(lesion_type)
+        for year, kinds in by_year.items():
+            marks_k = ", ".join(["%s"] * len(kinds))
+            found = _fetch(base + f" AND p.year_of_birth = %s AND {kind} IN ({marks_k})",
+                           [*params, year, *sorted(kinds)])
+            rows += [row for row in found if (row[3], row[4], row[5], row[6]) in keys]
+    patients: dict[int, tuple[int, str, str, int]] = {}
+    lesions: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
+    for patient_id, site_id, pseudonym, sex, year, *answers in rows:
+        patients[patient_id] = (site_id, pseudonym, sex, year)
+        lesions[patient_id].add(tuple(answers))
+    surgeries: dict[int, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+    for chunk in _chunks(sorted(patients), 500):
+        for patient_id, age, done in _fetch(
+            f"SELECT s.patient_id, {days}, {procedures} FROM {SUBMISSIONS} s "
+            f"WHERE s.form_id = %s AND {days} IS NOT NULL "
+            f"AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
+            [surgery.form.pk, *chunk],
+        ):
+            surgeries[patient_id].append((int(age), _codes(done)))
+    return {
+        pk: Signature(pk, site_id, pseudonym, sex, year, frozenset(lesions[pk]),
+                      tuple(sorted(surgeries[pk])))
+        for pk, (site_id, pseudonym, sex, year) in patients.items() if surgeries.get(pk)
+    }
+
+
+def _codes(text: Any) -> tuple[str, ...]:
+    """A checkbox's codes from its JSON text (or a missing code), in a stable order."""
+    if text is None:
+        return ()
+    try:
+        value = json.loads(text) if isinstance(text, str) and text.startswith("[") else text
+    except ValueError:
+        return (str(text),)
+    return tuple(sorted(map(str, value))) if isinstance(value, list) else (str(value),)
+
+
+def near_duplicate_matches(signatures: Mapping[int, Signature]) -> dict[int, list[Signature]]:
+    """For each patient, the patients at other sites that look like the same person.
+
+    Patients are grouped by sex, year of birth and lesion type and level; within a group,
+    sorted by the age at their first surgery, only those within a few days are compared.
+    """
+    groups: dict[tuple[Any, ...], list[Signature]] = defaultdict(list)
+    for signature in signatures.values():
+        for lesion_key in signature.lesions:
+            groups[(signature.sex, signature.year_of_birth, *lesion_key[:2])].append(signature)
+    matches: dict[int, dict[int, Signature]] = defaultdict(dict)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda s: s.surgeries[0][0])
+        start = 0
+        for index, current in enumerate(members):
+            first = current.surgeries[0][0]
+            while first - members[start].surgeries[0][0] > NEAR_DUPLICATE_DAYS:
+                start += 1
+            for other in members[start:index]:
+                if other.site_id != current.site_id and _alike(current, other):
+                    matches[current.patient_id][other.patient_id] = other
+                    matches[other.patient_id][current.patient_id] = current
+    return {pk: sorted(found.values(), key=lambda s: s.patient_id)
+            for pk, found in matches.items()}
+
+
+def _alike(a: Signature, b: Signature) -> bool:
+    """Same lesions (type, level and anatomy), same operations at ages a few days apart."""
+    return a.lesions == b.lesions and len(a.surgeries) == len(b.surgeries) and all(
+        abs(x[0] - y[0]) <= NEAR_DUPLICATE_DAYS and x[1] == y[1]
+        for x, y in zip(a.surgeries, b.surgeries, strict=True)
+    )
+
+
+def near_duplicate_findings(signatures: Mapping[int, Signature],
+                            matches: Mapping[int, list[Signature]],
+                            patient_ids: Iterable[int]) -> list[Finding]:
+    rule = BUILT_IN_RULES["near_duplicate_patient"]
+    findings = []
+    for pk in patient_ids:
+        found = matches.get(pk)
+        if not found:
+            continue
+        me = signatures[pk]
+        count = len(found)
+        findings.append(Finding(
+            rule.code, rule.severity, me.site_id, pk, None, "",
+            f"This patient may be the same person as {count} patient{'s' if count > 1 else ''} "
+            "at another site: same sex, year of birth, lesion type and level, and surgery at "
+            f"the same ages within {NEAR_DUPLICATE_DAYS} days. A curator will compare the "
+            "records.",
+            details={"matches": [{"patient_id": other.patient_id,
+                                  "pseudonym": other.pseudonym, "site_id": other.site_id}
+                                 for other in found[:10]]},
+        ))
+    return findings
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])

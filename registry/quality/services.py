@@ -1,0 +1,336 @@
+"""Running the data-quality checks and looking after their findings.
+
+`do_run_quality_checks` checks the registry (everything, or only the patients changed since the
+last successful run) and keeps QualityIssue rows in step with what it found:
+
+- a finding seen before is the same issue (same fingerprint): it is not duplicated, its
+  `last_seen` moves on, and if it had been resolved it is open again;
+- an open issue of a checked patient that was not found again is resolved;
+- an issue a curator accepted as correct stays accepted, seen or not.
+
+`do_accept_quality_issue` is the curator's "this is correct" (with a reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.audit.services import record_event
+from registry.patients.models import Patient
+from registry.people.models import Role, User
+from registry.statistics.catalogue import FormInfo, form_catalogue
+from registry.submissions.models import Submission
+
+from .checks import (
+    Baselines,
+    Finding,
+    PatientRow,
+    QualityChecker,
+    SubmissionRow,
+    near_duplicate_findings,
+    near_duplicate_matches,
+    near_duplicate_signatures,
+    numeric_baselines,
+)
+from .models import IssueStatus, QualityIssue
+from .rules import RulesFile, load_rules_file
+
+if TYPE_CHECKING:
+    from registry.jobs.models import JobRun
+
+PATIENT_BATCH = 1000
+INCREMENTAL_LIMIT = 20000
+WRITE_BATCH = 2000
+Progress = Callable[[int, int], None]
+
+
+def rules_file(catalogue: dict[str, FormInfo]) -> RulesFile:
+    fields = {
+        name: {h.name: h.field.type for h in info.harmonisation.fields}
+        for name, info in catalogue.items()
+    }
+    return load_rules_file(fields)
+
+
+def _last_successful_run(exclude: JobRun | None) -> JobRun | None:
+    from registry.jobs.models import JobKind, JobRun, JobStatus
+
+    runs = JobRun.objects.filter(kind=JobKind.QUALITY, status=JobStatus.SUCCEEDED)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude.pk)
+    return runs.order_by("-started_at").first()
+
+
+def changed_patients(since: dt.datetime) -> set[int]:
+    """Patients with a submission saved, or a record created or changed, since `since`."""
+    changed = set(Submission.objects.filter(updated_at__gte=since)
+                  .values_list("patient_id", flat=True).distinct())
+    changed |= set(Patient.objects.filter(created_at__gte=since).values_list("pk", flat=True))
+    return changed
+
+
+def do_run_quality_checks(
+    actor: User | None, *, full: bool = False, run: JobRun | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Check the registry and bring its quality issues up to date; returns the run's counts.
+
+    Incremental (the default) checks only the patients changed since the last successful run,
+    and is a full run when there is none. The 3-SD rule of an incremental run compares with the
+    means and SDs the last full run measured.
+    """
+    from registry.jobs.services import report_progress
+
+    started = timezone.now()
+    catalogue = form_catalogue()
+    rules = rules_file(catalogue)
+    previous = _last_successful_run(run)
+    scope: set[int] | None = None
+    if not full and previous is not None and previous.started_at is not None:
+        scope = changed_patients(previous.started_at)
+        if len(scope) > INCREMENTAL_LIMIT:
+            scope = None  # so much changed that checking everything is simpler and as fast
+    baselines: Baselines | None = None
+    if scope is not None and previous is not None:
+        baselines = previous.state.get("baselines")
+    if baselines is None:
+        baselines = numeric_baselines(catalogue)
+
+    checker = QualityChecker(catalogue, rules.custom, baselines, today=today,
+                             outlier_sd_skip=rules.outlier_sd_skip)
+    findings: list[Finding] = []
+    patients_checked = submissions_checked = 0
+    total = len(scope) if scope is not None else Patient.objects.count()
+    with _cyclic_gc_paused():
+        for batch in _patient_batches(scope):
+            batch_findings, checked = checker.check_batch(
+                batch, _submissions_of(batch, ranged=scope is None))
+            findings += batch_findings
+            patients_checked += len(batch)
+            submissions_checked += checked
+            if run is not None:
+                report_progress(run, patients_checked, total)
+
+    near_scope = _near_duplicate_scope(catalogue, scope)
+    signatures = near_duplicate_signatures(
+        catalogue, None if near_scope is None else near_scope)
+    matches = near_duplicate_matches(signatures)
+    findings += near_duplicate_findings(
+        signatures, matches, signatures if near_scope is None else near_scope)
+
+    counts = do_store_findings(actor, findings, scope=scope, near_scope=near_scope,
+                               started=started)
+    counts.update({
+        "mode": "incremental" if scope is not None else "full",
+        "patients_checked": patients_checked, "submissions_checked": submissions_checked,
+        "custom_rules": len(rules.custom),
+    })
+    if run is not None:
+        # The means and SDs of the last full run travel from run to run for the incremental
+        # runs that follow.
+        run.state = {"baselines": baselines}
+        run.save(update_fields=["state"])
+    return counts
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The checks allocate millions of short-lived objects and no reference cycles, so the
+    cyclic collector only slows them down (by a third, measured); it is resumed afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _patient_batches(scope: set[int] | None) -> Iterator[dict[int, PatientRow]]:
+    """Patients in batches, in id order (keyset pagination, no OFFSET)."""
+    columns = ("pk", "site_id", "sex", "year_of_birth", "pseudonym")
+    if scope is not None:
+        ordered = sorted(scope)
+        for start in range(0, len(ordered), PATIENT_BATCH):
+            ids = ordered[start:start + PATIENT_BATCH]
+            rows = Patient.objects.filter(pk__in=ids).values_list(*columns)
+            yield {row[0]: PatientRow(*row) for row in rows}
+        return
+    last = 0
+    while True:
+        rows = list(Patient.objects.filter(pk__gt=last).order_by("pk")
+                    .values_list(*columns)[:PATIENT_BATCH])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield {row[0]: PatientRow(*row) for row in rows}
+
+
+def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[SubmissionRow]:
+    """A batch's submissions, with the JSON text as stored rather than the decoded document:
+    identical documents are checked once (see QualityChecker), and only the others decoded.
+    Plain SQL, because at millions of rows the ORM's per-row work is most of the cost."""
+    raw = "s.data::text" if connection.vendor == "postgresql" else "CAST(s.data AS TEXT)"
+    if ranged:
+        # Patients come in id order, so a range scan finds a batch's submissions by index.
+        where, params = "s.patient_id BETWEEN %s AND %s", [min(batch), max(batch)]
+    else:
+        ids = list(batch)
+        where, params = f"s.patient_id IN ({', '.join(['%s'] * len(ids))})", ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.id, s.patient_id, s.form_id, s.form_version_id, s.instance, "
+            f"{raw} FROM {Submission._meta.db_table} s WHERE {where}", params,
+        )
+        rows = cursor.fetchall()
+    for pk, patient_id, form_id, version_id, instance, text in rows:
+        if patient_id in batch:
+            yield SubmissionRow(pk, patient_id, form_id, version_id, instance, None, text)
+
+
+def _near_duplicate_scope(catalogue: dict[str, FormInfo], scope: set[int] | None
+                          ) -> set[int] | None:
+    """Whose near-duplicate findings an incremental run recomputes: the changed patients, the
+    patients who could match them, and those whose open finding names one of them."""
+    if scope is None:
+        return None
+    candidates = set(near_duplicate_signatures(catalogue, scope)) | scope
+    for issue in QualityIssue.objects.filter(rule="near_duplicate_patient").exclude(
+        status=IssueStatus.RESOLVED
+    ).only("patient_id", "details"):
+        named = {match.get("patient_id") for match in issue.details.get("matches", [])}
+        if named & scope:
+            candidates.add(issue.patient_id)
+    return candidates
+
+
+@transaction.atomic
+def do_store_findings(
+    actor: User | None, findings: Sequence[Finding], *, scope: set[int] | None,
+    near_scope: set[int] | None, started: dt.datetime,
+) -> dict[str, Any]:
+    """Turn a run's findings into issues: create, touch, reopen, and resolve the unseen."""
+    now = timezone.now()
+    by_fingerprint = {finding.fingerprint: finding for finding in findings}
+    existing = _existing_issues(scope, near_scope, by_fingerprint)
+
+    new: list[QualityIssue] = []
+    touch: list[int] = []
+    reopen: list[int] = []
+    changed: list[QualityIssue] = []
+    for fingerprint, finding in by_fingerprint.items():
+        issue = existing.get(fingerprint)
+        if issue is None:
+            new.append(QualityIssue(
+                rule=finding.rule, severity=finding.severity, site_id=finding.site_id,
+                patient_id=finding.patient_id, submission_id=finding.submission_id,
+                field=finding.field, message=finding.message, fingerprint=fingerprint,
+                first_seen=now, last_seen=now, details=finding.details,
+            ))
+            continue
+        if issue.status == IssueStatus.RESOLVED:
+            reopen.append(issue.pk)
+        else:
+            touch.append(issue.pk)
+        if (issue.message, issue.severity, issue.details) != (
+            finding.message, finding.severity, finding.details
+        ):
+            issue.message, issue.severity = finding.message, finding.severity
+            issue.details = finding.details
+            changed.append(issue)
+
+    QualityIssue.objects.bulk_create(new, batch_size=WRITE_BATCH)
+    for ids in _chunks(touch, WRITE_BATCH):
+        QualityIssue.objects.filter(pk__in=ids).update(last_seen=now)
+    for ids in _chunks(reopen, WRITE_BATCH):
+        QualityIssue.objects.filter(pk__in=ids).update(
+            status=IssueStatus.OPEN, last_seen=now, resolved_at=None)
+    QualityIssue.objects.bulk_update(changed, ["message", "severity", "details"],
+                                     batch_size=WRITE_BATCH)
+
+    unseen = QualityIssue.objects.filter(status=IssueStatus.OPEN, last_seen__lt=now)
+    if scope is not None:
+        in_scope = Q(patient_id__in=scope) & ~Q(rule="near_duplicate_patient")
+        in_scope |= Q(patient_id__in=near_scope or set(), rule="near_duplicate_patient")
+        unseen = unseen.filter(in_scope)
+    resolved = unseen.update(status=IssueStatus.RESOLVED, resolved_at=now)
+
+    by_rule = Counter(finding.rule for finding in by_fingerprint.values())
+    counts = {
+        "findings": len(by_fingerprint), "new": len(new), "reopened": len(reopen),
+        "seen_again": len(touch), "resolved": resolved,
+        "open": QualityIssue.objects.filter(status=IssueStatus.OPEN).count(),
+        "by_rule": dict(sorted(by_rule.items())),
+    }
+    record_event(actor, "quality.run", None, context={
+        "mode": "incremental" if scope is not None else "full",
+        "patients_in_scope": len(scope) if scope is not None else None,
+        "started": started.isoformat(), **{k: v for k, v in counts.items() if k != "by_rule"},
+    })
+    return counts
+
+
+def _existing_issues(scope: set[int] | None, near_scope: set[int] | None,
+                     findings: dict[str, Finding]) -> dict[str, QualityIssue]:
+    fields = ("pk", "fingerprint", "status", "message", "severity", "details")
+    if scope is None:
+        return {issue.fingerprint: issue for issue in QualityIssue.objects.only(*fields)}
+    found: dict[str, QualityIssue] = {}
+    for chunk in _chunks(list(findings), 500):
+        for issue in QualityIssue.objects.filter(fingerprint__in=chunk).only(*fields):
+            found[issue.fingerprint] = issue
+    return found
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def can_accept_issues(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in (Role.CURATOR, Role.ADMIN)
+
+
+def do_accept_quality_issue(actor: User, issue: QualityIssue, reason: str) -> QualityIssue:
+    """A curator confirms that a finding is correct as it stands; later runs leave it accepted."""
+    if not can_accept_issues(actor):
+        raise PermissionDenied("Only curators may accept a quality issue as correct.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise ValidationError({"reason": [
+            "Say why the value is correct (at least a few words), so that others can follow."
+        ]})
+    with transaction.atomic():
+        before = {"status": issue.status, "accepted_reason": issue.accepted_reason}
+        issue.status = IssueStatus.ACCEPTED
+        issue.accepted_by, issue.accepted_reason = actor, reason
+        issue.accepted_at = timezone.now()
+        issue.save(update_fields=["status", "accepted_by", "accepted_reason", "accepted_at"])
+        record_event(actor, "quality_issue.accept", issue, site=issue.site, changes={
+            "status": [before["status"], issue.status],
+            "accepted_reason": [before["accepted_reason"], reason],
+        })
+    return issue
+
+
+def do_reopen_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
+    """Undo an acceptance: the issue is open again until the next run decides."""
+    if not can_accept_issues(actor):
+        raise PermissionDenied("Only curators may reopen a quality issue.")
+    with transaction.atomic():
+        before = issue.status
+        issue.status = IssueStatus.OPEN
+        issue.save(update_fields=["status"])
+        record_event(actor, "quality_issue.reopen", issue, site=issue.site,
+                     changes={"status": [before, issue.status]})
+    return issue

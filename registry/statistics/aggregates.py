@@ -1,0 +1,550 @@
+"""Aggregate statistics of the whole registry, computed in the database.
+
+Every figure is an SQL aggregation over the JSON column (registry/statistics/jsonsql.py), with
+the versions of a form lined up by registry.formengine.harmonise, so v1 and v2 answers to the
+same question are counted together. Python only does what SQLite cannot: the standard deviation
+and the percentiles of one column of numbers on SQLite. Whole submissions are never loaded.
+
+The results are plain JSON (see docs/statistics.md): count tables, which
+registry/statistics/suppression.py can suppress for researchers, and numeric summaries.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics as pystats
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from registry.formengine.harmonise import HarmonisedField
+from registry.patients.models import Patient
+from registry.people.models import Site
+from registry.submissions.models import Status, Submission
+
+from .catalogue import FormInfo, form_catalogue, is_categorical, is_numeric
+from .jsonsql import JsonSql
+
+Progress = Callable[[int, int], None]
+DAYS_PER_MONTH = 30.44
+SUBMISSIONS = "submissions_submission"
+OTHER_VALUE = "__other__"
+TICKED = "'1'"  # the code of a one-option checkbox such as "since early childhood"
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks: count tables and numeric summaries
+
+
+def count_table(
+    key: str, title: str, *, unit: str, rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]], counts: Mapping[tuple[str, str], int],
+    row_title: str = "", column_title: str = "", additive: bool = True,
+    total: int | None = None, note: str = "",
+) -> dict[str, Any]:
+    """A table of counts as stored in a snapshot.
+
+    Additive tables (each unit in one cell of a row) carry row totals (when there is more
+    than one column), column totals and a grand total, all sums of the cells. Tables whose
+    units may fall in several cells (checkbox options) carry only `total`, given by the caller
+    (the number of units answering).
+    """
+    cells = [[int(counts.get((r, c), 0)) for c, _ in columns] for r, _ in rows]
+    table: dict[str, Any] = {
+        "key": key, "title": title, "unit": unit, "row_title": row_title,
+        "column_title": column_title, "note": note, "additive": additive,
+        "rows": [{"code": code, "label": label} for code, label in rows],
+        "columns": [{"code": code, "label": label} for code, label in columns],
+        "cells": cells, "row_totals": None, "column_totals": None, "total": total,
+    }
+    if additive:
+        if len(columns) > 1:
+            table["row_totals"] = [sum(row) for row in cells]
+        table["column_totals"] = [sum(row[i] for row in cells) for i in range(len(columns))]
+        table["total"] = sum(sum(row) for row in cells)
+    return table
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks: what PostgreSQL's percentile_cont does."""
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    if low == high:
+        return float(ordered[low])
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
+def numeric_summary_of(values: Sequence[float], missing_codes: int = 0) -> dict[str, Any]:
+    """n, mean, SD, median, quartiles, min and max of a list of numbers, in Python."""
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if not n:
+        return _summary(0, None, None, None, None, None, None, None, missing_codes)
+    return _summary(
+        n, pystats.fmean(ordered), pystats.stdev(ordered) if n > 1 else None,
+        _percentile(ordered, 0.5), _percentile(ordered, 0.25), _percentile(ordered, 0.75),
+        ordered[0], ordered[-1], missing_codes,
+    )
+
+
+def _summary(n: int, mean: float | None, sd: float | None, median: float | None,
+             q1: float | None, q3: float | None, low: float | None, high: float | None,
+             missing_codes: int) -> dict[str, Any]:
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "n": int(n), "mean": number(mean), "sd": number(sd), "median": number(median),
+        "q1": number(q1), "q3": number(q3), "min": number(low), "max": number(high),
+        "missing_codes": int(missing_codes),
+    }
+
+
+def _fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
+def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
+                     missing_codes: int = 0) -> dict[str, Any]:
+    """The numeric summary of column `v` of the subquery `source`, NULLs left out."""
+    if sql.postgres:
+        row = _fetch(
+            "SELECT COUNT(v), AVG(v), STDDEV_SAMP(v), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+            "percentile_cont(0.25) WITHIN GROUP (ORDER BY v), "
+            "percentile_cont(0.75) WITHIN GROUP (ORDER BY v), MIN(v), MAX(v) "
+            f"FROM ({source}) AS t WHERE v IS NOT NULL", params,
+        )[0]
+        return _summary(*row, missing_codes=missing_codes)
+    # SQLite has no standard deviation or percentiles: one sorted column of numbers, fetched.
+    values = [row[0] for row in _fetch(
+        f"SELECT v FROM ({source}) AS t WHERE v IS NOT NULL ORDER BY v", params)]
+    return numeric_summary_of(values, missing_codes)
+
+
+# --------------------------------------------------------------------------------------------
+# The computation
+
+
+def compute_statistics(progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(results, data cut) of the registry as it is now."""
+    sql = JsonSql()
+    catalogue = form_catalogue()
+    sites = list(Site.objects.order_by("code").values_list("pk", "code"))
+    steps = 3 + len(catalogue)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+
+    results: dict[str, Any] = {"patients_by_site": _patients_by_site(sites)}
+    results["submissions"] = _submissions_by_site(catalogue, sites)
+    step()
+    results["completeness"] = _completeness(sql, catalogue, sites)
+    step()
+    results["fields"] = []
+    for info in catalogue.values():
+        results["fields"].append(_field_statistics(sql, info))
+        step()
+    results["clinical"] = _clinical_tables(sql, catalogue)
+    step()
+    return results, _data_cut(catalogue, sites)
+
+
+def _data_cut(catalogue: Mapping[str, FormInfo],
+              sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    by_version = dict(
+        ((form, number), n) for form, number, n in
+        Submission.objects.values_list("form__name", "form_version__number")
+        .annotate(n=Count("id")).order_by()
+    )
+    last_change = Submission.objects.aggregate(at=Max("updated_at"))["at"]
+    return {
+        "at": timezone.now().isoformat(),
+        "sites": len(sites),
+        "patients": Patient.objects.count(),
+        "submissions": sum(by_version.values()),
+        "last_change": last_change.isoformat() if last_change else None,
+        "forms": [
+            {
+                "form": info.name, "title": info.form.title,
+                "versions": [
+                    {"version": version.number, "content_hash": version.content_hash,
+                     "submissions": by_version.get((info.name, version.number), 0)}
+                    for version in info.versions
+                ],
+            }
+            for info in catalogue.values()
+        ],
+    }
+
+
+def _patients_by_site(sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    counts = dict(Patient.objects.values_list("site_id").annotate(n=Count("id")).order_by())
+    return count_table(
+        "patients_by_site", "Patients by site", unit="patients",
+        rows=[(code, code) for _, code in sites], columns=[("n", "Patients")],
+        counts={(code, "n"): counts.get(pk, 0) for pk, code in sites}, row_title="Site",
+    )
+
+
+def _submissions_by_site(catalogue: Mapping[str, FormInfo],
+                         sites: Sequence[tuple[int, str]]) -> list[dict[str, Any]]:
+    codes = dict(sites)
+    counts: dict[int, dict[tuple[str, str], int]] = {}
+    for site_id, form_id, status, n in (
+        Submission.objects.values_list("patient__site_id", "form_id", "status")
+        .annotate(n=Count("id")).order_by()
+    ):
+        counts.setdefault(form_id, {})[(codes[site_id], status)] = n
+    return [
+        count_table(
+            f"submissions_{info.name}", f"{info.form.title}: forms by site and status",
+            unit="forms", rows=[(code, code) for _, code in sites],
+            columns=[(status.value, status.label) for status in Status],
+            counts=counts.get(info.form.pk, {}), row_title="Site", column_title="Status",
+        )
+        for info in catalogue.values()
+    ]
+
+
+def _completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
+                  sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    """Share of required fields filled, among those shown, per form and site.
+
+    A required field counts as expected in a submission when its show_if holds for that
+    submission's stored answers (translated to SQL); fields whose show_if cannot be translated
+    are left out and listed.
+    """
+    codes = dict(sites)
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    left_out: list[str] = []
+    for info in catalogue.values():
+        for version in info.versions:
+            schema = info.schemas[version.pk]
+            parts = ["COUNT(*)"]
+            for f in schema.fields:
+                if not f.required or not f.stores_data or f.type == "calc":
+                    continue
+                shown = "(1 = 1)"
+                if f.show_if_logic is not None:
+                    translated = sql.condition(f.show_if_logic, "s")
+                    if translated is None:
+                        left_out.append(f"{info.name} v{version.number} {f.name}")
+                        continue
+                    shown = translated
+                filled = sql.present("s", f.name)
+                parts.append(f"SUM(CASE WHEN {shown} THEN 1 ELSE 0 END)")
+                parts.append(f"SUM(CASE WHEN {shown} AND {filled} THEN 1 ELSE 0 END)")
+            rows = _fetch(
+                f"SELECT p.site_id, {', '.join(parts)} FROM {SUBMISSIONS} s "
+                "JOIN patients_patient p ON p.id = s.patient_id "
+                "WHERE s.form_version_id = %s GROUP BY p.site_id", [version.pk],
+            )
+            for site_id, n, *pairs in rows:
+                cell = cells.setdefault((codes[site_id], info.name),
+                                        {"submissions": 0, "expected": 0, "filled": 0})
+                cell["submissions"] += int(n)
+                cell["expected"] += sum(int(v or 0) for v in pairs[0::2])
+                cell["filled"] += sum(int(v or 0) for v in pairs[1::2])
+    forms = list(catalogue.values())
+    return {
+        "title": "Completeness: required fields filled, among those shown",
+        "rows": [{"code": code, "label": code} for _, code in sites],
+        "columns": [{"code": info.name, "label": info.form.title} for info in forms],
+        "cells": [
+            [cells.get((code, info.name), {"submissions": 0, "expected": 0, "filled": 0})
+             for info in forms]
+            for _, code in sites
+        ],
+        "left_out": left_out,
+    }
+
+
+def _labels(info: FormInfo, harmonised: HarmonisedField) -> list[tuple[str, str]]:
+    """Choice codes and labels across versions, the latest version's wording first."""
+    labels: dict[str, str] = {}
+    for version in reversed(info.versions):
+        name = harmonised.names.get(version.number)
+        if name is None:
+            continue
+        for code, label in info.schemas[version.pk].field(name).all_choices():
+            labels.setdefault(code, label)
+    latest = [code for code, _ in harmonised.field.all_choices()]
+    order = latest + [code for code in labels if code not in latest]
+    return [(code, labels[code]) for code in order]
+
+
+def _missing_codes(info: FormInfo) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    for schema in info.schemas.values():
+        for missing in schema.missing_codes:
+            found.setdefault(missing.code, missing.label)
+    return list(found.items())
+
+
+def _field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
+    fields = []
+    missing = _missing_codes(info)
+    missing_set = [code for code, _ in missing]
+    for harmonised in info.data_fields():
+        f = harmonised.field
+        names = info.version_names(harmonised)
+        if is_categorical(f):
+            fields.append(_distribution(sql, info, harmonised, names, missing))
+        elif is_numeric(f):
+            value = sql.by_version("s", names, "number")
+            text = sql.by_version("s", names, "text")
+            missing_count = 0
+            if missing_set:
+                marks = ", ".join(["%s"] * len(missing_set))
+                missing_count = _fetch(
+                    f"SELECT COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
+                    f"AND {text} IN ({marks})", [info.form.pk, *missing_set])[0][0]
+            summary = summarise_column(
+                sql, f"SELECT {value} AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s",
+                [info.form.pk], missing_count,
+            )
+            fields.append({"name": harmonised.name, "label": f.display_name,
+                           "kind": "numeric", "summary": summary})
+    return {"form": info.name, "title": info.form.title, "fields": fields}
+
+
+def _distribution(sql: JsonSql, info: FormInfo, harmonised: HarmonisedField,
+                  names: Mapping[int, str | None],
+                  missing: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    f = harmonised.field
+    choices = _labels(info, harmonised)
+    known = {code for code, _ in choices}
+    missing_codes = {code for code, _ in missing}
+    text = sql.by_version("s", names, "text")
+    counts: dict[str, int] = {}
+    if f.type == "checkbox":
+        for code, n in _fetch(
+            f"SELECT e.value, COUNT(*) FROM {SUBMISSIONS} s {sql.elements('s', names, 'e')} "
+            "WHERE s.form_id = %s GROUP BY e.value", [info.form.pk],
+        ):
+            key = code if code in known else OTHER_VALUE
+            counts[key] = counts.get(key, 0) + int(n)
+        array = sql.by_version("s", names, "array")
+        answered = _fetch(
+            f"SELECT COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s AND {array} IS NOT NULL",
+            [info.form.pk])[0][0]
+        for code, n in _fetch(
+            f"SELECT {text}, COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
+            f"AND {array} IS NULL AND {text} IS NOT NULL GROUP BY {text}", [info.form.pk],
+        ):
+            # A checkbox answered with a missing code holds that code instead of a list.
+            key = code if code in missing_codes else OTHER_VALUE
+            counts[key] = counts.get(key, 0) + int(n)
+            answered += int(n)
+    else:
+        for code, n in _fetch(
+            f"SELECT {text}, COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
+            f"AND {text} IS NOT NULL GROUP BY {text}", [info.form.pk],
+        ):
+            key = code if code in known or code in missing_codes else OTHER_VALUE
+            counts[key] = counts.get(key, 0) + int(n)
+        answered = None
+    rows = list(choices)
+    rows += [(code, f"{label} ({code})") for code, label in missing if code in counts]
+    if OTHER_VALUE in counts:
+        rows.append((OTHER_VALUE, "A value that is not among the choices"))
+    multiple = f.type == "checkbox"
+    table = count_table(
+        f"{info.name}.{harmonised.name}", f.display_name,
+        unit="forms", rows=rows, columns=[("n", "Forms")],
+        counts={(code, "n"): n for code, n in counts.items()}, row_title="Answer",
+        additive=not multiple, total=answered,
+        note="Several options may be ticked on one form." if multiple else "",
+    )
+    return {"name": harmonised.name, "label": f.display_name, "kind": "categorical",
+            "multiple": multiple, "table": table}
+
+
+# --------------------------------------------------------------------------------------------
+# The registry's clinical questions
+
+
+_MM_COLUMNS = [("present", "Mirror movements present"), ("absent", "Absent at every assessment"),
+               ("unknown", "Unknown"), ("not_assessed", "Not assessed")]
+_ONSET_BINS = [("lt1", "Under 1 year"), ("1to2", "1 to 2 years"), ("2to5", "2 to 5 years"),
+               ("5to10", "5 to 10 years"), ("10plus", "10 years or older"),
+               ("early", "Since early childhood (no age given)")]
+
+
+def _value(info: FormInfo, name: str, kind: str, sql: JsonSql) -> str:
+    return sql.by_version("s", info.version_names(info.harmonised_field(name)), kind)
+
+
+
+
+def _clinical_tables(sql: JsonSql, catalogue: Mapping[str, FormInfo]) -> list[dict[str, Any]]:
+    lesion = catalogue.get("dysraphic_lesion")
+    mm = catalogue.get("mirror_movements")
+    surgery = catalogue.get("surgery")
+    follow_up = catalogue.get("follow_up")
+    tables: list[dict[str, Any]] = []
+    if lesion is not None and mm is not None:
+        mm_cte = _mm_status_cte(sql, mm)
+        for field, title in (("lesion_type", "Mirror movements by lesion type"),
+                             ("lesion_level", "Mirror movements by lesion level")):
+            tables.append(_mm_by_lesion(sql, lesion, mm.form.pk, mm_cte, field, title))
+        tables.append(_grade_by_lesion_type(sql, lesion, mm))
+    if surgery is not None and follow_up is not None:
+        tables.append(_persistence_by_procedure(sql, surgery, follow_up))
+    if mm is not None:
+        tables.append(_onset_table(sql, mm))
+    return tables
+
+
+def _mm_status_cte(sql: JsonSql, mm: FormInfo) -> str:
+    present = _value(mm, "mm_present", "text", sql)
+    return (
+        f"SELECT s.patient_id AS pid, MAX(CASE WHEN {present} = '1' THEN 2 "
+        f"WHEN {present} = '0' THEN 1 ELSE 0 END) AS st FROM {SUBMISSIONS} s "
+        "WHERE s.form_id = %s GROUP BY s.patient_id"
+    )
+
+
+def _lesion_cte(sql: JsonSql, lesion: FormInfo, field: str) -> str:
+    value = _value(lesion, field, "text", sql)
+    return (f"SELECT DISTINCT s.patient_id AS pid, {value} AS code FROM {SUBMISSIONS} s "
+            f"WHERE s.form_id = %s AND {value} IS NOT NULL")
+
+
+def _mm_by_lesion(sql: JsonSql, lesion: FormInfo, mm_form_id: int, mm_cte: str, field: str,
+                  title: str) -> dict[str, Any]:
+    status_names = {2: "present", 1: "absent", 0: "unknown", -1: "not_assessed"}
+    rows = _fetch(
+        f"WITH mm AS ({mm_cte}), les AS ({_lesion_cte(sql, lesion, field)}) "
+        "SELECT les.code, COALESCE(mm.st, -1), COUNT(*) FROM les "
+        "LEFT JOIN mm ON mm.pid = les.pid GROUP BY les.code, COALESCE(mm.st, -1)",
+        [mm_form_id, lesion.form.pk],
+    )
+    counts = {(code, status_names[int(st)]): int(n) for code, st, n in rows}
+    label = lesion.harmonised_field(field).field.display_name
+    return count_table(
+        f"mm_by_{field}", title, unit="patients",
+        rows=_codes_seen(lesion, field, (code for code, _ in counts)),
+        columns=_MM_COLUMNS, counts=counts, row_title=label, column_title="Mirror movements",
+        note="A patient counts once in each row of a lesion they have; mirror movements are "
+             "present if any assessment found them.",
+    )
+
+
+def _codes_seen(info: FormInfo, field: str, seen: Iterable[str]) -> list[tuple[str, str]]:
+    """A field's choices, then the missing codes and any other values that occur."""
+    rows = _labels(info, info.harmonised_field(field))
+    seen = set(seen)
+    rows += [(code, f"{label} ({code})") for code, label in _missing_codes(info) if code in seen]
+    known = {code for code, _ in rows}
+    return rows + [(code, code) for code in sorted(seen - known)]
+
+
+def _grade_by_lesion_type(sql: JsonSql, lesion: FormInfo, mm: FormInfo) -> dict[str, Any]:
+    grades = [name for name in ("wt_grade_left_task", "wt_grade_right_task")
+              if name in mm.harmonisation.field_names]
+    parts = []
+    for name in grades:
+        value = _value(mm, name, "text", sql)
+        parts.append(f"SELECT s.patient_id AS pid, CAST({value} AS INTEGER) AS g "
+                     f"FROM {SUBMISSIONS} s WHERE s.form_id = %s "
+                     f"AND {value} IN ('0', '1', '2', '3', '4')")
+    rows = _fetch(
+        f"WITH wt AS (SELECT pid, MAX(g) AS g FROM ({' UNION ALL '.join(parts)}) AS x "
+        f"GROUP BY pid), les AS ({_lesion_cte(sql, lesion, 'lesion_type')}) "
+        "SELECT les.code, wt.g, COUNT(*) FROM les JOIN wt ON wt.pid = les.pid "
+        "GROUP BY les.code, wt.g",
+        [mm.form.pk] * len(parts) + [lesion.form.pk],
+    )
+    counts = {(code, str(int(grade))): int(n) for code, grade, n in rows}
+    return count_table(
+        "wt_grade_by_lesion_type", "Highest Woods & Teuber grade by lesion type",
+        unit="patients", rows=_codes_seen(lesion, "lesion_type", (code for code, _ in counts)),
+        columns=[(str(g), f"Grade {g}") for g in range(5)], counts=counts,
+        row_title="Type of lesion", column_title="Highest grade",
+        note="The highest grade of any assessment and either hand's task; patients with a "
+             "grade recorded.",
+    )
+
+
+def _persistence_by_procedure(sql: JsonSql, surgery: FormInfo,
+                              follow_up: FormInfo) -> dict[str, Any]:
+    procedures = surgery.version_names(surgery.harmonised_field("procedures"))
+    days = _value(surgery, "surg_age_days", "number", sql)
+    fu_age = _value(follow_up, "fu_age_months", "number", sql)
+    fu_mm = _value(follow_up, "fu_mm_status", "text", sql)
+    rows = _fetch(
+        f"WITH surg AS (SELECT s.patient_id AS pid, e.value AS code, {days} AS days "
+        f"FROM {SUBMISSIONS} s {sql.elements('s', procedures, 'e')} WHERE s.form_id = %s), "
+        f"fu AS (SELECT s.patient_id AS pid, s.instance AS inst, {fu_age} AS age, "
+        f"{fu_mm} AS st FROM {SUBMISSIONS} s WHERE s.form_id = %s AND {fu_mm} IS NOT NULL "
+        f"AND {fu_age} IS NOT NULL), "
+        "pairs AS (SELECT surg.pid, surg.code, fu.st, ROW_NUMBER() OVER (PARTITION BY "
+        "surg.pid, surg.code ORDER BY fu.age DESC, fu.inst DESC) AS rn FROM surg "
+        f"JOIN fu ON fu.pid = surg.pid WHERE surg.days IS NOT NULL "
+        f"AND fu.age * {DAYS_PER_MONTH} >= surg.days) "
+        "SELECT code, st, COUNT(*) FROM pairs WHERE rn = 1 GROUP BY code, st",
+        [surgery.form.pk, follow_up.form.pk],
+    )
+    counts = {(code, st): int(n) for code, st, n in rows}
+    columns = _codes_seen(follow_up, "fu_mm_status", (st for _, st in counts))
+    return count_table(
+        "mm_at_follow_up_by_procedure",
+        "Mirror movements at the latest follow-up after surgery, by procedure",
+        unit="patients", rows=_codes_seen(surgery, "procedures", (code for code, _ in counts)),
+        columns=columns,
+        counts=counts, row_title="Procedure", column_title="Mirror movements at follow-up",
+        note="For each patient and procedure, the latest follow-up visit on or after the "
+             "operation; a patient counts once in each procedure they had.",
+    )
+
+
+def _onset_table(sql: JsonSql, mm: FormInfo) -> dict[str, Any]:
+    onset = _value(mm, "onset_age_months", "number", sql)
+    early_names = mm.version_names(mm.harmonised_field("onset_early_childhood"))
+    early = " OR ".join(
+        f"(s.form_version_id = {int(version_id)} AND {sql.contains('s', name, TICKED)})"
+        for version_id, name in early_names.items() if name
+    ) or "(1 = 0)"
+    cte = (f"SELECT s.patient_id AS pid, MIN({onset}) AS age, "
+           f"MAX(CASE WHEN {early} THEN 1 ELSE 0 END) AS early FROM {SUBMISSIONS} s "
+           "WHERE s.form_id = %s GROUP BY s.patient_id")
+    rows = _fetch(
+        f"WITH onset AS ({cte}) SELECT CASE WHEN age IS NULL THEN 'early' "
+        "WHEN age < 12 THEN 'lt1' WHEN age < 24 THEN '1to2' WHEN age < 60 THEN '2to5' "
+        "WHEN age < 120 THEN '5to10' ELSE '10plus' END AS bin, COUNT(*) FROM onset "
+        "WHERE age IS NOT NULL OR early = 1 GROUP BY 1", [mm.form.pk],
+    )
+    counts = {(code, "n"): int(n) for code, n in rows}
+    table = count_table(
+        "age_at_onset", "Age at onset of mirror movements", unit="patients", rows=_ONSET_BINS,
+        columns=[("n", "Patients")], counts=counts, row_title="Age at onset",
+        note="The earliest age at onset recorded for each patient.",
+    )
+    table["summary"] = summarise_column(
+        sql, f"SELECT MIN({onset}) AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s "
+        "GROUP BY s.patient_id", [mm.form.pk],
+    )
+    table["summary_title"] = "Age at onset (months), patients with an age recorded"
+    return table
+
+
+def iter_tables(results: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    """Every count table of a snapshot's results, in the order pages show them."""
+    yield results["patients_by_site"]
+    yield from results["submissions"]
+    for form in results["fields"]:
+        for field in form["fields"]:
+            if field["kind"] == "categorical":
+                yield field["table"]
+    yield from results["clinical"]

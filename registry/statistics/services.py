@@ -1,0 +1,51 @@
+"""Computing statistics snapshots. The Celery task and the shell command both come through here."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
+
+from django.db import connection, transaction
+
+from registry.audit.services import record_event
+from registry.people.models import User
+
+from .aggregates import compute_statistics
+from .models import StatsSnapshot
+
+if TYPE_CHECKING:
+    from registry.jobs.models import JobRun
+
+
+def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> StatsSnapshot:
+    """Compute the registry's aggregate statistics and store them as a snapshot.
+
+    On PostgreSQL the queries share one repeatable-read transaction, so every figure of a
+    snapshot describes the same data cut. Computing again for the same job run (a retried task)
+    replaces that run's snapshot rather than adding a second one.
+    """
+    from registry.jobs.services import report_progress
+
+    def progress(done: int, total: int) -> None:
+        if run is not None:
+            report_progress(run, done, total)
+
+    consistent = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic() if consistent else nullcontext():
+        if consistent:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        results, data_cut = compute_statistics(progress)
+    with transaction.atomic():
+        snapshot = None
+        if run is not None:
+            snapshot = StatsSnapshot.objects.filter(job_run=run).first()
+        if snapshot is None:
+            snapshot = StatsSnapshot(job_run=run)
+        snapshot.results, snapshot.data_cut = results, data_cut
+        snapshot.save()
+        record_event(actor, "statistics.compute", snapshot, context={
+            "patients": data_cut["patients"], "submissions": data_cut["submissions"],
+            "job_run": run.pk if run is not None else None,
+        })
+    return snapshot
