@@ -26,6 +26,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.audit.services import record_event
+from registry.curation.models import DataQuery
+from registry.curation.services import do_open_data_query
 from registry.patients.models import Patient
 from registry.people.models import Role, User
 from registry.statistics.catalogue import FormInfo, form_catalogue
@@ -334,3 +336,31 @@ def do_reopen_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
         record_event(actor, "quality_issue.reopen", issue, site=issue.site,
                      changes={"status": [before, issue.status]})
     return issue
+
+
+def do_resolve_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
+    """Mark a finding resolved after the data was corrected; the next run re-opens it if the
+    problem is still there."""
+    if not can_accept_issues(actor):
+        raise PermissionDenied("Only curators may mark a quality issue resolved.")
+    with transaction.atomic():
+        before = issue.status
+        issue.status, issue.resolved_at = IssueStatus.RESOLVED, timezone.now()
+        issue.save(update_fields=["status", "resolved_at"])
+        record_event(actor, "quality_issue.resolve", issue, site=issue.site,
+                     changes={"status": [before, issue.status]})
+    return issue
+
+
+def do_send_quality_issue_to_site(actor: User, issue: QualityIssue) -> DataQuery:
+    """Ask the site about a finding: a data query on the field, worded from the finding."""
+    if issue.submission is None or not issue.field:
+        raise ValidationError({"field": [
+            "This finding concerns a whole patient, not one field of a form; look into it with "
+            "the site directly, or accept it with a reason."
+        ]})
+    return do_open_data_query(
+        actor, issue.submission, issue.field,
+        f"Data-quality check {issue.rule}: {issue.message} Please check the value and correct "
+        "it, or explain why it is right.",
+    )
