@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.formengine.schema import Field
+from registry.formengine.values import format_number
 
 __all__ = ["display_value"]
 
@@ -17,6 +18,8 @@ def display_value(field: Field, value: Any) -> str:
         return "; ".join(field.choice_labels.get(str(code), str(code)) for code in value)
     if field.choice_labels and str(value) in field.choice_labels:
         return field.choice_labels[str(value)]
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return format_number(value)
     return str(value)

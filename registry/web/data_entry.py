@@ -231,17 +231,6 @@ def initial_data(schema: FormSchema, data: Mapping[str, Any]) -> dict[str, Any]:
     return initial
 
 
-def display_value(f: SchemaField, value: Any) -> str:
-    """A stored value in words: choice labels rather than codes."""
-    if value is None or value == "" or value == []:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(f.choice_labels.get(str(code), str(code)) for code in value)
-    if f.choice_labels and str(value) in f.choice_labels:
-        return f.choice_labels[str(value)]
-    return str(_as_text(value))
-
-
 # --------------------------------------------------------------------------------------------
 # Layout
 

@@ -28,6 +28,7 @@ from registry.crfs.selectors import latest_version, schema_of
 from registry.curation.models import QueryStatus
 from registry.curation.selectors import visible_data_queries
 from registry.curation.services import do_answer_data_query
+from registry.formengine.display import display_value
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
@@ -257,8 +258,8 @@ def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str
         if mine != theirs:
             rows.append({
                 "name": f.name, "label": data_entry.plain_label(f),
-                "theirs": data_entry.display_value(f, current.data.get(f.name)) or "(blank)",
-                "mine": data_entry.display_value(f, mine) or "(blank)",
+                "theirs": display_value(f, current.data.get(f.name)) or "(blank)",
+                "mine": display_value(f, mine) or "(blank)",
             })
     return rows
 
@@ -426,7 +427,7 @@ def query(request: HttpRequest, query_id: int) -> HttpResponse:
     return render(request, "web/query.html", {
         "query": found, "submission": submission, "thread": found.messages.all(),
         "field_label": data_entry.plain_label(field) if field else found.field,
-        "current_value": (data_entry.display_value(field, submission.data.get(field.name))
+        "current_value": (display_value(field, submission.data.get(field.name))
                           if field else ""),
         "form_url": reverse("web:submission", args=[
             submission.patient.pseudonym, submission.form.name, submission.instance

@@ -60,13 +60,6 @@ def test_the_label_never_carries_html(schema):
     assert data_entry.plain_label(schema.field("heading")) == "Read this"
 
 
-def test_display_values_use_choice_labels(schema):
-    assert data_entry.display_value(schema.field("wt_grade"), "3") == "Grade 3"
-    assert data_entry.display_value(schema.field("regions"), ["distal", "proximal"]) == \
-        "Distal; Proximal"
-    assert data_entry.display_value(schema.field("age_months"), 12) == "12"
-
-
 def test_the_live_logic_lists_fields_in_the_servers_order(schema):
     config = data_entry.logic_config(schema, datetime.date(2025, 1, 2))
     assert config["order"] == [f.name for f in schema.evaluation_order]
