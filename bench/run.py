@@ -12,10 +12,10 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import validation
+from . import pages, validation
 from .figures import Figure
 
-SUITES = {"validation": validation.measure}
+SUITES = {"validation": validation.measure, "pages": pages.measure}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
