@@ -256,7 +256,7 @@ def do_save_submissions_bulk(
             taken.add(key)
             current = existing.get(key) if item.instance is not None else None
             if current is None:
-                problem = _instance_problem(form, item.patient, key_instance)
+                problem = _instance_problem(form, key_instance)
                 if problem:
                     _add(errors, index, "instance", problem)
                 if index in errors or result is None:
@@ -274,6 +274,9 @@ def do_save_submissions_bulk(
             if index in errors or result is None:
                 continue
             before = {**current.data, "status": current.status}
+            if current.data != result.data:
+                # As in _update: a curator verified the data as it was.
+                current.verified_at, current.verified_by = None, None
             current.data, current.status = result.data, item.status
             current.row_version += 1
             current.updated_by, current.updated_at = actor, now
@@ -291,7 +294,8 @@ def do_save_submissions_bulk(
             ]}) from error
         Submission.objects.bulk_update(
             [s for _, s, _ in to_update],
-            ["data", "status", "row_version", "updated_by", "updated_at"], batch_size=500,
+            ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
+             "verified_by"], batch_size=500,
         )
         outcomes: dict[int, SaveOutcome] = {}
         events = []
@@ -312,17 +316,21 @@ def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message:
 def _lock_existing(items: list[BulkItem]) -> dict[tuple[int, int, int], Submission]:
     wanted = {(item.patient.pk, item.form_version.form_id, item.instance)
               for item in items if item.instance is not None}
+    versions = {item.form_version.pk: item.form_version for item in items}
     patient_ids = sorted({key[0] for key in wanted})
     form_ids = {key[1] for key in wanted}
     found: dict[tuple[int, int, int], Submission] = {}
     for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
         chunk = patient_ids[start:start + _LOOKUP_CHUNK]
-        rows = (Submission.objects.select_for_update()
+        rows = (Submission.objects.select_for_update(of=("self",))
                 .filter(patient_id__in=chunk, form_id__in=form_ids)
-                .select_related("patient", "form", "form_version"))
+                .select_related("patient", "form"))
         for submission in rows:
             key = (submission.patient_id, submission.form_id, submission.instance)
             if key in wanted:
+                # The items' versions, not one loaded per row: a version's schema is large.
+                if submission.form_version_id in versions:
+                    submission.form_version = versions[submission.form_version_id]
                 found[key] = submission
     return found
 
@@ -349,7 +357,7 @@ def _next_instances(items: list[BulkItem]) -> dict[tuple[int, int], int]:
     return numbers
 
 
-def _instance_problem(form: FormDefinition, patient: Patient, instance: int) -> str:
+def _instance_problem(form: FormDefinition, instance: int) -> str:
     if instance < 1:
         return "Instances are numbered from 1."
     if instance > 1 and not form.repeatable:

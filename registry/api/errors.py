@@ -1,0 +1,51 @@
+"""How the REST API answers errors: a body naming each field, and the right status code.
+
+DRF already turns its own exceptions, Http404 and PermissionDenied into responses. This adds
+the registry's domain errors, raised by services the views call:
+
+- django ValidationError -> 400 with field -> messages (the form engine's messages);
+- StaleSubmission -> 412 (the If-Match row version is out of date; nothing changed);
+- SubmissionLocked -> 423 (a curator locked it);
+- Throttled -> 429 with Retry-After and a sentence saying when to try again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import Throttled
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from registry.exchange.exports import ExportError
+from registry.submissions.services import StaleSubmission, SubmissionLocked
+
+from .throttling import TokenRateThrottle, too_many_requests_message
+
+# Export errors name REDCap's parameters; the REST API calls them by its own names.
+_REST_PARAMETERS = {"forms": "form", "fields": "field", "filterLogic": "filter"}
+
+
+def validation_body(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {field: list(messages) for field, messages in error.message_dict.items()}
+    return {"detail": list(error.messages)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ExportError):
+        parameter = _REST_PARAMETERS.get(exc.parameter, exc.parameter)
+        return Response({parameter: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, StaleSubmission):
+        return Response({"detail": str(exc), "row_version": exc.current_row_version},
+                        status=status.HTTP_412_PRECONDITION_FAILED,
+                        headers={"ETag": f'"{exc.current_row_version}"'})
+    if isinstance(exc, SubmissionLocked):
+        return Response({"detail": str(exc), "code": "locked"}, status=status.HTTP_423_LOCKED)
+    if isinstance(exc, Throttled):
+        exc.detail = too_many_requests_message(TokenRateThrottle(), exc.wait)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,262 @@
+"""Submissions: read and filter within one's scope; coordinators create and update them.
+
+Writes go through `do_save_submission`, the same door as the web forms, so the API accepts
+exactly what the forms accept. Creation is idempotent on `client_uuid`; updates need
+`If-Match` with the row version from the `ETag` of a read, and a stale one changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registry.crfs.models import FormVersion
+from registry.exchange.layout import current_layout
+from registry.patients.selectors import visible_patients
+from registry.people.models import User
+from registry.submissions.models import Status, Submission
+from registry.submissions.selectors import visible_submissions
+from registry.submissions.services import do_save_submission
+
+from .filters import MomentFilter
+from .mixins import AuditedListMixin
+from .pagination import RegistryPagination
+from .permissions import ReadsOrEntersData
+from .services import do_record_api_read
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description='The row version from the ETag of your last read, e.g. "3". A stale one gets '
+                "412 and changes nothing.",
+)
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = ('Send If-Match with the row version from the ETag of your last read '
+                      '(for example If-Match: "3"), so that nobody\'s changes are lost.')
+    default_code = "precondition_required"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class SubmissionOut(serializers.ModelSerializer[Submission]):
+    patient = serializers.CharField(source="patient.pseudonym")
+    site = serializers.CharField(source="patient.site.code")
+    form = serializers.CharField(source="form.name")
+    version = serializers.IntegerField(source="form_version.number")
+    data = serializers.SerializerMethodField(
+        help_text="Field name -> stored value, typed (docs/form-schema.md). Researchers do not "
+                  "receive unscreened free text (docs/api.md).")
+
+    class Meta:
+        model = Submission
+        fields = ["id", "patient", "site", "form", "version", "instance", "status", "locked",
+                  "row_version", "client_uuid", "created_at", "updated_at", "data"]
+
+    def get_data(self, submission: Submission) -> dict[str, Any]:
+        released = self.context.get("released")
+        if released is None:
+            return dict(submission.data)
+        names = released.get(submission.form_version_id, frozenset())
+        return {key: value for key, value in submission.data.items() if key in names}
+
+
+class SubmissionIn(serializers.Serializer[Any]):
+    patient = serializers.CharField(help_text="The patient's pseudonym.")
+    form = serializers.CharField(help_text="Form name, e.g. mirror_movements.")
+    version = serializers.IntegerField(required=False, min_value=1,
+                                       help_text="Form version; default the latest.")
+    instance = serializers.IntegerField(required=False, min_value=1, max_value=100_000,
+                                        help_text="Default: the next instance.")
+    status = serializers.ChoiceField(choices=Status.choices, default=Status.INCOMPLETE)
+    data = serializers.DictField(help_text="Field name -> value, as the web form accepts them.")
+    client_uuid = serializers.UUIDField(
+        required=False, help_text="Your key for this create: sending it again returns the "
+                                  "first result instead of a duplicate.")
+
+
+class SubmissionUpdateIn(serializers.Serializer[Any]):
+    data = serializers.DictField(help_text="The whole document (PUT) or the fields to change "
+                                           "(PATCH; null clears a field).")
+    status = serializers.ChoiceField(choices=Status.choices, required=False,
+                                     help_text="Default: unchanged.")
+
+
+class SubmissionPatchIn(SubmissionUpdateIn):
+    data = serializers.DictField(required=False)
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    form = django_filters.CharFilter(field_name="form__name", help_text="Form name.")
+    version = django_filters.NumberFilter(field_name="form_version__number",
+                                          help_text="Form version number.")
+    site = django_filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
+    patient = django_filters.CharFilter(field_name="patient__pseudonym",
+                                        help_text="Pseudonym.")
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    changed_since = MomentFilter(
+        field_name="updated_at", lookup_expr="gte",
+        help_text="Only submissions changed at or after this moment (ISO 8601).")
+
+    class Meta:
+        model = Submission
+        fields = ["form", "version", "site", "patient", "status", "changed_since", "locked"]
+
+
+def released_context(user: User) -> dict[str, Any]:
+    return {"released": current_layout().released_names(user)}
+
+
+class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
+    """Submissions you may see, filtered by form, version, site, patient, status, or changed
+    since a moment. POST creates one (coordinators, at their sites)."""
+
+    serializer_class = SubmissionOut
+    pagination_class = RegistryPagination
+    permission_classes = [ReadsOrEntersData]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SubmissionFilter
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        # A version's schema is large and not needed to show a submission.
+        return visible_submissions(self.request.user).select_related("patient__site") \
+            .defer("form_version__schema").order_by("pk")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), **released_context(self.request.user)}
+
+    @extend_schema(request=SubmissionIn, responses={
+        201: SubmissionOut,
+        400: OpenApiResponse(description="Field -> messages, as the web form shows them."),
+        404: OpenApiResponse(description="No such patient among those you can see."),
+        409: OpenApiResponse(description="That instance exists; update it instead."),
+    })
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = SubmissionIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        values = given.validated_data
+        patient = get_object_or_404(visible_patients(request.user), pseudonym=values["patient"])
+        version = _version(values["form"], values.get("version"))
+        instance = values.get("instance")
+        client_uuid = values.get("client_uuid")
+        mine = visible_submissions(request.user)
+        replay = client_uuid is not None and mine.filter(client_uuid=client_uuid).exists()
+        if instance is not None and not replay and mine.filter(
+                patient=patient, form=version.form_id, instance=instance).exists():
+            raise Conflict(f"{version.form.title} #{instance} exists already for {patient}; "
+                           "update it with PUT or PATCH on its URL and If-Match.")
+        save = partial(do_save_submission, request.user, patient, version, values["data"],
+                       status=values["status"], instance=instance, client_uuid=client_uuid)
+        try:
+            outcome = save()
+        except DjangoValidationError:
+            if client_uuid is None:
+                raise
+            # Two retries of one create racing each other: the loser's insert hits the unique
+            # key, and asking again returns the winner's submission (or the same errors).
+            outcome = save()
+        submission = outcome.submission
+        body = SubmissionOut(submission, context=released_context(request.user)).data
+        headers = {"ETag": f'"{submission.row_version}"',
+                   "Location": f"{request.path.rstrip('/')}/{submission.pk}/"}
+        if not outcome.created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _version(form: str, number: int | None) -> FormVersion:
+    versions = FormVersion.objects.select_related("form").filter(form__name=form)
+    version = versions.filter(number=number).first() if number else \
+        versions.order_by("-number").first()
+    if version is None:
+        what = f"version {number} of form {form!r}" if number else f"a form named {form!r}"
+        raise serializers.ValidationError({"version" if number else "form": [
+            f"There is no {what}; GET /api/v1/forms/ lists the forms and their versions."]})
+    return version
+
+
+class SubmissionDetail(generics.GenericAPIView[Submission]):
+    """One submission. Reads carry an ETag (the row version); PUT replaces the data, PATCH
+    changes the fields it names; both need If-Match."""
+
+    serializer_class = SubmissionOut
+    permission_classes = [ReadsOrEntersData]
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        return visible_submissions(self.request.user).select_related("patient__site")
+
+    def get(self, request: Request, pk: int) -> Response:
+        submission = self.get_object()
+        do_record_api_read(request.user, [submission], endpoint=request.path,
+                           site=submission.patient.site, detail=True)
+        return self._answer(submission)
+
+    @extend_schema(request=SubmissionUpdateIn, parameters=[IF_MATCH], responses={
+        200: SubmissionOut,
+        400: OpenApiResponse(description="Field -> messages."),
+        412: OpenApiResponse(description="Stale If-Match: someone saved in between."),
+        423: OpenApiResponse(description="Locked by a curator."),
+        428: OpenApiResponse(description="If-Match is missing."),
+    })
+    def put(self, request: Request, pk: int) -> Response:
+        return self._save(request, SubmissionUpdateIn, merge=False)
+
+    @extend_schema(request=SubmissionPatchIn, parameters=[IF_MATCH], responses={
+        200: SubmissionOut,
+        400: OpenApiResponse(description="Field -> messages."),
+        412: OpenApiResponse(description="Stale If-Match: someone saved in between."),
+        423: OpenApiResponse(description="Locked by a curator."),
+        428: OpenApiResponse(description="If-Match is missing."),
+    })
+    def patch(self, request: Request, pk: int) -> Response:
+        return self._save(request, SubmissionPatchIn, merge=True)
+
+    def _save(self, request: Request, serializer: type[serializers.Serializer[Any]],
+              *, merge: bool) -> Response:
+        submission = self.get_object()
+        expected = _row_version(request)
+        given = serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        values = given.validated_data
+        data = values.get("data", {})
+        if merge:
+            data = {**submission.data, **data}
+        outcome = do_save_submission(
+            request.user, submission.patient, submission.form_version, data,
+            status=values.get("status", submission.status), instance=submission.instance,
+            expected_row_version=expected,
+        )
+        return self._answer(outcome.submission)
+
+    def _answer(self, submission: Submission) -> Response:
+        body = SubmissionOut(submission, context=released_context(self.request.user)).data
+        return Response(body, headers={"ETag": f'"{submission.row_version}"'})
+
+
+def _row_version(request: Request) -> int:
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise PreconditionRequired()
+    match = _ETAG.match(header)
+    if match is None:
+        raise ParseError('If-Match must be the row version from the ETag, for example "3".')
+    return int(match[1])

@@ -1,0 +1,442 @@
+"""The REDCap-compatible API at /redcap/api/, so that PyCap and REDCapR work unchanged.
+
+REDCap's protocol: one URL, POST, form-encoded (`token`, `content`, `format`, ...), arrays as
+`fields[0]=a&fields[1]=b` or `fields=a,b`, errors as HTTP 400/403 with `{"error": "..."}` (or
+a body starting `error:` when CSV was asked for). The registry behaves as a classic project
+(no events) with repeating instruments, one data access group per site, and the pseudonym as
+record ID. docs/api.md lists what is supported and where the registry differs from REDCap.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+
+from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
+from registry.formengine.dictionary import METADATA_KEYS
+from registry.people.access import sites_in_scope
+from registry.people.authentication import user_for_token
+from registry.people.models import User
+from registry.people.tokens import looks_like_token
+
+from .exports import ExportError, ExportSpec
+from .imports import ImportOptions, ImportRejected, do_import_records
+from .layout import RECORD_FIELDS, RECORD_ID, current_layout
+from .services import do_start_export
+
+REDCAP_VERSION: Final = "15.0.0"
+"""The REDCap version whose API this endpoint follows (PyCap reads it as a semantic version)."""
+
+MAX_BODY_BYTES: Final = 256 * 1024 * 1024
+"""Largest request accepted: room for an import of a few hundred thousand rows."""
+
+_ARRAY_KEY = re.compile(r"^(?P<name>[A-Za-z_]+)\[(?P<index>\d*)\]$")
+_DELIMITERS: Final = {",": ",", "tab": "\t", ";": ";", "|": "|", "^": "^"}
+_TRUE: Final = frozenset({"1", "true", "yes", "y", "on"})
+
+
+class RedcapError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        self.message = message
+        self.status = status
+        super().__init__(message)
+
+
+class Params:
+    """The form fields of a request, with REDCap's conventions for arrays and booleans."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.values: dict[str, str] = {}
+        self.arrays: dict[str, list[tuple[int, str]]] = {}
+        for key, value in pairs:
+            if "\x00" in key or "\x00" in value:
+                raise RedcapError(f"The parameter {key[:40]!r} contains a NUL character, which "
+                                  "no REDCap value holds; remove it.")
+            match = _ARRAY_KEY.match(key)
+            if match:
+                items = self.arrays.setdefault(match["name"], [])
+                index = int(match["index"]) if match["index"] else len(items)
+                items.append((index, value))
+            else:
+                self.values[key] = value
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default).strip()
+
+    def flag(self, name: str) -> bool:
+        return self.get(name).lower() in _TRUE
+
+    def array(self, name: str) -> tuple[str, ...]:
+        if name in self.arrays:
+            items = [value for _, value in sorted(self.arrays[name], key=lambda item: item[0])]
+        else:
+            items = self.get(name).split(",")
+        return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+    def choice(self, name: str, allowed: Sequence[str], default: str) -> str:
+        value = self.get(name) or default
+        if value not in allowed:
+            raise RedcapError(f'The value of the parameter "{name}" is not valid: choose one of '
+                              f"{', '.join(allowed)}.")
+        return value
+
+
+def _read_params(request: HttpRequest) -> Params:
+    content_type = request.content_type or ""
+    if content_type == "application/x-www-form-urlencoded":
+        # Read here rather than through request.POST: Django's 2.5 MB cap on form bodies would
+        # refuse ordinary imports of a few thousand records.
+        try:
+            body = request.read(MAX_BODY_BYTES + 1)
+        except RawPostDataException:
+            return Params(request.POST.items())
+        if len(body) > MAX_BODY_BYTES:
+            raise RedcapError(f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; "
+                              "import in batches.", 413)
+        encoding = request.encoding or settings.DEFAULT_CHARSET
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            raise RedcapError("The request is not valid UTF-8 text.") from None
+        return Params(parse_qsl(text, keep_blank_values=True, max_num_fields=1_000_000))
+    return Params(request.POST.items())
+
+
+# --------------------------------------------------------------------------------------------
+# Responses
+
+
+def _error_format(params: Params | None) -> str:
+    if params is None:
+        return "json"
+    value = (params.get("returnFormat") or params.get("format") or "json").lower()
+    return value if value in ("json", "csv", "xml") else "json"
+
+
+def error_response(message: str, status: int, fmt: str = "json",
+                   headers: Mapping[str, str] | None = None) -> HttpResponse:
+    if fmt == "csv":
+        response = HttpResponse(f"error: {message}", status=status,
+                                content_type="text/csv; charset=utf-8")
+    elif fmt == "xml":
+        escaped = (message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        response = HttpResponse(
+            f'<?xml version="1.0" encoding="UTF-8" ?>\n<hash>\n  <error>{escaped}</error>\n'
+            "</hash>\n", status=status, content_type="text/xml; charset=utf-8")
+    else:
+        response = HttpResponse(json.dumps({"error": message}), status=status,
+                                content_type="application/json")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _output_format(params: Params) -> str:
+    fmt = (params.get("format") or "json").lower()
+    if fmt == "xml":
+        raise RedcapError("format=xml is not supported by the registry; ask for json or csv.")
+    if fmt not in ("json", "csv"):
+        raise RedcapError(f'The value of the parameter "format" is not valid: {fmt[:20]!r}; '
+                          "use json or csv.")
+    return fmt
+
+
+def _delimiter(params: Params) -> str:
+    name = params.get("csvDelimiter") or ","
+    if name not in _DELIMITERS:
+        raise RedcapError(f'The value of the parameter "csvDelimiter" is not valid; use one of '
+                          f"{', '.join(_DELIMITERS)}.")
+    return _DELIMITERS[name]
+
+
+def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+           ) -> HttpResponse:
+    if _output_format(params) == "json":
+        return HttpResponse(json.dumps(list(rows)), content_type="application/json")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
+    writer.writerow(keys)
+    writer.writerows([row.get(key, "") for key in keys] for row in rows)
+    return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Contents
+
+
+def _version(user: User, params: Params) -> HttpResponse:
+    return HttpResponse(REDCAP_VERSION, content_type="text/plain; charset=utf-8")
+
+
+def _project(user: User, params: Params) -> HttpResponse:
+    layout = current_layout()
+    codes = {code: label for form in layout.forms for code, label in form.missing_codes.items()}
+    info = {
+        "project_id": 1,
+        "project_title": settings.SPECTACULAR_SETTINGS.get("TITLE", "Registry"),
+        "creation_time": "", "production_time": "", "in_production": 1,
+        "project_language": "English", "purpose": 2, "purpose_other": "",
+        "project_notes": "", "custom_record_label": "", "secondary_unique_field": "",
+        "is_longitudinal": 0, "has_repeating_instruments_or_events": int(layout.any_repeating),
+        "surveys_enabled": 0, "scheduling_enabled": 0, "record_autonumbering_enabled": 1,
+        "randomization_enabled": 0, "ddp_enabled": 0, "project_irb_number": "",
+        "project_grant_number": "", "project_pi_firstname": "", "project_pi_lastname": "",
+        "display_today_now_button": 1,
+        "missing_data_codes": " | ".join(f"{code}, {label}" for code, label in codes.items()),
+        "external_modules": "", "bypass_branching_erase_field_prompt": 0,
+    }
+    if _output_format(params) == "json":
+        return HttpResponse(json.dumps(info), content_type="application/json")
+    return _table(params, [info], list(info))
+
+
+def _metadata(user: User, params: Params) -> HttpResponse:
+    rows = current_layout().metadata()
+    fields, forms = params.array("fields"), params.array("forms")
+    known_fields = {row["field_name"] for row in rows}
+    known_forms = {row["form_name"] for row in rows}
+    _refuse_unknown("fields", fields, known_fields)
+    _refuse_unknown("forms", forms, known_forms)
+    if fields or forms:
+        rows = [row for row in rows if row["field_name"] in fields or row["form_name"] in forms]
+    return _table(params, rows, METADATA_KEYS)
+
+
+def _refuse_unknown(name: str, given: Iterable[str], known: Iterable[str]) -> None:
+    known = set(known)
+    unknown = [value for value in given if value not in known]
+    if unknown:
+        raise RedcapError(f'The following values in the parameter "{name}" are not valid: '
+                          f"{', '.join(unknown)}")
+
+
+def _instruments(user: User, params: Params) -> HttpResponse:
+    rows = [{"instrument_name": form.name, "instrument_label": form.title}
+            for form in current_layout().forms]
+    return _table(params, rows, ["instrument_name", "instrument_label"])
+
+
+def _export_field_names(user: User, params: Params) -> HttpResponse:
+    layout = current_layout()
+    rows = [_field_name_row(name, "", name) for name in (RECORD_ID, *RECORD_FIELDS)]
+    for form in layout.forms:
+        for layout_field in form.fields:
+            if layout_field.retired or not layout_field.field.stores_data:
+                continue
+            if layout_field.is_checkbox:
+                rows += [_field_name_row(layout_field.name, code, column) for code, column
+                         in zip(layout_field.codes, layout_field.columns, strict=True)]
+            else:
+                rows.append(_field_name_row(layout_field.name, "", layout_field.name))
+        rows.append(_field_name_row(form.complete_column, "", form.complete_column))
+    wanted = params.get("field")
+    if wanted:
+        _refuse_unknown("field", [wanted], {row["original_field_name"] for row in rows})
+        rows = [row for row in rows if row["original_field_name"] == wanted]
+    return _table(params, rows, ["original_field_name", "choice_value", "export_field_name"])
+
+
+def _field_name_row(original: str, code: str, export: str) -> dict[str, str]:
+    return {"original_field_name": original, "choice_value": code, "export_field_name": export}
+
+
+def _repeating(user: User, params: Params) -> HttpResponse:
+    rows = [{"form_name": form.name, "custom_form_label": ""}
+            for form in current_layout().forms if form.repeatable]
+    return _table(params, rows, ["form_name", "custom_form_label"])
+
+
+def _dags(user: User, params: Params) -> HttpResponse:
+    rows = [{"data_access_group_name": site.name, "unique_group_name": site.code.lower(),
+             "data_access_group_id": site.pk} for site in sites_in_scope(user)]
+    return _table(params, rows, ["data_access_group_name", "unique_group_name",
+                                 "data_access_group_id"])
+
+
+def _classic(what: str) -> Callable[[User, Params], HttpResponse]:
+    def refuse(user: User, params: Params) -> HttpResponse:
+        raise RedcapError(f"You cannot export {what} for classic projects")
+    return refuse
+
+
+def _record(user: User, params: Params) -> HttpResponse:
+    action = params.get("action") or "export"
+    if action != "export" and action != "import":
+        raise RedcapError(f"action={action[:20]} is not supported for records: the registry "
+                          "never deletes records through the API.")
+    if (params.get("type") or "flat") != "flat":
+        raise RedcapError("type=eav is not supported; use type=flat.")
+    if "data" in params.values:
+        return _import(user, params)
+    return _export(user, params)
+
+
+def _export(user: User, params: Params) -> HttpResponse:
+    fmt = _output_format(params)
+    delimiter = _delimiter(params)
+    if params.array("events"):
+        raise RedcapError("The registry is a classic project without events; leave events out.")
+    labels = params.choice("rawOrLabel", ("raw", "label"), "raw") == "label"
+    begin, end = _date(params, "dateRangeBegin"), _date(params, "dateRangeEnd")
+    decimal = params.get("decimalCharacter")
+    if decimal not in ("", "."):
+        raise RedcapError("decimalCharacter: the registry writes numbers with a point; leave "
+                          "decimalCharacter out or set it to '.'.")
+    spec = ExportSpec(
+        forms=params.array("forms"),
+        fields=params.array("fields"),
+        records=params.array("records"),
+        labels=labels,
+        label_headers=params.choice("rawOrLabelHeaders", ("raw", "label"), "raw") == "label",
+        checkbox_labels=params.flag("exportCheckboxLabel"),
+        data_access_groups=params.flag("exportDataAccessGroups"),
+        blank_for_gray=params.flag("exportBlankForGrayFormStatus"),
+        filter_logic=params.get("filterLogic"),
+        changed_since=begin,
+        changed_until=end,
+        csv_delimiter=delimiter,
+    )
+    media_type, chunks = do_start_export(
+        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap")
+    return StreamingHttpResponse(chunks, content_type=f"{media_type}; charset=utf-8")
+
+
+def _date(params: Params, name: str) -> Any:
+    value = params.get(name)
+    if not value:
+        return None
+    parsed = parse_datetime(value) or parse_datetime(f"{value} 00:00:00")
+    if parsed is None:
+        raise RedcapError(f"{name} must be a date and time such as 2024-03-01 00:00:00.")
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _import(user: User, params: Params) -> HttpResponse:
+    fmt = (params.get("format") or "json").lower()
+    if fmt not in ("json", "csv"):
+        raise RedcapError("Import data as json or csv; xml is not supported.")
+    if (params.get("dateFormat") or "YMD").upper() != "YMD":
+        raise RedcapError("dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
+                          "does not reorder day and month.")
+    overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
+    auto = params.flag("forceAutoNumber")
+    returned = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
+    if returned == "auto_ids" and not auto:
+        raise RedcapError("returnContent=auto_ids needs forceAutoNumber=true.")
+    rows = _parse_rows(params.values["data"], fmt, _delimiter(params))
+    try:
+        result = do_import_records(
+            user, rows, ImportOptions(overwrite=overwrite == "overwrite", force_auto_number=auto)
+        )
+    except ImportRejected as rejected:
+        raise RedcapError(rejected.text()) from None
+    return_format = (params.get("returnFormat") or "json").lower()
+    if returned == "nothing":
+        return HttpResponse("", content_type="text/plain")
+    if returned == "count":
+        body: Any = {"count": len(result.records)}
+        csv_rows = [["count"], [str(len(result.records))]]
+    elif returned == "ids":
+        body = result.records
+        csv_rows = [["id"], *[[pseudonym] for pseudonym in result.records]]
+    else:
+        # The second value of each pair is the record's place in the batch, never the local
+        # hospital ID that was sent as record ID.
+        body = [f"{pseudonym},{position}"
+                for pseudonym, position in zip(result.records, result.positions, strict=True)]
+        csv_rows = [["id", "position"],
+                    *[[p, str(n)] for p, n in zip(result.records, result.positions, strict=True)]]
+    if return_format == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(csv_rows)
+        return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
+    if fmt == "json":
+        try:
+            rows = json.loads(text)
+        except ValueError as error:
+            raise RedcapError(f"The data are not valid JSON ({error}); send a list of records, "
+                              'for example [{"record_id": "...", "mm_age_months": "36"}].') \
+                from None
+        if isinstance(rows, dict):
+            rows = [rows]
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise RedcapError("The data must be a JSON list of records, each a set of column "
+                              "names and values.")
+        return rows
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
+    rows = []
+    for row in reader:
+        if None in row:
+            raise RedcapError(f"CSV line {reader.line_num} has more values than the header "
+                              "has columns.")
+        rows.append(row)
+    return rows
+
+
+CONTENTS: Final[Mapping[str, Callable[[User, Params], HttpResponse]]] = {
+    "version": _version,
+    "project": _project,
+    "metadata": _metadata,
+    "instrument": _instruments,
+    "exportFieldNames": _export_field_names,
+    "repeatingFormsEvents": _repeating,
+    "dag": _dags,
+    "formEventMapping": _classic("form/event mappings"),
+    "event": _classic("events"),
+    "arm": _classic("arms"),
+    "record": _record,
+}
+
+
+@csrf_exempt
+@sensitive_post_parameters("token", "data")
+def redcap_api(request: HttpRequest) -> HttpResponse:
+    """The REDCap API: authenticate by `token`, throttle, and answer `content`."""
+    if request.method != "POST":
+        return error_response("The API takes POST requests (form-encoded: token, content, "
+                              "format, ...).", 405, headers={"Allow": "POST"})
+    params: Params | None = None
+    try:
+        params = _read_params(request)
+        fmt = _error_format(params)
+        token = params.get("token")
+        user = user_for_token(token) if looks_like_token(token) else None
+        if user is None:
+            return error_response("You do not have permissions to use the API: the token is "
+                                  "missing, unknown, expired or revoked.", 403, fmt)
+        throttle = TokenRateThrottle()
+        if not throttle.allow_key(key_for_token(token)):
+            wait = throttle.wait()
+            return error_response(too_many_requests_message(throttle, wait), 429, fmt,
+                                  {"Retry-After": str(max(1, round(wait or 1)))})
+        content = params.get("content")
+        handler = CONTENTS.get(content)
+        if handler is None:
+            return error_response(
+                f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
+                f"registry answers: {', '.join(CONTENTS)}.", 400, fmt)
+        return handler(user, params)
+    except RedcapError as error:
+        return error_response(error.message, error.status, _error_format(params))
+    except ExportError as error:
+        return error_response(f"{error.parameter}: {error.message}", 400, _error_format(params))
+    except PermissionDenied as error:
+        return error_response(str(error) or "You may not do this.", 403, _error_format(params))

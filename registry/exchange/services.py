@@ -1,0 +1,90 @@
+"""Starting exports: each one is audited before the first row leaves the registry."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from registry.audit.services import record_event
+from registry.jobs.models import JobKind, JobRun
+from registry.jobs.services import do_request_job, report_progress
+from registry.people.models import User
+
+from .exports import SHAPES, ExportError, ExportSpec
+
+PROGRESS_EVERY = 2000
+"""Rows between two progress reports of an export job."""
+
+
+def export_dir() -> Path:
+    """Where export jobs write their files (`REGISTRY_EXPORT_DIR`, default var/exports/)."""
+    return Path(getattr(settings, "REGISTRY_EXPORT_DIR", settings.VAR_DIR / "exports"))
+
+
+def _shape(name: str) -> Any:
+    try:
+        return SHAPES[name]
+    except KeyError:
+        raise ExportError("shape", f"unknown export {name!r}; choose one of: "
+                          f"{', '.join(SHAPES)}.") from None
+
+
+def do_start_export(
+    actor: User, shape: str, spec: ExportSpec, *, via: str
+) -> tuple[str, Iterator[str]]:
+    """Check an export request, audit it, and return (media type, its text in chunks).
+
+    Raises ExportError (naming the parameter) before anything is audited or read.
+    """
+    chosen = _shape(shape)
+    export, chunks = chosen.chunks(actor, spec)
+    record_event(actor, "export", None, context={
+        "via": via, "shape": shape, **spec.as_parameters(),
+        "columns": len(getattr(export, "columns", ())) or None,
+    })
+    return chosen.media_type, chunks
+
+
+def do_request_export_job(actor: User, shape: str, spec: ExportSpec) -> JobRun:
+    """Queue an export that writes a file to download later (for exports too big to wait for).
+
+    The request is checked now, so a bad one fails at once rather than in the worker.
+    """
+    chosen = _shape(shape)
+    chosen.chunks(actor, spec)
+    from .tasks import run_export
+
+    return do_request_job(actor, JobKind.EXPORT, run_export,
+                          {"shape": shape, "spec": spec.as_parameters()})
+
+
+def write_export_file(run: JobRun) -> Mapping[str, Any]:
+    """The work of an export job: write the file, report progress, audit the export."""
+    actor = run.requested_by
+    if actor is None:
+        raise ExportError("requested_by", "an export job needs the person it is for.")
+    shape = _shape(run.parameters["shape"])
+    spec = ExportSpec.from_parameters(run.parameters["spec"])
+    export, chunks = shape.chunks(actor, spec)
+    total = export.row_estimate()
+    directory = export_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    # The random part keeps one person's file name from being guessed from another's.
+    path = directory / f"export-{run.pk}-{secrets.token_hex(8)}.{shape.extension}"
+    reported = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+            if export.rows_written - reported >= PROGRESS_EVERY:
+                reported = export.rows_written
+                report_progress(run, reported, max(total, reported))
+    report_progress(run, export.rows_written, export.rows_written)
+    run.result_file = str(path)
+    record_event(actor, "export", run, context={
+        "via": "job", "shape": shape.name, **spec.as_parameters(), "rows": export.rows_written,
+    })
+    return {"rows": export.rows_written}

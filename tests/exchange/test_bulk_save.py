@@ -1,0 +1,104 @@
+"""do_save_submissions_bulk: the same rules as do_save_submission, for a whole batch at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from registry.audit.models import AuditEvent
+from registry.submissions.models import Submission
+from registry.submissions.services import (
+    BulkItem,
+    BulkSaveRefused,
+    do_save_submission,
+    do_save_submissions_bulk,
+)
+from tests.factories import PatientFactory, assessment_schema, publish_form
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"age_months": "36", "mm_present": "1", "wt_grade": "2"}
+
+
+@pytest.fixture
+def v1():
+    return publish_form(assessment_schema())
+
+
+@pytest.fixture
+def patients(site_a):
+    return [PatientFactory(site=site_a) for _ in range(3)]
+
+
+def test_a_batch_is_saved_typed_and_audited_like_single_saves(coordinator_a, patients, v1):
+    outcomes = do_save_submissions_bulk(
+        coordinator_a, [BulkItem(p, v1, GOOD, status="complete") for p in patients])
+    assert all(outcome.created for outcome in outcomes)
+    assert [s.data for s in Submission.objects.order_by("pk")] == [
+        {"age_months": 36, "mm_present": "1", "wt_grade": "2"}] * 3
+    events = AuditEvent.objects.filter(action="submission.create").order_by("pk")
+    assert [e.object_id for e in events] == [str(o.submission.pk) for o in outcomes]
+    assert events[0].changes["age_months"] == [None, 36]
+    assert events[0].context["version"] == 1 and events[0].site_id == patients[0].site_id
+
+
+def test_one_invalid_item_saves_nothing_and_names_it(coordinator_a, patients, v1):
+    items = [BulkItem(patients[0], v1, GOOD),
+             BulkItem(patients[1], v1, {**GOOD, "age_months": "three"})]
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(coordinator_a, items)
+    assert list(refused.value.errors) == [1]
+    assert "age_months" in refused.value.errors[1]
+    assert not Submission.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="submission").exists()
+
+
+def test_updates_check_the_row_version_and_the_lock(coordinator_a, patients, v1):
+    first = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    second = do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=second.pk).update(locked=True)
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(coordinator_a, [
+            BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1,
+                     expected_row_version=7),
+            BulkItem(patients[1], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+        ])
+    assert "changed by someone else" in refused.value.errors[0]["__all__"][0]
+    assert "locked" in refused.value.errors[1]["__all__"][0]
+    first.refresh_from_db()
+    assert first.data["wt_grade"] == "2" and first.row_version == 1
+
+
+def test_an_update_bumps_the_row_version_and_records_the_diff(coordinator_a, patients, v1):
+    do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1)
+    (outcome,) = do_save_submissions_bulk(coordinator_a, [
+        BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1,
+                 expected_row_version=1)])
+    assert not outcome.created and outcome.submission.row_version == 2
+    event = AuditEvent.objects.get(action="submission.update")
+    assert event.changes == {"wt_grade": ["2", "4"]}
+
+
+def test_new_instances_are_numbered_after_existing_ones(coordinator_a, patients, v1):
+    do_save_submission(coordinator_a, patients[0], v1, GOOD)
+    outcomes = do_save_submissions_bulk(coordinator_a, [BulkItem(patients[0], v1, GOOD),
+                                                        BulkItem(patients[0], v1, GOOD)])
+    assert [o.submission.instance for o in outcomes] == [2, 3]
+
+
+def test_other_sites_are_refused_whole(coordinator_b, patients, v1):
+    with pytest.raises(PermissionDenied):
+        do_save_submissions_bulk(coordinator_b, [BulkItem(patients[0], v1, GOOD)])
+    assert not Submission.objects.exists()
+
+
+def test_changed_data_needs_verifying_again(coordinator_a, curator, patients, v1):
+    from django.utils import timezone
+
+    submission = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=submission.pk).update(verified_at=timezone.now(),
+                                                       verified_by=curator)
+    do_save_submissions_bulk(coordinator_a, [
+        BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1)])
+    submission.refresh_from_db()
+    assert submission.verified_at is None and submission.verified_by is None
