@@ -19,8 +19,9 @@ from tests.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
 EXAMPLES_PER_OPERATION = 8
-# The statistics, quality and job-run endpoints have their own tests with their own data.
-OTHER_APPS = ("/api/v1/statistics/", "/api/v1/quality/", "/api/v1/jobs/")
+# Starting job runs is left out: with a broker configured it would queue work that no worker of
+# this test consumes. The job endpoints have their own tests.
+LEFT_OUT = ("/api/v1/jobs/",)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_no_generated_request_gets_a_server_error(generous_rate, connection_kept
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        if operation.path.startswith(OTHER_APPS):
+        if operation.path.startswith(LEFT_OUT):
             continue
         operations += 1
         fixed = {}
