@@ -102,15 +102,6 @@ def enter_submission(user, patient, form_version, data: dict, **options):
 # --- The registry's own forms and API tokens (exchange and API tests) -----------------------
 
 
-def publish_registry_forms() -> None:
-    """Publish every CRF version in forms/, as `manage.py sync_forms` does."""
-    from django.conf import settings
-
-    from registry.crfs.services import do_sync_forms, read_form_files
-
-    do_sync_forms(None, read_form_files(settings.BASE_DIR / "forms"))
-
-
 def api_token_for(user: User, name: str = "tests") -> str:
     """A fresh API token for `user` (the token itself; only its hash is stored)."""
     from registry.people.services import do_create_api_token

@@ -13,7 +13,7 @@ from registry.patients.services import do_enrol_patient
 from registry.people.models import User
 from registry.submissions.models import Submission
 from registry.submissions.services import do_save_submission
-from tests.factories import api_token_for, publish_registry_forms
+from tests.factories import api_token_for, registry_form_versions
 
 ENROLMENT = {
     "enrol_age_months": 30, "handedness": "right", "consent_registry": "1",
@@ -28,7 +28,7 @@ MM_V2 = {"mm_age_months": 48, "mm_present": "1", "wt_grade_left_task": "3",
 
 @pytest.fixture
 def registry_forms(db: None) -> None:
-    publish_registry_forms()
+    registry_form_versions()
 
 
 def version(form: str, number: int | None = None) -> FormVersion:

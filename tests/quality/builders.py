@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from registry.crfs.models import FormVersion
-from registry.crfs.services import do_sync_forms, read_form_files
 from registry.patients.models import Patient
 from registry.people.models import Site
 from registry.submissions.models import Status, Submission
 
 _numbers = itertools.count(1)
-
-
-def publish_forms() -> dict[tuple[str, int], FormVersion]:
-    """The registry's CRFs from forms/, published as `manage.py sync_forms` does."""
-    do_sync_forms(None, read_form_files(Path(settings.BASE_DIR) / "forms"))
-    return {(v.form.name, v.number): v for v in FormVersion.objects.select_related("form")}
 
 
 def patient(site: Site, *, sex: str = "male", year_of_birth: int = 2015,

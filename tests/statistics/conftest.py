@@ -1,10 +1,11 @@
 import pytest
 
-from tests.quality.builders import eager_tasks, publish_forms
+from tests.factories import registry_form_versions
+from tests.quality.builders import eager_tasks
 
 __all__ = ["eager_tasks", "forms"]
 
 
 @pytest.fixture
 def forms(db):
-    return publish_forms()
+    return registry_form_versions()
