@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from registry.formengine import logic
@@ -34,7 +35,10 @@ class JsonSql:
     def __init__(self, vendor: str | None = None) -> None:
         self.vendor = vendor or connection.vendor
         if self.vendor not in ("postgresql", "sqlite"):
-            raise NotImplementedError(f"statistics need PostgreSQL or SQLite, not {self.vendor}")
+            # The registry supports these two databases (DESIGN.md); say so rather than guess.
+            raise ImproperlyConfigured(
+                f"Statistics run on PostgreSQL or SQLite; this database is {self.vendor}."
+            )
 
     @property
     def postgres(self) -> bool:
