@@ -87,3 +87,16 @@ def patient_b(site_b):
     from tests.factories import PatientFactory
 
     return PatientFactory(site=site_b, pseudonym="SITEB-BBBBB-00001")
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in this process, as without a broker, even when REDIS_URL is set."""
+    from registry.celery import app
+
+    # The settings are namespaced (CELERY_...): the plain attribute names would not stick.
+    saved = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
+             "CELERY_TASK_EAGER_PROPAGATES": app.conf.task_eager_propagates}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
+    yield app
+    app.conf.update(saved)

@@ -32,7 +32,8 @@ def test_sites_show_as_data_access_groups(client_for, curator, site_a, site_b):
     ]
 
 
-def test_a_nul_character_in_a_path_is_not_found(client_for, researcher, registry_forms):
+def test_a_nul_character_in_a_path_is_refused_plainly(client_for, researcher, registry_forms):
     client = client_for(researcher)
     for url in ("/api/v1/forms/a%00b/", "/api/v1/patients/a%00b/", "/api/v1/sites/a%00b/"):
-        assert client.get(url).status_code == 404
+        response = client.get(url)
+        assert response.status_code == 400 and b"NUL character" in response.content

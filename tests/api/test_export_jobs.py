@@ -20,7 +20,7 @@ def export_dir(settings, tmp_path):
 
 
 def test_an_export_job_writes_a_file_to_download(client_for, coordinator_a, patient_a,
-                                                 export_dir,
+                                                 export_dir, eager_tasks,
                                                  django_capture_on_commit_callbacks):
     client = client_for(coordinator_a)
     with django_capture_on_commit_callbacks(execute=True):

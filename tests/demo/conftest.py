@@ -1,9 +1,8 @@
 import pytest
 
 from tests.factories import registry_form_versions
-from tests.quality.builders import eager_tasks
 
-__all__ = ["eager_tasks", "forms"]
+__all__ = ["forms"]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from registry.crfs.models import FormVersion
@@ -59,16 +58,3 @@ def clean_patient(site: Site, **overrides: Any) -> Patient:
     stored(who, "mirror_movements", dict(ASSESSMENT), version=2)
     stored(who, "follow_up", dict(FOLLOW_UP))
     return who
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks run in this process, as without a broker, even when REDIS_URL is set."""
-    from registry.celery import app
-
-    # The settings are namespaced (CELERY_...): the plain attribute names would not stick.
-    saved = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
-             "CELERY_TASK_EAGER_PROPAGATES": app.conf.task_eager_propagates}
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
-    yield app
-    app.conf.update(saved)
