@@ -12,10 +12,14 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import pages, validation
+from . import pages, throughput, validation
 from .figures import Figure
 
-SUITES = {"validation": validation.measure, "pages": pages.measure}
+SUITES = {
+    "validation": validation.measure,
+    "pages": pages.measure,
+    "throughput": throughput.measure,
+}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
