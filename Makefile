@@ -45,7 +45,6 @@ compose-check:
 clean:
 	rm -rf $(VENV) var
 
-# The benchmark suite. SCALE: 10k, 100k or 1m submissions (database figures run on PostgreSQL).
-SCALE ?= 10k
+# The benchmark suite (database figures run on PostgreSQL; see BENCHMARKS.md).
 bench: install
-	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run --scale $(SCALE)
+	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run

@@ -28,7 +28,7 @@ def _percentiles(action: object) -> tuple[float, float]:
     return statistics.median(times), cut[18]
 
 
-def measure(scale: str) -> list[Figure]:
+def measure() -> list[Figure]:
     from .database import configure_django, ensure_site_with_patients
 
     configure_django()

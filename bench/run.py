@@ -1,4 +1,4 @@
-"""Run the benchmark suite: `python -m bench.run [--only NAME ...] [--scale 10k|100k|1m]`.
+"""Run the benchmark suite: `python -m bench.run [--only NAME ...]`.
 
 Writes bench/results/<timestamp>.json (a list of figures) and prints a table.
 """
@@ -30,12 +30,11 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", choices=sorted(SUITES), default=sorted(SUITES))
-    parser.add_argument("--scale", default="10k", choices=["10k", "100k", "1m"])
     args = parser.parse_args()
 
     figures: list[Figure] = []
     for name in args.only:
-        figures.extend(SUITES[name](args.scale))
+        figures.extend(SUITES[name]())
 
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -27,7 +27,7 @@ def _median_rate(action: object, rows: int) -> float:
     return statistics.median(rates)
 
 
-def measure(scale: str) -> list[Figure]:
+def measure() -> list[Figure]:
     from .database import configure_django, ensure_site_with_patients
 
     configure_django()

@@ -40,7 +40,7 @@ def fullest_index_case_data(schema: FormSchema) -> dict[str, Any]:
     return max(entries, key=len)
 
 
-def measure(scale: str) -> list[Figure]:
+def measure() -> list[Figure]:
     schema = largest_form()
     data = fullest_index_case_data(schema)
     assert not validate_submission(schema, data).errors, "the benchmark data must be valid"
