@@ -186,7 +186,7 @@ class _ExportBase:
         except logic.LogicSyntaxError as error:
             raise ExportError("filterLogic", f"{error}; write it in REDCap's logic syntax, "
                               "for example [mm_present] = '1'.") from None
-        for reference in _references(node):
+        for reference in logic.reference_nodes(node):
             if isinstance(reference, logic.SmartVariable):
                 if reference.name not in ("record-name", "record-dag-name", "current-instance",
                                           "instrument-name"):
@@ -288,22 +288,6 @@ class _ExportBase:
     @property
     def _missing_codes(self) -> frozenset[str]:
         return frozenset(code for form in self.layout.forms for code in form.missing_codes)
-
-
-def _references(node: logic.Node) -> Iterator[logic.FieldRef | logic.SmartVariable]:
-    stack: list[Any] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, logic.FieldRef | logic.SmartVariable):
-            yield current
-        elif isinstance(current, logic.Unary):
-            stack.append(current.operand)
-        elif isinstance(current, logic.Binary):
-            stack += [current.left, current.right]
-        elif isinstance(current, logic.Logical):
-            stack += current.operands
-        elif isinstance(current, logic.Call):
-            stack += current.args
 
 
 # --------------------------------------------------------------------------------------------

@@ -391,24 +391,6 @@ def split_reference(reference: str) -> tuple[str, str | None]:
     return match[1], match[2]
 
 
-def _references(node: Node) -> list[logic.FieldRef | logic.SmartVariable]:
-    """Every field reference and smart variable in ``node``, in reading order."""
-    found: list[logic.FieldRef | logic.SmartVariable] = []
-    stack: list[Node] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, logic.FieldRef | logic.SmartVariable):
-            found.append(current)
-        elif isinstance(current, logic.Unary):
-            stack.append(current.operand)
-        elif isinstance(current, logic.Binary):
-            stack += [current.right, current.left]
-        elif isinstance(current, logic.Logical | logic.Call):
-            stack += reversed(current.operands if isinstance(current, logic.Logical)
-                              else current.args)
-    return found
-
-
 def _base_names(references: Iterable[str]) -> frozenset[str]:
     return frozenset(split_reference(reference)[0] for reference in references)
 
@@ -1001,7 +983,7 @@ class _Loader:
     def reference_problems(self, node: Node, fields: Mapping[str, tuple[int, Field]],
                            owner: str | None) -> list[str]:
         messages = []
-        for ref in _references(node):
+        for ref in logic.reference_nodes(node):
             if isinstance(ref, logic.SmartVariable):
                 messages.append(f"[{ref.name}] is a smart variable, which a form's logic cannot "
                                 "use: it has no value while the form is being filled in")

@@ -200,7 +200,9 @@ def _custom_rule(entry: Any, where: str, fields_by_form: Mapping[str, Mapping[st
     except logic.LogicSyntaxError as error:
         problems.append(f"{where}: `when` is not valid logic: {error}")
         return None
-    for reference in _field_refs(node):
+    for reference in logic.reference_nodes(node):
+        if not isinstance(reference, logic.FieldRef):
+            continue
         shown = reference.field if reference.code is None else \
             f"{reference.field}({reference.code})"
         if reference.qualified:
@@ -217,24 +219,6 @@ def _custom_rule(entry: Any, where: str, fields_by_form: Mapping[str, Mapping[st
         description=str(entry["message"]), kind="custom", form=form, field=field,
         when=str(entry["when"]), message=" ".join(str(entry["message"]).split()), node=node,
     )
-
-
-def _field_refs(node: logic.Node) -> list[logic.FieldRef]:
-    found: list[logic.FieldRef] = []
-    stack: list[logic.Node] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, logic.FieldRef):
-            found.append(current)
-        elif isinstance(current, logic.Unary):
-            stack.append(current.operand)
-        elif isinstance(current, logic.Binary):
-            stack += [current.left, current.right]
-        elif isinstance(current, logic.Logical):
-            stack += current.operands
-        elif isinstance(current, logic.Call):
-            stack += current.args
-    return found
 
 
 def _hint(name: str, fields: Mapping[str, str]) -> str:

@@ -23,7 +23,7 @@ from .nodes import (
 )
 from .parser import compile_logic, parse
 from .printer import to_source
-from .references import field_references
+from .references import field_references, reference_nodes
 from .serialization import from_json, to_json
 from .smart_variables import SMART_VARIABLES
 
@@ -47,6 +47,7 @@ __all__ = [
     "field_references",
     "from_json",
     "parse",
+    "reference_nodes",
     "to_json",
     "to_source",
     "truthy",
