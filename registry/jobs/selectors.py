@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from registry.people.models import Role, User
+from registry.people.access import can_curate
+from registry.people.models import User
 
 from .models import JobKind, JobRun, JobStatus
 
@@ -13,8 +14,7 @@ LISTED_KINDS = (JobKind.STATISTICS, JobKind.QUALITY)
 
 
 def can_see_runs(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active
-                and user.role in (Role.CURATOR, Role.ADMIN))
+    return can_curate(user)
 
 
 def visible_runs(user: User) -> QuerySet[JobRun]:

@@ -25,7 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.audit.services import record_event
-from registry.people.models import Role, User
+from registry.people.access import can_curate
+from registry.people.models import User
 
 from .models import JobKind, JobRun, JobStatus
 
@@ -140,7 +141,7 @@ def can_run_jobs(user: User | None) -> bool:
     """Curators and admins start runs; `None` is the system (beat, the operator's shell)."""
     if user is None:
         return True
-    return user.is_authenticated and user.is_active and user.role in (Role.CURATOR, Role.ADMIN)
+    return can_curate(user)
 
 
 def _task_for(kind: str) -> QueueableTask:

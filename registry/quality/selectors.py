@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
-from registry.people.access import sites_in_scope
+from registry.people.access import can_curate, sites_in_scope
 from registry.people.models import Role, Site, User
 
 from .models import IssueStatus, QualityIssue, Severity
@@ -81,7 +81,7 @@ def open_issue_summary(user: User) -> list[dict[str, Any]]:
 
 def can_see_details(user: User) -> bool:
     """Curators see the rule's details (the other patient of a near-duplicate pair)."""
-    return user.is_authenticated and user.role in (Role.CURATOR, Role.ADMIN)
+    return can_curate(user)
 
 
 def field_link(issue: QualityIssue) -> str | None:

@@ -29,7 +29,8 @@ from registry.audit.services import record_event
 from registry.curation.models import DataQuery
 from registry.curation.services import do_open_data_query
 from registry.patients.models import Patient
-from registry.people.models import Role, User
+from registry.people.access import can_curate
+from registry.people.models import User
 from registry.statistics.catalogue import FormInfo, form_catalogue
 from registry.submissions.models import Submission
 
@@ -300,7 +301,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
 
 
 def can_accept_issues(user: User) -> bool:
-    return user.is_authenticated and user.is_active and user.role in (Role.CURATOR, Role.ADMIN)
+    return can_curate(user)
 
 
 def do_accept_quality_issue(actor: User, issue: QualityIssue, reason: str) -> QualityIssue:

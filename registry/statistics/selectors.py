@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from registry.people.models import Role, User
+from registry.people.access import can_curate
+from registry.people.models import User
 
 from .models import StatsSnapshot
 from .suppression import suppress_results
@@ -24,7 +25,7 @@ def can_see_statistics(user: User) -> bool:
 
 
 def sees_unsuppressed(user: User) -> bool:
-    return can_see_statistics(user) and user.role in (Role.CURATOR, Role.ADMIN)
+    return can_curate(user)
 
 
 def visible_snapshots(user: User) -> QuerySet[StatsSnapshot]:
