@@ -1,36 +1,20 @@
 """The REST API, version 1. Apps that own API views list them in their own api_urls.py."""
 
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
 from . import catalogue, exports, patients, queries, submissions, tokens
 
-
-class KeyConverter:
-    """A name or code in a path: any text but a slash or a NUL character (which PostgreSQL
-    refuses in text, so looking it up would fail instead of answering "not found")."""
-
-    regex = "[^/\x00]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(KeyConverter, "key")
-
 urlpatterns = [
     path("sites/", catalogue.SiteList.as_view(), name="api-sites"),
-    path("sites/<key:code>/", catalogue.SiteDetail.as_view(), name="api-site"),
+    path("sites/<str:code>/", catalogue.SiteDetail.as_view(), name="api-site"),
     path("forms/", catalogue.FormList.as_view(), name="api-forms"),
-    path("forms/<key:name>/", catalogue.FormDetail.as_view(), name="api-form"),
-    path("forms/<key:name>/versions/", catalogue.VersionList.as_view(),
+    path("forms/<str:name>/", catalogue.FormDetail.as_view(), name="api-form"),
+    path("forms/<str:name>/versions/", catalogue.VersionList.as_view(),
          name="api-form-versions"),
-    path("forms/<key:name>/versions/<int:number>/", catalogue.VersionDetail.as_view(),
+    path("forms/<str:name>/versions/<int:number>/", catalogue.VersionDetail.as_view(),
          name="api-form-version"),
     path("patients/", patients.PatientList.as_view(), name="api-patients"),
-    path("patients/<key:pseudonym>/", patients.PatientDetail.as_view(), name="api-patient"),
+    path("patients/<str:pseudonym>/", patients.PatientDetail.as_view(), name="api-patient"),
     path("submissions/", submissions.SubmissionList.as_view(), name="api-submissions"),
     path("submissions/<int:pk>/", submissions.SubmissionDetail.as_view(),
          name="api-submission"),
@@ -40,7 +24,7 @@ urlpatterns = [
     path("exports/jobs/<int:pk>/", exports.ExportJobDetail.as_view(), name="api-export-job"),
     path("exports/jobs/<int:pk>/file/", exports.ExportJobFile.as_view(),
          name="api-export-job-file"),
-    path("exports/<key:shape>/", exports.ExportStream.as_view(), name="api-export"),
+    path("exports/<str:shape>/", exports.ExportStream.as_view(), name="api-export"),
     path("tokens/", tokens.TokenList.as_view(), name="api-tokens"),
     path("tokens/<int:pk>/", tokens.TokenDetail.as_view(), name="api-token"),
     path("", include("registry.statistics.api_urls")),
