@@ -47,4 +47,4 @@ clean:
 
 # The benchmark suite (database figures run on PostgreSQL; see BENCHMARKS.md).
 bench: install
-	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run
+	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run $(if $(SCALE),--scale $(SCALE))

@@ -1,19 +1,59 @@
-"""The benchmark database: PostgreSQL, filled with synthetic data once and reused between runs.
+"""The benchmark databases: PostgreSQL, filled with synthetic data once and reused between runs.
 
-Set BENCH_DATABASE_URL to use another server; the default is the local one CI also has.
+Each scale has a database of its own (`registry_bench_10k`, `_100k`, `_1m`) holding about that
+many submissions, spread over sites of at most 10,000 patients; the page figures use one more,
+`registry_bench_pages`, with a single site of 10,000 patients whatever the scale. Set
+BENCH_DATABASE_SERVER to use another server; the default is the local one CI also has.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from urllib.parse import urlparse
+from dataclasses import dataclass
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/registry_bench"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+# What the generator makes on average: the enrolment, lesion, assessment, surgery and
+# follow-up forms of one patient.
+SUBMISSIONS_PER_PATIENT = 4.58
+PATIENTS_PER_SITE = 10_000
+SEED = 1
 
 
-def configure_django() -> None:
-    """Point Django at the benchmark database and start it (call before importing models)."""
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+@dataclass(frozen=True)
+class Scale:
+    """A data set: about `submissions` submissions in a database of its own."""
+
+    label: str
+    submissions: int
+
+    @property
+    def database(self) -> str:
+        return f"registry_bench_{self.label.lower()}"
+
+    @property
+    def patients(self) -> int:
+        return round(self.submissions / SUBMISSIONS_PER_PATIENT)
+
+    @property
+    def sites(self) -> int:
+        return max(1, math.ceil(self.patients / PATIENTS_PER_SITE))
+
+
+SCALES = {scale.label: scale for scale in (
+    Scale("10k", 10_000), Scale("100k", 100_000), Scale("1M", 1_000_000),
+)}
+PAGES = Scale("pages", round(PATIENTS_PER_SITE * SUBMISSIONS_PER_PATIENT))
+
+
+def database_url(name: str) -> str:
+    return f"{os.environ.get('BENCH_DATABASE_SERVER', DEFAULT_SERVER).rstrip('/')}/{name}"
+
+
+def configure_django(scale: Scale) -> None:
+    """Point Django at the scale's database, migrate it and load the forms (call once per
+    process, before importing models)."""
+    url = database_url(scale.database)
     _create_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
@@ -27,28 +67,31 @@ def configure_django() -> None:
     call_command("sync_forms", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+def prepare(scale: Scale) -> int:
+    """Configure Django for `scale` and fill its database once; returns its submission count."""
+    configure_django(scale)
+    from registry.demo.synthetic import do_generate_synthetic, ensure_synthetic_sites
+    from registry.patients.models import Patient
+    from registry.submissions.models import Submission
+
+    if Patient.objects.count() < scale.patients:
+        sites = ensure_synthetic_sites(None, scale.sites)
+        do_generate_synthetic(None, sites, patients=scale.patients, seed=SEED)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            # Fresh tables have no planner statistics; without them the first runs mislead.
+            cursor.execute("VACUUM ANALYZE")
+    return Submission.objects.count()
+
+
 def _create_database(url: str) -> None:
     import psycopg
 
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def ensure_site_with_patients(code: str, patients: int, seed: int) -> None:
-    """A site holding `patients` synthetic patients with all their forms (made once)."""
-    from registry.demo.synthetic import do_generate_synthetic
-    from registry.patients.models import Patient
-    from registry.people.models import Site
-    from registry.people.services import do_create_site
-
-    site = Site.objects.filter(code=code).first() or do_create_site(None, code, f"Bench {code}")
-    missing = patients - Patient.objects.filter(site=site).count()
-    if missing > 0:
-        do_generate_synthetic(None, [site], patients=patients, seed=seed)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import statistics
 import time
 
+from .database import PAGES, Scale, prepare
 from .figures import Figure
 
-DASHBOARD_PATIENTS = 10_000
 REQUESTS = 40
 WARM_UP = 5
 
@@ -28,23 +28,21 @@ def _percentiles(action: object) -> tuple[float, float]:
     return statistics.median(times), cut[18]
 
 
-def measure() -> list[Figure]:
-    from .database import configure_django, ensure_site_with_patients
-
-    configure_django()
+def measure(scale: Scale) -> list[Figure]:
+    """Measured on the pages database (one site of 10,000 patients) whatever the scale."""
+    prepare(PAGES)
     from django.test import Client
     from django.urls import reverse
 
     from registry.people.models import Role, Site, User
     from registry.submissions.models import Submission
 
-    ensure_site_with_patients("BENCH", DASHBOARD_PATIENTS, seed=1)
-    site = Site.objects.get(code="BENCH")
+    site = Site.objects.get(code="SYN01")
     user = User.objects.filter(username="bench_nurse").first()
     if user is None:
         from registry.people.services import do_create_user
 
-        user = do_create_user(None, "bench_nurse", Role.COORDINATOR, site_codes=["BENCH"])
+        user = do_create_user(None, "bench_nurse", Role.COORDINATOR, site_codes=[site.code])
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     submission = (

@@ -13,6 +13,7 @@ import resource
 import statistics
 import time
 
+from .database import Scale, prepare
 from .figures import Figure
 
 ROUNDS = 3
@@ -27,20 +28,15 @@ def _median_rate(action: object, rows: int) -> float:
     return statistics.median(rates)
 
 
-def measure() -> list[Figure]:
-    from .database import configure_django, ensure_site_with_patients
-
-    configure_django()
+def measure(scale: Scale) -> list[Figure]:
+    submissions = prepare(scale)
     from django.db import connection
     from django.test import Client
 
     from registry.people.models import Role, User
     from registry.people.services import do_create_user
     from registry.quality.services import do_run_quality_checks
-    from registry.submissions.models import Submission
 
-    ensure_site_with_patients("BENCH", 10_000, seed=1)
-    submissions = Submission.objects.count()
     researcher = User.objects.filter(username="bench_researcher").first() or do_create_user(
         None, "bench_researcher", Role.RESEARCHER)
     client = Client(SERVER_NAME="localhost")
@@ -71,7 +67,7 @@ def measure() -> list[Figure]:
     do_run_quality_checks(None, full=True)
     quality_rate = submissions / (time.perf_counter() - start)
 
-    scale_label = f"{submissions} submissions"
+    scale_label = f"{scale.label}: {submissions:,} submissions"
     ratio = export_rate / copy_rate
     return [
         Figure("flat CSV export (REST, researcher)", "rows/s", round(export_rate),

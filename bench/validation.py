@@ -14,6 +14,7 @@ import yaml
 from registry.formengine.schema import FormSchema, load_schema
 from registry.formengine.validation import validate_submission
 
+from .database import Scale
 from .figures import Figure, median_seconds
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
@@ -40,7 +41,7 @@ def fullest_index_case_data(schema: FormSchema) -> dict[str, Any]:
     return max(entries, key=len)
 
 
-def measure() -> list[Figure]:
+def measure(scale: Scale) -> list[Figure]:
     schema = largest_form()
     data = fullest_index_case_data(schema)
     assert not validate_submission(schema, data).errors, "the benchmark data must be valid"
