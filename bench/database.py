@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -76,13 +77,21 @@ def prepare(scale: Scale) -> int:
 
     if Patient.objects.count() < scale.patients:
         sites = ensure_synthetic_sites(None, scale.sites)
-        do_generate_synthetic(None, sites, patients=scale.patients, seed=SEED)
+        print(f"making the {scale.label} data set ({scale.patients:,} patients), once",
+              file=sys.stderr, flush=True)
+        do_generate_synthetic(None, sites, patients=scale.patients, seed=SEED,
+                              progress=_report, batch_size=5000)
         from django.db import connection
 
         with connection.cursor() as cursor:
             # Fresh tables have no planner statistics; without them the first runs mislead.
             cursor.execute("VACUUM ANALYZE")
     return Submission.objects.count()
+
+
+def _report(done: int, total: int) -> None:
+    if done == total or done % (total // 10 or 1) < 5000:
+        print(f"  {done:,} of {total:,} patients", file=sys.stderr, flush=True)
 
 
 def _create_database(url: str) -> None:

@@ -22,7 +22,7 @@ import copy
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -700,12 +700,13 @@ def ensure_synthetic_sites(actor: User | None, count: int) -> list[Site]:
 def do_generate_synthetic(
     actor: User | None, sites: Sequence[Site], *, patients: int, seed: int = 0,
     error_share: float = DEFAULT_ERROR_SHARE, batch_size: int = 1000,
-    reference_year: int | None = None,
+    reference_year: int | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> GenerationReport:
     """Generate `patients` synthetic patients across `sites`, validated, in bulk inserts.
 
     Patients already present (same seed, same index) are left alone, so running it again
-    adds nothing. One audit event records the whole generation.
+    adds nothing. One audit event records the whole generation. `progress(done, total)` is
+    called after every batch.
     """
     if patients < 0:
         raise ValueError("The number of patients cannot be negative.")
@@ -721,15 +722,21 @@ def do_generate_synthetic(
                          f"{', '.join(sorted(missing))}.")
     report = GenerationReport()
     today = dt.date.today()
+    done = 0
     batch: list[SyntheticPatient] = []
     for patient in iter_patients(patients, sorted(by_code), seed=seed, error_share=error_share,
                                  reference_year=reference_year):
         batch.append(patient)
         if len(batch) >= batch_size:
             _write_batch(actor, batch, by_code, versions, today, report)
+            done += len(batch)
             batch = []
+            if progress is not None:
+                progress(done, patients)
     if batch:
         _write_batch(actor, batch, by_code, versions, today, report)
+        if progress is not None:
+            progress(patients, patients)
     if report.patients:
         record_event(actor, "synthetic.generate", None, context={
             "seed": seed, "sites": sorted(by_code), "requested": patients, **report.as_dict(),

@@ -154,3 +154,18 @@ def test_the_demo_adds_its_synthetic_patients_once(forms):
     assert set(Patient.objects.values_list("site__code", flat=True)) == {"TUMS", "NORTH"}
     do_load_demo()
     assert Patient.objects.count() == count
+
+
+def test_the_command_shows_its_progress_every_tenth_of_the_way(db, forms):
+    out = io.StringIO()
+    call_command("generate_synthetic", "--patients", "25", "--sites", "1", stdout=out)
+    progress = [line.strip() for line in out.getvalue().splitlines() if "generated" in line]
+    assert progress == ["25 of 25 patients generated"]
+
+
+def test_progress_is_reported_after_every_batch(db, forms):
+    site = SiteFactory(code="PROG")
+    calls: list[tuple[int, int]] = []
+    do_generate_synthetic(None, [site], patients=25, seed=3, batch_size=10,
+                          progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(10, 25), (20, 25), (25, 25)]

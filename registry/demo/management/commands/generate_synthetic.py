@@ -25,6 +25,16 @@ class Command(BaseCommand):
             help=f"share of patients with one deliberate mistake (default {DEFAULT_ERROR_SHARE})",
         )
 
+    _tenths_reported = 0
+
+    def _progress(self, done: int, total: int) -> None:
+        # A million submissions take minutes: say how far along it is every tenth of the way.
+        tenths = done * 10 // max(total, 1)
+        if tenths > self._tenths_reported:
+            self._tenths_reported = tenths
+            self.stdout.write(f"  {done:,} of {total:,} patients generated")
+            self.stdout.flush()
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 0:
             raise CommandError("--patients must be 0 or more.")
@@ -36,7 +46,7 @@ class Command(BaseCommand):
         try:
             report = do_generate_synthetic(
                 None, sites, patients=options["patients"], seed=options["seed"],
-                error_share=options["error_share"],
+                error_share=options["error_share"], progress=self._progress,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error
