@@ -292,68 +292,143 @@ def _missing_codes(info: FormInfo) -> list[tuple[str, str]]:
 
 
 def _field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
-    fields = []
+    """Every categorical and numeric field of a form, in three scans of its submissions (one
+    for the answers, one for the options ticked in checkbox lists, one for the numeric
+    summaries) rather than a scan per field: at a million submissions the scans, not the
+    aggregates, are what costs."""
     missing = _missing_codes(info)
-    missing_set = [code for code, _ in missing]
-    for harmonised in info.data_fields():
+    summarised = [h for h in info.data_fields()
+                  if is_categorical(h.field) or is_numeric(h.field)]
+    names = [info.version_names(h) for h in summarised]
+    answers = _answer_counts(sql, info, summarised, names, [code for code, _ in missing])
+    ticked = _ticked_counts(sql, info, summarised, names)
+    summaries = _numeric_summaries(sql, info, summarised, names)
+    fields = []
+    for index, harmonised in enumerate(summarised):
         f = harmonised.field
-        names = info.version_names(harmonised)
         if is_categorical(f):
-            fields.append(_distribution(sql, info, harmonised, names, missing))
-        elif is_numeric(f):
-            value = sql.by_version("s", names, "number")
-            text = sql.by_version("s", names, "text")
-            missing_count = 0
-            if missing_set:
-                marks = ", ".join(["%s"] * len(missing_set))
-                missing_count = _fetch(
-                    f"SELECT COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-                    f"AND {text} IN ({marks})", [info.form.pk, *missing_set])[0][0]
-            summary = summarise_column(
-                sql, f"SELECT {value} AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s",
-                [info.form.pk], missing_count,
-            )
+            fields.append(_distribution(info, harmonised, missing, answers.get(index, {}),
+                                        ticked.get(index, {})))
+        else:
+            summary = summaries.get(index) or numeric_summary_of([])
+            summary["missing_codes"] = sum(answers.get(index, {}).values())
             fields.append({"name": harmonised.name, "label": f.display_name,
                            "kind": "numeric", "summary": summary})
     return {"form": info.name, "title": info.form.title, "fields": fields}
 
 
-def _distribution(sql: JsonSql, info: FormInfo, harmonised: HarmonisedField,
-                  names: Mapping[int, str | None],
-                  missing: Sequence[tuple[str, str]]) -> dict[str, Any]:
+# The answer of a checkbox field holding a list, in the counts of _answer_counts.
+LISTED = "__listed__"
+
+
+def _answer_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
+                   names: Sequence[Mapping[int, str | None]],
+                   missing_codes: Sequence[str]) -> dict[int, dict[str, int]]:
+    """Field index -> answer -> forms: the codes of categorical fields, the answers of
+    checkbox fields that are not lists (missing codes) with the lists counted as LISTED, and
+    the missing codes given instead of a number."""
+    missing_list = ", ".join(_literal(code) for code in missing_codes)
+    entries = []
+    for harmonised, version_names in zip(summarised, names, strict=True):
+        text = sql.by_version("s", version_names, "text")
+        if harmonised.field.type == "checkbox":
+            array = sql.by_version("s", version_names, "array")
+            entries.append((f"(CASE WHEN {array} IS NULL THEN {text} END)",
+                            f"(CASE WHEN {array} IS NULL THEN 0 ELSE 1 END)"))
+        elif is_categorical(harmonised.field):
+            entries.append((text, "0"))
+        elif missing_list:
+            entries.append((f"(CASE WHEN {text} IN ({missing_list}) THEN {text} END)", "0"))
+        else:
+            entries.append(("NULL", "0"))
+    counts: dict[int, dict[str, int]] = {}
+    if not entries:
+        return counts
+    join, (f, code, listed) = sql.fan_out(entries, "x", ("code", "listed"))
+    for index, answer, is_list, n in _fetch(
+        f"SELECT {f}, {code}, {listed}, COUNT(*) FROM {SUBMISSIONS} s {join} "
+        f"WHERE s.form_id = %s AND ({code} IS NOT NULL OR {listed} = 1) GROUP BY 1, 2, 3",
+        [info.form.pk],
+    ):
+        key = LISTED if is_list else answer
+        field_counts = counts.setdefault(int(index), {})
+        field_counts[key] = field_counts.get(key, 0) + int(n)
+    return counts
+
+
+def _ticked_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
+                   names: Sequence[Mapping[int, str | None]]) -> dict[int, dict[str, int]]:
+    """Field index -> option code -> forms with it ticked, for the checkbox fields."""
+    checkboxes = [index for index, h in enumerate(summarised) if h.field.type == "checkbox"]
+    counts: dict[int, dict[str, int]] = {}
+    if not checkboxes:
+        return counts
+    join, (f, array) = sql.fan_out(
+        [(sql.by_version("s", names[index], "array"),) for index in checkboxes], "x",
+        ("list",))
+    for position, code, n in _fetch(
+        f"SELECT {f}, e.value, COUNT(*) FROM {SUBMISSIONS} s {join} "
+        f"{sql.each_element(array, 'e')} WHERE s.form_id = %s GROUP BY 1, 2", [info.form.pk],
+    ):
+        counts.setdefault(checkboxes[int(position)], {})[code] = int(n)
+    return counts
+
+
+def _numeric_summaries(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
+                       names: Sequence[Mapping[int, str | None]]) -> dict[int, dict[str, Any]]:
+    """Field index -> numeric summary, for the numeric fields (missing codes left at 0)."""
+    numeric = [index for index, h in enumerate(summarised) if is_numeric(h.field)]
+    if not numeric:
+        return {}
+    join, (f, value) = sql.fan_out(
+        [(sql.by_version("s", names[index], "number"),) for index in numeric], "x", ("v",))
+    source = f"FROM {SUBMISSIONS} s {join} WHERE s.form_id = %s AND {value} IS NOT NULL"
+    if sql.postgres:
+        return {
+            numeric[int(position)]: _summary(*row, missing_codes=0)
+            for position, *row in _fetch(
+                f"SELECT {f}, COUNT({value}), AVG({value}), STDDEV_SAMP({value}), "
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}), "
+                f"percentile_cont(0.25) WITHIN GROUP (ORDER BY {value}), "
+                f"percentile_cont(0.75) WITHIN GROUP (ORDER BY {value}), "
+                f"MIN({value}), MAX({value}) {source} GROUP BY 1", [info.form.pk])
+        }
+    # SQLite has no standard deviation or percentiles: each field's numbers, fetched in order.
+    values: dict[int, list[float]] = {}
+    for position, number in _fetch(f"SELECT {f}, {value} {source} ORDER BY 1, 2",
+                                   [info.form.pk]):
+        values.setdefault(numeric[int(position)], []).append(number)
+    return {index: numeric_summary_of(numbers) for index, numbers in values.items()}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _distribution(info: FormInfo, harmonised: HarmonisedField,
+                  missing: Sequence[tuple[str, str]], answers: Mapping[str, int],
+                  ticked: Mapping[str, int]) -> dict[str, Any]:
     f = harmonised.field
     choices = _labels(info, harmonised)
     known = {code for code, _ in choices}
     missing_codes = {code for code, _ in missing}
-    text = sql.by_version("s", names, "text")
     counts: dict[str, int] = {}
+    answered: int | None = None
     if f.type == "checkbox":
-        for code, n in _fetch(
-            f"SELECT e.value, COUNT(*) FROM {SUBMISSIONS} s {sql.elements('s', names, 'e')} "
-            "WHERE s.form_id = %s GROUP BY e.value", [info.form.pk],
-        ):
+        for code, n in ticked.items():
             key = code if code in known else OTHER_VALUE
-            counts[key] = counts.get(key, 0) + int(n)
-        array = sql.by_version("s", names, "array")
-        answered = _fetch(
-            f"SELECT COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s AND {array} IS NOT NULL",
-            [info.form.pk])[0][0]
-        for code, n in _fetch(
-            f"SELECT {text}, COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-            f"AND {array} IS NULL AND {text} IS NOT NULL GROUP BY {text}", [info.form.pk],
-        ):
+            counts[key] = counts.get(key, 0) + n
+        answered = sum(answers.values())
+        for code, n in answers.items():
+            if code == LISTED:
+                continue
             # A checkbox answered with a missing code holds that code instead of a list.
             key = code if code in missing_codes else OTHER_VALUE
-            counts[key] = counts.get(key, 0) + int(n)
-            answered += int(n)
+            counts[key] = counts.get(key, 0) + n
     else:
-        for code, n in _fetch(
-            f"SELECT {text}, COUNT(*) FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-            f"AND {text} IS NOT NULL GROUP BY {text}", [info.form.pk],
-        ):
+        for code, n in answers.items():
             key = code if code in known or code in missing_codes else OTHER_VALUE
-            counts[key] = counts.get(key, 0) + int(n)
-        answered = None
+            counts[key] = counts.get(key, 0) + n
     rows = list(choices)
     rows += [(code, f"{label} ({code})") for code, label in missing if code in counts]
     if OTHER_VALUE in counts:
@@ -394,10 +469,10 @@ def _clinical_tables(sql: JsonSql, catalogue: Mapping[str, FormInfo]) -> list[di
     follow_up = catalogue.get("follow_up")
     tables: list[dict[str, Any]] = []
     if lesion is not None and mm is not None:
-        mm_cte = _mm_status_cte(sql, mm)
-        for field, title in (("lesion_type", "Mirror movements by lesion type"),
-                             ("lesion_level", "Mirror movements by lesion level")):
-            tables.append(_mm_by_lesion(sql, lesion, mm.form.pk, mm_cte, field, title))
+        tables.extend(_mm_by_lesion(sql, lesion, mm, {
+            "lesion_type": "Mirror movements by lesion type",
+            "lesion_level": "Mirror movements by lesion level",
+        }))
         tables.append(_grade_by_lesion_type(sql, lesion, mm))
     if surgery is not None and follow_up is not None:
         tables.append(_persistence_by_procedure(sql, surgery, follow_up))
@@ -421,24 +496,37 @@ def _lesion_cte(sql: JsonSql, lesion: FormInfo, field: str) -> str:
             f"WHERE s.form_id = %s AND {value} IS NOT NULL")
 
 
-def _mm_by_lesion(sql: JsonSql, lesion: FormInfo, mm_form_id: int, mm_cte: str, field: str,
-                  title: str) -> dict[str, Any]:
+def _mm_by_lesion(sql: JsonSql, lesion: FormInfo, mm: FormInfo,
+                  titles: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Mirror movements by each lesion field of `titles`, from one pass over the assessments
+    (each patient's status) and one over the lesions (every field at once)."""
     status_names = {2: "present", 1: "absent", 0: "unknown", -1: "not_assessed"}
+    join, (f, code) = sql.fan_out(
+        [(_value(lesion, field, "text", sql),) for field in titles], "x", ("code",))
     rows = _fetch(
-        f"WITH mm AS ({mm_cte}), les AS ({_lesion_cte(sql, lesion, field)}) "
-        "SELECT les.code, COALESCE(mm.st, -1), COUNT(*) FROM les "
-        "LEFT JOIN mm ON mm.pid = les.pid GROUP BY les.code, COALESCE(mm.st, -1)",
-        [mm_form_id, lesion.form.pk],
+        f"WITH mm AS ({_mm_status_cte(sql, mm)}), les AS (SELECT DISTINCT s.patient_id AS pid, "
+        f"{f} AS f, {code} AS code FROM {SUBMISSIONS} s {join} "
+        f"WHERE s.form_id = %s AND {code} IS NOT NULL) "
+        "SELECT les.f, les.code, COALESCE(mm.st, -1), COUNT(*) FROM les "
+        "LEFT JOIN mm ON mm.pid = les.pid GROUP BY les.f, les.code, COALESCE(mm.st, -1)",
+        [mm.form.pk, lesion.form.pk],
     )
-    counts = {(code, status_names[int(st)]): int(n) for code, st, n in rows}
-    label = lesion.harmonised_field(field).field.display_name
-    return count_table(
-        f"mm_by_{field}", title, unit="patients",
-        rows=_codes_seen(lesion, field, (code for code, _ in counts)),
-        columns=_MM_COLUMNS, counts=counts, row_title=label, column_title="Mirror movements",
-        note="A patient counts once in each row of a lesion they have; mirror movements are "
-             "present if any assessment found them.",
-    )
+    counts: dict[int, dict[tuple[str, str], int]] = {}
+    for index, value, st, n in rows:
+        counts.setdefault(int(index), {})[(value, status_names[int(st)])] = int(n)
+    tables = []
+    for index, (field, title) in enumerate(titles.items()):
+        field_counts = counts.get(index, {})
+        label = lesion.harmonised_field(field).field.display_name
+        tables.append(count_table(
+            f"mm_by_{field}", title, unit="patients",
+            rows=_codes_seen(lesion, field, (value for value, _ in field_counts)),
+            columns=_MM_COLUMNS, counts=field_counts, row_title=label,
+            column_title="Mirror movements",
+            note="A patient counts once in each row of a lesion they have; mirror movements "
+                 "are present if any assessment found them.",
+        ))
+    return tables
 
 
 def _codes_seen(info: FormInfo, field: str, seen: Iterable[str]) -> list[tuple[str, str]]:
@@ -453,18 +541,17 @@ def _codes_seen(info: FormInfo, field: str, seen: Iterable[str]) -> list[tuple[s
 def _grade_by_lesion_type(sql: JsonSql, lesion: FormInfo, mm: FormInfo) -> dict[str, Any]:
     grades = [name for name in ("wt_grade_left_task", "wt_grade_right_task")
               if name in mm.harmonisation.field_names]
-    parts = []
-    for name in grades:
-        value = _value(mm, name, "text", sql)
-        parts.append(f"SELECT s.patient_id AS pid, CAST({value} AS INTEGER) AS g "
-                     f"FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-                     f"AND {value} IN ('0', '1', '2', '3', '4')")
+    # Both hands' grades from one pass over the assessments.
+    join, (_, grade) = sql.fan_out([(_value(mm, name, "text", sql),) for name in grades], "x",
+                                   ("g",))
     rows = _fetch(
-        f"WITH wt AS (SELECT pid, MAX(g) AS g FROM ({' UNION ALL '.join(parts)}) AS x "
-        f"GROUP BY pid), les AS ({_lesion_cte(sql, lesion, 'lesion_type')}) "
+        f"WITH wt AS (SELECT s.patient_id AS pid, MAX(CAST({grade} AS INTEGER)) AS g "
+        f"FROM {SUBMISSIONS} s {join} WHERE s.form_id = %s "
+        f"AND {grade} IN ('0', '1', '2', '3', '4') GROUP BY s.patient_id), "
+        f"les AS ({_lesion_cte(sql, lesion, 'lesion_type')}) "
         "SELECT les.code, wt.g, COUNT(*) FROM les JOIN wt ON wt.pid = les.pid "
         "GROUP BY les.code, wt.g",
-        [mm.form.pk] * len(parts) + [lesion.form.pk],
+        [mm.form.pk, lesion.form.pk],
     )
     counts = {(code, str(int(grade))): int(n) for code, grade, n in rows}
     return count_table(

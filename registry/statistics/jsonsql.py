@@ -12,7 +12,7 @@ first (lower-case letters, digits and underscores); values always travel as para
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -111,11 +111,39 @@ class JsonSql:
 
     def elements(self, alias: str, names: Mapping[int, str | None], element_alias: str) -> str:
         """A join giving one row per element of a checkbox list, as `element_alias.value`."""
-        source = self.by_version(alias, names, "array")
+        return self.each_element(self.by_version(alias, names, "array"), element_alias)
+
+    def each_element(self, source: str, element_alias: str) -> str:
+        """A join giving one row per element of the list `source` (none when it is NULL)."""
         if self.postgres:
             return (f"CROSS JOIN LATERAL jsonb_array_elements_text({source}) "
                     f"AS {element_alias}(value)")
         return f"JOIN json_each({source}) AS {element_alias}"
+
+    def fan_out(self, rows: Sequence[Sequence[str]], alias: str,
+                columns: Sequence[str]) -> tuple[str, list[str]]:
+        """A join giving each row of the outer query once per entry of `rows`, so that one scan
+        feeds the aggregates of many fields: entry i holds the SQL expressions of `columns`
+        for that field, and comes out with `alias`.f = i.
+
+        Returns the join and the expressions to select, f first. PostgreSQL evaluates each
+        entry's expressions once (LATERAL VALUES); SQLite has no LATERAL, so it joins the
+        numbers 0..n-1 and picks each entry's expression with CASE.
+        """
+        for column in ("f", *columns):
+            _checked(column)
+        if self.postgres:
+            values = ", ".join(f"({i}, {', '.join(row)})" for i, row in enumerate(rows))
+            join = (f"CROSS JOIN LATERAL (VALUES {values}) "
+                    f"AS {alias}(f, {', '.join(columns)})")
+            return join, [f"{alias}.f", *(f"{alias}.{column}" for column in columns)]
+        numbers = " UNION ALL ".join(f"SELECT {i} AS f" for i in range(len(rows)))
+        picks = [
+            f"(CASE {alias}.f "
+            + " ".join(f"WHEN {i} THEN {row[c]}" for i, row in enumerate(rows)) + " END)"
+            for c in range(len(columns))
+        ]
+        return f"JOIN ({numbers}) AS {alias}", [f"{alias}.f", *picks]
 
     def condition(self, node: logic.Node, alias: str) -> str | None:
         """A branching-logic tree as an SQL predicate over stored data, or None when the tree

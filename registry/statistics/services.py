@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -15,6 +16,24 @@ from .models import StatsSnapshot
 
 if TYPE_CHECKING:
     from registry.jobs.models import JobRun
+
+
+@contextmanager
+def statistics_transaction() -> Iterator[None]:
+    """Where the statistics queries run: on PostgreSQL one repeatable-read transaction (unless
+    the caller already holds one), so that every figure describes the same data cut, with JIT
+    compilation off."""
+    postgres = connection.vendor == "postgresql"
+    consistent = postgres and not connection.in_atomic_block
+    with transaction.atomic() if consistent else nullcontext():
+        if postgres:
+            with connection.cursor() as cursor:
+                if consistent:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                # Each query is one pass with dozens of JSON expressions: compiling them costs
+                # more than it saves (seconds per query at a million submissions).
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> StatsSnapshot:
@@ -30,11 +49,7 @@ def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> S
         if run is not None:
             report_progress(run, done, total)
 
-    consistent = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic() if consistent else nullcontext():
-        if consistent:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with statistics_transaction():
         results, data_cut = compute_statistics(progress)
     with transaction.atomic():
         snapshot = None
