@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import catalogue, exports, patients, queries, submissions, tokens
+from . import bulk_submissions, catalogue, exports, patients, queries, submissions, tokens
 
 urlpatterns = [
     path("sites/", catalogue.SiteList.as_view(), name="api-sites"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("patients/", patients.PatientList.as_view(), name="api-patients"),
     path("patients/<str:pseudonym>/", patients.PatientDetail.as_view(), name="api-patient"),
     path("submissions/", submissions.SubmissionList.as_view(), name="api-submissions"),
+    path("submissions/bulk/", bulk_submissions.SubmissionBulk.as_view(),
+         name="api-submissions-bulk"),
     path("submissions/<int:pk>/", submissions.SubmissionDetail.as_view(),
          name="api-submission"),
     path("queries/", queries.DataQueryList.as_view(), name="api-queries"),

@@ -3,8 +3,8 @@
 A batch is a list of rows keyed by column (`record_id`, the repeat columns, `sex`,
 `year_of_birth`, field names under their harmonised names, `field___code` checkbox columns,
 `<form>_complete`). The record ID is the patient's pseudonym; with `force_auto_number` it is the
-site's local hospital ID instead, hashed into the pseudonym by `do_enrol_patient` and never
-kept or repeated back (problems name the row instead).
+site's local hospital ID instead, hashed into the pseudonym by `do_enrol_patients_bulk` and
+never kept or repeated back (problems name the row instead).
 
 Each row's values are laid over what is stored (`normal`: blanks leave values alone;
 `overwrite`: blanks erase them), mapped onto the names of the version the instance was filled
@@ -28,7 +28,13 @@ from registry.crfs.selectors import schema_of
 from registry.formengine.schema import checkbox_column
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
-from registry.patients.services import do_enrol_patient, do_update_patient, pseudonym_for
+from registry.patients.services import (
+    EnrolmentRefused,
+    NewPatient,
+    do_enrol_patients_bulk,
+    do_update_patient,
+    pseudonym_for,
+)
 from registry.people.access import can_enter_data, sites_in_scope
 from registry.people.models import Site, User
 from registry.submissions.models import Status, Submission
@@ -420,21 +426,13 @@ class _Import:
                                         else " (four digits, for example 2016)."))
 
     def enrol_and_update(self, records: Iterable[_Record], result: ImportResult) -> None:
+        new: list[_Record] = []
         for record in records:
-            if record.patient is None and not (self.options.force_auto_number
-                                               and record.site and record.pseudonym):
+            if record.patient is None:
+                if self.options.force_auto_number and record.site and record.pseudonym:
+                    new.append(record)
                 continue  # not found, already reported
             try:
-                if record.patient is None:
-                    assert record.site is not None
-                    year = _year(record.year_of_birth)
-                    enrolment = do_enrol_patient(
-                        self.actor, record.site, local_id=record.key,
-                        sex=_text(record.sex).lower(), year_of_birth=year,
-                    )
-                    record.patient = enrolment.patient
-                    result.patients_created += int(enrolment.created)
-                    continue
                 patient = record.patient
                 sex = _text(record.sex).lower() if record.sex is not None else patient.sex
                 year = (_year(record.year_of_birth) if record.year_of_birth is not None
@@ -448,6 +446,45 @@ class _Import:
             except ValueError:
                 self.problem(record.label, YEAR_OF_BIRTH, "year_of_birth must be a year of four "
                              "digits, for example 2016.")
+        self.enrol(new, result)
+
+    def enrol(self, records: list[_Record], result: ImportResult) -> None:
+        """Enrol the batch's new patients together; a problem names the row, never the ID."""
+        wanted: list[NewPatient] = []
+        owners: list[_Record] = []
+        for record in records:
+            assert record.site is not None
+            try:
+                year = _year(record.year_of_birth)
+            except ValueError:
+                self.problem(record.label, YEAR_OF_BIRTH, "year_of_birth must be a year of four "
+                             "digits, for example 2016.")
+                continue
+            wanted.append(NewPatient(record.site, record.key, _text(record.sex).lower(), year))
+            owners.append(record)
+        if not wanted:
+            return
+        # Enrolled even when other rows have problems (the transaction undoes it), so that
+        # the new records' rows are validated too and one answer lists everything.
+        try:
+            enrolments = do_enrol_patients_bulk(self.actor, wanted)
+        except EnrolmentRefused as refused:
+            self.report_refused(refused, owners)
+            return
+        except ValidationError as error:
+            for column, messages in error.message_dict.items():
+                for message in messages:
+                    self.problem("", column, message)
+            return
+        for record, enrolment in zip(owners, enrolments, strict=True):
+            record.patient = enrolment.patient
+            result.patients_created += int(enrolment.created)
+
+    def report_refused(self, refused: EnrolmentRefused, owners: list[_Record]) -> None:
+        for index, errors in refused.errors.items():
+            for column, messages in errors.items():
+                for message in messages:
+                    self.problem(owners[index].label, column, message)
 
     # -- submissions
 

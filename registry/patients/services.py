@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,7 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from registry.audit.models import AuditEvent
+from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
+from registry.copy_insert import insert_all
 from registry.people.access import require_data_entry
 from registry.people.models import Site, User
 
@@ -75,6 +79,121 @@ def do_enrol_patient(
         # Two people enrolled the same patient at the same moment: the other one won.
         return Enrolment(Patient.objects.get(pseudonym=pseudonym), created=False)
     return Enrolment(patient, created=True)
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    """One patient to enrol in a batch: the arguments of `do_enrol_patient`, as data."""
+
+    site: Site
+    local_id: str
+    sex: str
+    year_of_birth: int | None
+
+
+class EnrolmentRefused(Exception):
+    """Some patients of a batch cannot be enrolled, so none was.
+
+    `errors` maps a patient's position in the batch to field -> messages. No message repeats
+    the local ID.
+    """
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        self.errors = errors
+        count = len(errors)
+        super().__init__(f"{count} patient{'s' if count != 1 else ''} of the batch cannot be "
+                         "enrolled; nobody was.")
+
+
+# Keeps the IN lists of the lookups below within every database's parameter limit.
+_LOOKUP_CHUNK = 2000
+
+
+def do_enrol_patients_bulk(actor: User, patients: Sequence[NewPatient]) -> list[Enrolment]:
+    """Enrol many patients at once: all of them, or none.
+
+    Each one is checked as `do_enrol_patient` checks it, and a local ID enrolled before (or
+    twice in the batch) finds that patient. New patients are written with one INSERT, their
+    audit events with another. Raises EnrolmentRefused listing every problem, or
+    PermissionDenied when `actor` may not enter data for one of the sites.
+    """
+    for site in {patient.site.pk: patient.site for patient in patients}.values():
+        require_data_entry(actor, site)
+    errors: dict[int, dict[str, list[str]]] = {}
+    pseudonyms: list[str] = []
+    for index, patient in enumerate(patients):
+        problems = _check_demographics(patient.sex, patient.year_of_birth)
+        if not normalise_local_id(patient.local_id or ""):
+            problems["local_id"] = ["Type the patient's local hospital ID; it is hashed, never "
+                                    "stored."]
+            pseudonyms.append("")
+        else:
+            pseudonyms.append(pseudonym_for(patient.site, patient.local_id))
+        if problems:
+            errors[index] = problems
+    if errors:
+        raise EnrolmentRefused(errors)
+
+    for _attempt in range(3):
+        found = _patients_by_pseudonym(set(pseudonyms))
+        fresh: dict[str, Patient] = {}
+        now = timezone.now()
+        for patient, pseudonym in zip(patients, pseudonyms, strict=True):
+            if pseudonym not in found and pseudonym not in fresh:
+                fresh[pseudonym] = Patient(
+                    site=patient.site, pseudonym=pseudonym, sex=patient.sex,
+                    year_of_birth=patient.year_of_birth, created_at=now, created_by=actor,
+                )
+        try:
+            with transaction.atomic():
+                created = _insert_patients(actor, list(fresh.values()))
+            break
+        except IntegrityError:
+            # Someone enrolled one of these patients at the same moment: look them up again.
+            continue
+    else:
+        raise ValidationError({"local_id": [
+            "Others were enrolling the same patients at the same moment; nobody of this batch "
+            "was enrolled. Send it again."]})
+    found.update((patient.pseudonym, patient) for patient in created)
+    return [Enrolment(found[pseudonym], created=pseudonym in fresh and index == first)
+            for index, (pseudonym, first) in enumerate(_first_places(pseudonyms))]
+
+
+def _first_places(pseudonyms: list[str]) -> list[tuple[str, int]]:
+    first: dict[str, int] = {}
+    return [(pseudonym, first.setdefault(pseudonym, index))
+            for index, pseudonym in enumerate(pseudonyms)]
+
+
+def _patients_by_pseudonym(pseudonyms: set[str]) -> dict[str, Patient]:
+    wanted = sorted(pseudonyms)
+    found: dict[str, Patient] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        for patient in Patient.objects.select_related("site").filter(
+                pseudonym__in=wanted[start:start + _LOOKUP_CHUNK]):
+            found[patient.pseudonym] = patient
+    return found
+
+
+def _insert_patients(actor: User, fresh: list[Patient]) -> list[Patient]:
+    if not fresh:
+        return []
+    rows = insert_all(fresh)
+    # The same event `do_enrol_patient` records through record_event, built for one INSERT.
+    known = actor if actor is not None and actor.is_authenticated else None
+    request_id = current_request_id.get()
+    insert_all([
+        AuditEvent(
+            actor=known, actor_username=known.get_username() if known else "",
+            action="patient.create", object_type=row._meta.label_lower, object_id=str(row.pk),
+            object_label=str(row)[:200], site_id=row.site_id,
+            changes={"sex": [None, row.sex], "year_of_birth": [None, row.year_of_birth]},
+            context={}, request_id=request_id,
+        )
+        for row in rows
+    ])
+    return rows
 
 
 def do_update_patient(actor: User, patient: Patient, *, sex: str, year_of_birth: int) -> Patient:

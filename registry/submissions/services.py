@@ -14,6 +14,7 @@ from django.utils import timezone
 from registry.audit.models import AuditEvent
 from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
+from registry.copy_insert import insert_all
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
 from registry.formengine.validation import validate_submission
@@ -73,7 +74,8 @@ def do_save_submission(
     """
     require_data_entry(actor, patient.site)
     if client_uuid is not None:
-        earlier = Submission.objects.filter(client_uuid=client_uuid).first()
+        # The key is unique; ordering by pk spares the joins of the model's default ordering.
+        earlier = Submission.objects.filter(client_uuid=client_uuid).order_by("pk").first()
         if earlier is not None:
             if earlier.patient_id != patient.pk:
                 raise ValidationError({"client_uuid": ["This key was used for another patient."]})
@@ -133,7 +135,9 @@ def _create(
             "instance": [f"{form.title} is filled once per patient; it has no instance {instance}."]
         })
     try:
-        with transaction.atomic():
+        # No savepoint: the ValidationError below leaves the caller's transaction, which rolls
+        # it back whole, so a savepoint would only add two round trips to every create.
+        with transaction.atomic(savepoint=False):
             return Submission.objects.create(
                 patient=patient, form=form, form_version=form_version, instance=instance,
                 data=data, status=status, client_uuid=client_uuid,
@@ -188,17 +192,21 @@ class BulkItem:
     status: str = Status.INCOMPLETE
     instance: int | None = None
     expected_row_version: int | None = None
+    client_uuid: uuid.UUID | None = None
 
 
 class BulkSaveRefused(Exception):
     """Some items of a batch cannot be saved, so none was.
 
     `errors` maps an item's position in the batch to field -> messages, as a ValidationError's
-    `message_dict` would (`"__all__"` for a locked or stale submission).
+    `message_dict` would (`"__all__"` for a locked or stale submission); `locked` holds the
+    positions of the items refused because a curator locked their submission.
     """
 
-    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+    def __init__(self, errors: dict[int, dict[str, list[str]]],
+                 locked: frozenset[int] = frozenset()) -> None:
         self.errors = errors
+        self.locked = locked
         count = len(errors)
         super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
                          "be saved; nothing was saved.")
@@ -206,6 +214,8 @@ class BulkSaveRefused(Exception):
 
 # Keeps the IN lists of the lookups below within every database's parameter limit.
 _LOOKUP_CHUNK = 2000
+# Status.values builds a new list on every use.
+_STATUSES = frozenset(Status.values)
 
 
 def do_save_submissions_bulk(
@@ -215,16 +225,21 @@ def do_save_submissions_bulk(
 
     Each item is validated exactly as `do_save_submission` would validate it, refused for the
     same reasons (locked, stale, another version, an instance a form does not have), and
-    audited with the same event. Every item is checked before anything is written; any
-    problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when `actor`
-    may not enter data for one of the patients' sites.
+    audited with the same event. An item whose `client_uuid` was saved before returns that
+    submission, unchanged (created=False). Every item is checked before anything is written;
+    any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
+    `actor` may not enter data for one of the patients' sites.
     """
     for site in {item.patient.site_id: item.patient.site for item in items}.values():
         require_data_entry(actor, site)
     errors: dict[int, dict[str, list[str]]] = {}
-    results = []
+    replayed = _replays(items, errors)
+    results: list[Any] = []
     for index, item in enumerate(items):
-        if item.status not in Status.values:
+        if index in replayed or index in errors:
+            results.append(None)
+            continue
+        if item.status not in _STATUSES:
             errors[index] = {"status": [f"Choose one of: {', '.join(Status.values)}."]}
             results.append(None)
             continue
@@ -241,7 +256,10 @@ def do_save_submissions_bulk(
         taken: set[tuple[int, int, int]] = set()
         to_create: list[tuple[int, Submission]] = []
         to_update: list[tuple[int, Submission, dict[str, Any]]] = []
+        locked: set[int] = set()
         for index, item in enumerate(items):
+            if index in replayed:
+                continue
             result = results[index]
             form = item.form_version.form
             key_instance = item.instance
@@ -264,12 +282,15 @@ def do_save_submissions_bulk(
                 to_create.append((index, Submission(
                     patient=item.patient, form=form, form_version=item.form_version,
                     instance=key_instance, data=result.data, status=item.status,
-                    created_by=actor, updated_by=actor, created_at=now, updated_at=now,
+                    client_uuid=item.client_uuid, created_by=actor, updated_by=actor,
+                    created_at=now, updated_at=now,
                 )))
                 continue
             problem = _update_problem(current, item)
             if problem:
                 errors.setdefault(index, {}).setdefault(problem[0], []).extend(problem[1])
+                if current.locked:
+                    locked.add(index)
                 continue
             if index in errors or result is None:
                 continue
@@ -282,11 +303,11 @@ def do_save_submissions_bulk(
             current.updated_by, current.updated_at = actor, now
             to_update.append((index, current, before))
         if errors:
-            raise BulkSaveRefused(dict(sorted(errors.items())))
+            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked))
 
         try:
             with transaction.atomic():
-                Submission.objects.bulk_create([s for _, s in to_create], batch_size=1000)
+                insert_all([s for _, s in to_create])
         except IntegrityError as error:
             raise ValidationError({"instance": [
                 "Someone else created some of these instances at the same moment; nothing was "
@@ -297,7 +318,8 @@ def do_save_submissions_bulk(
             ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
              "verified_by"], batch_size=500,
         )
-        outcomes: dict[int, SaveOutcome] = {}
+        outcomes: dict[int, SaveOutcome] = {
+            index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
         events = []
         for index, submission in to_create:
             events.append(_save_event(actor, submission, results[index], {}, created=True))
@@ -305,8 +327,42 @@ def do_save_submissions_bulk(
         for index, submission, before in to_update:
             events.append(_save_event(actor, submission, results[index], before, created=False))
             outcomes[index] = _outcome(submission, results[index], created=False)
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        insert_all(events)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]
+             ) -> dict[int, Submission]:
+    """Items whose client_uuid was saved before -> that submission (as do_save_submission)."""
+    keys = [item.client_uuid for item in items if item.client_uuid is not None]
+    if not keys:
+        return {}
+    earlier: dict[uuid.UUID, Submission] = {}
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        rows = (Submission.objects.filter(client_uuid__in=keys[start:start + _LOOKUP_CHUNK])
+                .select_related("patient__site", "form", "form_version"))
+        for submission in rows:
+            if submission.client_uuid is not None:
+                earlier[submission.client_uuid] = submission
+    replayed: dict[int, Submission] = {}
+    seen: set[uuid.UUID] = set()
+    for index, item in enumerate(items):
+        key = item.client_uuid
+        if key is None:
+            continue
+        if key in seen:
+            _add(errors, index, "client_uuid", "This key appears more than once in the batch; "
+                 "give each submission a key of its own.")
+            continue
+        seen.add(key)
+        submission = earlier.get(key)
+        if submission is None:
+            continue
+        if submission.patient_id != item.patient.pk:
+            _add(errors, index, "client_uuid", "This key was used for another patient.")
+            continue
+        replayed[index] = submission
+    return replayed
 
 
 def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message: str) -> None:

@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -213,3 +214,16 @@ def test_a_coordinator_of_several_sites_names_the_group_when_auto_numbering(
 def test_a_nul_character_is_refused_not_a_crash(token_a, registry_forms):
     response = post(token_a, content="record", format="json", **{"records[0]": "A\x00B"})
     assert response.status_code == 400 and "NUL" in response.json()["error"]
+
+
+def test_an_import_larger_than_djangos_form_limit_is_read(token_a, registry_forms, settings):
+    rows = [{"record_id": f"H-{number}", "sex": "female", "year_of_birth": 2019,
+             "redcap_repeat_instrument": "mirror_movements", "redcap_repeat_instance": "new",
+             "mm_age_months": 20, "mm_present": "0"} for number in range(300)]
+    # Padding JSON accepts, so that the body passes the limit with few rows.
+    data = json.dumps(rows) + " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    body = urlencode({"token": token_a, "content": "record", "format": "json",
+                      "forceAutoNumber": "true", "data": data})
+    response = Client().post(URL, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and response.json() == {"count": 300}
+    assert Submission.objects.filter(form__name="mirror_movements").count() == 300

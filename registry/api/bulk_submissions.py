@@ -1,0 +1,209 @@
+"""Creating many submissions in one request: all of them, or none.
+
+`POST /api/v1/submissions/bulk/` takes a JSON list of the bodies `POST /api/v1/submissions/`
+takes, and hands them to `do_save_submissions_bulk`, which validates each exactly as a single
+save and audits each with the same event. Errors are keyed by the item's position in the list,
+then by field. Each item may carry its own `client_uuid`: sending the batch again after a
+timeout returns the submissions made the first time instead of duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registry.crfs.models import FormVersion
+from registry.exchange.layout import current_layout
+from registry.patients.models import Patient
+from registry.patients.selectors import visible_patients
+from registry.people.models import User
+from registry.submissions.models import Submission
+from registry.submissions.selectors import visible_submissions
+from registry.submissions.services import (
+    BulkItem,
+    BulkSaveRefused,
+    SaveOutcome,
+    do_save_submissions_bulk,
+)
+
+from .permissions import ReadsOrEntersData
+from .submissions import SubmissionIn, SubmissionOut, released_context
+
+MAX_BATCH: Final = 1000
+"""Most submissions one request may create: a batch is validated and written in one
+transaction, and a client retrying a smaller batch after a timeout loses less."""
+
+ItemErrors = dict[str, dict[str, list[str]]]
+
+
+class BatchRefused(APIException):
+    """Some items cannot be created, so none was; the body maps item position -> field ->
+    messages."""
+
+    def __init__(self, errors: ItemErrors, status_code: int) -> None:
+        self.status_code = status_code
+        super().__init__(errors)
+
+
+class SubmissionBulk(generics.GenericAPIView[Submission]):
+    """Create up to 1000 submissions at once (coordinators, at their sites): all, or none."""
+
+    serializer_class = SubmissionIn
+    permission_classes = [ReadsOrEntersData]
+
+    @extend_schema(
+        request=SubmissionIn(many=True),
+        responses={
+            201: SubmissionOut(many=True),
+            400: OpenApiResponse(description="Item position -> field -> messages, e.g. "
+                                             '{"3": {"mm_age_months": ["..."]}}; nothing was '
+                                             "saved. Also for an empty or too large batch."),
+            403: OpenApiResponse(description="Your role does not enter data, or not at one of "
+                                             "the patients' sites."),
+            404: OpenApiResponse(description="A patient is not among those you can see."),
+            409: OpenApiResponse(description="Item position -> instance: that instance "
+                                             "exists; update it on its own URL."),
+            423: OpenApiResponse(description="Item position -> messages: a curator locked "
+                                             "that submission."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        bodies = _batch(request.data)
+        given = SubmissionIn(data=bodies, many=True)
+        if not given.is_valid():
+            raise BatchRefused(_by_position(given.errors), status.HTTP_400_BAD_REQUEST)
+        values: list[dict[str, Any]] = list(given.validated_data)
+        user = request.user
+        assert isinstance(user, User)
+        items = _items(user, values)
+        try:
+            outcomes = _save(user, items)
+        except DjangoValidationError:
+            if not any(item.client_uuid for item in items):
+                raise
+            # Two retries of one batch racing each other: the loser's insert hits the unique
+            # key, and asking again returns the winner's submissions (or the same errors).
+            outcomes = _save(user, items)
+        body = SubmissionOut([outcome.submission for outcome in outcomes], many=True,
+                             context=released_context(user)).data
+        headers = {}
+        if not any(outcome.created for outcome in outcomes):
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _batch(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise serializers.ValidationError({"detail": [
+            "Send a JSON list of submissions, each as POST /api/v1/submissions/ takes it."]})
+    if not data:
+        raise serializers.ValidationError({"detail": ["The list is empty: send at least one "
+                                                      "submission."]})
+    if len(data) > MAX_BATCH:
+        raise serializers.ValidationError({"detail": [
+            f"At most {MAX_BATCH} submissions per request; this one has {len(data)}. Send "
+            f"them in batches of {MAX_BATCH} or fewer."]})
+    return data
+
+
+def _by_position(errors: Sequence[Mapping[str, Any]]) -> ItemErrors:
+    return {str(index): {field: [str(message) for message in messages]
+                         for field, messages in item.items()}
+            for index, item in enumerate(errors) if item}
+
+
+def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
+    wanted = {value["patient"] for value in values}
+    patients: dict[str, Patient] = {
+        patient.pseudonym: patient
+        for patient in visible_patients(user).select_related("site").filter(pseudonym__in=wanted)
+    }
+    for index, value in enumerate(values):
+        if value["patient"] not in patients:
+            raise Http404(f"Item {index}: no patient {value['patient']} among those you can "
+                          "see.")
+    errors: ItemErrors = {}
+    items = []
+    for index, value in enumerate(values):
+        version = _version(value["form"], value.get("version"), errors, index)
+        if version is None:
+            continue
+        items.append(BulkItem(
+            patient=patients[value["patient"]], form_version=version, data=value["data"],
+            status=value["status"], instance=value.get("instance"),
+            client_uuid=value.get("client_uuid"),
+        ))
+    if errors:
+        raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST)
+    _refuse_existing(user, items)
+    return items
+
+
+def _version(form: str, number: int | None, errors: ItemErrors, index: int
+             ) -> FormVersion | None:
+    # The layout's versions are cached per process: a version's schema is large.
+    layout = current_layout().by_name.get(form)
+    if layout is None:
+        errors[str(index)] = {"form": [f"There is no form named {form!r}; GET /api/v1/forms/ "
+                                       "lists the forms."]}
+        return None
+    if number is None:
+        return layout.latest
+    version = layout.version_named(number)
+    if version is None:
+        errors[str(index)] = {"version": [f"There is no version {number} of form {form!r}; "
+                                          "GET /api/v1/forms/ lists the forms and their "
+                                          "versions."]}
+    return version
+
+
+def _refuse_existing(user: User, items: list[BulkItem]) -> None:
+    """A create never changes an instance that exists, as the single create refuses it."""
+    named = {(item.patient.pk, item.form_version.form_id, item.instance): index
+             for index, item in enumerate(items) if item.instance is not None}
+    if not named:
+        return
+    keys = [item.client_uuid for item in items if item.client_uuid is not None]
+    replays = set(visible_submissions(user).filter(client_uuid__in=keys)
+                  .values_list("client_uuid", flat=True)) if keys else set()
+    rows = Submission.objects.filter(
+        patient_id__in={key[0] for key in named}, form_id__in={key[1] for key in named},
+        instance__in={key[2] for key in named},
+    ).values_list("patient_id", "form_id", "instance", "locked")
+    conflicts: ItemErrors = {}
+    locked: ItemErrors = {}
+    for patient_id, form_id, instance, is_locked in rows:
+        index = named.get((patient_id, form_id, instance))
+        if index is None or items[index].client_uuid in replays:
+            continue
+        item = items[index]
+        what = f"{item.form_version.form.title} #{instance} of {item.patient}"
+        if is_locked:
+            locked[str(index)] = {"instance": [f"{what} is locked by a curator and cannot be "
+                                               "changed."]}
+        else:
+            conflicts[str(index)] = {"instance": [f"{what} exists already; update it with PUT "
+                                                  "or PATCH on its URL and If-Match."]}
+    if locked:
+        raise BatchRefused(locked, status.HTTP_423_LOCKED)
+    if conflicts:
+        raise BatchRefused(conflicts, status.HTTP_409_CONFLICT)
+
+
+def _save(user: User, items: list[BulkItem]) -> list[SaveOutcome]:
+    try:
+        return do_save_submissions_bulk(user, items)
+    except BulkSaveRefused as refused:
+        errors = {str(index): fields for index, fields in refused.errors.items()}
+        if refused.locked:
+            raise BatchRefused({str(index): errors[str(index)] for index in refused.locked},
+                               status.HTTP_423_LOCKED) from None
+        raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST) from None
