@@ -45,6 +45,8 @@ compose-check:
 clean:
 	rm -rf $(VENV) var
 
-# The benchmark suite (database figures run on PostgreSQL; see BENCHMARKS.md).
+# The benchmark suite (database figures run on PostgreSQL; see BENCHMARKS.md). The HTTP figures
+# load gunicorn with wrk.
 bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
 	DJANGO_SETTINGS_MODULE=registry.settings.test $(PY) -m bench.run $(if $(SCALE),--scale $(SCALE))

@@ -22,7 +22,7 @@ from pathlib import Path
 from .database import SCALES
 from .figures import Figure
 
-SUITES = ("validation", "pages", "throughput")
+SUITES = ("validation", "pages", "exports", "throughput", "http", "imports", "aggregates")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -73,6 +73,18 @@ def main() -> None:
         print(f"{f.figure:<60} {f.value:>12.2f} {f.limit:>12.2f} {f.ratio:>7.3f}  "
               f"{f.target:<16} {'yes' if f.met else 'NO'}  ({f.unit}, {f.scale})")
     print(f"written to {out}")
+    print()
+    print(markdown_table(figures))
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    """The figures as the table of BENCHMARKS.md."""
+    lines = ["| figure | scale | value | limit | ratio | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for f in figures:
+        lines.append(f"| {f.figure} | {f.scale} | {f.value:,g} {f.unit} | {f.limit:,g} | "
+                     f"{f.ratio:.3f} | {f.target} | {'yes' if f.met else '**no**'} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,8 @@ case "${1:-web}" in
         if python manage.py help sync_forms >/dev/null 2>&1; then
             python manage.py sync_forms
         fi
-        exec gunicorn registry.wsgi:application \
-            --bind 0.0.0.0:8000 \
-            --workers "${WEB_CONCURRENCY:-3}" \
-            --access-logfile - \
-            --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+        # Workers, binding and logs: docker/gunicorn.conf.py (the HTTP benchmark runs it too).
+        exec gunicorn registry.wsgi:application --config /app/docker/gunicorn.conf.py
         ;;
     worker)
         exec celery -A registry worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}"

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 
 from registry.crfs.models import FormVersion
 from registry.exchange.layout import current_layout
+from registry.exchange.release import is_deidentified_reader
 from registry.patients.selectors import visible_patients
 from registry.people.models import User
 from registry.submissions.models import Status, Submission
@@ -123,6 +124,9 @@ class SubmissionFilter(django_filters.FilterSet):
 
 
 def released_context(user: User) -> dict[str, Any]:
+    if not is_deidentified_reader(user):
+        # Everyone else receives every field: no need to look the layout up (a query).
+        return {"released": None}
     return {"released": current_layout().released_names(user)}
 
 
@@ -158,12 +162,16 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
         version = _version(values["form"], values.get("version"))
         instance = values.get("instance")
         client_uuid = values.get("client_uuid")
-        mine = visible_submissions(request.user)
-        replay = client_uuid is not None and mine.filter(client_uuid=client_uuid).exists()
-        if instance is not None and not replay and mine.filter(
-                patient=patient, form=version.form_id, instance=instance).exists():
-            raise Conflict(f"{version.form.title} #{instance} exists already for {patient}; "
-                           "update it with PUT or PATCH on its URL and If-Match.")
+        if instance is not None:
+            mine = visible_submissions(request.user)
+            taken = mine.filter(patient=patient, form=version.form_id, instance=instance)
+            # A retried create that named its instance finds it taken by its own first
+            # attempt: that one is answered with the first result (below), not 409.
+            if taken.exists() and not (client_uuid is not None
+                                       and mine.filter(client_uuid=client_uuid).exists()):
+                raise Conflict(f"{version.form.title} #{instance} exists already for "
+                               f"{patient}; update it with PUT or PATCH on its URL and "
+                               "If-Match.")
         save = partial(do_save_submission, request.user, patient, version, values["data"],
                        status=values["status"], instance=instance, client_uuid=client_uuid)
         try:
@@ -184,7 +192,9 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
 
 
 def _version(form: str, number: int | None) -> FormVersion:
-    versions = FormVersion.objects.select_related("form").filter(form__name=form)
+    # The schema is large and rarely needed: schema_of() parses it once per process.
+    versions = FormVersion.objects.select_related("form").defer("schema") \
+        .filter(form__name=form)
     version = versions.filter(number=number).first() if number else \
         versions.order_by("-number").first()
     if version is None:

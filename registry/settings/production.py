@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, env
+from .base import DATABASES, INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, env
 
 
 def _require_real_key(name: str, value: str, insecure_default: str) -> str:
@@ -25,6 +25,10 @@ REGISTRY_PSEUDONYM_KEY = _require_real_key(
 )
 
 DEBUG = False
+# Keep each worker's database connection between requests: opening one costs PostgreSQL a new
+# backend process and an authentication, more than a typical request's queries together.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

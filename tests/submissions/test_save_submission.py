@@ -1,9 +1,11 @@
 """Saving a submission: one engine validates, the audit trail records, nothing is lost."""
 
 import uuid
+from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 
 from registry.audit.models import AuditEvent
 from registry.submissions.models import Submission
@@ -98,6 +100,18 @@ def test_a_retried_create_with_the_same_key_returns_the_first(coordinator_a, pat
     again = do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
     assert again.submission.pk == first.submission.pk and not again.created
     assert Submission.objects.count() == 1
+
+
+def test_a_create_losing_the_race_for_its_instance_saves_nothing(coordinator_a, patient, v1):
+    do_save_submission(coordinator_a, patient, v1, GOOD)
+    # Another save took instance 1 between the look-up of the next number and the insert.
+    with mock.patch.object(QuerySet, "aggregate", return_value={"n": None}), \
+            pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=uuid.uuid4())
+    assert "#1 exists already" in error.value.message_dict["instance"][0]
+    assert Submission.objects.count() == 1
+    assert AuditEvent.objects.filter(action="submission.create").count() == 1
+    assert do_save_submission(coordinator_a, patient, v1, GOOD).submission.instance == 2
 
 
 def test_a_submission_stays_on_the_version_it_was_filled_on(coordinator_a, patient, v1):

@@ -1,0 +1,9 @@
+"""gunicorn's settings for the web role: read by the image's entrypoint and by the HTTP
+benchmark (bench/http.py), so that the figures are those of the server as deployed."""
+
+import os
+
+bind = "0.0.0.0:8000"
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
