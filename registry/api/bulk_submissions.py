@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.crfs.models import FormVersion
-from registry.exchange.layout import current_layout
+from registry.exchange.layout import RegistryLayout, current_layout
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.people.models import User
@@ -132,8 +132,10 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
                           "see.")
     errors: ItemErrors = {}
     items = []
+    # Once per batch: finding the current layout costs a query.
+    layout = current_layout()
     for index, value in enumerate(values):
-        version = _version(value["form"], value.get("version"), errors, index)
+        version = _version(layout, value["form"], value.get("version"), errors, index)
         if version is None:
             continue
         items.append(BulkItem(
@@ -147,17 +149,17 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
     return items
 
 
-def _version(form: str, number: int | None, errors: ItemErrors, index: int
-             ) -> FormVersion | None:
+def _version(layout: RegistryLayout, form: str, number: int | None, errors: ItemErrors,
+             index: int) -> FormVersion | None:
     # The layout's versions are cached per process: a version's schema is large.
-    layout = current_layout().by_name.get(form)
-    if layout is None:
+    form_layout = layout.by_name.get(form)
+    if form_layout is None:
         errors[str(index)] = {"form": [f"There is no form named {form!r}; GET /api/v1/forms/ "
                                        "lists the forms."]}
         return None
     if number is None:
-        return layout.latest
-    version = layout.version_named(number)
+        return form_layout.latest
+    version = form_layout.version_named(number)
     if version is None:
         errors[str(index)] = {"version": [f"There is no version {number} of form {form!r}; "
                                           "GET /api/v1/forms/ lists the forms and their "

@@ -212,6 +212,10 @@ class _Import:
                 for column in layout_field.columns:
                     self.column_form[column] = form
         self._version_maps: dict[int, tuple[dict[str, str], dict[str, tuple[str, str]]]] = {}
+        # Looked up for every row and column of a batch: worked out once here.
+        self.complete_columns = {form.name: form.complete_column for form in layout.forms}
+        self.single_forms = [form for form in layout.forms if not form.repeatable]
+        self._option_codes: dict[tuple[int, str], Sequence[str]] = {}
 
     def problem(self, record: str, column: str, message: str) -> None:
         self.problems.append(ImportProblem(record, column, message))
@@ -310,16 +314,16 @@ class _Import:
         form, instance = self.repeat_of(number, row, shown)
         if form is False:
             return
-        allowed = [form] if form is not None else [f for f in self.layout.forms
-                                                    if not f.repeatable]
+        allowed = [form] if form is not None else self.single_forms
+        checkbox_columns = self.layout.checkbox_columns
         for column, value in row.items():
             if column in _KEY_COLUMNS or column in RECORD_FIELDS:
                 continue
             owner = self.column_form[column]
             if owner not in allowed:
                 if _blank(value) or (_unticked(value) and (
-                        column in self.layout.checkbox_columns
-                        or column == owner.complete_column)):
+                        column in checkbox_columns
+                        or column == self.complete_columns[owner.name])):
                     continue
                 where = (f"give redcap_repeat_instrument={owner.name} and an instance"
                          if owner.repeatable else
@@ -526,13 +530,13 @@ class _Import:
         form = target.form
         values = target.values
         overwrite = self.options.overwrite
-        status_value = values.get(form.complete_column)
-        data_columns = [column for column in values if column != form.complete_column]
+        complete = self.complete_columns[form.name]
+        status_value = values.get(complete)
         if current is None:
+            checkbox_columns = self.layout.checkbox_columns
             meaningful = any(
-                not (_unticked(values[c]) if c in self.layout.checkbox_columns
-                     else _blank(values[c]))
-                for c in data_columns
+                not (_unticked(value) if column in checkbox_columns else _blank(value))
+                for column, value in values.items() if column != complete
             )
             if not meaningful:
                 return None
@@ -586,16 +590,17 @@ class _Import:
     def merged_data(self, target: _Target, version: FormVersion, current: Submission | None
                     ) -> dict[str, Any] | None:
         form, label = target.form, target.record.label
-        schema = schema_of(version)
         names, boxes = self.version_maps(form, version)
         overwrite = self.options.overwrite
+        complete = self.complete_columns[form.name]
+        checkbox_columns = self.layout.checkbox_columns
         data: dict[str, Any] = dict(current.data) if current is not None else {}
         ticks: dict[str, dict[str, Any]] = {}
         ok = True
         for column, value in target.values.items():
-            if column == form.complete_column:
+            if column == complete:
                 continue
-            if column in self.layout.checkbox_columns:
+            if column in checkbox_columns:
                 if column not in boxes:
                     if not _unticked(value):
                         ok = False
@@ -619,8 +624,15 @@ class _Import:
             elif overwrite:
                 data.pop(name, None)
         for name, sent in ticks.items():
-            self.merge_checkbox(schema.field(name).choice_codes, form, name, sent, data)
+            self.merge_checkbox(self.option_codes(version, name), form, name, sent, data)
         return data if ok else None
+
+    def option_codes(self, version: FormVersion, name: str) -> Sequence[str]:
+        codes = self._option_codes.get((version.pk, name))
+        if codes is None:
+            codes = self._option_codes[(version.pk, name)] = (
+                schema_of(version).field(name).choice_codes)
+        return codes
 
     def merge_checkbox(self, option_codes: Sequence[str], form: FormLayout, name: str,
                        sent: Mapping[str, Any], data: dict[str, Any]) -> None:

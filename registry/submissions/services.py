@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.utils import timezone
 from registry.audit.models import AuditEvent
 from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all
+from registry.copy_insert import insert_all, insert_values, new_object
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
 from registry.formengine.validation import validate_submission
@@ -279,12 +280,8 @@ def do_save_submissions_bulk(
                     _add(errors, index, "instance", problem)
                 if index in errors or result is None:
                     continue
-                to_create.append((index, Submission(
-                    patient=item.patient, form=form, form_version=item.form_version,
-                    instance=key_instance, data=result.data, status=item.status,
-                    client_uuid=item.client_uuid, created_by=actor, updated_by=actor,
-                    created_at=now, updated_at=now,
-                )))
+                to_create.append((index, _new_submission(
+                    item, key_instance, result.data, actor, now)))
                 continue
             problem = _update_problem(current, item)
             if problem:
@@ -321,13 +318,16 @@ def do_save_submissions_bulk(
         outcomes: dict[int, SaveOutcome] = {
             index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
         events = []
+        request_id = current_request_id.get()
         for index, submission in to_create:
-            events.append(_save_event(actor, submission, results[index], {}, created=True))
+            events.append(_save_event(actor, submission, results[index], {}, created=True,
+                                      request_id=request_id))
             outcomes[index] = _outcome(submission, results[index], created=True)
         for index, submission, before in to_update:
-            events.append(_save_event(actor, submission, results[index], before, created=False))
+            events.append(_save_event(actor, submission, results[index], before, created=False,
+                                      request_id=request_id))
             outcomes[index] = _outcome(submission, results[index], created=False)
-        insert_all(events)
+        insert_values(AuditEvent, events)
     return [outcomes[index] for index in range(len(items))]
 
 
@@ -435,28 +435,54 @@ def _update_problem(current: Submission, item: BulkItem) -> tuple[str, list[str]
     return None
 
 
+_SUBMISSION_RELATIONS: dict[str, Any] = {
+    name: Submission._meta.get_field(name)
+    for name in ("patient", "form", "form_version", "created_by", "updated_by")
+}
+
+
+def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User,
+                    now: datetime) -> Submission:
+    submission = new_object(Submission, {
+        "patient_id": item.patient.pk, "form_id": item.form_version.form_id,
+        "form_version_id": item.form_version.pk, "instance": instance, "data": data,
+        "status": item.status, "client_uuid": item.client_uuid, "created_at": now,
+        "created_by_id": actor.pk, "updated_at": now, "updated_by_id": actor.pk,
+    })
+    # Cached as Submission(patient=..., ...) would cache them, so that reading them costs no
+    # query; the keys are set above.
+    for name, related in (("patient", item.patient), ("form", item.form_version.form),
+                          ("form_version", item.form_version), ("created_by", actor),
+                          ("updated_by", actor)):
+        _SUBMISSION_RELATIONS[name].set_cached_value(submission, related)
+    return submission
+
+
 def _save_event(
-    actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool
-) -> AuditEvent:
-    # The same event `do_save_submission` records through record_event, built for one INSERT.
+    actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool,
+    request_id: str,
+) -> dict[str, Any]:
+    # The same event `do_save_submission` records through record_event, as the values of one
+    # row for insert_values.
     version = submission.form_version
-    return AuditEvent(
-        actor=actor if actor.is_authenticated else None,
-        actor_username=actor.get_username() if actor.is_authenticated else "",
-        action="submission.create" if created else "submission.update",
-        object_type=submission._meta.label_lower,
-        object_id=str(submission.pk),
-        object_label=str(submission)[:200],
-        site_id=submission.patient.site_id,
-        changes=diff(before, {**submission.data, "status": submission.status}),
-        context={
+    known = actor.is_authenticated
+    return {
+        "actor_id": actor.pk if known else None,
+        "actor_username": actor.get_username() if known else "",
+        "action": "submission.create" if created else "submission.update",
+        "object_type": submission._meta.label_lower,
+        "object_id": str(submission.pk),
+        "object_label": str(submission)[:200],
+        "site_id": submission.patient.site_id,
+        "changes": diff(before, {**submission.data, "status": submission.status}),
+        "context": {
             "form": version.form.name, "version": version.number,
             "instance": submission.instance, "row_version": submission.row_version,
             "recomputed": {k: list(v) for k, v in result.recomputed.items()},
             "cleared_hidden": list(result.cleared_hidden),
         },
-        request_id=current_request_id.get(),
-    )
+        "request_id": request_id,
+    }
 
 
 def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from registry import copy_insert
 from registry.audit.models import AuditEvent
 from registry.submissions.models import Submission
 from registry.submissions.services import (
@@ -102,3 +103,26 @@ def test_changed_data_needs_verifying_again(coordinator_a, curator, patients, v1
         BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1)])
     submission.refresh_from_db()
     assert submission.verified_at is None and submission.verified_by is None
+
+
+@pytest.mark.parametrize("copy_from_rows", [1, 10_000], ids=["copy", "bulk_create"])
+def test_batch_events_hold_what_single_saves_record(monkeypatch, copy_from_rows, coordinator_a,
+                                                    patients, v1):
+    monkeypatch.setattr(copy_insert, "COPY_FROM_ROWS", copy_from_rows)
+    changed = {**GOOD, "wt_grade": "4", "findings": 'a "quoted" note'}
+    do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1, status="complete")
+    do_save_submission(coordinator_a, patients[0], v1, changed, instance=1)
+    do_save_submissions_bulk(coordinator_a, [BulkItem(patients[1], v1, GOOD, instance=1,
+                                                      status="complete")])
+    do_save_submissions_bulk(coordinator_a, [BulkItem(patients[1], v1, changed, instance=1)])
+
+    def content(patient):
+        events = AuditEvent.objects.filter(
+            action__startswith="submission.", object_label__startswith=str(patient),
+        ).order_by("pk").values()
+        return [{key: value for key, value in event.items()
+                 if key not in ("id", "at", "object_id", "object_label")} for event in events]
+
+    single, batch = content(patients[0]), content(patients[1])
+    assert [event["action"] for event in batch] == ["submission.create", "submission.update"]
+    assert batch == single

@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import pytest
 from django.test import Client
@@ -227,3 +227,26 @@ def test_an_import_larger_than_djangos_form_limit_is_read(token_a, registry_form
     response = Client().post(URL, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200 and response.json() == {"count": 300}
     assert Submission.objects.filter(form__name="mirror_movements").count() == 300
+
+
+@pytest.mark.parametrize("body", [
+    "", "&", "a=1&&b=", "flag&x=1", "a=b=c", "name+with+plus=va+lue%2B",
+    "data=" + quote_plus(json.dumps([{"record_id": "Ünïcödé ✓", "notes": 'a "b" \\ c\n%41'}])),
+    "raw=ünï%C3%A9", "back=a\\b%5Cc\\x41", "lower=%c3%a9%7b", "bad=%zz%41%", "half=%4%41",
+    "bytes=%FF%C3", "twice=%2541", "nul=A%00B",
+], ids=lambda body: body[:20])
+def test_form_bodies_are_read_as_parse_qsl_reads_them(body):
+    from registry.exchange.redcap import _parse_form
+
+    assert _parse_form(body) == parse_qsl(body, keep_blank_values=True)
+
+
+def test_an_import_reads_percent_encoded_json_with_every_kind_of_character(token_a, patient_a):
+    notes = 'Quotes " and \\ backslash, 100% sure, a+b, ünïcödé ✓, {"json": [1]} & more'
+    body = urlencode({"token": token_a, "content": "record", "format": "json",
+                      "data": json.dumps([{"record_id": patient_a.pseudonym,
+                                           "other_diagnoses": notes}])})
+    response = Client().post(URL, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.content
+    stored = Submission.objects.get(patient=patient_a, form__name="enrollment")
+    assert stored.data["other_diagnoses"] == notes
