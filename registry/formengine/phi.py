@@ -211,7 +211,30 @@ def screen_free_text(text: str) -> list[str]:
     An empty list means the text may be stored. Each message is a phrase to follow
     "contains what looks like" and names the kind of identifier, never the text itself.
     """
-    if not text or _ANY_SHAPE.search(text) is None:
+    if not text:
+        return []
+    short = len(text) <= _REMEMBERED_LENGTH
+    if short and text in _clean_texts:
+        return []
+    found = _screen(text)
+    if short and not found:
+        if len(_clean_texts) >= _REMEMBERED_TEXTS:
+            _clean_texts.clear()
+        _clean_texts.add(text)
+    return found
+
+
+# Short notes ("normal", "not done", a stock phrase of a report) recur across thousands of
+# submissions, and the scan costs tens of microseconds whatever the answer, so short texts
+# found clean are remembered (a bounded set, emptied when full). Texts with a hit are not kept:
+# the process should not hold on to what looked like an identifier.
+_REMEMBERED_LENGTH = 200
+_REMEMBERED_TEXTS = 4096
+_clean_texts: set[str] = set()
+
+
+def _screen(text: str) -> list[str]:
+    if _ANY_SHAPE.search(text) is None:
         return []
     found: dict[str, str] = {}
     remaining = text

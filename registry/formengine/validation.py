@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from registry.formengine import logic
+from registry.formengine.logic.compiler import Compiled, compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.phi import screen_free_text
-from registry.formengine.schema import Field, FormSchema
+from registry.formengine.schema import Check, Field, FormSchema
 from registry.formengine.values import (
     format_datetime,
     format_number,
@@ -115,61 +117,74 @@ def validate_submission(
     values: dict[str, Any] = {}
     submitted_calcs: dict[str, Any] = {}
     failed: set[str] = set()
-    for f in schema.fields:
-        if f.name not in raw:
+    for name, f, role, normalise in plan.entries:
+        value = raw.get(name)
+        if value is None:
             continue
-        value = raw[f.name]
-        if _is_blank(value):
+        code: str | None
+        if type(value) is str:
+            # Most values are text: one strip serves the blank test and the missing-code test.
+            code = value.strip()
+            if not code:
+                continue
+        elif _is_blank(value):
             continue
-        if f.type == "calc":
-            submitted_calcs[f.name] = value
+        else:
+            code = _missing_code(value)
+        if role is _CALC:
+            submitted_calcs[name] = value
             continue
-        if not f.stores_data:
+        if role is _NOT_STORED:
             why = (
                 "is an identifier and is never stored by the registry; leave it blank"
                 if f.identifier
                 else "is descriptive text and takes no value"
             )
-            result.add_error(f.name, f"{f.display_name} {why}.")
-            failed.add(f.name)
+            result.add_error(name, f"{f.display_name} {why}.")
+            failed.add(name)
             continue
-        if missing and _missing_code(value) in missing:
-            values[f.name] = _missing_code(value)
+        if code in missing:
+            values[name] = code
             continue
-        typed = plan[f.name](f, value, today)
+        typed = normalise(f, value, today)
         if isinstance(typed, _Invalid):
-            result.add_error(f.name, typed.message)
-            failed.add(f.name)
+            result.add_error(name, typed.message)
+            failed.add(name)
         elif typed is not _BLANK:
-            values[f.name] = typed
+            values[name] = typed
 
-    codes = tuple(sorted(missing))
+    # One context for every tree: it reads `values` as the steps below fill it in.
+    ctx = Context(values, today, missing, None)
     hidden: set[str] = set()
-    for f in schema.evaluation_order:
-        if f.show_if_logic is not None and not _truthy(
-            _evaluate(f.show_if_logic, values, today, codes)
-        ):
-            hidden.add(f.name)
-            _hide(f, values, failed, raw, result, clear_hidden)
-        if f.calc_logic is not None:
-            _recompute(f, values, submitted_calcs, hidden, today, codes, result)
+    for f, show_if, calc in plan.logic_steps:
+        if show_if is not None:
+            try:
+                shown = show_if(ctx)
+            except logic.LogicEvaluationError:
+                shown = None  # as _evaluate decides it, without a call per field
+            if not _truthy(shown):
+                hidden.add(f.name)
+                if f.name in values or f.name in failed:
+                    _hide(f, values, failed, raw, result, clear_hidden)
+        if calc is not None:
+            _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
 
-    for f in schema.fields:
-        if f.required and f.name not in hidden and f.name not in values and f.name not in failed:
-            result.add_error(f.name, f"{f.display_name} is required.")
-            failed.add(f.name)
+    for name, f in plan.required:
+        if name not in hidden and name not in values and name not in failed:
+            result.add_error(name, f"{f.display_name} is required.")
+            failed.add(name)
 
-    for check in schema.checks:
+    for check, compiled in plan.checks:
         if check.field in hidden or check.references & failed:
             continue
-        outcome = _evaluate(check.logic, values, today, codes)
+        outcome = _evaluate(compiled, ctx)
         # Only a definite "no" blocks: a rule that cannot be decided (blank result) waits for
         # the answers it needs, which required flags or later edits supply.
         if outcome is False or (_is_number(outcome) and outcome == 0):
             result.add_error(check.field, check.message)
 
     result.hidden = frozenset(hidden)
-    result.data = {f.name: values[f.name] for f in schema.fields if f.name in values}
+    result.data = {name: values[name] for name in plan.names if name in values}
     return result
 
 
@@ -261,16 +276,16 @@ def _hide(
 
 def _recompute(
     f: Field,
+    calc: Compiled,
     values: dict[str, Any],
     submitted: Mapping[str, Any],
     hidden: set[str],
-    today: dt.date,
-    codes: tuple[str, ...],
+    ctx: Context,
     result: ValidationResult,
 ) -> None:
     computed: int | float | None = None
-    if f.name not in hidden and f.calc_logic is not None:
-        computed = _as_number(_evaluate(f.calc_logic, values, today, codes))
+    if f.name not in hidden:
+        computed = _as_number(_evaluate(calc, ctx))
     if computed is None:
         values.pop(f.name, None)
     else:
@@ -287,10 +302,9 @@ def _recompute(
             result.recomputed[f.name] = (sent, computed)
 
 
-def _evaluate(node: logic.Node, values: Mapping[str, Any], today: dt.date,
-              codes: tuple[str, ...]) -> Any:
+def _evaluate(compiled: Compiled, ctx: Context) -> Any:
     try:
-        return logic.evaluate(node, values, today=today, missing_codes=codes)
+        return compiled(ctx)
     except logic.LogicEvaluationError:
         # The schema refuses references that need another record; anything left cannot be
         # decided here and counts as blank.
@@ -496,7 +510,7 @@ def _options(f: Field) -> str:
 
 
 def _single_choice(f: Field, value: Any, today: dt.date) -> Any:
-    code = _choice_code(value)
+    code = value.strip() if type(value) is str else _choice_code(value)
     if code is None or code not in f.choice_labels:
         return _Invalid(
             f"{f.display_name} must be one of {_options(f)}; you entered {_shown(value)}."
@@ -574,11 +588,48 @@ def _normaliser(f: Field) -> Normaliser:
     return _BY_TYPE.get(f.type, _text)
 
 
-def _plan_for(schema: FormSchema) -> dict[str, Normaliser]:
+# What a submitted value of a field is for (the `role` of a plan entry).
+_STORED, _CALC, _NOT_STORED = "stored", "calc", "not stored"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What validating against one schema needs, worked out once and kept on the schema."""
+
+    entries: tuple[tuple[str, Field, str, Normaliser], ...]
+    """(name, field, role, normaliser) of every field, in form order."""
+    names: tuple[str, ...]
+    required: tuple[tuple[str, Field], ...]
+    logic_steps: tuple[tuple[Field, Compiled | None, Compiled | None], ...]
+    """(field, compiled show_if, compiled calc) of the fields with logic, in evaluation order."""
+    checks: tuple[tuple[Check, Compiled], ...]
+
+
+def _role(f: Field) -> str:
+    if f.type == "calc":
+        return _CALC
+    return _STORED if f.stores_data else _NOT_STORED
+
+
+def _plan_for(schema: FormSchema) -> _Plan:
     # Built once per schema and kept on it, so a submission costs only the per-value work.
     cache = schema.cache
     plan = cache.get("validation_plan")
-    if plan is None:
-        plan = {f.name: _normaliser(f) for f in schema.fields}
+    if not isinstance(plan, _Plan):
+        plan = _Plan(
+            entries=tuple((f.name, f, _role(f), _normaliser(f)) for f in schema.fields),
+            names=tuple(f.name for f in schema.fields),
+            required=tuple((f.name, f) for f in schema.fields if f.required),
+            logic_steps=tuple(
+                (
+                    f,
+                    None if f.show_if_logic is None else compile_tree(f.show_if_logic),
+                    None if f.calc_logic is None else compile_tree(f.calc_logic),
+                )
+                for f in schema.evaluation_order
+                if f.show_if_logic is not None or f.calc_logic is not None
+            ),
+            checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
+        )
         cache["validation_plan"] = plan
-    return plan  # type: ignore[return-value]
+    return plan

@@ -15,13 +15,15 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
 from registry.formengine import logic
+from registry.formengine.logic.compiler import Compiled, compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.schema import Field, FormSchema
 from registry.formengine.validation import FORM_ERRORS, validate_submission
 from registry.statistics.catalogue import FormInfo, is_numeric
@@ -114,13 +116,24 @@ class _VersionPlan:
     calcs: list[Field]
     limits: list[tuple[Field, float | None, float | None]]
     numeric: list[tuple[Field, str]]  # (field, harmonised name) for the 3-SD rule
-    custom: list[CustomRule]
+    custom: list[tuple[CustomRule, Compiled, str]]  # (rule, its `when`, field in this version)
+    missing_codes: frozenset[str]
+    facts: tuple[tuple[str, tuple[str, ...]], ...]
+    """What the cross-form rules read: (harmonised name, the version's names that become it,
+    last in form order first)."""
 
 
 # (rule, severity, field, message, key, details) of one document, before it is tied to a
 # submission and a patient.
 _Template = tuple[str, str, str, str, str, dict[str, Any]]
-_FACT_FORMS = frozenset({"enrollment", "dysraphic_lesion", "surgery", "follow_up"})
+# The harmonised fields the cross-form rules (_Facts) read, by form: only these are picked
+# out of each document. A rule that reads another field must add it here.
+_FACT_FIELDS = {
+    "enrollment": ("enrol_age_months",),
+    "dysraphic_lesion": ("lesion_type", "tumour_type"),
+    "surgery": ("surg_age_days", "lesion_instance", "pathology_type"),
+    "follow_up": ("fu_age_months", "age_at_last_surgery_days"),
+}
 MEMO_LIMIT = 50_000
 
 
@@ -137,6 +150,7 @@ class QualityChecker:
         self.forms_by_id = {info.form.pk: info for info in catalogue.values()}
         self.plans: dict[int, _VersionPlan] = {}
         self._memo: dict[tuple[int, str], tuple[list[_Template], dict[str, Any]]] = {}
+        self._memo_used: set[tuple[int, str]] = set()
         for info in catalogue.values():
             custom = [rule for rule in custom_rules if rule.form == info.name]
             for version in info.versions:
@@ -158,7 +172,14 @@ class QualityChecker:
                     if f.limits is not None and is_numeric(f)],
             numeric=[(f, to_harmonised[f.name]) for f in data_fields if is_numeric(f)
                      and (info.name, to_harmonised[f.name]) not in self.outlier_sd_skip],
-            custom=custom,
+            custom=[(rule, compile_tree(rule.node), _version_name(to_harmonised, rule.field))
+                    for rule in custom],
+            missing_codes=missing,
+            facts=tuple(
+                (name, tuple(reversed([f.name for f in schema.fields
+                                       if to_harmonised.get(f.name, f.name) == name])))
+                for name in _FACT_FIELDS.get(info.name, ())
+            ),
         )
 
     # ----------------------------------------------------------------------------------------
@@ -180,8 +201,8 @@ class QualityChecker:
             for rule, severity, name, message, key, details in templates:
                 findings.append(Finding(rule, severity, patient.site_id, patient.pk, row.pk,
                                         name, message, key, dict(details)))
-            if plan.info.name in _FACT_FORMS:
-                facts[row.patient_id].add(plan.info.name, row, cleaned, plan.to_harmonised)
+            if plan.facts:
+                facts[row.patient_id].add(plan.info.name, row, _fact_values(plan, cleaned))
         for patient_id, patient_facts in facts.items():
             patient_facts.check(patients[patient_id], self, findings)
         return findings, checked
@@ -198,18 +219,22 @@ class QualityChecker:
         Every rule of one submission depends only on its form version and its data (and on
         the run's baselines), so identical documents (common: a "mirror movements absent"
         assessment at the same age) are checked once per run. The memo is keyed by the JSON
-        text as stored and emptied when it grows large, so memory stays bounded.
+        text as stored and swept when it grows large, so memory stays bounded.
         """
         memo_key = (row.form_version_id, row.raw) if row.raw is not None else None
         if memo_key is not None:
             known = self._memo.get(memo_key)
             if known is not None:
+                self._memo_used.add(memo_key)
                 return known
         data = row.data if row.data is not None else json.loads(row.raw or "{}")
         outcome = self._check_document(plan, data if isinstance(data, dict) else {})
         if memo_key is not None:
             if len(self._memo) >= MEMO_LIMIT:
-                self._memo.clear()
+                # Keep the documents met again since the last sweep (those that recur all
+                # through the registry) and drop the rest.
+                self._memo = {key: self._memo[key] for key in self._memo_used}
+                self._memo_used = set()
             self._memo[memo_key] = outcome
         return outcome
 
@@ -223,9 +248,12 @@ class QualityChecker:
         def add(rule: str, name: str, message: str, key: str = "", **details: Any) -> None:
             out.append((rule, BUILT_IN_RULES[rule].severity, name, message, key, details))
 
+        hidden = result.hidden
         for name in data:
+            if name not in hidden:
+                continue
             f = fields.get(name)
-            if f is not None and name in result.hidden and f.type != "calc":
+            if f is not None and f.type != "calc":
                 flagged.add(name)
                 add("hidden_value", name,
                     f"{f.display_name} holds a value but is not asked given the other answers "
@@ -238,6 +266,8 @@ class QualityChecker:
         for name, value in data.items():
             codes = plan.choices.get(name)
             if codes is None or name in flagged or _blank(value):
+                continue
+            if type(value) is str and value in codes:
                 continue
             unknown = [item for item in (value if isinstance(value, list) else [value])
                        if not isinstance(item, str) or item not in codes]
@@ -283,24 +313,33 @@ class QualityChecker:
                     key=_shown(value), mean=round(mean, 3), sd=round(sd, 3))
         if plan.custom:
             values = {plan.to_harmonised[k]: v for k, v in result.data.items()}
-            codes = tuple(plan.schema.missing_code_set)
-            for rule in plan.custom:
+            ctx = Context(values, self.today, plan.missing_codes, None)
+            for rule, when, name in plan.custom:
                 try:
-                    outcome = logic.evaluate(rule.node, values, today=self.today,
-                                             missing_codes=codes)
+                    outcome = when(ctx)
                 except logic.LogicEvaluationError:
                     continue
                 if logic.truthy(outcome):
-                    out.append((rule.code, rule.severity, _version_name(plan, rule.field),
-                                rule.message, "", {}))
+                    out.append((rule.code, rule.severity, name, rule.message, "", {}))
         return out, result.data
 
 
-def _version_name(plan: _VersionPlan, harmonised: str) -> str:
-    for name, target in plan.to_harmonised.items():
+def _version_name(to_harmonised: Mapping[str, str], harmonised: str) -> str:
+    for name, target in to_harmonised.items():
         if target == harmonised:
             return name
     return ""
+
+
+def _fact_values(plan: _VersionPlan, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers the cross-form rules read, by harmonised name."""
+    values: dict[str, Any] = {}
+    for name, sources in plan.facts:
+        for source in sources:
+            if source in cleaned:
+                values[name] = cleaned[source]
+                break
+    return values
 
 
 def _blank(value: Any) -> bool:
@@ -326,9 +365,7 @@ class _Facts:
     surgeries: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     follow_ups: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
 
-    def add(self, form: str, row: SubmissionRow, cleaned: Mapping[str, Any],
-            to_harmonised: Mapping[str, str]) -> None:
-        values = {to_harmonised.get(k, k): v for k, v in cleaned.items()}
+    def add(self, form: str, row: SubmissionRow, values: dict[str, Any]) -> None:
         if form == "enrollment":
             self.enrolments.append((row.pk, row.instance, values.get("enrol_age_months")))
         elif form == "dysraphic_lesion":
@@ -492,34 +529,49 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
     if patient_ids is None:
         rows = _fetch(base, params)
     else:
-        wanted = list(set(patient_ids))
         keys = set()
-        for chunk in _chunks(wanted, 500):
+        for chunk in _chunks(list(set(patient_ids)), 500):
             found = _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
                            params + chunk)
             keys |= {(row[3], row[4], row[5], row[6]) for row in found}
-        by_year: dict[int, set[str]] = defaultdict(set)
-        for _, year, lesion_type, _ in keys:
-            by_year[year].add(lesion_type)
-        for year, kinds in by_year.items():
-            marks_k = ", ".join(["%s"] * len(kinds))
-            found = _fetch(base + f" AND p.year_of_birth = %s AND {kind} IN ({marks_k})",
-                           [*params, year, *sorted(kinds)])
-            rows += [row for row in found if (row[3], row[4], row[5], row[6]) in keys]
+        if keys:
+            # One pass over the lesion forms for all the wanted years and lesion types finds
+            # the candidates; then all of each candidate's lesions are read, so that their
+            # signatures are whole, as in a full run (a lesion of another type or level is
+            # what tells two patients apart).
+            years = sorted({year for _, year, _, _ in keys})
+            kinds = sorted({lesion_type for _, _, lesion_type, _ in keys})
+            found = _fetch(
+                base + f" AND p.year_of_birth IN ({', '.join(['%s'] * len(years))})"
+                f" AND {kind} IN ({', '.join(['%s'] * len(kinds))})",
+                [*params, *years, *kinds],
+            )
+            candidates = sorted({row[0] for row in found
+                                 if (row[3], row[4], row[5], row[6]) in keys})
+            for chunk in _chunks(candidates, 500):
+                rows += _fetch(
+                    base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
+                    params + chunk)
     patients: dict[int, tuple[int, str, str, int]] = {}
     lesions: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
     for patient_id, site_id, pseudonym, sex, year, *answers in rows:
         patients[patient_id] = (site_id, pseudonym, sex, year)
         lesions[patient_id].add(tuple(answers))
     surgeries: dict[int, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
-    for chunk in _chunks(sorted(patients), 500):
-        for patient_id, age, done in _fetch(
-            f"SELECT s.patient_id, {days}, {procedures} FROM {SUBMISSIONS} s "
-            f"WHERE s.form_id = %s AND {days} IS NOT NULL "
-            f"AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
-            [surgery.form.pk, *chunk],
-        ):
-            surgeries[patient_id].append((int(age), _codes(done)))
+    surgery_sql = (f"SELECT s.patient_id, {days}, {procedures} FROM {SUBMISSIONS} s "
+                   f"WHERE s.form_id = %s AND {days} IS NOT NULL")
+    if patient_ids is None:
+        # Everyone's: one streamed pass rather than hundreds of id lists.
+        for patient_id, age, done in _stream(surgery_sql, [surgery.form.pk]):
+            if patient_id in patients:
+                surgeries[patient_id].append((int(age), _codes(done)))
+    else:
+        for chunk in _chunks(sorted(patients), 500):
+            for patient_id, age, done in _fetch(
+                surgery_sql + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
+                [surgery.form.pk, *chunk],
+            ):
+                surgeries[patient_id].append((int(age), _codes(done)))
     return {
         pk: Signature(pk, site_id, pseudonym, sex, year, frozenset(lesions[pk]),
                       tuple(sorted(surgeries[pk])))
@@ -602,6 +654,15 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return list(cursor.fetchall())
+
+
+def _stream(sql: str, params: Sequence[Any], size: int = 10_000) -> Iterator[tuple[Any, ...]]:
+    """The rows of a query, fetched a few thousand at a time (a server-side cursor on
+    PostgreSQL), so that a pass over the whole registry holds only one slice in memory."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, list(params))
+        while rows := cursor.fetchmany(size):
+            yield from rows
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:

@@ -39,6 +39,7 @@ from .checks import (
     Finding,
     PatientRow,
     QualityChecker,
+    Signature,
     SubmissionRow,
     near_duplicate_findings,
     near_duplicate_matches,
@@ -124,9 +125,7 @@ def do_run_quality_checks(
             if run is not None:
                 report_progress(run, patients_checked, total)
 
-    near_scope = _near_duplicate_scope(catalogue, scope)
-    signatures = near_duplicate_signatures(
-        catalogue, None if near_scope is None else near_scope)
+    near_scope, signatures = _near_duplicate_scope(catalogue, scope)
     matches = near_duplicate_matches(signatures)
     findings += near_duplicate_findings(
         signatures, matches, signatures if near_scope is None else near_scope)
@@ -202,19 +201,30 @@ def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[S
 
 
 def _near_duplicate_scope(catalogue: dict[str, FormInfo], scope: set[int] | None
-                          ) -> set[int] | None:
-    """Whose near-duplicate findings an incremental run recomputes: the changed patients, the
-    patients who could match them, and those whose open finding names one of them."""
+                          ) -> tuple[set[int] | None, dict[int, Signature]]:
+    """Whose near-duplicate findings an incremental run recomputes (the changed patients, the
+    patients who could match them, and those whose open finding names one of them), and the
+    signatures their matches are found among.
+
+    A patient's matches have the very same lesions, so they are among the candidates of any
+    patient sharing one of those lesions: the candidates of the changed patients already hold
+    the matches of every candidate, and only the named patients need a look-up of their own.
+    """
     if scope is None:
-        return None
-    candidates = set(near_duplicate_signatures(catalogue, scope)) | scope
-    for issue in QualityIssue.objects.filter(rule="near_duplicate_patient").exclude(
-        status=IssueStatus.RESOLVED
-    ).only("patient_id", "details"):
-        named = {match.get("patient_id") for match in issue.details.get("matches", [])}
+        return None, near_duplicate_signatures(catalogue)
+    signatures = near_duplicate_signatures(catalogue, scope)
+    candidates = set(signatures) | scope
+    named_by: set[int] = set()
+    for patient_id, details in QualityIssue.objects.filter(
+        rule="near_duplicate_patient"
+    ).exclude(status=IssueStatus.RESOLVED).values_list("patient_id", "details"):
+        named = {match.get("patient_id") for match in details.get("matches", [])}
         if named & scope:
-            candidates.add(issue.patient_id)
-    return candidates
+            named_by.add(patient_id)
+    others = named_by - candidates
+    if others:
+        signatures.update(near_duplicate_signatures(catalogue, others))
+    return candidates | named_by, signatures
 
 
 @transaction.atomic
@@ -232,8 +242,8 @@ def do_store_findings(
     reopen: list[int] = []
     changed: list[QualityIssue] = []
     for fingerprint, finding in by_fingerprint.items():
-        issue = existing.get(fingerprint)
-        if issue is None:
+        known = existing.get(fingerprint)
+        if known is None:
             new.append(QualityIssue(
                 rule=finding.rule, severity=finding.severity, site_id=finding.site_id,
                 patient_id=finding.patient_id, submission_id=finding.submission_id,
@@ -241,16 +251,14 @@ def do_store_findings(
                 first_seen=now, last_seen=now, details=finding.details,
             ))
             continue
-        if issue.status == IssueStatus.RESOLVED:
-            reopen.append(issue.pk)
+        pk, status, message, severity, details = known
+        if status == IssueStatus.RESOLVED:
+            reopen.append(pk)
         else:
-            touch.append(issue.pk)
-        if (issue.message, issue.severity, issue.details) != (
-            finding.message, finding.severity, finding.details
-        ):
-            issue.message, issue.severity = finding.message, finding.severity
-            issue.details = finding.details
-            changed.append(issue)
+            touch.append(pk)
+        if (message, severity, details) != (finding.message, finding.severity, finding.details):
+            changed.append(QualityIssue(pk=pk, message=finding.message,
+                                        severity=finding.severity, details=finding.details))
 
     QualityIssue.objects.bulk_create(new, batch_size=WRITE_BATCH)
     for ids in _chunks(touch, WRITE_BATCH):
@@ -284,14 +292,16 @@ def do_store_findings(
 
 
 def _existing_issues(scope: set[int] | None, near_scope: set[int] | None,
-                     findings: dict[str, Finding]) -> dict[str, QualityIssue]:
-    fields = ("pk", "fingerprint", "status", "message", "severity", "details")
+                     findings: dict[str, Finding]) -> dict[str, tuple[Any, ...]]:
+    """(pk, status, message, severity, details) of the issues the findings may be, by
+    fingerprint: plain rows, as a full run reads every issue there is."""
+    fields = ("fingerprint", "pk", "status", "message", "severity", "details")
     if scope is None:
-        return {issue.fingerprint: issue for issue in QualityIssue.objects.only(*fields)}
-    found: dict[str, QualityIssue] = {}
+        return {row[0]: row[1:] for row in QualityIssue.objects.values_list(*fields)}
+    found: dict[str, tuple[Any, ...]] = {}
     for chunk in _chunks(list(findings), 500):
-        for issue in QualityIssue.objects.filter(fingerprint__in=chunk).only(*fields):
-            found[issue.fingerprint] = issue
+        for row in QualityIssue.objects.filter(fingerprint__in=chunk).values_list(*fields):
+            found[row[0]] = row[1:]
     return found
 
 

@@ -120,3 +120,25 @@ def test_generated_clinical_shorthand_passes(
 def test_the_screen_copes_with_any_text(text: str) -> None:
     messages = screen_free_text(text)
     assert len(messages) == len(set(messages))
+
+
+@pytest.mark.parametrize("text", ["call 020 7946 0958", "Dr Smith saw him", "normal conus"])
+def test_a_repeated_text_gets_the_same_verdict_and_each_caller_its_own_list(text):
+    first = screen_free_text(text)
+    first.append("changed by the caller")
+    again = screen_free_text(text)
+    assert again == screen_free_text(text) and "changed by the caller" not in again
+
+
+def test_a_long_text_is_screened_like_a_short_one():
+    hit = "Seen by Dr Smith."
+    assert screen_free_text(hit + " " * 300 + "normal") == screen_free_text(hit)
+
+
+def test_only_clean_texts_are_remembered():
+    from registry.formengine import phi
+
+    screen_free_text("normal conus at L2")
+    screen_free_text("Seen by Dr Smith")
+    assert "normal conus at L2" in phi._clean_texts
+    assert "Seen by Dr Smith" not in phi._clean_texts
