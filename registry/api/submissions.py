@@ -14,7 +14,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,9 +24,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.crfs.models import FormVersion
+from registry.crfs.selectors import published_version
 from registry.exchange.layout import current_layout
 from registry.exchange.release import is_deidentified_reader
-from registry.patients.selectors import visible_patients
+from registry.patients.selectors import patient_for_data_entry
 from registry.people.models import User
 from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import visible_submissions
@@ -158,7 +159,11 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
         given = SubmissionIn(data=request.data)
         given.is_valid(raise_exception=True)
         values = given.validated_data
-        patient = get_object_or_404(visible_patients(request.user), pseudonym=values["patient"])
+        # Coordinators see exactly the patients they enter data for, and only they and admins
+        # get this far (ReadsOrEntersData): one query finds the patient and checks the site.
+        patient = patient_for_data_entry(request.user, values["patient"])
+        if patient is None:
+            raise Http404("No Patient matches the given query.")
         version = _version(values["form"], values.get("version"))
         instance = values.get("instance")
         client_uuid = values.get("client_uuid")
@@ -192,11 +197,7 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
 
 
 def _version(form: str, number: int | None) -> FormVersion:
-    # The schema is large and rarely needed: schema_of() parses it once per process.
-    versions = FormVersion.objects.select_related("form").defer("schema") \
-        .filter(form__name=form)
-    version = versions.filter(number=number).first() if number else \
-        versions.order_by("-number").first()
+    version = published_version(form, number or None)
     if version is None:
         what = f"version {number} of form {form!r}" if number else f"a form named {form!r}"
         raise serializers.ValidationError({"version" if number else "form": [

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from registry.formengine.schema import FormSchema, load_schema
@@ -40,3 +44,35 @@ def schema_of(version: FormVersion) -> FormSchema:
     if schema is None:
         schema = _parsed_schemas[version.content_hash] = load_schema(version.schema)
     return schema
+
+
+# Every published version, without its schema, for the API's per-request version lookup. Versions
+# never change once published, and a form's title and repeatability change only when one is
+# published, so the copy goes stale only then: each publication sets a new generation in the
+# shared cache (after its commit), and a process whose copy belongs to another generation
+# reads the versions again. The generation is read before the versions, so a publication that
+# commits in between only costs one more read.
+_GENERATION_KEY = "crfs:published-generation"
+_published: tuple[object, dict[tuple[str, int | None], FormVersion]] | None = None
+
+
+def published_version(form: str, number: int | None = None) -> FormVersion | None:
+    """Version `number` of the form named `form` (the newest when None), or None. The schema is
+    deferred: `schema_of` parses it once per process."""
+    global _published
+    generation = cache.get(_GENERATION_KEY)
+    if _published is None or _published[0] != generation:
+        versions: dict[tuple[str, int | None], FormVersion] = {}
+        for version in (FormVersion.objects.select_related("form").defer("schema")
+                        .order_by("form__name", "number")):
+            versions[(version.form.name, version.number)] = version
+            versions[(version.form.name, None)] = version
+        _published = (generation, versions)
+    return _published[1].get((form, number))
+
+
+def forget_published_versions() -> None:
+    """Drop this process's copy now, and every process's once the current transaction commits."""
+    global _published
+    _published = None
+    transaction.on_commit(lambda: cache.set(_GENERATION_KEY, uuid.uuid4().hex, None))

@@ -22,6 +22,28 @@ def sites_in_scope(user: User) -> QuerySet[Site]:
     return Site.objects.filter(memberships__user=user)
 
 
+def sites_for_data_entry(user: User) -> QuerySet[Site]:
+    """Sites where `user` may enter data: their own for coordinators, all for admins."""
+    if not user.is_authenticated or not user.is_active:
+        return Site.objects.none()
+    if user.role == Role.ADMIN:
+        return Site.objects.all()
+    if user.role == Role.COORDINATOR:
+        return Site.objects.filter(memberships__user=user)
+    return Site.objects.none()
+
+
+# The sites a query starting from `sites_for_data_entry` has just shown `user` may enter data
+# for, kept on that user object, which lives for one request: the service that writes need not
+# ask the database the same question again within the request.
+_ENTRY_SITES = "_registry_data_entry_sites"
+
+
+def note_data_entry(user: User, site: Site) -> None:
+    """Record that a query through `sites_for_data_entry(user)` found `site`."""
+    user.__dict__.setdefault(_ENTRY_SITES, set()).add(site.pk)
+
+
 def can_enter_data(user: User, site: Site) -> bool:
     """Coordinators enter data for their own sites; admins may act for any site."""
     if not user.is_authenticated or not user.is_active:
@@ -29,6 +51,8 @@ def can_enter_data(user: User, site: Site) -> bool:
     if user.role == Role.ADMIN:
         return True
     if user.role == Role.COORDINATOR:
+        if site.pk in user.__dict__.get(_ENTRY_SITES, ()):
+            return True
         return user.memberships.filter(site=site).exists()
     return False
 
