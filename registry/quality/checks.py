@@ -41,6 +41,8 @@ DAYS_PER_MONTH = 30.44
 DERMAL_SINUS_TYPES = frozenset({"occ_dermal_sinus", "cranial_dermal_sinus",
                                 "spinal_dermal_sinus"})
 SUBMISSIONS = "submissions_submission"
+# How many of a patient's near-duplicates its finding names (the message gives the count).
+NEAR_DUPLICATE_LISTED = 10
 
 # (form, harmonised field) -> [n, mean, sd]
 Baselines = dict[str, dict[str, list[float]]]
@@ -529,29 +531,31 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
     if patient_ids is None:
         rows = _fetch(base, params)
     else:
-        keys = set()
+        keys: set[tuple[Any, ...]] = set()
         for chunk in _chunks(list(set(patient_ids)), 500):
             found = _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
                            params + chunk)
             keys |= {(row[3], row[4], row[5], row[6]) for row in found}
-        if keys:
-            # One pass over the lesion forms for all the wanted years and lesion types finds
-            # the candidates; then all of each candidate's lesions are read, so that their
-            # signatures are whole, as in a full run (a lesion of another type or level is
-            # what tells two patients apart).
-            years = sorted({year for _, year, _, _ in keys})
-            kinds = sorted({lesion_type for _, _, lesion_type, _ in keys})
-            found = _fetch(
-                base + f" AND p.year_of_birth IN ({', '.join(['%s'] * len(years))})"
-                f" AND {kind} IN ({', '.join(['%s'] * len(kinds))})",
-                [*params, *years, *kinds],
-            )
-            candidates = sorted({row[0] for row in found
-                                 if (row[3], row[4], row[5], row[6]) in keys})
-            for chunk in _chunks(candidates, 500):
-                rows += _fetch(
-                    base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
-                    params + chunk)
+        # One pass over the lesion forms finds the candidates, matched on the whole key (sex,
+        # year of birth, lesion type and level) in the database, so that only their ids come
+        # back; then all of each candidate's lesions are read, so that their signatures are
+        # whole, as in a full run (a lesion of another type or level is what tells two
+        # patients apart).
+        candidates: set[int] = set()
+        key_batch = (connection.features.max_query_params or 40_000) // 4 - 1
+        for chunk in _chunks(sorted(keys), key_batch):
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            candidates |= {row[0] for row in _fetch(
+                f"SELECT DISTINCT s.patient_id FROM {SUBMISSIONS} s "
+                "JOIN patients_patient p ON p.id = s.patient_id "
+                f"JOIN (VALUES {values}) k ON k.column1 = p.sex "
+                f"AND k.column2 = p.year_of_birth AND k.column3 = {kind} AND k.column4 = {level} "
+                "WHERE s.form_id = %s",
+                [*(part for key in chunk for part in key), lesion.form.pk],
+            )}
+        for chunk in _chunks(sorted(candidates), 500):
+            rows += _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
+                           params + chunk)
     patients: dict[int, tuple[int, str, str, int]] = {}
     lesions: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
     for patient_id, site_id, pseudonym, sex, year, *answers in rows:
@@ -645,7 +649,7 @@ def near_duplicate_findings(signatures: Mapping[int, Signature],
             "records.",
             details={"matches": [{"patient_id": other.patient_id,
                                   "pseudonym": other.pseudonym, "site_id": other.site_id}
-                                 for other in found[:10]]},
+                                 for other in found[:NEAR_DUPLICATE_LISTED]]},
         ))
     return findings
 

@@ -35,6 +35,7 @@ from registry.statistics.catalogue import FormInfo, form_catalogue
 from registry.submissions.models import Submission
 
 from .checks import (
+    NEAR_DUPLICATE_LISTED,
     Baselines,
     Finding,
     PatientRow,
@@ -125,8 +126,7 @@ def do_run_quality_checks(
             if run is not None:
                 report_progress(run, patients_checked, total)
 
-    near_scope, signatures = _near_duplicate_scope(catalogue, scope)
-    matches = near_duplicate_matches(signatures)
+    near_scope, signatures, matches = _near_duplicate_scope(catalogue, scope)
     findings += near_duplicate_findings(
         signatures, matches, signatures if near_scope is None else near_scope)
 
@@ -201,30 +201,61 @@ def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[S
 
 
 def _near_duplicate_scope(catalogue: dict[str, FormInfo], scope: set[int] | None
-                          ) -> tuple[set[int] | None, dict[int, Signature]]:
-    """Whose near-duplicate findings an incremental run recomputes (the changed patients, the
-    patients who could match them, and those whose open finding names one of them), and the
-    signatures their matches are found among.
+                          ) -> tuple[set[int] | None, dict[int, Signature],
+                                     dict[int, list[Signature]]]:
+    """Whose near-duplicate findings an incremental run recomputes, the signatures their
+    matches are found among, and the matches.
+
+    A patient's finding changes only when a changed patient joins or leaves its matches, so
+    the run recomputes the changed patients, those who match one of them now, and those whose
+    open finding names one of them; a candidate whose finding names as many patients as a
+    finding shows is recomputed too, as the changed patient may be one it leaves out.
 
     A patient's matches have the very same lesions, so they are among the candidates of any
     patient sharing one of those lesions: the candidates of the changed patients already hold
     the matches of every candidate, and only the named patients need a look-up of their own.
     """
     if scope is None:
-        return None, near_duplicate_signatures(catalogue)
+        signatures = near_duplicate_signatures(catalogue)
+        return None, signatures, near_duplicate_matches(signatures)
     signatures = near_duplicate_signatures(catalogue, scope)
     candidates = set(signatures) | scope
-    named_by: set[int] = set()
-    for patient_id, details in QualityIssue.objects.filter(
-        rule="near_duplicate_patient"
-    ).exclude(status=IssueStatus.RESOLVED).values_list("patient_id", "details"):
-        named = {match.get("patient_id") for match in details.get("matches", [])}
-        if named & scope:
-            named_by.add(patient_id)
+    named_by, listing_all = _open_near_duplicates_naming(scope)
     others = named_by - candidates
     if others:
         signatures.update(near_duplicate_signatures(catalogue, others))
-    return candidates | named_by, signatures
+    matches = near_duplicate_matches(signatures)
+    matched = {other.patient_id for pk in scope for other in matches.get(pk, ())}
+    return scope | matched | named_by | (listing_all & candidates), signatures, matches
+
+
+def _open_near_duplicates_naming(scope: set[int]) -> tuple[set[int], set[int]]:
+    """The patients whose open (or accepted) near-duplicate finding names one of `scope`, and
+    those whose finding names as many patients as a finding shows.
+
+    The details are searched in the database: reading and decoding every open finding's JSON
+    was most of an incremental run's time in a large registry."""
+    if connection.vendor == "postgresql":
+        matches = "jsonb_array_elements(q.details -> 'matches') m"
+        named = "(m.value ->> 'patient_id')::bigint"
+        listed = "jsonb_array_length(q.details -> 'matches')"
+    else:
+        matches = "json_each(q.details, '$.matches') m"
+        named = "json_extract(m.value, '$.patient_id')"
+        listed = "json_array_length(q.details, '$.matches')"
+    sql = (f"SELECT q.patient_id FROM {QualityIssue._meta.db_table} q "
+           "WHERE q.rule = %s AND q.status <> %s AND ")
+    params = ["near_duplicate_patient", str(IssueStatus.RESOLVED)]
+    named_by: set[int] = set()
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(scope), 500):
+            cursor.execute(
+                sql + f"EXISTS (SELECT 1 FROM {matches} "
+                f"WHERE {named} IN ({', '.join(['%s'] * len(chunk))}))", params + chunk)
+            named_by.update(row[0] for row in cursor.fetchall())
+        cursor.execute(sql + f"{listed} >= %s", [*params, NEAR_DUPLICATE_LISTED])
+        listing_all = {row[0] for row in cursor.fetchall()}
+    return named_by, listing_all
 
 
 @transaction.atomic

@@ -133,3 +133,67 @@ def test_a_further_match_updates_the_open_finding_in_place(forms, site_a, site_b
     assert QualityIssue.objects.filter(patient=first).count() == 1
     assert issue.status == IssueStatus.OPEN and "as 2 patients" in issue.message
     assert [match["patient_id"] for match in issue.details["matches"]] == [twin.pk, third.pk]
+
+
+def near_duplicate_messages() -> dict[int, str]:
+    return {issue.patient_id: issue.message for issue in QualityIssue.objects.filter(
+        rule="near_duplicate_patient", status=IssueStatus.OPEN)}
+
+
+def test_a_changed_patient_that_now_matches_a_pair_joins_both_findings(forms, site_a, site_b):
+    first = clean_patient(site_a, year_of_birth=2012)
+    twin = clean_patient(site_b, year_of_birth=2012)
+    later = clean_patient(site_b, year_of_birth=2012)
+    saved(later, "surgery", surg_age_days=SURGERY["surg_age_days"] + 30)
+    do_run_quality_checks(None, full=True)
+    assert near_duplicates() == {first.pk: [twin.pk], twin.pk: [first.pk]}
+    last_run_now()
+    saved(later, "surgery", surg_age_days=SURGERY["surg_age_days"] + 1)
+
+    do_run_quality_checks(None)
+    incremental = near_duplicates(), near_duplicate_messages()
+    do_run_quality_checks(None, full=True)
+
+    assert incremental == (near_duplicates(), near_duplicate_messages())
+    assert incremental[0] == {first.pk: [twin.pk, later.pk], twin.pk: [first.pk],
+                              later.pk: [first.pk]}
+
+
+def test_an_unchanged_patient_keeps_its_finding_when_a_changed_patient_is_no_match(
+    forms, site_a, site_b,
+):
+    first = clean_patient(site_a, year_of_birth=2012)
+    twin = clean_patient(site_b, year_of_birth=2012)
+    # A candidate of `first` (same lesion), but its operation is a month later.
+    other = clean_patient(site_b, year_of_birth=2012)
+    saved(other, "surgery", surg_age_days=SURGERY["surg_age_days"] + 30)
+    do_run_quality_checks(None, full=True)
+    issue = QualityIssue.objects.get(patient=twin)
+    last_run_now()
+    saved(other)
+
+    do_run_quality_checks(None)
+
+    assert near_duplicates() == {first.pk: [twin.pk], twin.pk: [first.pk]}
+    assert QualityIssue.objects.get(patient=twin).pk == issue.pk
+    do_run_quality_checks(None, full=True)
+    assert near_duplicates() == {first.pk: [twin.pk], twin.pk: [first.pk]}
+
+
+def test_a_finding_that_lists_only_some_matches_is_recounted_when_an_unlisted_one_changes(
+    forms, site_a, site_b,
+):
+    first = clean_patient(site_a, year_of_birth=2012)
+    twins = [clean_patient(site_b, year_of_birth=2012) for _ in range(11)]
+    do_run_quality_checks(None, full=True)
+    assert "as 11 patients" in near_duplicate_messages()[first.pk]
+    assert twins[-1].pk not in near_duplicates()[first.pk]
+    last_run_now()
+    saved(twins[-1], "surgery", surg_age_days=SURGERY["surg_age_days"] + 30)
+
+    do_run_quality_checks(None)
+    incremental = near_duplicate_messages()
+    do_run_quality_checks(None, full=True)
+
+    assert "as 10 patients" in incremental[first.pk]
+    assert incremental == near_duplicate_messages()
