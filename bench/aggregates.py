@@ -33,14 +33,11 @@ compares the SQL, not the JIT compiler.
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from .database import Scale, prepare
-from .figures import Figure
+from .figures import Figure, alternating_median_seconds
 
 ROUNDS = 3
 
@@ -107,17 +104,6 @@ def summaries_of(rows: list[tuple[Any, ...]]) -> dict[tuple[int, str], dict[str,
     return result
 
 
-def _alternating_medians(first: Callable[[], object],
-                         second: Callable[[], object]) -> tuple[float, float]:
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(ROUNDS):
-        for action, spent in ((first, times[0]), (second, times[1])):
-            start = time.perf_counter()
-            action()
-            spent.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
-
-
 def measure(scale: Scale) -> list[Figure]:
     submissions = prepare(scale)
     from django.db import connection
@@ -141,7 +127,8 @@ def measure(scale: Scale) -> list[Figure]:
             cursor.execute(SINGLE_PASS, {"keys": keys})
             summaries_of(cursor.fetchall())
 
-    run_seconds, pass_seconds = _alternating_medians(full_run, single_pass)
+    medians = alternating_median_seconds({"run": full_run, "pass": single_pass}, rounds=ROUNDS)
+    run_seconds, pass_seconds = medians["run"], medians["pass"]
     ratio = run_seconds / pass_seconds
     return [
         Figure("statistics, full run", "s", round(run_seconds, 3), round(pass_seconds, 3),

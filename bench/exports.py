@@ -20,28 +20,28 @@ exports and is measured in a process of its own (bench/run.py runs each suite so
 from __future__ import annotations
 
 import resource
-import statistics
-import time
 from collections.abc import Callable
 
 from .database import Scale, prepare
-from .figures import Figure
+from .figures import Figure, alternating_median_seconds
 
 ROUNDS = 3
 PEAK_RSS_LIMIT_MB = 300.0
 
 
-def _rates(actions: dict[str, Callable[[], int]], rounds: int = ROUNDS) -> dict[str, float]:
-    """Rows per second of each action, median of `rounds`, the actions taken in turn so that
-    the machine's moods fall on all of them alike."""
-    seconds: dict[str, list[float]] = {name: [] for name in actions}
+def _rates(actions: dict[str, Callable[[], int]]) -> dict[str, float]:
+    """Rows per second of each action (each returns its row count), medians of ROUNDS taken
+    alternately."""
     rows: dict[str, int] = {}
-    for _ in range(rounds):
-        for name, action in actions.items():
-            start = time.perf_counter()
+
+    def counting(name: str, action: Callable[[], int]) -> Callable[[], None]:
+        def run() -> None:
             rows[name] = action()
-            seconds[name].append(time.perf_counter() - start)
-    return {name: rows[name] / statistics.median(seconds[name]) for name in actions}
+        return run
+
+    seconds = alternating_median_seconds(
+        {name: counting(name, action) for name, action in actions.items()}, rounds=ROUNDS)
+    return {name: rows[name] / seconds[name] for name in actions}
 
 
 def same_columns_query() -> str:

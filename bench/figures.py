@@ -33,3 +33,16 @@ def median_seconds(action: Callable[[], object], *, repeats: int, inner: int = 1
             action()
         rounds.append((time.perf_counter() - start) / inner)
     return statistics.median(rounds)
+
+
+def alternating_median_seconds(actions: dict[str, Callable[[], object]], *, rounds: int
+                               ) -> dict[str, float]:
+    """Median wall time of each action over `rounds`, the actions taken in turn within each
+    round, so that the machine's moods fall on all of them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(rounds):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(spent) for name, spent in seconds.items()}

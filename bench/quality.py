@@ -19,7 +19,7 @@ from typing import Any
 from unittest.mock import patch
 
 from .database import Scale, prepare
-from .figures import Figure
+from .figures import Figure, median_seconds
 
 ROUNDS = 3
 
@@ -28,12 +28,8 @@ def measure(scale: Scale) -> list[Figure]:
     submissions = prepare(scale)
     from registry.quality.services import do_run_quality_checks
 
-    rounds = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        do_run_quality_checks(None, full=True)
-        rounds.append(time.perf_counter() - start)
-    quality_rate = submissions / statistics.median(rounds)
+    quality_rate = submissions / median_seconds(
+        lambda: do_run_quality_checks(None, full=True), repeats=ROUNDS)
     start = time.perf_counter()
     with _every_document_checked():
         do_run_quality_checks(None, full=True)
