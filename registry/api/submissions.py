@@ -8,11 +8,9 @@ exactly what the forms accept. Creation is idempotent on `client_uuid`; updates 
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -177,16 +175,9 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
                 raise Conflict(f"{version.form.title} #{instance} exists already for "
                                f"{patient}; update it with PUT or PATCH on its URL and "
                                "If-Match.")
-        save = partial(do_save_submission, request.user, patient, version, values["data"],
-                       status=values["status"], instance=instance, client_uuid=client_uuid)
-        try:
-            outcome = save()
-        except DjangoValidationError:
-            if client_uuid is None:
-                raise
-            # Two retries of one create racing each other: the loser's insert hits the unique
-            # key, and asking again returns the winner's submission (or the same errors).
-            outcome = save()
+        outcome = do_save_submission(request.user, patient, version, values["data"],
+                                     status=values["status"], instance=instance,
+                                     client_uuid=client_uuid)
         submission = outcome.submission
         body = SubmissionOut(submission, context=released_context(request.user)).data
         headers = {"ETag": f'"{submission.row_version}"',

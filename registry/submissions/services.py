@@ -74,16 +74,40 @@ def do_save_submission(
     Raises ValidationError (field -> messages) for bad data, SubmissionLocked, StaleSubmission.
     """
     require_data_entry(actor, patient.site)
-    if client_uuid is not None:
-        # The key is unique; ordering by pk spares the joins of the model's default ordering.
-        earlier = Submission.objects.filter(client_uuid=client_uuid).order_by("pk").first()
-        if earlier is not None:
-            if earlier.patient_id != patient.pk:
-                raise ValidationError({"client_uuid": ["This key was used for another patient."]})
-            return SaveOutcome(earlier, created=False)
+    # A retry naming its instance would find its first attempt's submission and update it.
+    if (client_uuid is not None and instance is not None
+            and (replayed := _replayed(client_uuid, patient)) is not None):
+        return replayed
+    try:
+        return _save(actor, patient, form_version, data, status, instance,
+                     expected_row_version, client_uuid, clear_hidden)
+    except ValidationError:
+        # Otherwise a retry shows itself here, as the owner of the key its insert met (or of
+        # data a version published since refuses): retries are rare, and looking for the first
+        # attempt before every create would cost each create a query.
+        if client_uuid is not None and (replayed := _replayed(client_uuid, patient)) is not None:
+            return replayed
+        raise
+
+
+def _replayed(client_uuid: uuid.UUID, patient: Patient) -> SaveOutcome | None:
+    """The outcome of an earlier create sent with the same key, if there was one."""
+    # The key is unique; ordering by pk spares the joins of the model's default ordering.
+    earlier = Submission.objects.filter(client_uuid=client_uuid).order_by("pk").first()
+    if earlier is None:
+        return None
+    if earlier.patient_id != patient.pk:
+        raise ValidationError({"client_uuid": ["This key was used for another patient."]})
+    return SaveOutcome(earlier, created=False)
+
+
+def _save(
+    actor: User, patient: Patient, form_version: FormVersion, data: dict[str, Any], status: str,
+    instance: int | None, expected_row_version: int | None, client_uuid: uuid.UUID | None,
+    clear_hidden: bool,
+) -> SaveOutcome:
     if status not in Status.values:
         raise ValidationError({"status": [f"Choose one of: {', '.join(Status.values)}."]})
-
     result = validate_submission(schema_of(form_version), data, clear_hidden=clear_hidden)
     if result.errors:
         raise ValidationError(result.errors)

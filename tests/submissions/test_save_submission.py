@@ -102,6 +102,38 @@ def test_a_retried_create_with_the_same_key_returns_the_first(coordinator_a, pat
     assert Submission.objects.count() == 1
 
 
+def test_a_retry_naming_its_instance_returns_the_first_and_changes_nothing(
+        coordinator_a, patient, v1):
+    key = uuid.uuid4()
+    first = do_save_submission(coordinator_a, patient, v1, GOOD, instance=1, client_uuid=key)
+    again = do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"},
+                               instance=1, client_uuid=key)
+    assert again.submission.pk == first.submission.pk and not again.created
+    stored = Submission.objects.get()
+    assert stored.row_version == 1 and stored.data["wt_grade"] == "2"
+    assert AuditEvent.objects.filter(action__startswith="submission").count() == 1
+
+
+def test_a_retry_is_answered_with_the_first_even_if_its_data_no_longer_passes(
+        coordinator_a, patient, v1):
+    key = uuid.uuid4()
+    first = do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
+    again = do_save_submission(coordinator_a, patient, v1, {**GOOD, "age_months": "3 years"},
+                               client_uuid=key)
+    assert again.submission.pk == first.submission.pk and not again.created
+    assert Submission.objects.count() == 1
+
+
+def test_a_key_used_for_another_patient_is_refused(coordinator_a, patient, site_a, v1):
+    key = uuid.uuid4()
+    do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
+    other = PatientFactory(site=site_a, pseudonym="SITEA-00002")
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, other, v1, GOOD, client_uuid=key)
+    assert list(error.value.message_dict) == ["client_uuid"]
+    assert Submission.objects.count() == 1
+
+
 def test_a_create_losing_the_race_for_its_instance_saves_nothing(coordinator_a, patient, v1):
     do_save_submission(coordinator_a, patient, v1, GOOD)
     # Another save took instance 1 between the look-up of the next number and the insert.
