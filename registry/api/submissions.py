@@ -58,19 +58,24 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class SubmissionOut(serializers.ModelSerializer[Submission]):
-    patient = serializers.CharField(source="patient.pseudonym")
-    site = serializers.CharField(source="patient.site.code")
-    form = serializers.CharField(source="form.name")
-    version = serializers.IntegerField(source="form_version.number")
+class SubmissionOut(serializers.Serializer[Submission]):
+    # Declared field by field rather than by ModelSerializer, which builds its fields from the
+    # model anew for every serializer: that was the costlier half of answering a create.
+    id = serializers.IntegerField(read_only=True)
+    patient = serializers.CharField(source="patient.pseudonym", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+    form = serializers.CharField(source="form.name", read_only=True)
+    version = serializers.IntegerField(source="form_version.number", read_only=True)
+    instance = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    locked = serializers.BooleanField(read_only=True)
+    row_version = serializers.IntegerField(read_only=True)
+    client_uuid = serializers.UUIDField(allow_null=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
     data = serializers.SerializerMethodField(
         help_text="Field name -> stored value, typed (docs/form-schema.md). Researchers do not "
                   "receive unscreened free text (docs/api.md).")
-
-    class Meta:
-        model = Submission
-        fields = ["id", "patient", "site", "form", "version", "instance", "status", "locked",
-                  "row_version", "client_uuid", "created_at", "updated_at", "data"]
 
     def get_data(self, submission: Submission) -> dict[str, Any]:
         released = self.context.get("released")
