@@ -1,4 +1,4 @@
-"""Production settings refuse to start on the public demo keys."""
+"""Production settings refuse to start on the public demo keys; PostgreSQL prepares statements."""
 
 import os
 import subprocess
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_SECRET = "s" * 60
@@ -55,3 +56,16 @@ def test_production_check_deploy_is_clean_with_real_keys_even_if_debug_is_asked_
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="prepared statements are PostgreSQL's")
+@pytest.mark.django_db
+def test_on_postgresql_a_statement_run_often_is_prepared_once():
+    statement = "SELECT count(*) FROM people_site WHERE code = %s"
+    with connection.cursor() as cursor:
+        for _ in range(6):
+            cursor.execute(statement, ["NOPE"])
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert "SELECT count(*) FROM people_site WHERE code = $1" in prepared

@@ -1,11 +1,12 @@
 """Saving a submission: one engine validates, the audit trail records, nothing is lost."""
 
+import threading
+import time
 import uuid
-from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db import connection, transaction
 
 from registry.audit.models import AuditEvent
 from registry.submissions.models import Submission
@@ -90,8 +91,12 @@ def test_a_once_per_patient_form_has_no_second_instance(coordinator_a, patient):
     do_save_submission(coordinator_a, patient, once, GOOD)
     with pytest.raises(ValidationError) as error:
         do_save_submission(coordinator_a, patient, once, GOOD)
-    assert "instance" in error.value.message_dict
+    assert "#1 exists already" in error.value.message_dict["instance"][0]
     assert Submission.objects.count() == 1
+    assert AuditEvent.objects.filter(action="submission.create").count() == 1
+    with pytest.raises(ValidationError) as error:
+        do_save_submission(coordinator_a, patient, once, GOOD, instance=2)
+    assert "filled once per patient" in error.value.message_dict["instance"][0]
 
 
 def test_a_retried_create_with_the_same_key_returns_the_first(coordinator_a, patient, v1):
@@ -134,16 +139,57 @@ def test_a_key_used_for_another_patient_is_refused(coordinator_a, patient, site_
     assert Submission.objects.count() == 1
 
 
-def test_a_create_losing_the_race_for_its_instance_saves_nothing(coordinator_a, patient, v1):
-    do_save_submission(coordinator_a, patient, v1, GOOD)
-    # Another save took instance 1 between the look-up of the next number and the insert.
-    with mock.patch.object(QuerySet, "aggregate", return_value={"n": None}), \
-            pytest.raises(ValidationError) as error:
-        do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=uuid.uuid4())
-    assert "#1 exists already" in error.value.message_dict["instance"][0]
-    assert Submission.objects.count() == 1
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs two connections writing at once")
+@pytest.mark.django_db(transaction=True)
+def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinator_a, patient,
+                                                                       v1):
+    first_inserted, release = threading.Event(), threading.Event()
+    errors: list[ValidationError] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                do_save_submission(coordinator_a, patient, v1, GOOD)
+                first_inserted.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=uuid.uuid4())
+        except ValidationError as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert first_inserted.wait(30)
+    # The second numbers itself 1 as well (the first's row is not committed yet) and waits on
+    # the unique key until the first commits.
+    threads[1].start()
+    _wait_for_a_lock_wait()
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    [error] = errors
+    assert "at the same moment" in error.message_dict["instance"][0]
+    assert list(Submission.objects.values_list("instance", flat=True)) == [1]
     assert AuditEvent.objects.filter(action="submission.create").count() == 1
     assert do_save_submission(coordinator_a, patient, v1, GOOD).submission.instance == 2
+
+
+def _wait_for_a_lock_wait() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.1)
+    raise AssertionError("the second create never waited for the first")
 
 
 def test_a_submission_stays_on_the_version_it_was_filled_on(coordinator_a, patient, v1):
