@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from registry.people.access import note_data_entry, sites_for_data_entry, sites_in_scope
+from registry.people.access import in_data_entry_sites, note_data_entry, sites_in_scope
 from registry.people.models import User
 
 from .models import Patient
@@ -18,7 +18,7 @@ def patient_for_data_entry(user: User, pseudonym: str) -> Patient | None:
     outside their data entry) — one query for the lookup and the site check together."""
     try:
         patient = Patient.objects.select_related("site").get(
-            site__in=sites_for_data_entry(user), pseudonym=pseudonym)
+            in_data_entry_sites(user), pseudonym=pseudonym)
     except Patient.DoesNotExist:
         return None
     note_data_entry(user, patient.site)
