@@ -2,7 +2,7 @@
  * The registry's logic evaluator for the browser: shows and hides fields and computes
  * calculations as a person types. It runs the JSON trees the server sends (see
  * registry/formengine/logic/serialization.py) and never parses source text, so there is no
- * eval. The semantics are those of registry/formengine/logic/evaluator.py, coercion.py and
+ * eval. The semantics are those of registry/formengine/logic/semantics.py, coercion.py and
  * functions.py; change them together (tests/formengine/test_logic_js.py checks they agree).
  *
  *   RegistryLogic.evaluate(ast, record, {today: "2024-05-01", missingCodes: ["UNK"],

@@ -16,7 +16,6 @@ from typing import Any
 
 from .coercion import BLANK, number, text, truthy
 from .context import Context, Resolver
-from .evaluator import _OPERATORS, _SAFE_INTEGER, _field, _smart
 from .functions import FUNCTIONS
 from .nodes import (
     COMPARISON_OPERATORS,
@@ -31,6 +30,7 @@ from .nodes import (
     String,
     Unary,
 )
+from .semantics import OPERATORS, SAFE_INTEGER, field_value, smart_variable_value
 
 __all__ = ["Compiled", "compile_tree", "evaluate_compiled"]
 
@@ -48,7 +48,7 @@ def compile_tree(node: Node) -> Compiled:
         result = inner(ctx)
         if (
             type(result) is float
-            and -_SAFE_INTEGER < result < _SAFE_INTEGER
+            and -SAFE_INTEGER < result < SAFE_INTEGER
             and result.is_integer()
         ):
             return int(result)
@@ -88,7 +88,7 @@ def _compile(node: Node) -> Compiled:
         return _compile_field(node)  # type: ignore[arg-type]
     if kind is SmartVariable:
         smart: SmartVariable = node  # type: ignore[assignment]
-        return lambda ctx: _smart(smart, ctx)
+        return lambda ctx: smart_variable_value(smart, ctx)
     if kind is Unary:
         return _compile_unary(node)  # type: ignore[arg-type]
     if kind is Binary:
@@ -106,7 +106,7 @@ def _constant(value: Any) -> Compiled:
 
 def _compile_field(node: FieldRef) -> Compiled:
     if node.qualified:
-        return lambda ctx: _field(node, ctx)
+        return lambda ctx: field_value(node, ctx)
     name = node.field
     code = node.code
     if code is not None:
@@ -157,7 +157,7 @@ def _compile_binary(node: Binary) -> Compiled:
             return lambda ctx: equal(left(ctx))
         return lambda ctx: not equal(left(ctx))
     right = _compile(node.right)
-    operator = _OPERATORS[node.op]
+    operator = OPERATORS[node.op]
     return lambda ctx: operator(left(ctx), right(ctx), ctx.missing)
 
 
