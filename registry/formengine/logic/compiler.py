@@ -162,7 +162,7 @@ def _compile_binary(node: Binary) -> Compiled:
 
 
 def _equal_to(constant: Any) -> Callable[[Any], bool]:
-    """``value = constant`` as ``evaluator._equal`` decides it, with the constant prepared."""
+    """``value = constant`` as ``semantics._equal`` decides it, with the constant prepared."""
     constant_type = type(constant)
     constant_number = number(constant)
     constant_text = text(constant)
