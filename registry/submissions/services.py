@@ -71,7 +71,9 @@ def do_save_submission(
     """Create or update one instance of a form for a patient.
 
     `instance=None` creates a new instance (the next number for a repeatable form, 1 otherwise).
-    Raises ValidationError (field -> messages) for bad data, SubmissionLocked, StaleSubmission.
+    A create sent again with the same `client_uuid` gets the first one's submission back
+    (created=False) and changes nothing. Raises ValidationError (field -> messages) for bad
+    data, SubmissionLocked, StaleSubmission.
     """
     require_data_entry(actor, patient.site)
     # A retry naming its instance would find its first attempt's submission and update it.
