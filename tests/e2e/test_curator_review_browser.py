@@ -30,11 +30,14 @@ def test_curator_verifies_and_locks_a_submission(page, curator, submission):
 
     page.goto("/admin/submissions/submission/?review=awaiting")
     page.get_by_role("link", name=submission.patient.pseudonym).first.click()
+    page.wait_for_load_state()
     assert page.get_by_text("Grade 2").first.is_visible()
 
     page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
     assert page.get_by_text("verified by curator").first.is_visible()
     page.get_by_role("button", name="Lock").click()
+    page.wait_for_load_state()
     assert page.get_by_text("locked.").first.is_visible()
     page.screenshot(path="/tmp/registry-curator-review.png", full_page=True)
 

@@ -19,6 +19,8 @@ def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
     assert "WARD7-000123" not in page.content()
 
     page.get_by_role("link", name="Add a mirror movements").click()
+    # Until the page has loaded, its fields can be filled before the logic scripts have run.
+    page.wait_for_url("**/mirror_movements/new/")
     page.get_by_label("Age at assessment (months)").fill("3 years")
     grades = page.locator("#field-wt_grade_left_task")
     onset = page.locator("#row-onset_age_months")

@@ -35,6 +35,8 @@ def open_entry_page(page, pseudonym: str, version, instance: int) -> None:
     page.locator(f'tr[data-form="{form.name}"] a:has-text("Add")').click()
     if version != latest_version(form):
         page.get_by_role("link", name=f"Use version {version.number}").click()
+    # Its logic scripts run when the page has loaded; its fields can be filled earlier.
+    page.wait_for_load_state()
 
 
 def test_both_index_cases_entered_through_the_ui_are_stored_as_told(
