@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -186,6 +187,19 @@ def _insert_as_next_instance(submission: Submission) -> None:
     """INSERT a new `submission` as the next instance of its patient's form, numbered by the
     database within the same statement: looking the last number up first cost every create a
     query. Two creates racing for one number: the later meets the unique key."""
+    fields, sql = _next_instance_insert()
+    values = [field.get_db_prep_save(field.pre_save(submission, True), connection)
+              for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, submission.patient_id, submission.form_id])
+        submission.pk, submission.instance = cursor.fetchone()
+    submission._state.adding = False
+    submission._state.db = connection.alias
+
+
+@functools.cache
+def _next_instance_insert() -> tuple[list[Any], str]:
+    """The columns `_insert_as_next_instance` fills from the object, and its statement."""
     meta = Submission._meta
     fields = [field for field in meta.concrete_fields
               if not field.primary_key and field.attname != "instance"]
@@ -195,13 +209,7 @@ def _insert_as_next_instance(submission: Submission) -> None:
         f"VALUES ({', '.join(['%s'] * len(fields))}, (SELECT COALESCE(MAX(instance), 0) + 1 "
         f"FROM {table} WHERE patient_id = %s AND form_id = %s)) RETURNING id, instance"
     )
-    values = [field.get_db_prep_save(field.pre_save(submission, True), connection)
-              for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, submission.patient_id, submission.form_id])
-        submission.pk, submission.instance = cursor.fetchone()
-    submission._state.adding = False
-    submission._state.db = connection.alias
+    return fields, sql
 
 
 def _update(
