@@ -53,8 +53,12 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     complete = []
+    # The rows of one batch almost always name the same attributes: worked out once for them.
+    named, missing = None, []
     for row in rows:
-        missing = [field for field in fields if field.attname not in row]
+        if named is None or row.keys() != named:
+            named = row.keys()
+            missing = [field for field in fields if field.attname not in row]
         complete.append({**row, **{field.attname: field.get_default() for field in missing}}
                         if missing else row)
     _copy(model, complete)
@@ -71,8 +75,8 @@ def _copy(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[
     # wrap_database_errors: a unique key broken inside COPY raises Django's IntegrityError, as
     # bulk_create would.
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                       "FROM generate_series(1, %s)", [meta.db_table, meta.pk.column, len(rows)])
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                       [_sequence(cursor, meta.db_table, meta.pk.column), len(rows)])
         keys = [key for (key,) in cursor.fetchall()]
         prepared = [(field.attname, _adapter(field)) for field in fields]
         with cursor.cursor.copy(  # type: ignore[attr-defined]
@@ -82,6 +86,19 @@ def _copy(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[
                     values[name] if adapt is None else adapt(values[name])
                     for name, adapt in prepared)])
     return keys
+
+
+_sequences: dict[tuple[str, str], str] = {}
+
+
+def _sequence(cursor: Any, table: str, column: str) -> str:
+    """The sequence of `table`'s key, looked up once per process: inside the key query,
+    pg_get_serial_sequence would run once for every row (several times the cost of nextval)."""
+    name = _sequences.get((table, column))
+    if name is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+        name = _sequences[(table, column)] = cursor.fetchone()[0]
+    return name
 
 
 def new_object(model: type[M], values: Mapping[str, Any]) -> M:
