@@ -16,8 +16,9 @@ from .request_context import current_request_id
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Field-level changes as {field: [old, new]}; fields that did not change are left out."""
     if not before:
-        # A new object, the most common case of bulk writes: one pass, the same result.
-        return {key: [None, value] for key, value in sorted(after.items()) if value is not None}
+        # A new object, the most common case of bulk writes: one pass, in the object's own
+        # order (PostgreSQL keeps jsonb keys in an order of its own anyway).
+        return {key: [None, value] for key, value in after.items() if value is not None}
     return {
         key: [before.get(key), after.get(key)]
         for key in sorted(set(before) | set(after))

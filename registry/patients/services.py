@@ -13,7 +13,7 @@ from django.utils import timezone
 from registry.audit.models import AuditEvent
 from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all
+from registry.copy_insert import insert_all, insert_values
 from registry.people.access import require_data_entry
 from registry.people.models import Site, User
 
@@ -183,14 +183,13 @@ def _insert_patients(actor: User, fresh: list[Patient]) -> list[Patient]:
     # The same event `do_enrol_patient` records through record_event, built for one INSERT.
     known = actor if actor is not None and actor.is_authenticated else None
     request_id = current_request_id.get()
-    insert_all([
-        AuditEvent(
-            actor=known, actor_username=known.get_username() if known else "",
-            action="patient.create", object_type=row._meta.label_lower, object_id=str(row.pk),
-            object_label=str(row)[:200], site_id=row.site_id,
-            changes={"sex": [None, row.sex], "year_of_birth": [None, row.year_of_birth]},
-            context={}, request_id=request_id,
-        )
+    insert_values(AuditEvent, [
+        {"at": row.created_at, "actor_id": known.pk if known else None,
+         "actor_username": known.get_username() if known else "", "action": "patient.create",
+         "object_type": row._meta.label_lower, "object_id": str(row.pk),
+         "object_label": str(row)[:200], "site_id": row.site_id,
+         "changes": {"sex": [None, row.sex], "year_of_birth": [None, row.year_of_birth]},
+         "context": {}, "request_id": request_id}
         for row in rows
     ])
     return rows

@@ -382,11 +382,11 @@ def do_save_submissions_bulk(
         request_id = current_request_id.get()
         for index, submission in to_create:
             events.append(_save_event(actor, submission, results[index], {}, created=True,
-                                      request_id=request_id))
+                                      request_id=request_id, at=now))
             outcomes[index] = _outcome(submission, results[index], created=True)
         for index, submission, before in to_update:
             events.append(_save_event(actor, submission, results[index], before, created=False,
-                                      request_id=request_id))
+                                      request_id=request_id, at=now))
             outcomes[index] = _outcome(submission, results[index], created=False)
         insert_values(AuditEvent, events)
     return [outcomes[index] for index in range(len(items))]
@@ -521,13 +521,14 @@ def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: 
 
 def _save_event(
     actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool,
-    request_id: str,
+    request_id: str, at: datetime,
 ) -> dict[str, Any]:
     # The same event `do_save_submission` records through record_event, as the values of one
     # row for insert_values.
     version = submission.form_version
     known = actor.is_authenticated
     return {
+        "at": at,
         "actor_id": actor.pk if known else None,
         "actor_username": actor.get_username() if known else "",
         "action": "submission.create" if created else "submission.update",
