@@ -25,6 +25,7 @@ from django.db import transaction
 from registry.audit.services import record_event
 from registry.crfs.models import FormVersion
 from registry.crfs.selectors import schema_of
+from registry.cyclic_gc import cyclic_gc_paused
 from registry.formengine.schema import checkbox_column
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
@@ -139,6 +140,7 @@ class _Target:
     """Column -> value as sent, only this form's columns."""
 
 
+@cyclic_gc_paused()
 def do_import_records(
     actor: User,
     rows: Sequence[Mapping[str, Any]],

@@ -19,6 +19,7 @@ from registry.audit.services import diff, record_event
 from registry.copy_insert import insert_all, insert_values, new_object
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
+from registry.cyclic_gc import cyclic_gc_paused
 from registry.formengine.validation import validate_submission
 from registry.patients.models import Patient
 from registry.people.access import require_data_entry
@@ -280,6 +281,7 @@ _LOOKUP_CHUNK = 2000
 _STATUSES = frozenset(Status.values)
 
 
+@cyclic_gc_paused()
 def do_save_submissions_bulk(
     actor: User, items: list[BulkItem], *, clear_hidden: bool = False
 ) -> list[SaveOutcome]:
