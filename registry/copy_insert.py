@@ -105,14 +105,18 @@ def new_object(model: type[M], values: Mapping[str, Any]) -> M:
     """An unsaved `model` from attribute values (`site_id`, not `site`); fields left out take
     their defaults.
 
-    Django builds an instance from positional values in about half the time keyword arguments
-    take, which counts for the thousands of objects of one batch.
+    Built as unpickling builds an instance (its attributes set directly, then a fresh state),
+    not through `Model.__init__`, whose descriptors and signals cost four times as much: that
+    counts for the thousands of objects of one batch. The result is the same, but for the
+    pre_init and post_init signals, which nothing here listens to.
     """
-    arguments = []
+    instance = model.__new__(model)
+    attributes = instance.__dict__
     for field in model._meta.concrete_fields:
         value = values.get(field.attname, _MISSING)
-        arguments.append(field.get_default() if value is _MISSING else value)
-    return model(*arguments)
+        attributes[field.attname] = field.get_default() if value is _MISSING else value
+    instance._state = models.base.ModelState()
+    return instance
 
 
 def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:

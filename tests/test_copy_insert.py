@@ -122,3 +122,16 @@ def test_new_object_takes_attribute_values_and_defaults():
     assert event.pk is None and event._state.adding
     assert (event.action, event.site_id, event.changes) == ("test.new", 7, {"a": 1})
     assert event.context == {} and event.actor_id is None and event.at is not None
+
+
+def test_new_object_is_the_instance_the_model_would_build(site_a):
+    at = timezone.now()
+    values = {"at": at, "action": "test.same", "site_id": site_a.pk, "changes": {"a": [1, 2]}}
+    built = new_object(AuditEvent, values)
+    expected = AuditEvent(at=at, action="test.same", site=site_a, changes={"a": [1, 2]})
+    without_state = {key: value for key, value in vars(expected).items() if key != "_state"}
+    assert {key: value for key, value in vars(built).items() if key != "_state"} == without_state
+    assert (built._state.adding, built._state.db) == (True, None)
+    assert built.site == site_a
+    built.save()
+    assert AuditEvent.objects.get(pk=built.pk).changes == {"a": [1, 2]}

@@ -61,6 +61,8 @@ _KEY_COLUMNS: Final = frozenset({RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE,
 _STATUS_WORDS: Final = {"incomplete": Status.INCOMPLETE, "unverified": Status.UNVERIFIED,
                         "complete": Status.COMPLETE}
 _LOOKUP_CHUNK: Final = 2000
+# How checkbox columns usually arrive (text from CSV and most clients, numbers from some JSON).
+_TICKS: Final[Mapping[Any, bool]] = {"1": True, "0": False, 1: True, 0: False}
 MAX_PROBLEMS_SHOWN: Final = 100
 
 
@@ -657,12 +659,38 @@ class _Import:
             data[name] = stored
             return
         ticked = set(stored) if isinstance(stored, list) else set()
+        chosen = self.chosen_codes(option_codes, options, ticked)
+        if chosen is not None:
+            if chosen:
+                data[name] = chosen
+            return
+        # A value other than 0 or 1: the form engine reads the columns and names the one it
+        # refuses.
         for code in option_codes:
             value = options.get(code)
             if value is None or (_blank(value) and not self.options.overwrite):
                 data[_column(name, code)] = "1" if code in ticked else "0"
             else:
                 data[_column(name, code)] = "0" if _blank(value) else value
+
+    def chosen_codes(self, option_codes: Sequence[str], sent: Mapping[str, Any],
+                     ticked: set[str]) -> list[str] | None:
+        """The ticked options once `sent` (code -> 1, 0 or blank) is laid over `ticked`, as the
+        list the form engine takes; None when a value is not plainly 1 or 0."""
+        overwrite = self.options.overwrite
+        chosen = []
+        for code in option_codes:
+            value = sent.get(code)
+            if value is None or (not overwrite and _blank(value)):
+                state = code in ticked
+            else:
+                state = (False if _blank(value) else
+                         _TICKS.get(value) if isinstance(value, str | int | float) else None)
+                if state is None:
+                    return None
+            if state:
+                chosen.append(code)
+        return chosen
 
     def column_name(self, target: _Target, key: str) -> str:
         """An engine error's key (a field name in the instance's version) as a column name."""

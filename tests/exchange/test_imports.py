@@ -41,6 +41,43 @@ def test_checkbox_columns_tick_and_untick_single_options(coordinator_a, patient_
     assert mm(patient_a, 2).data["body_regions"] == ["proximal", "lower_limbs"]
 
 
+def test_blank_checkbox_columns_keep_ticks_unless_overwriting(coordinator_a, patient_a):
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___distal="")],
+                      ImportOptions())
+    assert mm(patient_a, 2).data["body_regions"] == ["distal", "proximal"]
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___distal="")],
+                      ImportOptions(overwrite=True))
+    assert mm(patient_a, 2).data["body_regions"] == ["proximal"]
+
+
+def test_checkbox_columns_take_json_numbers_and_words(coordinator_a, patient_a):
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___proximal=0,
+                                          body_regions___lower_limbs=1)], ImportOptions())
+    assert mm(patient_a, 2).data["body_regions"] == ["distal", "lower_limbs"]
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___proximal=" Yes ",
+                                          body_regions___lower_limbs="unchecked")],
+                      ImportOptions())
+    assert mm(patient_a, 2).data["body_regions"] == ["distal", "proximal"]
+
+
+def test_unticking_every_option_leaves_the_checkbox_unanswered(coordinator_a, patient_a):
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___proximal="0",
+                                          body_regions___distal="0")], ImportOptions())
+    assert "body_regions" not in mm(patient_a, 2).data
+
+
+@pytest.mark.parametrize("value", ["2", 7, ["1"]])
+def test_a_checkbox_column_neither_ticked_nor_unticked_is_refused_by_name(
+        coordinator_a, patient_a, value):
+    with pytest.raises(ImportRejected) as refused:
+        do_import_records(coordinator_a, [row(patient_a, 2, body_regions___distal=value)],
+                          ImportOptions())
+    (problem,) = refused.value.problems
+    assert problem.field == "body_regions"
+    assert "body_regions___distal must be 1 (checked) or 0 (unchecked)" in problem.message
+    assert mm(patient_a, 2).data["body_regions"] == ["distal", "proximal"]
+
+
 def test_older_versions_are_written_under_their_own_names(coordinator_a, patient_a):
     do_import_records(coordinator_a, [row(patient_a, 1, wt_grade_left_task="4")],
                       ImportOptions())
