@@ -5,13 +5,14 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessLog
 from django.db import connection
 from django.utils import timezone
 
 from registry import copy_insert
 from registry.audit.models import AuditEvent
 from registry.copy_insert import insert_all, insert_values, new_object
-from registry.submissions.models import Submission
+from registry.submissions.models import Status, Submission
 from tests.factories import PatientFactory, assessment_schema, publish_form
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +136,25 @@ def test_new_object_is_the_instance_the_model_would_build(site_a):
     assert built.site == site_a
     built.save()
     assert AuditEvent.objects.get(pk=built.pk).changes == {"a": [1, 2]}
+
+
+@postgresql_only
+def test_insert_all_converts_values_of_another_type_as_django_would(copy_every_batch,
+                                                                    coordinator_a, site_a):
+    row, = _submissions(coordinator_a, site_a, 1)
+    row.instance, row.locked, row.status = "2", 1, Status.COMPLETE
+    row.client_uuid = str(row.client_uuid)
+    insert_all([row])
+    stored = Submission.objects.get(pk=row.pk)
+    assert (stored.instance, stored.locked, stored.status) == (2, True, "complete")
+    assert str(stored.client_uuid) == row.client_uuid
+
+
+@postgresql_only
+def test_a_table_with_a_column_copy_does_not_write_takes_bulk_create(copy_every_batch):
+    # An IP address column: written in binary, psycopg would want an ipaddress object.
+    attempts = insert_all([AccessLog(user_agent="test", ip_address="127.0.0.1", username="a",
+                                     http_accept="*/*", path_info="/", attempt_time=SAVED_AT)
+                           for _ in range(3)])
+    assert all(attempt.pk for attempt in attempts)
+    assert AccessLog.objects.filter(ip_address="127.0.0.1").count() == 3
