@@ -103,3 +103,14 @@ def test_compiled_tree_reads_the_record_at_each_call() -> None:
     first = evaluate_compiled(compiled, record)
     record["a"] = 41
     assert (first, evaluate_compiled(compiled, record)) == (2, 42)
+
+
+@pytest.mark.parametrize("expression", ["[x] = '1'", "[x] <> 'alive'", "[x] = ''"])
+def test_one_comparison_stays_right_over_many_records(expression: str) -> None:
+    # A comparison with a constant remembers its answers for the texts it met: the same
+    # compiled tree, run over many records in turn (more distinct texts than it remembers,
+    # each met twice), must still answer each as evaluate does.
+    compiled, tree = compile_tree(parse(expression)), parse(expression)
+    texts = ["1", "01", "1.0", " 1", "alive", "Alive", "", "x", *(str(n) for n in range(300))]
+    for value in texts + texts:
+        assert evaluate_compiled(compiled, {"x": value}) is evaluate(tree, {"x": value}), value

@@ -37,6 +37,9 @@ __all__ = ["Compiled", "compile_tree", "evaluate_compiled"]
 Compiled = Callable[[Context], Any]
 """A compiled tree: its value for the record (and today, missing codes) of a context."""
 
+_REMEMBERED_ANSWERS = 256
+"""Per comparison with a constant: free text compared with one must not fill the memory."""
+
 
 def compile_tree(node: Node) -> Compiled:
     """``node`` as a function of a context, giving what ``evaluate`` gives for it."""
@@ -166,8 +169,11 @@ def _equal_to(constant: Any) -> Callable[[Any], bool]:
     constant_type = type(constant)
     constant_number = number(constant)
     constant_text = text(constant)
+    # The answers to one comparison are few texts (option codes, mostly), met again in every
+    # record: each is read as a number once, not at every evaluation.
+    answers: dict[str, bool] = {}
 
-    def equal(value: Any) -> bool:
+    def decide(value: Any) -> bool:
         if value == constant and type(value) is constant_type:
             return True
         if constant_number is not None:
@@ -175,6 +181,16 @@ def _equal_to(constant: Any) -> Callable[[Any], bool]:
             if value_number is not None:
                 return value_number == constant_number
         return text(value) == constant_text
+
+    def equal(value: Any) -> bool:
+        if type(value) is not str:
+            return decide(value)
+        answer = answers.get(value)
+        if answer is None:
+            answer = decide(value)
+            if len(answers) < _REMEMBERED_ANSWERS:
+                answers[value] = answer
+        return answer
 
     return equal
 
