@@ -604,16 +604,16 @@ class _Import:
         for column, value in target.values.items():
             if column == complete:
                 continue
+            box = boxes.get(column)
+            if box is not None:
+                ticks.setdefault(box[0], {})[box[1]] = value
+                continue
             if column in checkbox_columns:
-                if column not in boxes:
-                    if not _unticked(value):
-                        ok = False
-                        self.problem(label, column, f"not an option of {form.name} version "
-                                     f"{version.number}, on which this instance was filled "
-                                     f"(row {target.row}).")
-                    continue
-                name, code = boxes[column]
-                ticks.setdefault(name, {})[code] = value
+                if not _unticked(value):
+                    ok = False
+                    self.problem(label, column, f"not an option of {form.name} version "
+                                 f"{version.number}, on which this instance was filled "
+                                 f"(row {target.row}).")
                 continue
             name = names.get(column)
             if name is None:
@@ -645,21 +645,20 @@ class _Import:
         missing = [code for code, value in sent.items()
                    if code in form.missing_codes and code not in option_codes
                    and not _unticked(value)]
-        options = {code: value for code, value in sent.items() if code in option_codes}
         if missing:
             # A missing-data code stands for the whole question; ticked options alongside it
             # reach the form engine, which refuses the combination by name.
             data[name] = missing[0] if len(missing) == 1 else list(missing)
-            for code, value in options.items():
-                if not _unticked(value):
-                    data[_column(name, code)] = value
+            for code in option_codes:
+                if code in sent and not _unticked(sent[code]):
+                    data[_column(name, code)] = sent[code]
             return
         if isinstance(stored, str) and not self.options.overwrite and all(
-                _unticked(value) for value in options.values()):
+                _unticked(sent[code]) for code in option_codes if code in sent):
             data[name] = stored
             return
         ticked = set(stored) if isinstance(stored, list) else set()
-        chosen = self.chosen_codes(option_codes, options, ticked)
+        chosen = self.chosen_codes(option_codes, sent, ticked)
         if chosen is not None:
             if chosen:
                 data[name] = chosen
@@ -667,7 +666,7 @@ class _Import:
         # A value other than 0 or 1: the form engine reads the columns and names the one it
         # refuses.
         for code in option_codes:
-            value = options.get(code)
+            value = sent.get(code)
             if value is None or (_blank(value) and not self.options.overwrite):
                 data[_column(name, code)] = "1" if code in ticked else "0"
             else:

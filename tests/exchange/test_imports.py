@@ -66,6 +66,21 @@ def test_unticking_every_option_leaves_the_checkbox_unanswered(coordinator_a, pa
     assert "body_regions" not in mm(patient_a, 2).data
 
 
+def test_a_ticked_missing_code_column_answers_the_whole_checkbox(coordinator_a, patient_a):
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___unk="1",
+                                          body_regions___distal="0",
+                                          body_regions___proximal="0")], ImportOptions())
+    assert mm(patient_a, 2).data["body_regions"] == "UNK"
+    # Unticked options in normal mode leave the missing code alone.
+    do_import_records(coordinator_a, [row(patient_a, 2, body_regions___distal="0",
+                                          mm_age_months="49")], ImportOptions())
+    assert mm(patient_a, 2).data["body_regions"] == "UNK"
+    with pytest.raises(ImportRejected) as refused:
+        do_import_records(coordinator_a, [row(patient_a, 2, body_regions___unk="1",
+                                              body_regions___distal="1")], ImportOptions())
+    assert [problem.field for problem in refused.value.problems] == ["body_regions"]
+
+
 @pytest.mark.parametrize("value", ["2", 7, ["1"]])
 def test_a_checkbox_column_neither_ticked_nor_unticked_is_refused_by_name(
         coordinator_a, patient_a, value):
