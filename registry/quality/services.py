@@ -14,10 +14,12 @@ last successful run) and keeps QualityIssue rows in step with what it found:
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -27,6 +29,7 @@ from registry.audit.services import record_event
 from registry.curation.models import DataQuery
 from registry.curation.services import do_open_data_query
 from registry.cyclic_gc import cyclic_gc_paused
+from registry.forked import can_fork, map_forked
 from registry.patients.models import Patient
 from registry.people.access import can_curate
 from registry.people.models import User
@@ -56,6 +59,8 @@ PATIENT_BATCH = 1000
 INCREMENTAL_LIMIT = 20000
 WRITE_BATCH = 2000
 Progress = Callable[[int, int], None]
+# (lowest patient id, first id past the range); None: no bound on that side
+PatientRange = tuple[int | None, int | None]
 
 
 def rules_file(catalogue: dict[str, FormInfo]) -> RulesFile:
@@ -112,18 +117,37 @@ def do_run_quality_checks(
 
     checker = QualityChecker(catalogue, rules.custom, baselines, today=today,
                              outlier_sd_skip=rules.outlier_sd_skip)
-    findings: list[Finding] = []
-    patients_checked = submissions_checked = 0
     total = len(scope) if scope is not None else Patient.objects.count()
-    with cyclic_gc_paused():
-        for batch in _patient_batches(scope):
+    processes = 1
+    if scope is None and total >= settings.QUALITY_PARALLEL_FROM_PATIENTS and can_fork():
+        processes = max(1, settings.QUALITY_PROCESSES)
+    # Patients checked so far by every process, shared with the forked ones for the progress.
+    done = multiprocessing.Value("q", 0)
+
+    def check(part: tuple[PatientRange, bool]) -> tuple[list[Finding], int, int]:
+        bounds, reports = part
+        found: list[Finding] = []
+        patients = submissions = 0
+        for batch in _patient_batches(scope, bounds):
             batch_findings, checked = checker.check_batch(
                 batch, _submissions_of(batch, ranged=scope is None))
-            findings += batch_findings
-            patients_checked += len(batch)
-            submissions_checked += checked
-            if run is not None:
-                report_progress(run, patients_checked, total)
+            found += batch_findings
+            patients += len(batch)
+            submissions += checked
+            with done.get_lock():
+                done.value += len(batch)
+            if reports and run is not None:
+                report_progress(run, done.value, total)
+        return found, patients, submissions
+
+    parts = [(bounds, number == 0) for number, bounds in enumerate(_id_ranges(processes))]
+    findings: list[Finding] = []
+    patients_checked = submissions_checked = 0
+    with cyclic_gc_paused():
+        for found, patients, submissions in map_forked(check, parts):
+            findings += found
+            patients_checked += patients
+            submissions_checked += submissions
 
     near_scope, signatures, matches = _near_duplicate_scope(catalogue, scope)
     findings += near_duplicate_findings(
@@ -144,8 +168,22 @@ def do_run_quality_checks(
     return counts
 
 
-def _patient_batches(scope: set[int] | None) -> Iterator[dict[int, PatientRow]]:
-    """Patients in batches, in id order (keyset pagination, no OFFSET)."""
+def _id_ranges(parts: int) -> list[PatientRange]:
+    """The patient ids cut into `parts` ranges of about as many patients each."""
+    if parts <= 1:
+        return [(None, None)]
+    ids = Patient.objects.order_by("pk").values_list("pk", flat=True)
+    count = ids.count()
+    cuts = [ids[count * number // parts] for number in range(1, parts)]
+    lows: list[int | None] = [None, *cuts]
+    highs: list[int | None] = [*cuts, None]
+    return list(zip(lows, highs, strict=True))
+
+
+def _patient_batches(scope: set[int] | None, bounds: PatientRange = (None, None)
+                     ) -> Iterator[dict[int, PatientRow]]:
+    """Patients in batches, in id order (keyset pagination, no OFFSET); a full run's patients
+    from `bounds`' low id (included) to its high id (excluded)."""
     columns = ("pk", "site_id", "sex", "year_of_birth", "pseudonym")
     if scope is not None:
         ordered = sorted(scope)
@@ -154,10 +192,13 @@ def _patient_batches(scope: set[int] | None) -> Iterator[dict[int, PatientRow]]:
             rows = Patient.objects.filter(pk__in=ids).values_list(*columns)
             yield {row[0]: PatientRow(*row) for row in rows}
         return
-    last = 0
+    low, high = bounds
+    patients = Patient.objects.order_by("pk")
+    if high is not None:
+        patients = patients.filter(pk__lt=high)
+    last = low - 1 if low is not None else 0
     while True:
-        rows = list(Patient.objects.filter(pk__gt=last).order_by("pk")
-                    .values_list(*columns)[:PATIENT_BATCH])
+        rows = list(patients.filter(pk__gt=last).values_list(*columns)[:PATIENT_BATCH])
         if not rows:
             return
         last = rows[-1][0]

@@ -4,6 +4,7 @@ Only what differs between a laptop demo, the test suite and a hospital deploymen
 modules that import this one; everything here is safe anywhere.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -168,6 +169,10 @@ JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=3600)
 STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
 # Custom data-quality rules written in the form engine's logic language.
 QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
+# A full quality run on PostgreSQL of at least this many patients is split by patient over this
+# many processes (forked by the worker running it; 1: never split).
+QUALITY_PROCESSES = env.int("QUALITY_PROCESSES", default=os.cpu_count() or 1)
+QUALITY_PARALLEL_FROM_PATIENTS = env.int("QUALITY_PARALLEL_FROM_PATIENTS", default=2000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
