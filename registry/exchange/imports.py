@@ -220,6 +220,8 @@ class _Import:
         self.complete_columns = {form.name: form.complete_column for form in layout.forms}
         self.single_forms = [form for form in layout.forms if not form.repeatable]
         self._option_codes: dict[tuple[int, str], Sequence[str]] = {}
+        # Patients this import enrolled: they have no submissions yet to look up.
+        self.enrolled: set[int] = set()
 
     def problem(self, record: str, column: str, message: str) -> None:
         self.problems.append(ImportProblem(record, column, message))
@@ -239,7 +241,9 @@ class _Import:
             self.enrol_and_update(records.values(), result)
             items, owners = self.build_items(targets.values())
             try:
-                outcomes = do_save_submissions_bulk(self.actor, items) if items else []
+                outcomes = (do_save_submissions_bulk(self.actor, items,
+                                                     new_patients=self.enrolled)
+                            if items else [])
             except BulkSaveRefused as refused:
                 for index, errors in refused.errors.items():
                     target = owners[index]
@@ -487,6 +491,8 @@ class _Import:
         for record, enrolment in zip(owners, enrolments, strict=True):
             record.patient = enrolment.patient
             result.patients_created += int(enrolment.created)
+            if enrolment.created:
+                self.enrolled.add(enrolment.patient.pk)
 
     def report_refused(self, refused: EnrolmentRefused, owners: list[_Record]) -> None:
         for index, errors in refused.errors.items():
@@ -514,7 +520,8 @@ class _Import:
     def existing_submissions(self, targets: Sequence[_Target]
                              ) -> dict[tuple[int, str, int], Submission]:
         named = [t for t in targets if t.instance is not None and t.record.patient]
-        patient_ids = sorted({t.record.patient.pk for t in named if t.record.patient})
+        patient_ids = sorted({t.record.patient.pk for t in named if t.record.patient}
+                             - self.enrolled)
         form_names = {t.form.name for t in named}
         found: dict[tuple[int, str, int], Submission] = {}
         for start in range(0, len(patient_ids), _LOOKUP_CHUNK):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -283,7 +284,8 @@ _STATUSES = frozenset(Status.values)
 
 @cyclic_gc_paused()
 def do_save_submissions_bulk(
-    actor: User, items: list[BulkItem], *, clear_hidden: bool = False
+    actor: User, items: list[BulkItem], *, clear_hidden: bool = False,
+    new_patients: Set[int] = frozenset(),
 ) -> list[SaveOutcome]:
     """Save many submissions in one transaction: all of them, or none.
 
@@ -293,6 +295,10 @@ def do_save_submissions_bulk(
     submission, unchanged (created=False). Every item is checked before anything is written;
     any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
     `actor` may not enter data for one of the patients' sites.
+
+    `new_patients` are patients the caller enrolled in the same transaction (an import's new
+    records): having no submissions, they are not looked up. Were one of them to have some
+    after all, the unique instance of each form still refuses a duplicate.
     """
     for site in {item.patient.site_id: item.patient.site for item in items}.values():
         require_data_entry(actor, site)
@@ -315,8 +321,8 @@ def do_save_submissions_bulk(
 
     now = timezone.now()
     with transaction.atomic():
-        existing = _lock_existing(items)
-        next_instance = _next_instances(items)
+        existing = _lock_existing(items, new_patients)
+        next_instance = _next_instances(items, new_patients)
         taken: set[tuple[int, int, int]] = set()
         to_create: list[tuple[int, Submission]] = []
         to_update: list[tuple[int, Submission, dict[str, Any]]] = []
@@ -432,9 +438,11 @@ def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message:
     errors.setdefault(index, {}).setdefault(key, []).append(message)
 
 
-def _lock_existing(items: list[BulkItem]) -> dict[tuple[int, int, int], Submission]:
+def _lock_existing(items: list[BulkItem], new_patients: Set[int]
+                   ) -> dict[tuple[int, int, int], Submission]:
     wanted = {(item.patient.pk, item.form_version.form_id, item.instance)
-              for item in items if item.instance is not None}
+              for item in items if item.instance is not None
+              and item.patient.pk not in new_patients}
     versions = {item.form_version.pk: item.form_version for item in items}
     patient_ids = sorted({key[0] for key in wanted})
     form_ids = {key[1] for key in wanted}
@@ -454,7 +462,8 @@ def _lock_existing(items: list[BulkItem]) -> dict[tuple[int, int, int], Submissi
     return found
 
 
-def _next_instances(items: list[BulkItem]) -> dict[tuple[int, int], int]:
+def _next_instances(items: list[BulkItem], new_patients: Set[int]
+                    ) -> dict[tuple[int, int], int]:
     wanted = {(item.patient.pk, item.form_version.form_id)
               for item in items if item.instance is None}
     numbers = dict.fromkeys(wanted, 1)
@@ -463,7 +472,7 @@ def _next_instances(items: list[BulkItem]) -> dict[tuple[int, int], int]:
         if item.instance is not None and key in numbers:
             # New instances go after those the batch itself names.
             numbers[key] = max(numbers[key], item.instance + 1)
-    patient_ids = sorted({key[0] for key in wanted})
+    patient_ids = sorted({key[0] for key in wanted} - new_patients)
     form_ids = {key[1] for key in wanted}
     for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
         chunk = patient_ids[start:start + _LOOKUP_CHUNK]

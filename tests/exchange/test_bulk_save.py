@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from registry import copy_insert
 from registry.audit.models import AuditEvent
@@ -126,3 +126,17 @@ def test_batch_events_hold_what_single_saves_record(monkeypatch, copy_from_rows,
     single, batch = content(patients[0]), content(patients[1])
     assert [event["action"] for event in batch] == ["submission.create", "submission.update"]
     assert batch == single
+
+
+def test_a_patient_said_to_be_new_who_has_the_instance_is_still_refused(
+        coordinator_a, patients, v1):
+    first = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    with pytest.raises(ValidationError) as refused:
+        do_save_submissions_bulk(coordinator_a, [
+            BulkItem(patients[1], v1, GOOD, instance=1),
+            BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+        ], new_patients={patients[0].pk})
+    assert "nothing was saved" in refused.value.message_dict["instance"][0]
+    assert Submission.objects.get() == first
+    first.refresh_from_db()
+    assert first.data["wt_grade"] == "2"

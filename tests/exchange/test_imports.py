@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from registry.audit.models import AuditEvent
 from registry.exchange.imports import ImportOptions, ImportRejected, do_import_records
@@ -162,6 +164,23 @@ def test_a_patient_is_enrolled_from_a_local_id_that_is_never_kept(
     assert Submission.objects.get(patient=patient).data["wt_grade_left_task"] == "3"
     trail = " ".join(str(e.changes) + str(e.context) for e in AuditEvent.objects.all())
     assert "4711" not in trail
+
+
+def test_new_records_have_no_submissions_looked_up(coordinator_a, site_a, registry_forms):
+    rows = []
+    for n in range(3):
+        rows += [{"record_id": f"MRN-{n}", "sex": "male", "year_of_birth": "2017"},
+                 {"record_id": f"MRN-{n}", "redcap_repeat_instrument": "mirror_movements",
+                  "redcap_repeat_instance": 1, **MM_V2},
+                 {"record_id": f"MRN-{n}", "redcap_repeat_instrument": "mirror_movements",
+                  "redcap_repeat_instance": "new", **MM_V2}]
+    with CaptureQueriesContext(connection) as queries:
+        result = do_import_records(coordinator_a, rows, ImportOptions(force_auto_number=True))
+    assert result.patients_created == 3 and result.submissions_created == 6
+    assert sorted(Submission.objects.values_list("instance", flat=True)) == [1, 1, 1, 2, 2, 2]
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith("SELECT") and "submissions_submission" in q["sql"]]
+    assert reads == []
 
 
 def test_a_local_id_enrolled_before_finds_that_patient(coordinator_a, site_a, patient_a):
