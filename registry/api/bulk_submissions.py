@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from registry.crfs.models import FormVersion
 from registry.exchange.layout import RegistryLayout, current_layout
 from registry.patients.models import Patient
-from registry.patients.selectors import visible_patients
+from registry.patients.selectors import visible_patients, with_pseudonyms
 from registry.people.models import User
 from registry.submissions.models import Submission
 from registry.submissions.selectors import visible_submissions
@@ -124,7 +124,7 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
     wanted = {value["patient"] for value in values}
     patients: dict[str, Patient] = {
         patient.pseudonym: patient
-        for patient in visible_patients(user).select_related("site").filter(pseudonym__in=wanted)
+        for patient in with_pseudonyms(visible_patients(user), sorted(wanted))
     }
     for index, value in enumerate(values):
         if value["patient"] not in patients:

@@ -28,7 +28,7 @@ from registry.crfs.selectors import schema_of
 from registry.cyclic_gc import cyclic_gc_paused
 from registry.formengine.schema import checkbox_column
 from registry.patients.models import Patient
-from registry.patients.selectors import visible_patients
+from registry.patients.selectors import visible_patients, with_pseudonyms
 from registry.patients.services import (
     EnrolmentRefused,
     NewPatient,
@@ -390,8 +390,8 @@ class _Import:
         found: dict[str, Patient] = {}
         keys = list(records)
         for start in range(0, len(keys), _LOOKUP_CHUNK):
-            for patient in visible_patients(self.actor).filter(
-                    pseudonym__in=keys[start:start + _LOOKUP_CHUNK]):
+            for patient in with_pseudonyms(visible_patients(self.actor),
+                                           keys[start:start + _LOOKUP_CHUNK]):
                 found[patient.pseudonym] = patient
         for key, record in records.items():
             patient = found.get(key)
@@ -425,8 +425,8 @@ class _Import:
         pseudonyms = [record.pseudonym for record in records.values() if record.pseudonym]
         found = {}
         for start in range(0, len(pseudonyms), _LOOKUP_CHUNK):
-            for patient in visible_patients(self.actor).filter(
-                    pseudonym__in=pseudonyms[start:start + _LOOKUP_CHUNK]):
+            for patient in with_pseudonyms(visible_patients(self.actor),
+                                           pseudonyms[start:start + _LOOKUP_CHUNK]):
                 found[patient.pseudonym] = patient
         for record in records.values():
             record.patient = found.get(record.pseudonym)

@@ -19,6 +19,7 @@ from registry.people.models import Site, User
 
 from .models import Patient, Sex
 from .pseudonym import make_pseudonym, normalise_local_id
+from .selectors import with_pseudonyms
 
 # Older ages are themselves identifying (HIPAA Safe Harbor groups everyone over 89).
 OLDEST_AGE_ACCEPTED = 89
@@ -170,8 +171,8 @@ def _patients_by_pseudonym(pseudonyms: set[str]) -> dict[str, Patient]:
     wanted = sorted(pseudonyms)
     found: dict[str, Patient] = {}
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
-        for patient in Patient.objects.select_related("site").filter(
-                pseudonym__in=wanted[start:start + _LOOKUP_CHUNK]):
+        for patient in with_pseudonyms(Patient.objects.select_related("site"),
+                                       wanted[start:start + _LOOKUP_CHUNK]):
             found[patient.pseudonym] = patient
     return found
 
