@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from .database import Scale, prepare
 from .figures import Figure
 
-ROUNDS = 3
+ROUNDS = 5
 IMPORT_ROWS = 10_000
 REST_BATCH = 500
 SITE = "BENCHIMP"
