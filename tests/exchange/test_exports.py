@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from rest_framework.test import APIClient
 
+from registry.exchange import pgcopy
 from registry.exchange.exports import (
     ExportSpec,
     FlatExport,
@@ -199,6 +200,27 @@ def test_copy_writes_the_same_csv_as_python(spec, curator, coordinator_a, site_a
     by_python = "".join(csv_chunks(export.header(), export.rows(), spec.csv_delimiter))
     assert by_copy == by_python
     assert len(by_copy.splitlines()) > 2
+
+
+def _plan_nodes(plan: dict) -> list[dict]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _plan_nodes(child))]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_the_copy_query_is_one_append_postgresql_can_share_among_workers(
+        curator, coordinator_a, site_a, patient_a):
+    save(coordinator_a, patient_a, "mirror_movements",
+         {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"}, number=1)
+    sql, params = pgcopy._query(FlatExport(curator, ExportSpec(data_access_groups=True)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    kinds = [node["Node Type"] for node in _plan_nodes(plan[0]["Plan"])]
+    # A CTE scan or a LIMIT/OFFSET fence keeps a plan on one process, and so does a subquery
+    # over the branches (their columns of different types) between the sort and the append.
+    assert "CTE Scan" not in kinds and "Limit" not in kinds
+    assert kinds[:2] == ["Sort", "Append"]
 
 
 def test_labels_and_filters_take_the_python_path(curator, patient_a):
