@@ -121,30 +121,29 @@ def do_run_quality_checks(
     processes = 1
     if scope is None and total >= settings.QUALITY_PARALLEL_FROM_PATIENTS and can_fork():
         processes = max(1, settings.QUALITY_PROCESSES)
-    # Patients checked so far by every process, shared with the forked ones for the progress.
-    done = multiprocessing.Value("q", 0)
+    ranges = _id_ranges(processes)
+    # Patients each process has checked, in memory the forked ones share: the first process
+    # reports the sum as the run's progress.
+    done = multiprocessing.RawArray("q", len(ranges))
 
-    def check(part: tuple[PatientRange, bool]) -> tuple[list[Finding], int, int]:
-        bounds, reports = part
+    def check(number: int) -> tuple[list[Finding], int, int]:
         found: list[Finding] = []
         patients = submissions = 0
-        for batch in _patient_batches(scope, bounds):
+        for batch in _patient_batches(scope, ranges[number]):
             batch_findings, checked = checker.check_batch(
                 batch, _submissions_of(batch, ranged=scope is None))
             found += batch_findings
             patients += len(batch)
             submissions += checked
-            with done.get_lock():
-                done.value += len(batch)
-            if reports and run is not None:
-                report_progress(run, done.value, total)
+            done[number] += len(batch)
+            if number == 0 and run is not None:
+                report_progress(run, sum(done), total)
         return found, patients, submissions
 
-    parts = [(bounds, number == 0) for number, bounds in enumerate(_id_ranges(processes))]
     findings: list[Finding] = []
     patients_checked = submissions_checked = 0
     with cyclic_gc_paused():
-        for found, patients, submissions in map_forked(check, parts):
+        for found, patients, submissions in map_forked(check, range(len(ranges))):
             findings += found
             patients_checked += patients
             submissions_checked += submissions
@@ -170,10 +169,10 @@ def do_run_quality_checks(
 
 def _id_ranges(parts: int) -> list[PatientRange]:
     """The patient ids cut into `parts` ranges of about as many patients each."""
-    if parts <= 1:
-        return [(None, None)]
     ids = Patient.objects.order_by("pk").values_list("pk", flat=True)
-    count = ids.count()
+    count = ids.count() if parts > 1 else 0
+    if count < parts:  # one process, or fewer patients than processes
+        return [(None, None)]
     cuts = [ids[count * number // parts] for number in range(1, parts)]
     lows: list[int | None] = [None, *cuts]
     highs: list[int | None] = [*cuts, None]

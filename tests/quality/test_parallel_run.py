@@ -1,5 +1,5 @@
-"""A full run split over processes finds exactly what one process finds (PostgreSQL only: the
-forked processes read the database through connections of their own)."""
+"""A full run split over processes finds exactly what one process finds (the split runs on
+PostgreSQL only: the forked processes read the database through connections of their own)"""
 
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ from registry.quality.models import QualityIssue
 from registry.quality.services import do_run_quality_checks
 from tests.quality.builders import ENROLMENT, clean_patient, patient, stored
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="processes share only a database server"),
-]
+needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql",
+                                      reason="processes share only a database server")
 
 
 def findings() -> list[tuple[object, ...]]:
@@ -26,6 +23,8 @@ def findings() -> list[tuple[object, ...]]:
         "rule", "patient_id", "submission_id", "field", "message", "severity", "status"))
 
 
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
 def test_a_run_split_over_processes_finds_what_one_process_finds(
         forms, site_a, site_b, settings, monkeypatch, tmp_path):
     for number, site in enumerate([site_a, site_b] * 4):
@@ -58,3 +57,14 @@ def test_a_run_split_over_processes_finds_what_one_process_finds(
     for count in ("patients_checked", "submissions_checked", "findings", "new"):
         assert split[count] == alone[count]
     assert split["patients_checked"] == 24
+
+
+@pytest.mark.django_db
+def test_patients_are_cut_into_ranges_that_cover_everyone_once(site_a):
+    people = [patient(site_a) for _ in range(7)]
+    ranges = services._id_ranges(3)
+    assert len(ranges) == 3 and ranges[0][0] is None and ranges[-1][1] is None
+    batches = [pk for bounds in ranges for batch in services._patient_batches(None, bounds)
+               for pk in batch]
+    assert batches == [p.pk for p in people]
+    assert services._id_ranges(8) == [(None, None)]  # fewer patients than processes
