@@ -1,5 +1,5 @@
 """A full run split over processes finds exactly what one process finds (the split runs on
-PostgreSQL only: the forked processes read the database through connections of their own)"""
+PostgreSQL only: the forked processes read the database through connections of their own)."""
 
 from __future__ import annotations
 
