@@ -8,13 +8,18 @@ connection sees only committed grants and rows), so they are transactional.
 from __future__ import annotations
 
 import io
+import os
 import secrets
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -53,7 +58,6 @@ def app_role() -> Iterator[LoginRole]:
         cursor.execute(f"CREATE ROLE {role.name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
                        f"NOINHERIT PASSWORD '{role.password}'")
     yield role
-    connection.close()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP OWNED BY {role.name}")
         cursor.execute(f"DROP ROLE {role.name}")
@@ -68,9 +72,9 @@ def granted_role(app_role: LoginRole) -> LoginRole:
 @contextmanager
 def connected_as(role: LoginRole) -> Iterator[psycopg.Connection]:
     """A connection of its own to the test database, as `role`; each statement commits."""
-    settings = connection.settings_dict
+    database = connection.settings_dict
     raw = psycopg.connect(
-        dbname=settings["NAME"], host=settings["HOST"] or None, port=settings["PORT"] or None,
+        dbname=database["NAME"], host=database["HOST"] or None, port=database["PORT"] or None,
         user=role.name, password=role.password, autocommit=True,
     )
     try:
@@ -82,15 +86,20 @@ def connected_as(role: LoginRole) -> Iterator[psycopg.Connection]:
 @contextmanager
 def django_runs_as(role: LoginRole) -> Iterator[None]:
     """The registry's own connection reconnects as `role`, so services run as the app would."""
-    settings = connection.settings_dict
-    saved = settings["USER"], settings["PASSWORD"]
+    database = connection.settings_dict
+    saved = database["USER"], database["PASSWORD"]
     connection.close()
-    settings["USER"], settings["PASSWORD"] = role.name, role.password
+    database["USER"], database["PASSWORD"] = role.name, role.password
     try:
         yield
     finally:
         connection.close()
-        settings["USER"], settings["PASSWORD"] = saved
+        database["USER"], database["PASSWORD"] = saved
+
+
+def run(command: list, **options) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, **options)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def audit_event_count() -> int:
@@ -238,6 +247,56 @@ def test_granting_refuses_the_owner_of_the_audit_table(app_role):
 def test_granting_to_a_missing_role_says_to_create_it():
     with pytest.raises(CommandError, match="no database role named 'nobody_has_this_name'"):
         call_command("grant_app_role", "nobody_has_this_name")
+
+
+@needs_postgresql
+@pytest.mark.skipif(shutil.which("psql") is None, reason="the init script runs psql")
+def test_the_compose_init_script_and_migrate_step_keep_the_trail_append_only():
+    """docker/postgres-init/ makes the roles of a new database, `registry-entrypoint migrate`
+    migrates as the owner and grants; the app's role then works but cannot erase the trail."""
+    server = connection.settings_dict
+    database = f"test_roles_{secrets.token_hex(6)}"
+    owner = LoginRole(f"test_owner_{secrets.token_hex(6)}", secrets.token_hex(16))
+    app = LoginRole(f"test_app_{secrets.token_hex(6)}", secrets.token_hex(16))
+    host, port = server["HOST"] or "127.0.0.1", str(server["PORT"] or 5432)
+    base = settings.BASE_DIR
+    environment = {
+        **os.environ,
+        "PGHOST": host, "PGPORT": port, "PGPASSWORD": server["PASSWORD"] or "",
+        "POSTGRES_USER": server["USER"], "POSTGRES_DB": database,
+        "REGISTRY_DB_OWNER": owner.name, "REGISTRY_DB_OWNER_PASSWORD": owner.password,
+        "REGISTRY_DB_APP": app.name, "REGISTRY_DB_APP_PASSWORD": app.password,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {database}")
+    try:
+        run([base / "docker" / "postgres-init" / "10-registry-roles.sh"], env=environment)
+        url = f"postgres://{{role.name}}:{{role.password}}@{host}:{port}/{database}"
+        run(["sh", base / "docker" / "entrypoint.sh", "migrate"], cwd=base,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings.test",
+                 "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+                 "DATABASE_URL": url.format(role=app),
+                 "DATABASE_OWNER_URL": url.format(role=owner)})
+        raw = psycopg.connect(dbname=database, host=host, port=port, user=app.name,
+                              password=app.password, autocommit=True)
+        with raw:
+            # sync_forms ran as the app's role and was audited.
+            assert raw.execute(f"SELECT count(*) FROM {AUDIT_TABLE}").fetchone()[0] > 0
+            owner_of_trail = raw.execute(
+                f"SELECT pg_get_userbyid(relowner) FROM pg_class "
+                f"WHERE oid = '{AUDIT_TABLE}'::regclass").fetchone()[0]
+            assert owner_of_trail == owner.name
+            for statement in (f"TRUNCATE {AUDIT_TABLE}",
+                              f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER ALL",
+                              "SET session_replication_role = replica",
+                              "CREATE TABLE somewhere_else (id int)"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    raw.execute(statement)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            cursor.execute(f"DROP ROLE IF EXISTS {owner.name}")
+            cursor.execute(f"DROP ROLE IF EXISTS {app.name}")
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's answer")
