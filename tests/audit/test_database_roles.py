@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.checks import Tags, run_checks
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -247,6 +248,24 @@ def test_granting_refuses_the_owner_of_the_audit_table(app_role):
 def test_granting_to_a_missing_role_says_to_create_it():
     with pytest.raises(CommandError, match="no database role named 'nobody_has_this_name'"):
         call_command("grant_app_role", "nobody_has_this_name")
+
+
+def audit_warnings() -> list[str]:
+    messages = run_checks(tags=[Tags.database], include_deployment_checks=True,
+                          databases=["default"])
+    return [message.msg for message in messages if message.id == "audit.W001"]
+
+
+@needs_postgresql
+def test_the_deploy_check_warns_when_the_registry_runs_as_a_superuser():
+    (warning,) = audit_warnings()
+    assert "may change or empty the audit trail" in warning
+
+
+@needs_postgresql
+def test_the_deploy_check_is_quiet_for_the_granted_app_role(granted_role):
+    with django_runs_as(granted_role):
+        assert audit_warnings() == []
 
 
 @needs_postgresql
