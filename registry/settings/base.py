@@ -106,6 +106,10 @@ TEMPLATES = [
     },
 ]
 
+# The role the web server and the workers connect as. On PostgreSQL it should not own the
+# tables: migrations run as the owner (DATABASE_OWNER_URL, read only by docker/entrypoint.sh),
+# and `manage.py grant_app_role` lets this role add to the audit trail but not change or empty
+# it (docs/deployment.md).
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}"
