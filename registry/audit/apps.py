@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the login receivers)
+        from . import signals  # noqa: F401  (connects the login and logout receivers)
