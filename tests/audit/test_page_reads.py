@@ -362,3 +362,21 @@ def test_every_read_action_written_by_pages_is_known_as_a_read(
                        "submission.view", "audit.view"}
     assert written <= set(READ_ACTIONS)
 
+
+# --- The quality API, audited as the other record-level API reads ---------------------------
+
+
+def test_the_quality_api_audits_its_reads_and_refusals_write_nothing(
+        coordinator_a, issue_a, issue_b):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(coordinator_a)
+    _, events, request_id = visit(client, "/api/v1/quality/issues/")
+    listed = assert_one_read(events, request_id, action="api.read", actor=coordinator_a)
+    assert listed.context["ids"] == [str(issue_a.pk)]
+    assert listed.context["object_type"] == "quality.qualityissue"
+    _, events, request_id = visit(client, f"/api/v1/quality/issues/{issue_a.pk}/")
+    assert_one_read(events, request_id, action="api.read", actor=coordinator_a, obj=issue_a)
+    response, events, _ = visit(client, f"/api/v1/quality/issues/{issue_b.pk}/")
+    assert response.status_code == 404 and events == []
