@@ -6,11 +6,12 @@ from registry.people.admin_roles import CurationAdmin
 
 from .exports import audit_csv_response
 from .models import AuditEvent
+from .reads import AuditedReads
 from .services import record_event
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(CurationAdmin):
+class AuditEventAdmin(AuditedReads, CurationAdmin):
     """Read-only for curators and administrators: searched and read, never edited or deleted."""
 
     list_display = ("at", "actor_username", "action", "object_type", "object_label", "site")
@@ -19,6 +20,8 @@ class AuditEventAdmin(CurationAdmin):
     date_hierarchy = "at"
     list_select_related = ("site",)
     actions = ["export_csv"]
+    # The trail holds record-level data (every change's values), so reading it is audited too.
+    view_action = "audit.view"
 
     @admin.action(description="Export the selected events as CSV")
     def export_csv(

@@ -1,8 +1,8 @@
-"""Logins and failed logins land in the audit trail, whichever way in they came."""
+"""Logins, failed logins and logouts land in the audit trail, whichever way in they came."""
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -18,6 +18,15 @@ def _client_address(request: HttpRequest | None) -> str:
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     record_event(user, "login", user, context={"address": _client_address(request)})
+
+
+@receiver(user_logged_out)
+def audit_logout(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    # Django sends this for an anonymous visitor too (user None): nobody logged out.
+    if user is not None:
+        record_event(user, "logout", user, context={"address": _client_address(request)})
 
 
 @receiver(user_login_failed)

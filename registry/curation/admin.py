@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from registry.audit.reads import AuditedReads, do_record_view
 from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
 
@@ -21,11 +22,12 @@ from .services import do_close_data_query, do_reopen_data_query
 
 
 @admin.register(DataQuery)
-class DataQueryAdmin(CurationAdmin):
+class DataQueryAdmin(AuditedReads, CurationAdmin):
     list_display = ("submission", "site", "field", "status", "opened_by", "updated_at")
     list_filter = ("status", "submission__patient__site", "submission__form")
     list_select_related = ("submission__patient__site", "submission__form", "opened_by")
     search_fields = ("submission__patient__pseudonym", "field")
+    view_action = "data_query.view"
 
     @admin.display(description="site", ordering="submission__patient__site__code")
     def site(self, query: DataQuery) -> str:
@@ -49,6 +51,8 @@ class DataQueryAdmin(CurationAdmin):
             DataQuery.objects.select_related("submission__patient__site", "submission__form"),
             pk=object_id,
         )
+        do_record_view(request.user, "data_query.view", query, page=request.path,
+                       site=query.submission.patient.site)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

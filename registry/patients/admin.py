@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from registry.audit.exports import audit_csv_response
+from registry.audit.reads import AuditedReads, do_record_view
 from registry.audit.services import record_event
 from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
@@ -16,11 +17,12 @@ from .models import Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(CurationAdmin):
+class PatientAdmin(AuditedReads, CurationAdmin):
     list_display = ("pseudonym", "site", "sex", "year_of_birth", "created_at")
     list_filter = ("site", "sex")
     search_fields = ("pseudonym",)
     list_select_related = ("site",)
+    view_action = "patient.view"
 
     def get_urls(self) -> list[Any]:
         return [
@@ -34,6 +36,9 @@ class PatientAdmin(CurationAdmin):
         patient = get_object_or_404(Patient.objects.select_related("site"), pk=object_id)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
+        # The patient's page in the admin is their audit trail; its CSV is "audit.export".
+        do_record_view(request.user, "audit.view", patient, page=request.path,
+                       site=patient.site)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -48,7 +53,7 @@ class PatientAdmin(CurationAdmin):
         patient = get_object_or_404(Patient, pk=pk)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
-        events = [entry.event for entry in patient_history(patient)]
+        events = [entry.event for entry in patient_history(patient, with_reads=True)]
         record_event(request.user, "audit.export", patient, site=patient.site,
                      context={"events": len(events)})
         return audit_csv_response(events, f"audit-trail-{patient.pseudonym}.csv")

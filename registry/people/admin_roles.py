@@ -6,6 +6,7 @@ every site; administrators manage people, sites and tokens (and may do what cura
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -65,7 +66,7 @@ class AdministrationAdmin(admin.ModelAdmin):
         changed = [name for name in form.changed_data if "password" not in name]
         record_event(
             request.user,
-            f"{obj._meta.model_name}.{'update' if change else 'create'}",
+            f"{_action_noun(obj)}.{'update' if change else 'create'}",
             obj,
             changes={
                 name: [_plain(form.initial.get(name)) if change else None,
@@ -74,6 +75,11 @@ class AdministrationAdmin(admin.ModelAdmin):
             },
             context={"via": "admin"},
         )
+
+
+def _action_noun(obj: Any) -> str:
+    """The object as audit actions name it: `api_token`, as the services do, not `apitoken`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(obj).__name__).lower()
 
 
 def _plain(value: Any) -> Any:

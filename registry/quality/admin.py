@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from registry.audit.reads import AuditedReads
 from registry.people.admin_roles import CurationAdmin
 
 from .models import QualityIssue
@@ -21,13 +22,14 @@ from .services import (
 
 
 @admin.register(QualityIssue)
-class QualityIssueAdmin(CurationAdmin):
+class QualityIssueAdmin(AuditedReads, CurationAdmin):
     list_display = ("rule", "severity", "site", "patient", "submission", "field", "message",
                     "status", "last_seen")
     list_filter = ("status", "severity", "rule", "site")
     list_select_related = ("site", "patient", "submission__form", "submission__patient")
     search_fields = ("patient__pseudonym", "field", "message")
     actions = ["accept_as_correct", "send_to_site", "mark_resolved"]
+    view_action = "quality_issue.view"
 
     @admin.action(description="Accept as correct (with a reason)")
     def accept_as_correct(self, request: HttpRequest,

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry.api.mixins import AuditedListMixin
+from registry.api.services import do_record_api_read
 from registry.statistics.catalogue import form_catalogue
 
 from .models import QualityIssue
@@ -85,7 +87,7 @@ def _require_quality(request: Request) -> None:
         raise PermissionDenied(NO_ACCESS)
 
 
-class IssueList(generics.ListAPIView[QualityIssue]):
+class IssueList(AuditedListMixin, generics.ListAPIView[QualityIssue]):
     """Issues of the sites one sees: open ones unless `status` says otherwise (`all`)."""
 
     serializer_class = IssueOut
@@ -114,6 +116,12 @@ class IssueDetail(generics.RetrieveAPIView[QualityIssue]):
     def get_object(self) -> QualityIssue:
         _require_quality(self.request)
         return issue_for(self.request.user, self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        issue = self.get_object()
+        do_record_api_read(request.user, [issue], endpoint=request.path, site=issue.site,
+                           detail=True)
+        return Response(self.get_serializer(issue).data)
 
 
 class IssueAccept(APIView):

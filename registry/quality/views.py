@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from registry.audit.reads import do_record_list_view, do_record_view
 from registry.jobs.services import can_run_jobs
 from registry.statistics.catalogue import form_catalogue
 
@@ -51,6 +52,8 @@ def _issue_list(request: HttpRequest, template: str, extra: dict[str, Any]) -> H
         request.GET.get("page"))
     for issue in page.object_list:
         issue.link = field_link(issue)
+    do_record_list_view(request.user, "quality_issue.view", list(page.object_list),
+                        page=request.path, params=request.GET, site=extra.get("site"))
     kept = {key: value for key, value in filters.items() if value and key not in extra.get(
         "forced", {})}
     return render(request, template, {
@@ -87,6 +90,7 @@ def site(request: HttpRequest, code: str) -> HttpResponse:
 def issue(request: HttpRequest, pk: int) -> HttpResponse:
     _require_quality(request)
     found = issue_for(request.user, pk)
+    do_record_view(request.user, "quality_issue.view", found, page=request.path, site=found.site)
     return render(request, "quality/issue.html", {
         "issue": found, "link": field_link(found),
         "details": found.details if can_see_details(request.user) else None,

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from registry.audit.services import record_event
 from registry.jobs.selectors import latest_run
 from registry.jobs.services import can_run_jobs
 
@@ -61,6 +62,9 @@ def download(request: HttpRequest) -> HttpResponse:
     context = _context(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     snapshot = context["snapshot"]
+    record_event(request.user, "export", snapshot, context={
+        "via": "web", "shape": "statistics-csv", "unsuppressed": context["unsuppressed"],
+    })
     stamp = snapshot.created_at.strftime("%Y%m%d-%H%M") if snapshot else "none"
     response["Content-Disposition"] = f'attachment; filename="registry-statistics-{stamp}.csv"'
     writer = csv.writer(response)

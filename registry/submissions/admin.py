@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from registry.audit.reads import AuditedReads, do_record_view
 from registry.crfs.selectors import schema_of
 from registry.curation.models import QueryStatus
 from registry.curation.services import do_open_data_query
@@ -70,7 +71,7 @@ class LastChangedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(CurationAdmin):
+class SubmissionAdmin(AuditedReads, CurationAdmin):
     list_display = ("patient", "site", "form", "version", "instance", "status", "verified",
                     "locked", "updated_at")
     list_filter = (ReviewFilter, "patient__site", "form", "form_version", "status",
@@ -79,6 +80,7 @@ class SubmissionAdmin(CurationAdmin):
     search_fields = ("patient__pseudonym",)
     ordering = ("updated_at",)
     actions = ["verify_selected", "lock_selected"]
+    view_action = "submission.view"
 
     @admin.display(description="site", ordering="patient__site__code")
     def site(self, submission: Submission) -> str:
@@ -132,6 +134,8 @@ class SubmissionAdmin(CurationAdmin):
         )
         if not self.has_view_permission(request, submission):
             return HttpResponseRedirect(reverse("admin:index"))
+        do_record_view(request.user, "submission.view", submission, page=request.path,
+                       site=submission.patient.site)
         schema = schema_of(submission.form_version)
         issues = QualityIssue.objects.filter(submission=submission, status=IssueStatus.OPEN)
         queries = submission.queries.prefetch_related("messages__author").order_by("-opened_at")

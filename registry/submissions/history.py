@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 
 from registry.audit.models import AuditEvent
+from registry.audit.reads import READ_ACTIONS
 from registry.crfs.selectors import schema_of
 from registry.formengine.display import display_value
 from registry.formengine.schema import FormSchema
@@ -53,17 +54,19 @@ def _plain(value: Any) -> str:
 
 
 def submission_history(submission: Submission) -> list[HistoryEntry]:
+    """Every change to a submission, oldest first (reads of it are in the trail, not here)."""
     schema = schema_of(submission.form_version)
     events = AuditEvent.objects.filter(
         object_type="submissions.submission", object_id=str(submission.pk)
-    ).order_by("at", "id")
+    ).exclude(action__in=READ_ACTIONS).order_by("at", "id")
     return [
         HistoryEntry(event, event.action, _labelled(schema, event.changes)) for event in events
     ]
 
 
-def patient_history(patient: Patient) -> list[HistoryEntry]:
-    """Everything that happened to a patient and their submissions, oldest first."""
+def patient_history(patient: Patient, *, with_reads: bool = False) -> list[HistoryEntry]:
+    """Everything that happened to a patient and their submissions, oldest first; with their
+    reads too when `with_reads` (the trail for inspections), else the changes alone."""
     submissions = {
         str(submission.pk): submission
         for submission in patient.submissions.select_related("form", "form_version")
@@ -71,9 +74,11 @@ def patient_history(patient: Patient) -> list[HistoryEntry]:
     events = AuditEvent.objects.filter(
         Q(object_type="patients.patient", object_id=str(patient.pk))
         | Q(object_type="submissions.submission", object_id__in=list(submissions))
-    ).order_by("at", "id")
+    )
+    if not with_reads:
+        events = events.exclude(action__in=READ_ACTIONS)
     entries = []
-    for event in events:
+    for event in events.order_by("at", "id"):
         submission = submissions.get(event.object_id) if event.object_type.startswith(
             "submissions") else None
         schema = schema_of(submission.form_version) if submission else None

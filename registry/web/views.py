@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from registry.audit.reads import do_record_list_view, do_record_view
 from registry.audit.services import record_event
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import latest_version, schema_of
@@ -86,6 +87,8 @@ def home(request: HttpRequest) -> HttpResponse:
     dashboard = record_status_dashboard(
         request.user, site, search=search, status=status, page_number=request.GET.get("page")
     )
+    do_record_list_view(request.user, "patient.view", [row.patient for row in dashboard.rows],
+                        page=request.path, params=request.GET, site=site)
     return render(request, "web/dashboard.html", {
         "dashboard": dashboard, "sites": sites, "site": site, "search": search,
         "status": status, "status_filters": STATUS_FILTERS,
@@ -158,6 +161,7 @@ def patient(request: HttpRequest, pseudonym: str) -> HttpResponse:
     counts = open_queries_of(request.user, submissions)
     for s in submissions:
         s.open_queries = counts.get(s.pk, 0)  # type: ignore[attr-defined]
+    do_record_view(request.user, "patient.view", record, page=request.path, site=record.site)
     return render(request, "web/patient.html", {
         "patient": record, "overview": overview,
         "can_enter": can_enter_data(request.user, record.site),
@@ -209,6 +213,10 @@ def _entry_page(
     submission = target.submission
     queries = []
     if submission is not None:
+        # Whichever way the page is shown (opened, refused as stale or locked, sent back with
+        # errors) it shows the stored submission; a blank new form shows no record.
+        do_record_view(target.request.user, "submission.view", submission,
+                       page=target.request.path, site=target.patient.site)
         queries = list(visible_data_queries(target.request.user).filter(
             submission=submission).exclude(status=QueryStatus.CLOSED))
     labels = {f.name: data_entry.plain_label(f) for f in target.schema.fields}
@@ -395,6 +403,8 @@ def queries(request: HttpRequest) -> HttpResponse:
                             if query.field in schema else query.field),
             "last": thread[-1] if thread else None,
         })
+    do_record_list_view(request.user, "data_query.view", [row["query"] for row in rows],
+                        page=request.path, params=request.GET)
     return render(request, "web/queries.html", {
         "page": page, "rows": rows, "state": state, "filters": QUERY_FILTERS,
     })
@@ -422,6 +432,8 @@ def query(request: HttpRequest, query_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Your answer was sent to the curators.")
                 return redirect("web:query", query_id=found.pk)
+    do_record_view(request.user, "data_query.view", found, page=request.path,
+                   site=submission.patient.site)
     schema = schema_of(submission.form_version)
     field = schema.field(found.field) if found.field in schema else None
     return render(request, "web/query.html", {

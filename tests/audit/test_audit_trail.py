@@ -74,3 +74,19 @@ def test_database_refuses_an_update_that_bypasses_the_model(patient):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET action = 'forged'")
     assert not AuditEvent.objects.filter(action="forged").exists()
+
+
+def test_an_admin_edit_of_a_token_is_named_as_the_services_name_tokens(client, admin_user):
+    from registry.people.models import ApiToken
+    from tests.factories import api_token_for
+
+    api_token_for(admin_user, name="old name")
+    token = ApiToken.objects.get()
+    client.force_login(admin_user)
+    response = client.post(f"/admin/people/apitoken/{token.pk}/change/", {
+        "name": "new name", "expires_at_0": "", "expires_at_1": "",
+        "revoked_at_0": "", "revoked_at_1": "",
+    })
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="api_token.update")
+    assert event.changes["name"] == ["old name", "new name"]
