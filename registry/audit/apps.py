@@ -7,4 +7,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers the check; login and logout receivers)
+        from . import (  # noqa: F401  (registers the check; login and logout receivers)
+            checks,
+            signals,
+        )
