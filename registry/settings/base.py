@@ -174,11 +174,15 @@ QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
 QUALITY_PROCESSES = env.int("QUALITY_PROCESSES", default=os.cpu_count() or 1)
 QUALITY_PARALLEL_FROM_PATIENTS = env.int("QUALITY_PARALLEL_FROM_PATIENTS", default=2000)
 
+# Every password set anywhere (create_user, the admin, the password-change page) passes these.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # "Registry2024", "Password1!": a common word or the registry's name with digits added.
+    {"NAME": "registry.people.passwords.GuessableWordValidator"},
 ]
 
 LANGUAGE_CODE = "en"
