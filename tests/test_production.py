@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +41,8 @@ def _production_environment(folder: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{folder / 'registry.sqlite3'}",
         "STATIC_ROOT": str(folder / "static"),
         "ALLOWED_HOSTS": "127.0.0.1",
+        # As behind the TLS proxy: gunicorn and the registry both read this list.
+        "TRUSTED_PROXIES": "127.0.0.1",
         "WEB_CONCURRENCY": "1",
         "PYTHON": sys.executable,
     })
@@ -186,3 +189,21 @@ def test_a_signed_in_coordinator_gets_the_dashboard(deployment):
     assert status == 200
     assert b"TUMS" in page
     assert HASHED_CSS.search(page.decode())
+
+
+def test_a_failed_login_through_the_proxy_is_recorded_with_the_forwarded_address(deployment):
+    browser = deployment.browser()
+    browser.request("GET", "/login/")
+    origin = f"https://127.0.0.1:{deployment.port}"
+    status, _, _ = browser.request(
+        "POST", "/login/",
+        body=f"username=someone&password=wrong&csrfmiddlewaretoken={browser.cookies['csrftoken']}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+                 "Referer": f"{origin}/login/", "X-Forwarded-For": "203.0.113.7"},
+    )
+    assert status == 200
+    with sqlite3.connect(deployment.folder / "registry.sqlite3") as database:
+        addresses = database.execute(
+            "SELECT ip_address FROM axes_accessattempt WHERE username = 'someone'"
+        ).fetchall()
+    assert addresses == [("203.0.113.7",)]
