@@ -9,7 +9,7 @@ PORT ?= 8000
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/registry
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run demo test test-services lint compose-check bench clean
+.PHONY: install run demo test test-services check-production lint compose-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: install
 
 test-services: install
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) $(PY) -m pytest
+
+# The static files collected by the image's own script (docker/collectstatic.sh), then the login
+# page, a hashed static file and a signed-in page served by gunicorn under the production settings.
+check-production: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest tests/test_production.py -q
 
 lint: install
 	$(VENV)/bin/ruff check .

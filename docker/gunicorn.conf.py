@@ -6,4 +6,6 @@ import os
 bind = "0.0.0.0:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 accesslog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# X-Forwarded-Proto and the like are believed from the same TLS proxies whose X-Forwarded-For
+# the registry believes (TRUSTED_PROXIES; registry/people/addresses.py), and from no one else.
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")

@@ -6,13 +6,15 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from registry.people.addresses import client_address
 from registry.people.models import User
 
 from .services import record_event
 
 
 def _client_address(request: HttpRequest | None) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    # The client's, not the TLS proxy's: the same address the lockout's records keep.
+    return client_address(request) if request is not None else ""
 
 
 @receiver(user_logged_in)

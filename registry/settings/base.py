@@ -5,10 +5,13 @@ modules that import this one; everything here is safe anywhere.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+
+from registry.people.addresses import trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -77,12 +80,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lock a user name out after 5 failed logins from the same address, for 30 minutes.
+# The addresses the TLS proxy connects from. Only a request from one of them has its
+# X-Forwarded-For believed (registry/people/addresses.py); gunicorn trusts the same ones
+# (docker/gunicorn.conf.py). None by default: the header is ignored.
+TRUSTED_PROXIES = trusted_proxies(env.list("TRUSTED_PROXIES", default=[]))
+AXES_CLIENT_IP_CALLABLE = "registry.people.addresses.client_address"
+# Lock a user name, from wherever it is tried, after 5 wrong passwords, for 30 minutes from the
+# one that locked it; attempts made while it is locked are not counted and do not prolong it.
+# Why, and what an attacker can still do: docs/security.md.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "registry.people.lockout.locked_out_response"
+# django-axes warns when the lock does not count per address. Ours counts a user name's failures
+# from every address and browser together, so rotating them gains nothing; a count per address
+# would lock everyone behind one hospital's network address together.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 ROOT_URLCONF = "registry.urls"
 WSGI_APPLICATION = "registry.wsgi.application"
@@ -178,11 +193,15 @@ QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
 QUALITY_PROCESSES = env.int("QUALITY_PROCESSES", default=os.cpu_count() or 1)
 QUALITY_PARALLEL_FROM_PATIENTS = env.int("QUALITY_PARALLEL_FROM_PATIENTS", default=2000)
 
+# Every password set anywhere (create_user, the admin, the password-change page) passes these.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # "Registry2024", "Password1!": a common word or the registry's name with digits added.
+    {"NAME": "registry.people.passwords.GuessableWordValidator"},
 ]
 
 LANGUAGE_CODE = "en"

@@ -1,9 +1,11 @@
 """A real deployment: refuses to start on the public demo keys, and locks the browser down."""
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, env
+from .base import DATABASES, INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, STATIC_ROOT, env
 
 
 def _require_real_key(name: str, value: str, insecure_default: str) -> str:
@@ -29,10 +31,13 @@ DEBUG = False
 # backend process and an authentication, more than a typical request's queries together.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Collected once (docker/collectstatic.sh) with hashed names and a manifest: a page names the
+# hashed file, so browsers may keep it for ever. Without the manifest every page answers 500.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))
 
 # Behind a TLS-terminating proxy; it must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
