@@ -7,7 +7,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import (  # noqa: F401  (registers the check; login and logout receivers)
-            checks,
-            signals,
-        )
+        # Registers the deployment check and the login and logout receivers.
+        from . import checks, signals  # noqa: F401
