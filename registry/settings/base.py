@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.audit.middleware.RequestIdMiddleware",
     "registry.web.middleware.RefuseNulCharactersMiddleware",
+    # A 503 with Retry-After, never a 500, while the database cannot be reached.
+    "registry.database_unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
