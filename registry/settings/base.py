@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their long cache), before everything that answers.
+    "registry.no_store.NoStoreMiddleware",
     "registry.audit.middleware.RequestIdMiddleware",
     "registry.web.middleware.RefuseNulCharactersMiddleware",
     # A 503 with Retry-After, never a 500, while the database cannot be reached.
