@@ -53,7 +53,7 @@ class DatabaseUnavailableMiddleware:
             return None
         _close_broken_connections()
         logger.warning("The database is not reachable (%s): %s %s answered 503.",
-                       exception, request.method, request.path)
+                       " ".join(str(exception).split()), request.method, request.path)
         response = unavailable_response(request)
         # Logged above, as a warning: an outage is not a fault of the registry.
         response._has_been_logged = True  # type: ignore[attr-defined]
