@@ -7,6 +7,9 @@ the registry's domain errors, raised by services the views call:
 - StaleSubmission -> 412 (the If-Match row version is out of date; nothing changed);
 - SubmissionLocked -> 423 (a curator locked it);
 - Throttled -> 429 with Retry-After and a sentence saying when to try again.
+
+An unreachable database is left to registry/database_unavailable.py (503 with Retry-After), as
+for every page: DRF hands the exceptions it does not know on to the middleware.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ signed-in person for browser sessions, and per address otherwise, in the configu
 every web worker sees the same counts when the cache is Redis. The limit is the `api` rate of
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]; over it, a request gets 429 with Retry-After and
 the limit is never a ban: the window slides.
+
+While the cache cannot be reached, requests go through uncounted, with a warning in the log
+(registry/cache_outage.py): an outage of Redis must not take the API down with it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from registry.cache_outage import CACHE_UNREACHABLE, cache_failed, cache_reachable
 from registry.people.tokens import hash_token, looks_like_token
+
+_UNCOUNTED = "API requests go through without being counted against the rate limit"
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -48,7 +54,13 @@ class TokenRateThrottle(SimpleRateThrottle):
         self.key = key
         backend = caches["default"]
         if isinstance(backend, RedisCache):
-            return self._allow_in_redis(backend)
+            if not cache_reachable():
+                return True
+            try:
+                return self._allow_in_redis(backend)
+            except CACHE_UNREACHABLE as error:
+                cache_failed(error, _UNCOUNTED)
+                return True
         self.history = self.cache.get(self.key, [])
         self.now = self.timer()
         while self.history and self.history[-1] <= self.now - self.duration:

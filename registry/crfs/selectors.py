@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 
+from registry.cache_outage import CACHE_UNREACHABLE, cache_failed, cache_reachable
 from registry.formengine.schema import FormSchema, load_schema
 
 from .models import FormDefinition, FormVersion
@@ -60,7 +61,7 @@ def published_version(form: str, number: int | None = None) -> FormVersion | Non
     """Version `number` of the form named `form` (the newest when None), or None. The schema is
     deferred: `schema_of` parses it once per process."""
     global _published
-    generation = cache.get(_GENERATION_KEY)
+    generation = _published_generation()
     if _published is None or _published[0] != generation:
         versions: dict[tuple[str, int | None], FormVersion] = {}
         for version in (FormVersion.objects.select_related("form").defer("schema")
@@ -71,8 +72,30 @@ def published_version(form: str, number: int | None = None) -> FormVersion | Non
     return _published[1].get((form, number))
 
 
+def _published_generation() -> object:
+    if cache_reachable():
+        try:
+            return cache.get(_GENERATION_KEY)
+        except CACHE_UNREACHABLE as error:
+            cache_failed(error, "Published form versions are read from the database at each "
+                                "API request instead of once per publication")
+    # Equal to no copy's generation: without the cache, a publication elsewhere would go unseen.
+    return object()
+
+
 def forget_published_versions() -> None:
     """Drop this process's copy now, and every process's once the current transaction commits."""
     global _published
     _published = None
-    transaction.on_commit(lambda: cache.set(_GENERATION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(_announce_publication)
+
+
+def _announce_publication() -> None:
+    try:
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    except CACHE_UNREACHABLE as error:
+        # The publication itself is committed: failing now would only hide that.
+        cache_failed(error, "A form version was published, but processes that have not read "
+                            "the published versions during the outage may go on using the "
+                            "ones they knew: restart the web and worker processes once the "
+                            "cache is back")
