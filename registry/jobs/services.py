@@ -2,9 +2,9 @@
 
 A caller asks for a run with `do_request_job` (or `do_start_job`, which knows the registry's
 kinds of job and who may start them), which records it and queues its Celery task once the
-transaction commits. The task calls `execute_run`, which claims the run, hands it to the work
-function, and records success (with counts) or failure (with the error); while the work runs,
-a thread renews the run's heartbeat.
+transaction commits (`JobQueueUnavailable` if Redis cannot be reached). The task calls
+`execute_run`, which claims the run, hands it to the work function, and records success (with
+counts) or failure (with the error); while the work runs, a thread renews the run's heartbeat.
 A run whose worker died stops its heartbeat, and a run whose message was lost stays queued:
 `do_fail_stale_runs` marks both failed, and `do_rerun_job` starts a new run of the same kind and
 parameters.
@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from registry.audit.services import record_event
 from registry.people.access import can_curate
@@ -36,6 +37,20 @@ from .models import JobKind, JobRun, JobStatus
 
 logger = logging.getLogger(__name__)
 
+QUEUE_UNREACHABLE = (
+    "The job queue (Redis) could not be reached, so the run was not started. Try again in a "
+    "few minutes; if it keeps failing, tell your administrator."
+)
+
+
+class JobQueueUnavailable(Exception):
+    """The broker could not be reached: the run is recorded failed, with the reason."""
+
+    def __init__(self, run: JobRun) -> None:
+        super().__init__(QUEUE_UNREACHABLE)
+        self.run = run
+
+
 class QueueableTask(Protocol):
     def delay(self, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -44,7 +59,11 @@ def do_request_job(
     actor: User | None, kind: str, task: QueueableTask, parameters: Mapping[str, Any] | None = None,
     *, rerun_of: JobRun | None = None,
 ) -> JobRun:
-    """Record a run of `kind` and queue `task(run_id)` after commit (or run it now if eager)."""
+    """Record a run of `kind` and queue `task(run_id)` after commit (or run it now if eager).
+
+    Raises JobQueueUnavailable, once the run is recorded failed, when Redis cannot be reached
+    (from the commit of the outermost transaction, which is here unless the caller holds one).
+    """
     with transaction.atomic():
         run = JobRun.objects.create(kind=kind, parameters=dict(parameters or {}),
                                     requested_by=actor, rerun_of=rerun_of)
@@ -77,11 +96,15 @@ def _queue(run: JobRun, task: QueueableTask) -> None:
             # The run ran in-process and recorded its own failure; the caller reads the record.
             logger.warning("job run %s failed: %s", run.pk, error)
             return
+        unreachable = isinstance(error, (KombuOperationalError, OSError))
+        reason = QUEUE_UNREACHABLE if unreachable else "The job could not be queued."
+        run.status, run.finished_at = JobStatus.FAILED, timezone.now()
+        run.error = f"{reason}\n\n{type(error).__name__}: {error}"
         JobRun.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(),
-            error=f"The job could not be queued (is the queue reachable?): {error}",
-        )
-        logger.exception("could not queue job run %s", run.pk)
+            status=run.status, finished_at=run.finished_at, error=run.error)
+        logger.error("could not queue job run %s: %s", run.pk, error)
+        if unreachable:
+            raise JobQueueUnavailable(run) from error
         return
     task_id = getattr(result, "id", "") or ""
     JobRun.objects.filter(pk=run.pk, task_id="").update(task_id=task_id)

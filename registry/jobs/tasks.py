@@ -23,7 +23,7 @@ RETRYING: dict[str, Any] = {
 }
 
 
-@shared_task(name="registry.jobs.ping")
+@shared_task(name="registry.jobs.ping", ignore_result=False)
 def ping() -> dict[str, str]:
     """Prove that a worker is alive and reaches the database: used by health checks and tests."""
     with connection.cursor() as cursor:

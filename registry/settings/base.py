@@ -150,6 +150,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Runs record their own outcome (JobRun), so no task's result is stored: the web process then
+# never subscribes to results in Redis (whose client retried for 19 s when Redis was down).
+CELERY_TASK_IGNORE_RESULT = True
+# Starting a job gives up on a Redis that is down or unreachable within about a second, and on
+# one that accepts connections but does not answer within about four (one retry each); the run
+# is recorded failed and the person told so, instead of a web request waiting for ever. The
+# read timeout stays above the worker's 1-second wait for messages (BRPOP).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
 # The nightly runs (registry/jobs/tasks.py): statistics, then the incremental quality checks;
 # every minute, the sweep of runs whose worker died or whose message was lost.
 CELERY_BEAT_SCHEDULE = {
