@@ -6,7 +6,8 @@ the registry's domain errors, raised by services the views call:
 - django ValidationError -> 400 with field -> messages (the form engine's messages);
 - StaleSubmission -> 412 (the If-Match row version is out of date; nothing changed);
 - SubmissionLocked -> 423 (a curator locked it);
-- Throttled -> 429 with Retry-After and a sentence saying when to try again.
+- Throttled -> 429 with Retry-After and a sentence saying when to try again;
+- JobQueueUnavailable -> 503 with Retry-After (Redis is down; the run is recorded failed).
 
 An unreachable database is left to registry/database_unavailable.py (503 with Retry-After), as
 for every page: DRF hands the exceptions it does not know on to the middleware.
@@ -23,9 +24,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from registry.exchange.exports import ExportError
+from registry.jobs.services import JobQueueUnavailable
 from registry.submissions.services import StaleSubmission, SubmissionLocked
 
 from .throttling import TokenRateThrottle, too_many_requests_message
+
+# Seconds a client is asked to wait before starting a job again when the queue is down.
+QUEUE_RETRY_AFTER = 60
 
 # Export errors name REDCap's parameters; the REST API calls them by its own names.
 _REST_PARAMETERS = {"forms": "form", "fields": "field", "filterLogic": "filter"}
@@ -49,6 +54,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                         headers={"ETag": f'"{exc.current_row_version}"'})
     if isinstance(exc, SubmissionLocked):
         return Response({"detail": str(exc), "code": "locked"}, status=status.HTTP_423_LOCKED)
+    if isinstance(exc, JobQueueUnavailable):
+        return Response({"detail": str(exc), "run": exc.run.pk},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(QUEUE_RETRY_AFTER)})
     if isinstance(exc, Throttled):
         exc.detail = too_many_requests_message(TokenRateThrottle(), exc.wait)
     return drf_exception_handler(exc, context)

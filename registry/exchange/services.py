@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,6 @@ from registry.jobs.services import do_request_job, report_progress
 from registry.people.models import User
 
 from .exports import SHAPES, ExportError, ExportSpec
-
-PROGRESS_EVERY = 2000
-"""Rows between two progress reports of an export job."""
 
 
 def export_dir() -> Path:
@@ -75,13 +73,13 @@ def write_export_file(run: JobRun) -> Mapping[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     # The random part keeps one person's file name from being guessed from another's.
     path = directory / f"export-{run.pk}-{secrets.token_hex(8)}.{shape.extension}"
-    reported = 0
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
+    # Closed however the loop ends, so that a COPY's transaction ends with it rather than
+    # whenever the generator is collected. Progress is only noted here: the run's heartbeat
+    # writes it on another connection, as this one is busy with the COPY.
+    with path.open("w", encoding="utf-8", newline="") as handle, closing(chunks) as rows:
+        for chunk in rows:
             handle.write(chunk)
-            if export.rows_written - reported >= PROGRESS_EVERY:
-                reported = export.rows_written
-                report_progress(run, reported, max(total, reported))
+            report_progress(run, export.rows_written, max(total, export.rows_written))
     report_progress(run, export.rows_written, export.rows_written)
     run.result_file = str(path)
     record_event(actor, "export", run, context={

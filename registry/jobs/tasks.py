@@ -23,7 +23,7 @@ RETRYING: dict[str, Any] = {
 }
 
 
-@shared_task(name="registry.jobs.ping")
+@shared_task(name="registry.jobs.ping", ignore_result=False)
 def ping() -> dict[str, str]:
     """Prove that a worker is alive and reaches the database: used by health checks and tests."""
     with connection.cursor() as cursor:
@@ -66,9 +66,8 @@ def run_quality_checks(self: Any, run_id: int) -> str:
 @shared_task(name="registry.jobs.nightly_statistics", acks_late=True)
 def nightly_statistics() -> int:
     """Beat's nightly statistics: recorded like any other run."""
-    from .services import do_fail_stale_runs, do_start_job
+    from .services import do_start_job
 
-    do_fail_stale_runs()
     return do_start_job(None, JobKind.STATISTICS).pk
 
 
@@ -78,3 +77,11 @@ def nightly_quality_checks() -> int:
     from .services import do_start_job
 
     return do_start_job(None, JobKind.QUALITY, full=False).pk
+
+
+@shared_task(name="registry.jobs.fail_stale_runs")
+def fail_stale_runs() -> int:
+    """Beat's sweep, every minute: runs whose worker died or whose message was lost fail."""
+    from .services import do_fail_stale_runs
+
+    return do_fail_stale_runs()

@@ -10,7 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .selectors import can_see_runs, has_active_runs, run_for, visible_runs
-from .services import can_run_jobs, do_fail_stale_runs, do_rerun_job, do_start_job
+from .services import (
+    JobQueueUnavailable,
+    can_run_jobs,
+    do_fail_stale_runs,
+    do_rerun_job,
+    do_start_job,
+)
 
 REFRESH_SECONDS = 5
 
@@ -56,6 +62,9 @@ def start(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("jobs:runs")
+    except JobQueueUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("jobs:run", pk=error.run.pk)
     job.refresh_from_db()
     messages.success(request, f"{job.get_kind_display()} run {job.pk} is "
                               f"{job.get_status_display().lower()}.")
@@ -72,5 +81,8 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("jobs:run", pk=failed.pk)
+    except JobQueueUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("jobs:run", pk=error.run.pk)
     messages.success(request, f"Run {failed.pk} started again as run {job.pk}.")
     return redirect("jobs:run", pk=job.pk)

@@ -178,7 +178,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# The nightly runs (registry/jobs/tasks.py): statistics, then the incremental quality checks.
+# Runs record their own outcome (JobRun), so no task's result is stored: the web process then
+# never subscribes to results in Redis (whose client retried for 19 s when Redis was down).
+CELERY_TASK_IGNORE_RESULT = True
+# Starting a job gives up on a Redis that is down or unreachable within about a second, and on
+# one that accepts connections but does not answer within about four (one retry each); the run
+# is recorded failed and the person told so, instead of a web request waiting for ever. The
+# read timeout stays above the worker's 1-second wait for messages (BRPOP).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
+# The nightly runs (registry/jobs/tasks.py): statistics, then the incremental quality checks;
+# every minute, the sweep of runs whose worker died or whose message was lost.
 CELERY_BEAT_SCHEDULE = {
     "nightly-statistics": {
         "task": "registry.jobs.nightly_statistics",
@@ -188,10 +200,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.jobs.nightly_quality_checks",
         "schedule": crontab(hour=2, minute=30),
     },
+    "fail-stale-runs": {
+        "task": "registry.jobs.fail_stale_runs",
+        "schedule": 60.0,
+    },
 }
-# A running job that has not reported progress for this long is shown as failed (its worker
-# died) and may be re-run.
-JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=3600)
+# A worker renews the heartbeat of the run it is doing every JOB_HEARTBEAT_SECONDS (and writes
+# its progress then). A running run whose heartbeat is older than JOB_STALE_AFTER_SECONDS is
+# shown as failed (its worker died) and may be re-run; a run still queued after
+# JOB_QUEUED_STALE_AFTER_SECONDS is failed too (its message was lost, or no worker runs).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=5.0)
+JOB_STALE_AFTER_SECONDS = env.float("JOB_STALE_AFTER_SECONDS", default=60.0)
+JOB_QUEUED_STALE_AFTER_SECONDS = env.float("JOB_QUEUED_STALE_AFTER_SECONDS", default=1800.0)
 
 # Aggregate figures shown to researchers hide any count below this (DESIGN.md, privacy rule 3).
 STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)

@@ -4,7 +4,6 @@ curators from the pages, the API and the shell."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -17,7 +16,6 @@ from rest_framework.test import APIClient
 from registry.jobs import tasks
 from registry.jobs.models import JobKind, JobRun, JobStatus
 from registry.jobs.services import (
-    do_fail_stale_runs,
     do_rerun_job,
     do_start_job,
     execute_run,
@@ -27,19 +25,6 @@ from registry.statistics.models import StatsSnapshot
 from tests.quality.builders import LESION, clean_patient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def start(django_capture_on_commit_callbacks, eager_tasks):
-    """Start a run and let its task run in process, as it does without a broker."""
-
-    def starting(actor, kind, **options):
-        with django_capture_on_commit_callbacks(execute=True):
-            run = do_start_job(actor, kind, **options)
-        run.refresh_from_db()
-        return run
-
-    return starting
 
 
 def test_a_statistics_run_is_recorded_from_request_to_success(start, curator, forms, site_a):
@@ -125,20 +110,6 @@ def test_a_run_another_worker_is_busy_with_is_left_to_it(curator):
     assert calls == []
 
 
-def test_a_run_whose_worker_died_is_shown_as_failed_and_can_be_rerun(start, curator, forms):
-    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
-    dead = JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.RUNNING,
-                                 started_at=long_ago, heartbeat_at=long_ago,
-                                 parameters={"full": True})
-    alive = JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.RUNNING,
-                                  started_at=timezone.now(), heartbeat_at=timezone.now())
-    assert do_fail_stale_runs() == 1
-    dead.refresh_from_db()
-    alive.refresh_from_db()
-    assert dead.status == JobStatus.FAILED and "stopped reporting progress" in dead.error
-    assert alive.status == JobStatus.RUNNING
-
-
 def test_only_a_failed_run_can_be_rerun(curator):
     run = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.SUCCEEDED)
     with pytest.raises(Exception, match="Only a failed run"):
@@ -152,10 +123,12 @@ def test_only_curators_and_admins_start_runs(coordinator_a, researcher):
     assert not JobRun.objects.exists()
 
 
-def test_beat_schedules_the_nightly_runs():
+def test_beat_schedules_the_nightly_runs_and_the_sweep_of_stale_runs_every_minute():
     schedule = settings.CELERY_BEAT_SCHEDULE
     names = {entry["task"] for entry in schedule.values()}
-    assert names == {"registry.jobs.nightly_statistics", "registry.jobs.nightly_quality_checks"}
+    assert names == {"registry.jobs.nightly_statistics", "registry.jobs.nightly_quality_checks",
+                     "registry.jobs.fail_stale_runs"}
+    assert schedule["fail-stale-runs"]["schedule"] <= 60
     from registry.celery import app
 
     assert names <= set(app.tasks)

@@ -9,12 +9,15 @@ from celery import current_app
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.jobs.models import JobRun, JobStatus
-from registry.jobs.services import do_start_job
+from registry.jobs.services import JobQueueUnavailable, do_start_job
 
 
 def start_and_report(command: BaseCommand, kind: str, *, full: bool = False,
                      wait: float = 0) -> JobRun:
-    run = do_start_job(None, kind, full=full)
+    try:
+        run = do_start_job(None, kind, full=full)
+    except JobQueueUnavailable as error:
+        raise CommandError(f"Run {error.run.pk}: {error}") from error
     run.refresh_from_db()
     if not current_app.conf.task_always_eager and not run.is_finished:
         command.stdout.write(f"Queued {run.get_kind_display().lower()} run {run.pk}; "
