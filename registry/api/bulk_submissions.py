@@ -9,6 +9,7 @@ timeout returns the submissions made the first time instead of duplicates.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -111,6 +112,15 @@ def _batch(data: Any) -> list[Any]:
         raise serializers.ValidationError({"detail": [
             f"At most {MAX_BATCH} submissions per request; this one has {len(data)}. Send "
             f"them in batches of {MAX_BATCH} or fewer."]})
+    # DRF would report a null item with a bare list of messages, not by field.
+    not_objects = {
+        str(index): {"non_field_errors": [
+            "Each submission is an object, as POST /api/v1/submissions/ takes it; this one is "
+            f"{json.dumps(item)[:40]}."]}
+        for index, item in enumerate(data) if not isinstance(item, dict)
+    }
+    if not_objects:
+        raise BatchRefused(not_objects, status.HTTP_400_BAD_REQUEST)
     return data
 
 
