@@ -139,6 +139,9 @@ def contract_config(records: dict[str, Any]) -> SchemathesisConfig:
     ]
     return SchemathesisConfig.from_dict({
         "seed": SEED,
+        # Hypothesis' health checks judge the generating, not the API: on a busy machine
+        # "too slow" would fail a run that found nothing.
+        "suppress-health-check": ["all"],
         "headers": {"Authorization": f"Token {records['token']}"},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
         "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
