@@ -9,6 +9,7 @@ timeout returns the submissions made the first time instead of duplicates.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,8 +36,9 @@ from registry.submissions.services import (
     do_save_submissions_bulk,
 )
 
+from .openapi import VALIDATION_ERROR_REF
 from .permissions import ReadsOrEntersData
-from .submissions import SubmissionIn, SubmissionOut, released_context
+from .submissions import REPLAYED, SubmissionIn, SubmissionOut, released_context
 
 MAX_BATCH: Final = 1000
 """Most submissions one request may create: a batch is validated and written in one
@@ -58,9 +61,12 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
 
     serializer_class = SubmissionIn
     permission_classes = [ReadsOrEntersData]
+    # A batch is a list, which only JSON can send.
+    parser_classes = [JSONParser]
 
     @extend_schema(
-        request=SubmissionIn(many=True),
+        request=SubmissionIn(many=True, min_length=1, max_length=MAX_BATCH),
+        parameters=[REPLAYED],
         responses={
             201: SubmissionOut(many=True),
             400: OpenApiResponse(description="Item position -> field -> messages, e.g. "
@@ -69,9 +75,11 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
             403: OpenApiResponse(description="Your role does not enter data, or not at one of "
                                              "the patients' sites."),
             404: OpenApiResponse(description="A patient is not among those you can see."),
-            409: OpenApiResponse(description="Item position -> instance: that instance "
+            409: OpenApiResponse(VALIDATION_ERROR_REF,
+                                 description="Item position -> instance: that instance "
                                              "exists; update it on its own URL."),
-            423: OpenApiResponse(description="Item position -> messages: a curator locked "
+            423: OpenApiResponse(VALIDATION_ERROR_REF,
+                                 description="Item position -> messages: a curator locked "
                                              "that submission."),
         },
     )
@@ -111,6 +119,15 @@ def _batch(data: Any) -> list[Any]:
         raise serializers.ValidationError({"detail": [
             f"At most {MAX_BATCH} submissions per request; this one has {len(data)}. Send "
             f"them in batches of {MAX_BATCH} or fewer."]})
+    # DRF would report a null item with a bare list of messages, not by field.
+    not_objects = {
+        str(index): {"non_field_errors": [
+            "Each submission is an object, as POST /api/v1/submissions/ takes it; this one is "
+            f"{json.dumps(item)[:40]}."]}
+        for index, item in enumerate(data) if not isinstance(item, dict)
+    }
+    if not_objects:
+        raise BatchRefused(not_objects, status.HTTP_400_BAD_REQUEST)
     return data
 
 

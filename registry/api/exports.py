@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
@@ -27,11 +27,13 @@ from registry.exchange.services import do_request_export_job, do_start_export
 from registry.jobs.models import JobRun, JobStatus
 from registry.submissions.models import Status
 
+from .filters import QueryParameters
 from .selectors import visible_export_jobs
 
 
 class _TextRenderer(renderers.BaseRenderer):
-    """Lets clients ask for the export's media type; errors still come out as JSON text."""
+    """Lets clients ask for the export's media type (`Accept: text/csv`) without a 406; the
+    export itself is streamed, and errors are JSON (ExportErrorsAsJson)."""
 
     charset = "utf-8"
 
@@ -40,6 +42,40 @@ class _TextRenderer(renderers.BaseRenderer):
         if isinstance(data, bytes):
             return data
         return json.dumps(data).encode()
+
+
+class ExportErrorsAsJson:
+    """Errors are JSON with their JSON media type, whichever export media type was asked for."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response: Response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = renderers.JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = "application/json"  # type: ignore[attr-defined]
+        return response
+
+
+# What an export or an export's file is, by media type. JSON is an array of objects: rows of
+# the flat layout, or one record per submission (docs/api.md).
+_JSON_ROWS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+_FILE = OpenApiTypes.BINARY
+
+
+def export_responses(description: str) -> dict[Any, Any]:
+    return {
+        (200, "text/csv"): OpenApiResponse(_FILE, description=description),
+        (200, "application/json"): OpenApiResponse(_JSON_ROWS, description=description),
+        (200, "application/x-ndjson"): OpenApiResponse(_FILE, description=description),
+    }
+
+
+CONTENT_DISPOSITION = OpenApiParameter(
+    "Content-Disposition", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+    required=True, description='attachment; filename="registry-<shape>.<extension>"')
+
+
+LOCATION = OpenApiParameter(
+    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[202], required=True,
+    description="The job's URL, to follow its progress.")
 
 
 class CsvRenderer(_TextRenderer):
@@ -52,7 +88,7 @@ class NdjsonRenderer(_TextRenderer):
     format = "ndjson"
 
 
-class ExportQuery(serializers.Serializer[Any]):
+class ExportQuery(QueryParameters):
     form = serializers.ListField(child=serializers.CharField(), required=False,
                                  help_text="Forms to export (repeat the parameter); default all.")
     field = serializers.ListField(child=serializers.CharField(), required=False,
@@ -104,18 +140,22 @@ class ExportJobOut(serializers.ModelSerializer[JobRun]):
         return f"/api/v1/exports/jobs/{run.pk}/file/"
 
 
-class ExportStream(APIView):
+class ExportStream(ExportErrorsAsJson, APIView):
     """Stream an export: flat-csv (REDCap's layout), flat-json, long-csv (patient, form,
     version, instance, field, value), json or ndjson (one typed record per submission)."""
 
     renderer_classes = [renderers.JSONRenderer, CsvRenderer, NdjsonRenderer]
 
     @extend_schema(
-        parameters=[ExportQuery],
+        parameters=[
+            ExportQuery,
+            OpenApiParameter("shape", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             enum=list(SHAPES), description="The export's layout (below)."),
+            CONTENT_DISPOSITION,
+        ],
         responses={
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, "application/json"): OpenApiTypes.STR,
-            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            **export_responses("The export: text/csv for flat-csv and long-csv, JSON for "
+                               "flat-json and json, NDJSON for ndjson."),
             400: OpenApiResponse(description="Parameter -> what is wrong with it."),
             404: OpenApiResponse(description="No such export shape."),
         },
@@ -140,7 +180,7 @@ class ExportJobList(generics.GenericAPIView[JobRun]):
     def get_queryset(self) -> QuerySet[JobRun]:
         return visible_export_jobs(self.request.user)
 
-    @extend_schema(request=ExportJobIn, responses={202: ExportJobOut})
+    @extend_schema(request=ExportJobIn, responses={202: ExportJobOut}, parameters=[LOCATION])
     def post(self, request: Request) -> Response:
         given = ExportJobIn(data=request.data)
         given.is_valid(raise_exception=True)
@@ -164,7 +204,7 @@ class NotReady(APIException):
     default_code = "not_ready"
 
 
-class ExportJobFile(generics.GenericAPIView[JobRun]):
+class ExportJobFile(ExportErrorsAsJson, generics.GenericAPIView[JobRun]):
     """Download the file an export job wrote."""
 
     serializer_class = ExportJobOut
@@ -173,8 +213,11 @@ class ExportJobFile(generics.GenericAPIView[JobRun]):
     def get_queryset(self) -> QuerySet[JobRun]:
         return visible_export_jobs(self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
-                              409: OpenApiResponse(description="Not finished yet.")})
+    @extend_schema(parameters=[CONTENT_DISPOSITION], responses={
+        **export_responses("The file, in the media type of the export's shape."),
+        404: OpenApiResponse(description="No such job among yours, or its file is gone."),
+        409: OpenApiResponse(description="Not finished yet."),
+    })
     def get(self, request: Request, pk: int) -> FileResponse:
         run = self.get_object()
         if run.status != JobStatus.SUCCEEDED or not run.result_file:

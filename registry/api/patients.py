@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
 from registry.people.access import sites_in_scope
 
-from .filters import MomentFilter
+from .filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
 from .mixins import AuditedListMixin
 from .pagination import RegistryPagination
 from .permissions import ReadsOrEntersData
@@ -51,9 +51,10 @@ class EnrolmentIn(serializers.Serializer[Any]):
     year_of_birth = serializers.IntegerField(min_value=1, max_value=9999)
 
 
-class PatientFilter(django_filters.FilterSet):
+class PatientFilter(RegistryFilterSet):
     site = django_filters.CharFilter(field_name="site__code", help_text="Site code.")
     created_since = MomentFilter(field_name="created_at", lookup_expr="gte")
+    year_of_birth = WholeNumberFilter()
 
     class Meta:
         model = Patient
@@ -72,7 +73,12 @@ class PatientList(AuditedListMixin, generics.ListCreateAPIView[Patient]):
     def get_queryset(self) -> QuerySet[Patient]:
         return visible_patients(self.request.user).order_by("pk")
 
-    @extend_schema(request=EnrolmentIn, responses={201: EnrolmentOut, 200: EnrolmentOut})
+    @extend_schema(request=EnrolmentIn, responses={
+        201: EnrolmentOut,
+        200: OpenApiResponse(EnrolmentOut, description="That local ID was enrolled before: "
+                                                       "this is the patient."),
+        404: OpenApiResponse(description="No such site among those you enter data for."),
+    })
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = EnrolmentIn(data=request.data)
         given.is_valid(raise_exception=True)

@@ -13,6 +13,7 @@ class ReadsOrEntersData(BasePermission):
 
     message = ("Only site coordinators and administrators enter data; your role may read "
                "through the API but not write.")
+    limits_reads = False  # for the OpenAPI schema: reads never answer 403
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):

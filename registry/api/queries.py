@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from registry.curation.models import DataQuery, DataQueryMessage, QueryStatus
 
-from .filters import MomentFilter
+from .filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
 from .mixins import AuditedListMixin
 from .pagination import RegistryPagination
 from .permissions import WorksOnData
@@ -43,12 +43,15 @@ class DataQueryOut(serializers.ModelSerializer[DataQuery]):
                   "opened_by", "opened_at", "updated_at", "closed_at", "messages"]
 
 
-class DataQueryFilter(django_filters.FilterSet):
+class DataQueryFilter(RegistryFilterSet):
     status = django_filters.ChoiceFilter(choices=QueryStatus.choices)
     site = django_filters.CharFilter(field_name="submission__patient__site__code")
     form = django_filters.CharFilter(field_name="submission__form__name")
     patient = django_filters.CharFilter(field_name="submission__patient__pseudonym")
     changed_since = MomentFilter(field_name="updated_at", lookup_expr="gte")
+    # By number, not as a choice among all submissions: whether some other site's submission
+    # exists is none of the caller's business.
+    submission = WholeNumberFilter(field_name="submission_id", help_text="Submission id.")
 
     class Meta:
         model = DataQuery

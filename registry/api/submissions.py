@@ -31,19 +31,50 @@ from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import visible_submissions
 from registry.submissions.services import do_save_submission
 
-from .filters import MomentFilter
+from .filters import MomentFilter, RegistryFilterSet, TrueOrFalseFilter, WholeNumberFilter
 from .mixins import AuditedListMixin
 from .pagination import RegistryPagination
 from .permissions import ReadsOrEntersData
 from .services import do_record_api_read
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+# The same expression in Python and in the schema (ASCII digits and blanks only).
+_ETAG_PATTERN = r'^[ \t]*(W/)?"?([0-9]{1,9})"?[ \t]*$'
+_ETAG = re.compile(_ETAG_PATTERN)
 
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    pattern=_ETAG_PATTERN,
     description='The row version from the ETag of your last read, e.g. "3". A stale one gets '
                 "412 and changes nothing.",
 )
+ETAG = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201], required=True,
+    description='The row version, e.g. "3": send it back in If-Match to change the submission.')
+LOCATION = OpenApiParameter(
+    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201], required=True,
+    description="The new submission's URL.")
+REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201],
+    enum=["true"], description="Present when this client_uuid was sent before: the answer is "
+                               "the first request's submission, not a new one.")
+
+
+class StaleOut(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    row_version = serializers.IntegerField(help_text="The current row version.")
+
+
+class LockedOut(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["locked"])
+
+
+STALE_ETAG = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[412], required=True,
+    description="The current row version.")
+STALE = OpenApiResponse(StaleOut, description="Stale If-Match: someone saved in between; "
+                                              "nothing changed. ETag is the current version.")
+LOCKED = OpenApiResponse(LockedOut, description="Locked by a curator.")
 
 
 class PreconditionRequired(APIException):
@@ -110,10 +141,10 @@ class SubmissionPatchIn(SubmissionUpdateIn):
     data = serializers.DictField(required=False)
 
 
-class SubmissionFilter(django_filters.FilterSet):
+class SubmissionFilter(RegistryFilterSet):
     form = django_filters.CharFilter(field_name="form__name", help_text="Form name.")
-    version = django_filters.NumberFilter(field_name="form_version__number",
-                                          help_text="Form version number.")
+    version = WholeNumberFilter(field_name="form_version__number",
+                                help_text="Form version number.")
     site = django_filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
     patient = django_filters.CharFilter(field_name="patient__pseudonym",
                                         help_text="Pseudonym.")
@@ -121,6 +152,7 @@ class SubmissionFilter(django_filters.FilterSet):
     changed_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte",
         help_text="Only submissions changed at or after this moment (ISO 8601).")
+    locked = TrueOrFalseFilter()
 
     class Meta:
         model = Submission
@@ -152,7 +184,7 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), **released_context(self.request.user)}
 
-    @extend_schema(request=SubmissionIn, responses={
+    @extend_schema(request=SubmissionIn, parameters=[ETAG, LOCATION, REPLAYED], responses={
         201: SubmissionOut,
         400: OpenApiResponse(description="Field -> messages, as the web form shows them."),
         404: OpenApiResponse(description="No such patient among those you can see."),
@@ -211,27 +243,28 @@ class SubmissionDetail(generics.GenericAPIView[Submission]):
     def get_queryset(self) -> QuerySet[Submission]:
         return visible_submissions(self.request.user).select_related("patient__site")
 
+    @extend_schema(parameters=[ETAG])
     def get(self, request: Request, pk: int) -> Response:
         submission = self.get_object()
         do_record_api_read(request.user, [submission], endpoint=request.path,
                            site=submission.patient.site, detail=True)
         return self._answer(submission)
 
-    @extend_schema(request=SubmissionUpdateIn, parameters=[IF_MATCH], responses={
+    @extend_schema(request=SubmissionUpdateIn, parameters=[IF_MATCH, ETAG, STALE_ETAG], responses={
         200: SubmissionOut,
         400: OpenApiResponse(description="Field -> messages."),
-        412: OpenApiResponse(description="Stale If-Match: someone saved in between."),
-        423: OpenApiResponse(description="Locked by a curator."),
+        412: STALE,
+        423: LOCKED,
         428: OpenApiResponse(description="If-Match is missing."),
     })
     def put(self, request: Request, pk: int) -> Response:
         return self._save(request, SubmissionUpdateIn, merge=False)
 
-    @extend_schema(request=SubmissionPatchIn, parameters=[IF_MATCH], responses={
+    @extend_schema(request=SubmissionPatchIn, parameters=[IF_MATCH, ETAG, STALE_ETAG], responses={
         200: SubmissionOut,
         400: OpenApiResponse(description="Field -> messages."),
-        412: OpenApiResponse(description="Stale If-Match: someone saved in between."),
-        423: OpenApiResponse(description="Locked by a curator."),
+        412: STALE,
+        423: LOCKED,
         428: OpenApiResponse(description="If-Match is missing."),
     })
     def patch(self, request: Request, pk: int) -> Response:
@@ -266,4 +299,4 @@ def _row_version(request: Request) -> int:
     match = _ETAG.match(header)
     if match is None:
         raise ParseError('If-Match must be the row version from the ETag, for example "3".')
-    return int(match[1])
+    return int(match[2])

@@ -1,8 +1,8 @@
 """The REST API, version 1. Apps that own API views list them in their own api_urls.py."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from . import bulk_submissions, catalogue, exports, patients, queries, submissions, tokens
+from . import bulk_submissions, catalogue, exports, fallback, patients, queries, submissions, tokens
 
 urlpatterns = [
     path("sites/", catalogue.SiteList.as_view(), name="api-sites"),
@@ -32,4 +32,7 @@ urlpatterns = [
     path("", include("registry.statistics.api_urls")),
     path("", include("registry.quality.api_urls")),
     path("", include("registry.jobs.api_urls")),
+    # Last: a JSON 404 for what matched nothing above. Only paths ending in a slash, so that
+    # CommonMiddleware still redirects /api/v1/sites to /api/v1/sites/.
+    re_path(r"^(?P<path>.*/)$", fallback.unknown_path),
 ]

@@ -8,14 +8,18 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from registry.api.openapi import VALIDATION_ERROR_REF
+from registry.api.pagination import RegistryPagination
 
 from .models import JobRun
 from .selectors import can_see_runs, run_for, visible_runs
@@ -24,14 +28,33 @@ from .services import STARTABLE_KINDS, do_fail_stale_runs, do_rerun_job, do_star
 NO_ACCESS = "Background jobs are run by curators and admins."
 
 
-class RunPagination(PageNumberPagination):
+class RunPagination(RegistryPagination):
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
+class SeesRuns(BasePermission):
+    message = NO_ACCESS
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return can_see_runs(request.user)
+
+
+class CannotRerun(APIException):
+    """The run is not one that can be started again (it did not fail, or is an export)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "cannot_rerun"
+
+
+LOCATION = OpenApiParameter(
+    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[202], required=True,
+    description="The new run's URL, to follow its progress.")
+
+
 class RunOut(serializers.ModelSerializer[JobRun]):
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(source="requested_by.username", default=None,
+                                         allow_null=True)
     progress_percent = serializers.IntegerField()
     page = serializers.SerializerMethodField(help_text="The run's page in the browser.")
 
@@ -52,11 +75,6 @@ class StartIn(serializers.Serializer[Any]):
                                  "since the last successful run.")
 
 
-def _require_runs(request: Request) -> None:
-    if not can_see_runs(request.user):
-        raise PermissionDenied(NO_ACCESS)
-
-
 def _started(request: Request, run: JobRun) -> Response:
     run.refresh_from_db()
     body = RunOut(run).data
@@ -69,19 +87,18 @@ class RunList(generics.ListAPIView[JobRun]):
 
     serializer_class = RunOut
     pagination_class = RunPagination
+    permission_classes = [SeesRuns]
 
     def get_queryset(self) -> QuerySet[JobRun]:
         return visible_runs(self.request.user)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_runs(request)
         do_fail_stale_runs()
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(RunOut(page, many=True).data)
 
-    @extend_schema(request=StartIn, responses={202: RunOut})
+    @extend_schema(request=StartIn, responses={202: RunOut}, parameters=[LOCATION])
     def post(self, request: Request) -> Response:
-        _require_runs(request)
         incoming = StartIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -106,11 +123,16 @@ class RunDetail(APIView):
 class RunRerun(APIView):
     """Start a failed run again (a new run pointing back at it)."""
 
-    @extend_schema(request=None, responses={202: RunOut})
+    @extend_schema(request=None, parameters=[LOCATION], responses={
+        202: RunOut,
+        409: OpenApiResponse(VALIDATION_ERROR_REF, description="Only a failed statistics or "
+                                                               "quality run can be re-run."),
+    })
     def post(self, request: Request, pk: int) -> Response:
         failed = run_for(request.user, pk)
         try:
             run = do_rerun_job(request.user, failed)
         except ValidationError as error:
-            raise ApiValidationError(error.message_dict) from error
+            # The request is well formed; the run's state is what stands in the way.
+            raise CannotRerun(error.message_dict) from error
         return _started(request, run)

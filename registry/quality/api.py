@@ -6,20 +6,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry.api.filters import QueryParameters
 from registry.api.mixins import AuditedListMixin
+from registry.api.pagination import RegistryPagination
 from registry.api.services import do_record_api_read
 from registry.statistics.catalogue import form_catalogue
 
-from .models import QualityIssue
+from .models import IssueStatus, QualityIssue, Severity
 from .rules import all_rules
 from .selectors import (
     ISSUE_FILTERS,
@@ -35,10 +37,11 @@ NO_ACCESS = ("Quality issues are for site coordinators (their sites) and curator
              "researchers receive aggregate statistics and exports.")
 
 
-class IssuePagination(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
+class SeesQuality(BasePermission):
+    message = NO_ACCESS
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return can_see_quality(request.user)
 
 
 class IssueOut(serializers.ModelSerializer[QualityIssue]):
@@ -46,7 +49,8 @@ class IssueOut(serializers.ModelSerializer[QualityIssue]):
     patient = serializers.CharField(source="patient.pseudonym")
     form = serializers.SerializerMethodField()
     instance = serializers.SerializerMethodField()
-    accepted_by = serializers.CharField(source="accepted_by.username", default=None)
+    accepted_by = serializers.CharField(source="accepted_by.username", default=None,
+                                        allow_null=True)
     link = serializers.SerializerMethodField(help_text="The field in the data-entry form.")
     details = serializers.SerializerMethodField(help_text="Curators only.")
 
@@ -71,7 +75,18 @@ class IssueOut(serializers.ModelSerializer[QualityIssue]):
 
 
 class AcceptIn(serializers.Serializer[Any]):
-    reason = serializers.CharField(help_text="Why the value is correct as it stands.")
+    reason = serializers.CharField(min_length=5, help_text="Why the value is correct as it "
+                                                           "stands (a few words at least).")
+
+
+class IssueQuery(QueryParameters):
+    """The list's filters, checked: a misspelt status would otherwise filter everything out."""
+
+    status = serializers.ChoiceField(choices=[*IssueStatus.values, "all"], required=False,
+                                     help_text="open (default), resolved, accepted, or all.")
+    severity = serializers.ChoiceField(choices=Severity.values, required=False)
+    rule = serializers.CharField(required=False, allow_blank=True, help_text="A rule code.")
+    site = serializers.CharField(required=False, allow_blank=True, help_text="A site code.")
 
 
 class RuleOut(serializers.Serializer[Any]):
@@ -82,29 +97,21 @@ class RuleOut(serializers.Serializer[Any]):
     kind = serializers.CharField()
 
 
-def _require_quality(request: Request) -> None:
-    if not can_see_quality(request.user):
-        raise PermissionDenied(NO_ACCESS)
-
-
 class IssueList(AuditedListMixin, generics.ListAPIView[QualityIssue]):
     """Issues of the sites one sees: open ones unless `status` says otherwise (`all`)."""
 
     serializer_class = IssueOut
-    pagination_class = IssuePagination
+    pagination_class = RegistryPagination
+    permission_classes = [SeesQuality]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str, description="open (default), resolved, accepted, all"),
-        OpenApiParameter("severity", str, description="error, warning or info"),
-        OpenApiParameter("rule", str, description="a rule code"),
-        OpenApiParameter("site", str, description="a site code"),
-    ])
+    @extend_schema(parameters=[IssueQuery])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[QualityIssue]:
-        _require_quality(self.request)
-        filters = {key: self.request.query_params.get(key, "") for key in ISSUE_FILTERS}
+        query = IssueQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {key: query.validated_data.get(key, "") for key in ISSUE_FILTERS}
         return filtered_issues(self.request.user, filters)
 
 
@@ -112,9 +119,9 @@ class IssueDetail(generics.RetrieveAPIView[QualityIssue]):
     """One issue (404 outside one's sites)."""
 
     serializer_class = IssueOut
+    permission_classes = [SeesQuality]
 
     def get_object(self) -> QualityIssue:
-        _require_quality(self.request)
         return issue_for(self.request.user, self.kwargs["pk"])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -127,9 +134,10 @@ class IssueDetail(generics.RetrieveAPIView[QualityIssue]):
 class IssueAccept(APIView):
     """Accept an issue as correct (curators): later runs leave it accepted."""
 
+    permission_classes = [SeesQuality]
+
     @extend_schema(request=AcceptIn, responses=IssueOut)
     def post(self, request: Request, pk: int) -> Response:
-        _require_quality(request)
         issue = issue_for(request.user, pk)
         if not can_accept_issues(request.user):
             raise PermissionDenied("Only curators may accept a quality issue as correct.")
@@ -146,8 +154,9 @@ class IssueAccept(APIView):
 class RuleList(APIView):
     """Every data-quality rule: built-in, then custom (forms/quality_rules.yaml)."""
 
+    permission_classes = [SeesQuality]
+
     @extend_schema(responses=RuleOut(many=True))
     def get(self, request: Request) -> Response:
-        _require_quality(request)
         rules = all_rules(rules_file(form_catalogue()).custom)
         return Response(RuleOut(rules, many=True).data)

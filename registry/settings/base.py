@@ -254,7 +254,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.openapi.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.people.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -268,6 +268,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mirror movements registry API",
     "VERSION": "1",
+    # The schema describes the API, not the page serving it.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies apart from answers: read-only fields are left out of what clients send,
+    # and a text field that may not be blank says so (minLength 1).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "SubmissionStatusEnum": "registry.submissions.models.Status",

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from registry.api.pagination import RegistryPagination
 
 from .models import StatsSnapshot
 from .selectors import (
@@ -30,9 +32,8 @@ VIEW_PARAMETER = OpenApiParameter(
 )
 
 
-class SnapshotPagination(PageNumberPagination):
+class SnapshotPagination(RegistryPagination):
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
@@ -51,11 +52,14 @@ class SnapshotOut(SnapshotSummaryOut):
 
 
 def _as_researcher(request: Request) -> bool:
-    return request.query_params.get("view") == "researcher"
+    view = request.query_params.get("view")
+    if view not in (None, "researcher"):
+        raise ValidationError({"view": [
+            f"view can only be 'researcher' (or left out); you sent {view[:40]!r}."]})
+    return view == "researcher"
 
 
-def _summary(request: Request, snapshot: StatsSnapshot) -> dict[str, Any]:
-    as_researcher = _as_researcher(request)
+def _summary(request: Request, snapshot: StatsSnapshot, as_researcher: bool) -> dict[str, Any]:
     return {
         "id": snapshot.pk, "created_at": snapshot.created_at, "job_run": snapshot.job_run_id,
         "data_cut": data_cut_for(request.user, snapshot, as_researcher=as_researcher),
@@ -64,9 +68,10 @@ def _summary(request: Request, snapshot: StatsSnapshot) -> dict[str, Any]:
 
 
 def _full(request: Request, snapshot: StatsSnapshot) -> dict[str, Any]:
+    as_researcher = _as_researcher(request)
     return {
-        **_summary(request, snapshot), "threshold": suppression_threshold(),
-        "results": results_for(request.user, snapshot, as_researcher=_as_researcher(request)),
+        **_summary(request, snapshot, as_researcher), "threshold": suppression_threshold(),
+        "results": results_for(request.user, snapshot, as_researcher=as_researcher),
     }
 
 
@@ -81,16 +86,21 @@ class SnapshotList(generics.ListAPIView[StatsSnapshot]):
 
     @extend_schema(parameters=[VIEW_PARAMETER])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        as_researcher = _as_researcher(request)
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(
-            SnapshotSummaryOut([_summary(request, s) for s in page or []], many=True).data)
+        return self.get_paginated_response(SnapshotSummaryOut(
+            [_summary(request, s, as_researcher) for s in page or []], many=True).data)
 
 
 class LatestSnapshot(APIView):
     """The newest snapshot with its figures (404 when none has been computed yet)."""
 
-    @extend_schema(responses=SnapshotOut, parameters=[VIEW_PARAMETER])
+    @extend_schema(parameters=[VIEW_PARAMETER], responses={
+        200: SnapshotOut,
+        404: OpenApiResponse(description="No statistics have been computed yet."),
+    })
     def get(self, request: Request) -> Response:
+        _as_researcher(request)  # a wrong `view` is a 400 even before any snapshot exists
         snapshot = latest_snapshot(request.user)
         if snapshot is None:
             raise Http404("No statistics have been computed yet.")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 # The raw character, and the way URLs and JSON spell it.
 _NUL_SPELLINGS = (b"\x00", b"%00", b"\\u0000")
@@ -22,11 +22,12 @@ class RefuseNulCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
-            return HttpResponseBadRequest(
-                "The request contains a NUL character (\\0), which no field of the registry "
-                "accepts. Remove it and send the request again.",
-                content_type="text/plain; charset=utf-8",
-            )
+            message = ("The request contains a NUL character (\\0), which no field of the "
+                       "registry accepts. Remove it and send the request again.")
+            if request.path.startswith("/api/"):
+                # As every other error of the REST API (and its OpenAPI schema) has it.
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -130,3 +130,18 @@ def test_the_endpoint_is_in_the_openapi_schema(client_a):
     operation = schema["paths"]["/api/v1/submissions/bulk/"]["post"]
     assert operation["requestBody"]["content"]["application/json"]["schema"]["type"] == "array"
     assert {"201", "400", "404", "423"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("item", [None, 5, "enrollment", ["a"]])
+def test_an_item_that_is_not_an_object_is_refused_by_position(client_a, new_patients, item):
+    response = client_a.post(URL, [*enrolments(new_patients[:1]), item], format="json")
+    assert response.status_code == 400
+    assert "is an object" in response.json()["1"]["non_field_errors"][0]
+    assert not Submission.objects.filter(patient__in=new_patients).exists()
+
+
+def test_the_batch_size_is_in_the_schema(client_a):
+    schema = client_a.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/v1/submissions/bulk/"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["minItems"] == 1
+    assert body["content"]["application/json"]["schema"]["maxItems"] == 1000

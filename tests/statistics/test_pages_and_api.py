@@ -58,8 +58,12 @@ def test_a_curator_gets_the_figures_as_computed_and_can_check_the_researchers_vi
 
 
 def test_a_researcher_cannot_ask_for_unsuppressed_figures(researcher, snapshot):
-    body = api(researcher).get(f"/api/v1/statistics/snapshots/{snapshot.pk}/?view=curator").json()
+    client = api(researcher)
+    body = client.get(f"/api/v1/statistics/snapshots/{snapshot.pk}/").json()
     assert body["suppressed"] is True and patients_by_site(body["results"])["SITEB"] is None
+    # `researcher` is the only view there is to ask for: anything else is refused, not ignored.
+    refused = client.get(f"/api/v1/statistics/snapshots/{snapshot.pk}/?view=curator")
+    assert refused.status_code == 400 and "view" in refused.json()
 
 
 def test_the_snapshot_list_gives_each_data_cut(researcher, snapshot):

@@ -26,3 +26,16 @@ def test_nul_in_a_json_body_is_a_clear_400(client, coordinator_a):
 def test_ordinary_requests_pass(client, curator):
     client.force_login(curator)
     assert client.get("/api/v1/quality/issues/?rule=outlier").status_code == 200
+
+
+def test_nul_in_a_rest_api_request_is_a_json_400(client, curator):
+    client.force_login(curator)
+    response = client.get("/api/v1/quality/issues/?rule=%00")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "NUL character" in response.json()["detail"]
+
+
+def test_nul_elsewhere_is_a_plain_text_400(client, curator):
+    client.force_login(curator)
+    response = client.get("/?q=a%00b")
+    assert response["Content-Type"].startswith("text/plain")
