@@ -6,11 +6,12 @@ from __future__ import annotations
 from contextlib import suppress
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from registry.celery import reset_broken_connections
 from registry.jobs.models import JobKind, JobRun, JobStatus
 from registry.jobs.services import execute_run
+from tests.jobs import worker_tasks
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -19,32 +20,19 @@ pytestmark = [
                               "test database"),
 ]
 
-# Generators a test abandoned, kept so that nothing closes them before the test ends.
-_abandoned: list = []
-
 
 @pytest.fixture(autouse=True)
 def _close_abandoned():
     yield
-    while _abandoned:
+    while worker_tasks._abandoned:
         # Their transaction belonged to a connection since thrown away: ending it fails.
         with suppress(Exception):
-            _abandoned.pop().close()
+            worker_tasks._abandoned.pop().close()
 
 
 def break_the_connection(run: JobRun) -> dict:
-    """What an export job once did: fail inside a COPY's transaction, left open for ever."""
-
-    def rows():
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            yield
-
-    left_open = rows()
-    next(left_open)
-    _abandoned.append(left_open)
-    connection.connection.close()
-    raise RuntimeError("the connection broke under the work")
+    worker_tasks.leave_connection_broken_inside_a_transaction("the connection broke under the work")
+    return {}
 
 
 def test_a_run_whose_work_broke_its_connection_is_still_recorded_failed():

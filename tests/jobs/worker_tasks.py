@@ -29,8 +29,7 @@ def slow_run(run_id: int) -> None:
     execute_run(run_id, _slow)
 
 
-@shared_task(name="tests.jobs.leave_connection_broken", ignore_result=False)
-def leave_connection_broken() -> None:
+def leave_connection_broken_inside_a_transaction(message: str) -> None:
     """Fail as an export job once did: inside a transaction it never leaves (a generator
     suspended in an atomic block), on a connection whose socket is gone."""
 
@@ -43,7 +42,13 @@ def leave_connection_broken() -> None:
     next(rows_left_open)
     _abandoned.append(rows_left_open)
     connection.connection.close()
-    raise RuntimeError("left the database connection broken on purpose")
+    raise RuntimeError(message)
+
+
+@shared_task(name="tests.jobs.leave_connection_broken", ignore_result=False)
+def leave_connection_broken() -> None:
+    leave_connection_broken_inside_a_transaction(
+        "left the database connection broken on purpose")
 
 
 @shared_task(name="tests.jobs.process_id", ignore_result=False)
