@@ -309,7 +309,6 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; name each choice set after its model.
     # The docs page's script comes from the registry itself (drf-spectacular-sidecar), not a
     # CDN: hospitals may have no internet, and the Content Security Policy allows only 'self'.
-    "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
