@@ -153,7 +153,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def test_collectstatic_writes_the_manifest_of_every_static_file(deployment):
     manifest = json.loads((deployment.folder / "static" / "staticfiles.json").read_text())
     for name in ("vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js",
-                 "css/registry.css", "js/data_entry.js", "formengine/logic.js"):
+                 "css/registry.css", "js/data_entry.js", "formengine/logic.js",
+                 "js/progress.js", "css/admin.css", "css/standalone.css",
+                 "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"):
         assert name in manifest["paths"], name
 
 
@@ -169,6 +171,19 @@ def test_login_page_answers_200_and_names_hashed_static_files_that_are_served(de
     assert headers["content-type"].startswith("text/css")
     assert "max-age=315360000" in headers["cache-control"]  # whitenoise's for hashed names
     assert b"Bootstrap" in stylesheet[:200]
+
+
+def test_pages_carry_hsts_and_the_security_headers_in_production(deployment):
+    status, headers, _ = deployment.browser().request("GET", "/login/")
+    assert status == 200
+    assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"]
 
 
 def test_a_signed_in_coordinator_gets_the_dashboard(deployment):

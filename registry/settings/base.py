@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "registry.people",
     "registry.audit",
@@ -66,6 +68,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files keep their long cache), before everything that answers.
     "registry.no_store.NoStoreMiddleware",
+    # Early, so that answers made by the middleware below (a 503, CommonMiddleware's redirects)
+    # carry the Content Security Policy and the other headers too.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "registry.security_headers.SecurityHeadersMiddleware",
     "registry.audit.middleware.RequestIdMiddleware",
     "registry.web.middleware.RefuseNulCharactersMiddleware",
     # A 503 with Retry-After, never a 500, while the database cannot be reached.
@@ -75,10 +82,36 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
+
+# What a page may load and run (docs/security.md): only the registry's own files. No inline
+# script, no inline style, no style or on* attribute anywhere; JSON read by a script travels in
+# data- attributes. Nothing may frame a page, and forms post only back to the registry.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# The other headers a page carries (SecurityMiddleware, XFrameOptionsMiddleware and
+# registry/security_headers.py); HSTS is set in production only (production.py).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page uses any of these browser features; a script that got in could not either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -274,6 +307,10 @@ SPECTACULAR_SETTINGS = {
     # and a text field that may not be blank says so (minLength 1).
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status`; name each choice set after its model.
+    # The docs page's script comes from the registry itself (drf-spectacular-sidecar), not a
+    # CDN: hospitals may have no internet, and the Content Security Policy allows only 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "SubmissionStatusEnum": "registry.submissions.models.Status",
         "DataQueryStatusEnum": "registry.curation.models.QueryStatus",
