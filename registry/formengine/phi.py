@@ -175,72 +175,64 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     return f"(?i:{pattern.pattern})" if pattern.flags & re.IGNORECASE else f"(?:{pattern.pattern})"
 
 
-# Words for the names rules: Latin or Persian letters, with inner apostrophes, hyphens and the
-# zero-width non-joiner of Persian compounds. Each repetition consumes a separator, so a run
-# of letters is read once.
-_WORD = re.compile(
-    r"[A-Za-z\u00c0-\u024f]{1,40}(?:['\u2019-][A-Za-z\u00c0-\u024f]{1,40}){0,3}"
-    r"|[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622]{1,30}"
-    r"(?:\u200c[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622]{1,30}){0,3}"
-)
-# Words after which a name is expected: "seen by", "mother", "parents", "son of"...
 def _words(text: str) -> list[str]:
     return text.split()
 
 
-_BEFORE_NAME = frozenset(_words("""
-by mother father parents parent brother sister son daughter aunt uncle grandmother
-grandfather husband wife named called patient guardian cousin nurse surgeon neurologist dr
-mr mrs ms prof sir miss doctor mrs. dr. mr. and
-"""))
+# Words after which a Persian name is expected: titles, "mother", "by"...
 _BEFORE_NAME_PERSIAN = frozenset(_words("""
 آقای خانم دکتر مادر پدر مادرش پدرش برادر خواهر توسط فرزند پسر دختر همسر بیمار والدین جناب
 سرکار
 """))
 _PERSIAN_LETTERS = re.compile(r"[\u0600-\u06ff]")
-_SPACE = re.compile(r"\s{1,3}")
+
+
+# A capitalised word and the capitalised word after it (looked ahead, so that in "A B C" both
+# pairs are seen); a cue word and the word after it; two Persian words in a row.
+_LATIN_PAIR = re.compile(
+    r"(?<![\w'\u2019-])([A-Z][a-z\u00df-\u00ff]{1,30}(?:['\u2019-][A-Za-z][a-z]{1,30})?)"
+    r"(?=\s{1,3}([A-Z][a-z\u00df-\u00ff]{1,30}(?:['\u2019-][A-Za-z][a-z]{1,30})?)(?![\w'\u2019]))"
+)
+_LATIN_CUE = re.compile(
+    r"\b(?i:by|mother|father|parents?|brother|sister|son|daughter|aunt|uncle|grandmother"
+    r"|grandfather|husband|wife|named|called|patient|guardian|cousin|nurse|surgeon"
+    r"|neurologist|and|dr|mr|mrs|ms|prof|sir|miss|doctor)\.?\s{1,3}"
+    r"([A-Z][a-z\u00df-\u00ff]{1,30})(?![\w'\u2019])"
+)
+_PERSIAN_WORD = r"[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622\u200c]{2,30}"
+_PERSIAN_PAIR = re.compile(
+    rf"(?<![\u0600-\u06ff\u200c])({_PERSIAN_WORD})(?=\s{{1,3}}({_PERSIAN_WORD}))"
+)
 
 
 def _names(text: str) -> list[tuple[int, int]]:
-    first_names = phi_names.english_first_names()
-    surnames = phi_names.english_surnames()
-    clinical = phi_names.CLINICAL_WORDS
-    words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     spans: list[tuple[int, int]] = []
-    for i, (start, end, word) in enumerate(words):
-        following = words[i + 1] if i + 1 < len(words) else None
-        adjacent = following is not None and _SPACE.fullmatch(text, end, following[0]) is not None
-        previous = words[i - 1] if i else None
-        after_cue = previous is not None and _SPACE.fullmatch(text, previous[1], start) is not None
-        if word[0] < "\u0600":
-            upper = word.upper()
-            if not word[0].isupper() or upper in clinical or not word[1:].islower():
+    clinical = phi_names.CLINICAL_WORDS
+    if _LATIN_PAIR.search(text) is not None or _LATIN_CUE.search(text) is not None:
+        first_names = phi_names.english_first_names()
+        surnames = phi_names.english_surnames()
+        for match in _LATIN_PAIR.finditer(text):
+            first, last = match.group(1).upper(), match.group(2).upper()
+            if (first in first_names and first not in clinical and last not in clinical
+                    and (last in surnames or last in first_names)):
+                spans.append((match.start(1), match.end(2)))
+        for match in _LATIN_CUE.finditer(text):
+            word = match.group(1).upper()
+            if word not in clinical and (word in first_names or word in surnames):
+                spans.append(match.span(1))
+    if _PERSIAN_LETTERS.search(text) is not None:
+        persian_first = phi_names.PERSIAN_FIRST_NAMES
+        persian_last = phi_names.PERSIAN_SURNAMES
+        persian_clinical = phi_names.PERSIAN_CLINICAL_WORDS
+        for match in _PERSIAN_PAIR.finditer(text):
+            word, other = match.group(1), match.group(2)
+            if other in persian_clinical:
                 continue
-            if upper in first_names and adjacent and following is not None:
-                other = following[2]
-                if (other[0].isupper() and other[1:].islower() and other.upper() not in clinical
-                        and (other.upper() in surnames or other.upper() in first_names)):
-                    spans.append((start, following[1]))
-                    continue
-            if (after_cue and previous is not None and previous[2].lower() in _BEFORE_NAME
-                    and (upper in first_names or upper in surnames)):
-                spans.append((start, end))
-        else:
-            if word in phi_names.PERSIAN_CLINICAL_WORDS:
-                continue
-            if word in phi_names.PERSIAN_FIRST_NAMES and adjacent and following is not None:
-                other = following[2]
-                if other in phi_names.PERSIAN_SURNAMES or (
-                    other not in phi_names.PERSIAN_CLINICAL_WORDS
-                    and other.endswith(phi_names.PERSIAN_SURNAME_ENDINGS)
-                    and len(other) > 3
-                ):
-                    spans.append((start, following[1]))
-                    continue
-            if (after_cue and previous is not None and previous[2] in _BEFORE_NAME_PERSIAN
-                    and (word in phi_names.PERSIAN_FIRST_NAMES
-                         or word in phi_names.PERSIAN_SURNAMES)):
-                spans.append((start, end))
+            cue = word in _BEFORE_NAME_PERSIAN and (other in persian_first or other in persian_last)
+            surname = other in persian_last or (
+                other.endswith(phi_names.PERSIAN_SURNAME_ENDINGS) and len(other) > 3)
+            if cue or (word in persian_first and word not in persian_clinical and surname):
+                spans.append((match.start(1), match.end(2)))
     return spans
 
 
@@ -285,7 +277,12 @@ def _ipv6(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d{1,2}[/.-]\d")
+
+
 def _numeric_dates(text: str) -> list[tuple[int, int]]:
+    if _NUMERIC_DATE_HINT.search(text) is None:
+        return []
     spans = []
     for match in _NUMERIC_DATE.finditer(text):
         groups = match.groupdict()
