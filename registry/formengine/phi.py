@@ -105,18 +105,17 @@ _NAME_LABEL = re.compile(
     r"|(?<![\w\u200c])(?:نام|نام خانوادگی|نام بیمار|نام پدر|نام مادر)\s{0,3}[:=]\s{0,3}\S",
     re.IGNORECASE,
 )
-_POSTAL = re.compile(
-    # UK postcodes, Canadian postal codes, US ZIP+4: shapes that clinical text does not take.
-    r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b"
-    r"|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
+# UK postcodes, Canadian postal codes, US ZIP+4: shapes that clinical text does not take, and
+# which count only written in capitals ("c5 6th" is not one).
+_POSTAL_SHAPE = re.compile(
+    r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
     r"|\b\d{5}-\d{4}\b"
-    r"|\b(?:zip|post(?:al)?)\s{0,3}(?:code)?\s{0,3}(?:no\.?|number)?\s{0,3}[:#]?\s{0,3}"
+)
+_POSTAL_LABEL = re.compile(
+    r"\b(?:zip|post(?:al)?)\s{0,3}(?:code)?\s{0,3}(?:no\.?|number)?\s{0,3}[:#]?\s{0,3}"
     r"[A-Z0-9][A-Z0-9 -]{2,9}\d"
     r"|(?<![\w\u200c])کد\s{0,3}پستی\s{0,3}[:#]?\s{0,3}\d",
     re.IGNORECASE,
-)
-_POSTAL_STRICT = re.compile(
-    r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
 )
 _ADDRESS = re.compile(
     r"\b\d{1,5}[A-Za-z]?,?\s{1,3}(?:[A-Z][a-z]{1,30}\.?\s{1,3}){1,3}(?:Street|St|Road|Rd"
@@ -190,7 +189,7 @@ _PERSIAN_LETTERS = re.compile(r"[\u0600-\u06ff]")
 # A capitalised word and the capitalised word after it (looked ahead, so that in "A B C" both
 # pairs are seen); a cue word and the word after it; two Persian words in a row.
 _LATIN_PAIR = re.compile(
-    r"(?<![\w'\u2019-])([A-Z][a-z\u00df-\u00ff]{1,30}(?:['\u2019-][A-Za-z][a-z]{1,30})?)"
+    r"([A-Z](?<![\w'\u2019-][A-Z])[a-z\u00df-\u00ff]{1,30}(?:['\u2019-][A-Za-z][a-z]{1,30})?)"
     r"(?=\s{1,3}([A-Z][a-z\u00df-\u00ff]{1,30}(?:['\u2019-][A-Za-z][a-z]{1,30})?)(?![\w'\u2019]))"
 )
 _LATIN_CUE = re.compile(
@@ -208,15 +207,17 @@ _PERSIAN_PAIR = re.compile(
 def _names(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     clinical = phi_names.CLINICAL_WORDS
-    if _LATIN_PAIR.search(text) is not None or _LATIN_CUE.search(text) is not None:
+    pairs = list(_LATIN_PAIR.finditer(text))
+    cues = list(_LATIN_CUE.finditer(text)) if pairs or any(c.isupper() for c in text) else []
+    if pairs or cues:
         first_names = phi_names.english_first_names()
         surnames = phi_names.english_surnames()
-        for match in _LATIN_PAIR.finditer(text):
+        for match in pairs:
             first, last = match.group(1).upper(), match.group(2).upper()
             if (first in first_names and first not in clinical and last not in clinical
                     and (last in surnames or last in first_names)):
                 spans.append((match.start(1), match.end(2)))
-        for match in _LATIN_CUE.finditer(text):
+        for match in cues:
             word = match.group(1).upper()
             if word not in clinical and (word in first_names or word in surnames):
                 spans.append(match.span(1))
@@ -299,14 +300,10 @@ def _numeric_dates(text: str) -> list[tuple[int, int]]:
 
 
 def _postal_codes(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for match in _POSTAL.finditer(text):
-        found = match.group(0)
-        # The UK and Canadian shapes must be written in capitals to count: "c5 6th" is not one.
-        shaped = found[:1].isalpha() and found[:3].lower() not in {"zip", "pos", "کد "}
-        if shaped and found[:1].isascii() and not _POSTAL_STRICT.fullmatch(found):
-            continue
-        spans.append(match.span())
+    spans = [match.span() for match in _POSTAL_SHAPE.finditer(text)]
+    lowered = text.lower()
+    if "zip" in lowered or "post" in lowered or "پستی" in text:
+        spans += [match.span() for match in _POSTAL_LABEL.finditer(text)]
     return spans
 
 
