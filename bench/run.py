@@ -22,7 +22,7 @@ from pathlib import Path
 from .database import SCALES
 from .figures import Figure
 
-SUITES = ("validation", "pages", "exports", "quality", "http", "imports", "aggregates")
+SUITES = ("validation", "phi", "pages", "exports", "quality", "http", "imports", "aggregates")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

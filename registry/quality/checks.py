@@ -24,6 +24,7 @@ from django.db import connection
 from registry.formengine import logic
 from registry.formengine.logic.compiler import Compiled, compile_tree
 from registry.formengine.logic.context import Context
+from registry.formengine.phi import screen_categories
 from registry.formengine.schema import Field, FormSchema
 from registry.formengine.validation import FORM_ERRORS, validate_submission
 from registry.statistics.catalogue import FormInfo, is_numeric
@@ -120,6 +121,7 @@ class _VersionPlan:
     numeric: list[tuple[Field, str]]  # (field, harmonised name) for the 3-SD rule
     custom: list[tuple[CustomRule, Compiled, str]]  # (rule, its `when`, field in this version)
     missing_codes: frozenset[str]
+    screened: list[Field]  # free text the identifier screen reads (notes, unvalidated text)
     facts: tuple[tuple[str, tuple[str, ...]], ...]
     """What the cross-form rules read: (harmonised name, the version's names that become it,
     last in form order first)."""
@@ -177,6 +179,7 @@ class QualityChecker:
             custom=[(rule, compile_tree(rule.node), _version_name(to_harmonised, rule.field))
                     for rule in custom],
             missing_codes=missing,
+            screened=[f for f in data_fields if f.phi_screen],
             facts=tuple(
                 (name, tuple(reversed([f.name for f in schema.fields
                                        if to_harmonised.get(f.name, f.name) == name])))
@@ -279,6 +282,20 @@ class QualityChecker:
                 add("choice_unknown", name,
                     f"{fields[name].display_name} holds {shown}, which is not one of its "
                     "choices. Choose one of the form's answers.", key=shown)
+        for f in plan.screened:
+            value = data.get(f.name)
+            # Checked even when the field is flagged as hidden: hidden text leaks all the same.
+            if not isinstance(value, str):
+                continue
+            kinds = screen_categories(value)
+            if kinds:
+                # Said by kind, never by the text: the finding must not copy the identifier.
+                flagged.add(f.name)
+                said = ", ".join(_IDENTIFIER_KINDS.get(kind, kind) for kind in kinds)
+                add("identifier_in_free_text", f.name,
+                    f"{f.display_name} holds what looks like an identifier ({said}). Remove "
+                    "it from the text: the registry must not hold names, contact details, "
+                    "dates or hospital numbers.", key="+".join(kinds))
         for name, messages in result.errors.items():
             if name in flagged:
                 continue
@@ -324,6 +341,14 @@ class QualityChecker:
                 if logic.truthy(outcome):
                     out.append((rule.code, rule.severity, name, rule.message, "", {}))
         return out, result.data
+
+
+_IDENTIFIER_KINDS = {
+    "email": "an e-mail address", "url": "a web address", "ip_address": "an IP address",
+    "date": "a calendar date", "name": "a name", "address": "a street address",
+    "id_number": "an identification or record number", "postal_code": "a postal code",
+    "phone": "a phone number",
+}
 
 
 def _version_name(to_harmonised: Mapping[str, str], harmonised: str) -> str:

@@ -57,6 +57,11 @@ BUILT_IN_RULES: dict[str, Rule] = {rule.code: rule for rule in (
     _rule("invalid_value", Severity.ERROR, "Value fails the field's validation",
           "A value the form would refuse today: wrong type, out of the allowed range, "
           "not in the expected format, or a field the form version does not have."),
+    _rule("identifier_in_free_text", Severity.ERROR, "Identifier in free text",
+          "Free text (a notes field, or text without a validation, that the identifier screen "
+          "reads) holds what looks like a name, a contact detail, a date or a hospital or "
+          "national number: most often text stored before the screen caught that kind. "
+          "Remove it."),
     _rule("choice_unknown", Severity.ERROR, "Answer not among the choices",
           "A multiple-choice answer whose code is not one of the field's choices."),
     _rule("hidden_value", Severity.WARNING, "Hidden field holds a value",

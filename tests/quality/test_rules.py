@@ -46,6 +46,8 @@ def with_changes(form: str, changes: dict, *, remove: tuple[str, ...] = (), vers
 FIRES = {
     "required_blank": with_changes("enrollment", {}, remove=("handedness",)),
     "invalid_value": with_changes("enrollment", {"enrol_age_months": "three years"}),
+    "identifier_in_free_text": with_changes("enrollment", {
+        "other_diagnoses": "Scoliosis; seen by Sara Ahmadi, Tel: 0912 345 6789"}),
     "choice_unknown": with_changes("dysraphic_lesion", {"lesion_level": "T13"}),
     "hidden_value": with_changes("mirror_movements", {"mm_present": "0"}, version=2),
     "calc_mismatch": with_changes("follow_up", {"months_since_surgery": 12}),
