@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from django.utils.dateparse import parse_datetime
 
+from registry.csvsafe import SafeWriter
 from registry.formengine import logic
 from registry.patients.models import Sex
 from registry.people.access import sites_in_scope
@@ -588,7 +589,8 @@ ROWS_PER_CHUNK: Final = 500
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
                ) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    # Every cell passes the formula rule (registry/csvsafe.py); JSON keeps values as stored.
+    writer = SafeWriter(csv.writer(buffer, delimiter=delimiter, lineterminator="\n"))
     writer.writerow(header)
     batch: list[Sequence[str]] = []
     for row in rows:

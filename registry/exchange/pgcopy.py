@@ -23,6 +23,8 @@ from typing import Any, Final
 
 from django.db import connection, transaction
 
+from registry.csvsafe import SafeWriter, sql_safe_text
+
 from .exports import FlatExport, _ExportBase
 from .layout import SEX, YEAR_OF_BIRTH, FormLayout, LayoutField
 from .selectors import export_patients, export_submissions
@@ -94,8 +96,8 @@ def copy_chunks(export: FlatExport) -> Iterator[str]:
 
 def _header_line(export: FlatExport) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n").writerow(
-        export.header())
+    SafeWriter(csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n")
+               ).writerow(export.header())
     return buffer.getvalue()
 
 
@@ -192,11 +194,13 @@ def _branch(export: FlatExport, forms: list[FormLayout], sources: dict[str, str]
                 # 35.0 is written 35, as Python writes it (trim_scale drops trailing zeros).
                 value = _json_value(form, layout_field, f"x.d{number}", f"x.v{number}", "->")
                 cells[place] = (f"CASE WHEN jsonb_typeof({value}) = 'number' THEN "
-                                f"trim_scale(({value})::numeric)::text ELSE {value} #>> '{{}}' END")
+                                f"trim_scale(({value})::numeric)::text ELSE "
+                                f"{sql_safe_text(f'({value} #>> {chr(39)}{{}}{chr(39)})')} END")
                 continue
             if not layout_field.is_checkbox:
-                cells[place] = _json_value(form, layout_field, f"x.d{number}",
-                                           f"x.v{number}", "->>")
+                # Text may begin like a formula; the rule is the Python writer's.
+                cells[place] = sql_safe_text(_json_value(form, layout_field, f"x.d{number}",
+                                                         f"x.v{number}", "->>"))
                 continue
             answer = _json_value(form, layout_field, f"{source}.data",
                                  f"{source}.form_version_id", "->")
