@@ -152,6 +152,21 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         return None, []
     keys = ["k1", "k2", "k3", *(f"c{index}" for index in range(len(export.columns)))]
     columns = ", ".join(keys[3:])
+    release_params: list[Any] = []
+    if export.released is not None:
+        # A researcher's release: its pseudonyms, sites and years of birth, computed in
+        # Python (HMAC keys stay out of SQL), joined in as arrays; suppressed patients are
+        # absent from them, so the join leaves them out.
+        patients_sql = (
+            "SELECT q.id, r.pseudonym, r.site_code, r.site_name, q.sex, r.year_of_birth FROM "
+            f"({patients_sql}) q(id, pseudonym, site_code, site_name, sex, year_of_birth) "
+            "JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+            "r(id, pseudonym, site_code, site_name, year_of_birth) ON r.id = q.id")
+        shown = export.released
+        release_params = [list(shown), [item.pseudonym for item in shown.values()],
+                          [item.site_code for item in shown.values()],
+                          [item.site_name for item in shown.values()],
+                          [str(item.year_of_birth) for item in shown.values()]]
     sql = (
         f"WITH pat(id, pseudonym, site_code, site_name, sex, year_of_birth) AS NOT MATERIALIZED "
         f"({patients_sql}), sub(patient_id, form_version_id, instance, status, data) AS "
@@ -159,7 +174,7 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         + " UNION ALL ".join(branches)
         + f") r({', '.join(keys)}) ORDER BY k1, k2, k3"
     )
-    return sql, [*patients_params, *submissions_params]
+    return sql, [*patients_params, *release_params, *submissions_params]
 
 
 def _ids(form: FormLayout) -> str:

@@ -33,12 +33,13 @@ from registry.formengine.dictionary import METADATA_KEYS
 from registry.people.access import sites_in_scope
 from registry.people.authentication import user_for_token
 from registry.people.models import User
-from registry.people.tokens import looks_like_token
+from registry.people.tokens import hash_token, looks_like_token
 
 from .exports import ExportError, ExportSpec
 from .imports import ImportOptions, ImportRejected, do_import_records
 from .layout import RECORD_FIELDS, RECORD_ID, current_layout
-from .services import do_start_export
+from .release import token_release_id
+from .services import do_start_export, set_release_headers
 
 REDCAP_VERSION: Final = "15.0.0"
 """The REDCap version whose API this endpoint follows (PyCap reads it as a semantic version)."""
@@ -354,9 +355,14 @@ def _export(user: User, params: Params) -> HttpResponse:
         changed_until=end,
         csv_delimiter=delimiter,
     )
-    media_type, chunks = do_start_export(
-        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap")
-    return StreamingHttpResponse(chunks, content_type=f"{media_type}; charset=utf-8")
+    # A token is one release: a script's pages and repeated calls share its pseudonyms.
+    started = do_start_export(
+        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap",
+        release_id=token_release_id(hash_token(params.get("token"))))
+    response = StreamingHttpResponse(started.chunks,
+                                     content_type=f"{started.media_type}; charset=utf-8")
+    set_release_headers(response, started.manifest)
+    return response
 
 
 def _date(params: Params, name: str) -> Any:
