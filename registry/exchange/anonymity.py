@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.conf import settings
+from django.db.models.fields.json import KT
 
 from registry.people.models import User
 from registry.submissions.selectors import visible_submissions
@@ -90,11 +91,23 @@ def lesions_by_patient(user: User, layout: RegistryLayout
             layout.fields[name].names.get(version.number) if name in layout.fields else None
             for name in LESION_FIELDS)
     found: dict[int, set[tuple[str, str]]] = {}
-    rows = visible_submissions(user).filter(form_version_id__in=list(form.versions)) \
-        .order_by().values_list("patient_id", "form_version_id", "data")
-    for patient_id, version_id, data in rows.iterator(chunk_size=2000):
-        kind, level = (str(data.get(name, "")) if name else "" for name in names[version_id])
-        found.setdefault(patient_id, set()).add((kind, level))
+    submissions = visible_submissions(user).filter(form_version_id__in=list(form.versions)) \
+        .order_by()
+    distinct = set(names.values())
+    if len(distinct) == 1 and None not in next(iter(distinct)):
+        # The usual case, one name per field: the database reads the two answers, so that
+        # no document is decoded here.
+        kind_name, level_name = next(iter(distinct))
+        pairs = submissions.values_list("patient_id", KT(f"data__{kind_name}"),
+                                        KT(f"data__{level_name}"))
+        for patient_id, kind, level in pairs.iterator(chunk_size=2000):
+            found.setdefault(patient_id, set()).add((kind or "", level or ""))
+    else:
+        rows = submissions.values_list("patient_id", "form_version_id", "data")
+        for patient_id, version_id, data in rows.iterator(chunk_size=2000):
+            kind, level = (str(data.get(name, "")) if name else ""
+                           for name in names[version_id])
+            found.setdefault(patient_id, set()).add((kind, level))
     return {pk: tuple(sorted(pairs)) for pk, pairs in found.items()}
 
 

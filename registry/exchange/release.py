@@ -24,7 +24,6 @@ release's pseudonyms back (`registry_pseudonyms`). docs/exports.md describes it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -70,6 +69,11 @@ def may_receive(user: User, definitions: Iterable[Field]) -> bool:
 # Pseudonyms of a release
 
 
+# Crockford's base 32, as the registry's own pseudonyms (patients/pseudonym.py).
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_SHIFTS = tuple(range(55, -1, -5))
+
+
 @dataclass(frozen=True)
 class Release:
     """One release of records to one researcher, with pseudonyms of its own."""
@@ -85,8 +89,9 @@ class Release:
 
     def pseudonym(self, registry_pseudonym: str) -> str:
         """The release's pseudonym of a patient: `R-` and 12 characters (60 bits)."""
-        digest = hmac.new(self._key, registry_pseudonym.encode(), hashlib.sha256).digest()
-        code = base64.b32encode(digest[:10]).decode()[:12]
+        digest = hmac.digest(self._key, registry_pseudonym.encode(), "sha256")
+        number = int.from_bytes(digest[:8], "big") >> 4
+        code = "".join([_ALPHABET[(number >> shift) & 31] for shift in _SHIFTS])
         return f"R-{code[:4]}-{code[4:8]}-{code[8:]}"
 
 

@@ -156,3 +156,22 @@ def test_a_redcap_token_is_one_release_whose_records_can_be_asked_for(researcher
     assert {row["record_id"] for row in narrowed} == {ids[0]}
     event = AuditEvent.objects.filter(action="export").latest("pk")
     assert event.context["release"]["release"].startswith("token-")
+
+
+def test_an_export_job_is_one_release_with_its_manifest_in_the_run(
+        settings, tmp_path, researcher, cohort, eager_tasks,
+        django_capture_on_commit_callbacks):
+    settings.REGISTRY_EXPORT_DIR = tmp_path
+    client = APIClient()
+    client.force_authenticate(researcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = client.post("/api/v1/exports/jobs/", {"shape": "flat-csv"}, format="json")
+    job = client.get(f"/api/v1/exports/jobs/{requested.json()['id']}/").json()
+    assert job["status"] == "succeeded"
+    manifest = job["counts"]["release"]
+    assert manifest["release"] == f"job-{job['id']}" and manifest["suppressed"] == 1
+    body = b"".join(client.get(job["file_url"]).streaming_content).decode()
+    ids = {row["record_id"] for row in csv.DictReader(io.StringIO(body))}
+    release = Release(researcher.pk, manifest["release"])
+    assert set(registry_pseudonyms(release, ids)) == ids
+    assert not ids & {patient.pseudonym for patient in cohort}
