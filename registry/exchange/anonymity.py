@@ -120,21 +120,23 @@ def plan_release(release: Release, patients: Iterable[tuple[Any, ...]],
     manifest = Manifest(release=release.release_id, k=k)
     people = {row[0]: row for row in patients}
     manifest.patients = len(people)
+    keys = {pk: (row[4], row[5], row[2], lesions.get(pk, ())) for pk, row in people.items()}
     step = dict.fromkeys(people, 0)
-
-    def key(pk: int) -> tuple[Any, ...]:
-        _, _, site, _, sex, year = people[pk]
-        level = step[pk]
-        return (sex, year if level < 1 else year_band(year),
-                site if level < 2 else OTHER_SITE, lesions.get(pk, ()))
-
+    # Only the patients of classes below k are looked at again, one step further each time:
+    # every member of such a class moves, and a band never equals an exact year (nor "other"
+    # a site), so the classes of k or more that stay behind keep all their members.
+    pending = list(people)
     for level in (1, 2, 3):
-        classes = Counter(key(pk) for pk, done in step.items() if done < 3)
-        small = [pk for pk, done in step.items() if done < 3 and classes[key(pk)] < k]
-        if not small:
+        classes = Counter(keys[pk] for pk in pending)
+        pending = [pk for pk in pending if classes[keys[pk]] < k]
+        if not pending:
             break
-        for pk in small:
+        for pk in pending:
             step[pk] = level
+            sex, _, site, lesion = keys[pk]
+            keys[pk] = (sex, year_band(people[pk][5]), site if level < 2 else OTHER_SITE,
+                        lesion)
+        pending = [pk for pk in pending if step[pk] < 3]
     released = {}
     for pk, row in people.items():
         level = step[pk]
