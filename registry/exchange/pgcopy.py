@@ -158,14 +158,14 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         # Python (HMAC keys stay out of SQL), joined in as arrays; suppressed patients are
         # absent from them, so the join leaves them out.
         patients_sql = (
-            "SELECT q.id, r.pseudonym, r.site_code, r.site_name, q.sex, r.year_of_birth FROM "
+            "SELECT q.id, r.pseudonym, r.site_code, NULL, q.sex, r.year_of_birth FROM "
             f"({patients_sql}) q(id, pseudonym, site_code, site_name, sex, year_of_birth) "
-            "JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-            "r(id, pseudonym, site_code, site_name, year_of_birth) ON r.id = q.id")
+            "JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+            "r(id, pseudonym, site_code, year_of_birth) ON r.id = q.id")
+        # (Site names are for labels, which take the Python writer.)
         shown = export.released
         release_params = [list(shown), [item.pseudonym for item in shown.values()],
                           [item.site_code for item in shown.values()],
-                          [item.site_name for item in shown.values()],
                           [str(item.year_of_birth) for item in shown.values()]]
     sql = (
         f"WITH pat(id, pseudonym, site_code, site_name, sex, year_of_birth) AS NOT MATERIALIZED "
