@@ -23,7 +23,11 @@ from rest_framework.views import APIView
 
 from registry.audit.services import record_event
 from registry.exchange.exports import SHAPES, ExportSpec
-from registry.exchange.services import do_request_export_job, do_start_export
+from registry.exchange.services import (
+    do_request_export_job,
+    do_start_export,
+    set_release_headers,
+)
 from registry.jobs.models import JobRun, JobStatus
 from registry.submissions.models import Status
 
@@ -165,10 +169,12 @@ class ExportStream(ExportErrorsAsJson, APIView):
             raise NotFound(f"There is no {shape!r} export; choose one of: {', '.join(SHAPES)}.")
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        media_type, chunks = do_start_export(request.user, shape, query.spec(), via="api")
-        response = StreamingHttpResponse(chunks, content_type=f"{media_type}; charset=utf-8")
+        started = do_start_export(request.user, shape, query.spec(), via="api")
+        response = StreamingHttpResponse(started.chunks,
+                                         content_type=f"{started.media_type}; charset=utf-8")
         response["Content-Disposition"] = \
             f'attachment; filename="registry-{shape}.{SHAPES[shape].extension}"'
+        set_release_headers(response, started.manifest)
         return response
 
 

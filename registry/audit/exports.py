@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from registry.csvsafe import safe_row
+
 from .models import AuditEvent
 
 COLUMNS = ["time", "user", "action", "object_type", "object_id", "object", "site", "changes",
@@ -33,7 +35,7 @@ def audit_rows(events: Iterable[AuditEvent]) -> Iterator[list[str]]:
 def audit_csv_response(events: Iterable[AuditEvent], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in audit_rows(events)), content_type="text/csv"
+        (writer.writerow(safe_row(row)) for row in audit_rows(events)), content_type="text/csv"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -8,6 +8,9 @@ and hold one patient's rows at a time, so memory stays flat however many rows th
 writers turn rows into text chunks for a StreamingHttpResponse or a file.
 
 Every export applies the de-identification rule of `release.py` for the person it is for.
+An export to a researcher is a release (`release.py`): its records carry the release's own
+pseudonyms, no timestamps, and the record fields that k-anonymity allows (`anonymity.py`);
+patients it suppresses are left out.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
 from django.utils.dateparse import parse_datetime
 
+from registry.csvsafe import SafeWriter
 from registry.formengine import logic
 from registry.patients.models import Sex
 from registry.people.access import sites_in_scope
 from registry.people.models import User
 
+from .anonymity import Manifest, Released, lesions_by_patient, plan_release
 from .layout import (
     DATA_ACCESS_GROUP,
     RECORD_FIELD_LABELS,
@@ -45,7 +50,7 @@ from .layout import (
     current_layout,
     typed_text,
 )
-from .release import may_receive
+from .release import Release, may_receive, registry_pseudonyms, release_for
 from .selectors import export_patients, export_submissions
 
 CHUNK_SIZE: Final = 2000
@@ -124,16 +129,37 @@ class _Selection:
 
 
 class _ExportBase:
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None
-                 ) -> None:
+    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
+                 *, release: Release | None = None) -> None:
         self.user = user
         self.spec = spec
         self.layout = layout or current_layout()
         self.rows_written = 0
+        self.release = release if release is not None else release_for(user)
+        self.released: dict[int, Released] | None = None
+        self.manifest: Manifest | None = None
         self._check_names()
         self.selection = self._select()
         self.filter_node = self._compile_filter()
         self.dag_column = spec.data_access_groups and sites_in_scope(user).count() > 1
+        if self.release is not None:
+            self._plan_release(self.release)
+
+    def _plan_release(self, release: Release) -> None:
+        """A researcher's records: the release's pseudonyms (the `records` asked for are
+        pseudonyms of this release), k-anonymity over the patients of the sites the export
+        selects, whichever records it asks for (so a record reads the same in every page)."""
+        spec = self.spec
+        if spec.records:
+            visible = export_patients(self.user, sites=spec.sites).values_list(
+                "pseudonym", flat=True)
+            mapped = registry_pseudonyms(release, spec.records, visible.iterator())
+            # A pseudonym of another release matches no one.
+            self.spec = spec = replace(spec, records=tuple(mapped.values()) or ("",))
+        patients = export_patients(self.user, sites=spec.sites)
+        self.released, self.manifest = plan_release(
+            release, patients.iterator(chunk_size=CHUNK_SIZE),
+            lesions_by_patient(self.user, self.layout))
 
     # -- checking the request
 
@@ -236,8 +262,15 @@ class _ExportBase:
                  for pk in form.versions}
         stream = submissions.iterator(chunk_size=CHUNK_SIZE)
         pending = next(stream, None)
+        released = self.released
         for patient in patients.iterator(chunk_size=CHUNK_SIZE):
             pk = patient[0]
+            if released is not None:
+                shown = released.get(pk)
+                if shown is None:
+                    continue
+                patient = (pk, shown.pseudonym, shown.site_code, shown.site_name, patient[4],
+                           shown.year_of_birth)
             group = []
             while pending is not None and pending[0] < pk:
                 pending = next(stream, None)
@@ -258,8 +291,9 @@ class _ExportBase:
             changed_until=spec.changed_until,
         ).count()
         if isinstance(self, FlatExport) and self._base_wanted and not spec.filters_submissions:
-            return submissions + export_patients(
-                self.user, sites=spec.sites, records=spec.records).count()
+            return submissions + (len(self.released) if self.released is not None else
+                                  export_patients(self.user, sites=spec.sites,
+                                                  records=spec.records).count())
         return submissions
 
     def _filter_record(self, patient: tuple[Any, ...], base: Iterable[tuple[Any, ...]]
@@ -307,9 +341,9 @@ class FlatExport(_ExportBase):
     """REDCap's flat layout, one row per record's non-repeating forms and per repeating
     instance, with the columns the request selects."""
 
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None
-                 ) -> None:
-        super().__init__(user, spec, layout)
+    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
+                 *, release: Release | None = None) -> None:
+        super().__init__(user, spec, layout, release=release)
         self.columns: list[str] = []
         self.headers: list[str] = []
         self._build_columns()
@@ -501,29 +535,34 @@ class ExportRecord:
     record_id: str
     site: str
     sex: str
-    year_of_birth: int
+    year_of_birth: int | str
+    """A 5-year band ("2015-2019") where a release generalised it."""
     form: str
     version: int
     instance: int
     status: str
-    updated_at: datetime
+    updated_at: datetime | None
+    """None in a researcher's release: when a record changed can tell who it is."""
     data: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        item = {
             "record_id": self.record_id, "site": self.site, "sex": self.sex,
             "year_of_birth": self.year_of_birth, "form": self.form, "version": self.version,
             "instance": self.instance, "status": self.status,
-            "updated_at": self.updated_at.isoformat(), "data": self.data,
         }
+        if self.updated_at is not None:
+            item["updated_at"] = self.updated_at.isoformat()
+        item["data"] = self.data
+        return item
 
 
 class RecordExport(_ExportBase):
     """One record per submission with its data typed as stored, under harmonised names."""
 
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None
-                 ) -> None:
-        super().__init__(user, spec, layout)
+    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
+                 *, release: Release | None = None) -> None:
+        super().__init__(user, spec, layout, release=release)
         self._names: dict[int, dict[str, str]] = {}
         for form in self.selection.forms:
             for pk, version in form.versions.items():
@@ -537,7 +576,8 @@ class RecordExport(_ExportBase):
         base_versions = {pk for form in self.layout.forms if not form.repeatable
                          for pk in form.versions}
         filtered = self.filter_node is not None
-        for patient, group in self._groups(with_updated_at=True):
+        stamped = self.release is None
+        for patient, group in self._groups(with_updated_at=stamped):
             record = self._filter_record(
                 patient, [row for row in group if row[1] in base_versions]
             ) if filtered else None
@@ -559,7 +599,8 @@ class RecordExport(_ExportBase):
                     record_id=patient[1], site=patient[2], sex=patient[4],
                     year_of_birth=patient[5], form=form.name,
                     version=form.versions[submission[1]].number, instance=submission[2],
-                    status=submission[3], updated_at=submission[5], data=data,
+                    status=submission[3], updated_at=submission[5] if stamped else None,
+                    data=data,
                 )
 
 
@@ -588,7 +629,8 @@ ROWS_PER_CHUNK: Final = 500
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
                ) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    # Every cell passes the formula rule (registry/csvsafe.py); JSON keeps values as stored.
+    writer = SafeWriter(csv.writer(buffer, delimiter=delimiter, lineterminator="\n"))
     writer.writerow(header)
     batch: list[Sequence[str]] = []
     for row in rows:
@@ -636,35 +678,38 @@ class Shape:
     name: str
     media_type: str
     extension: str
-    chunks: Callable[[User, ExportSpec], tuple[_ExportBase, Iterator[str]]]
+    chunks: Callable[[User, ExportSpec, Release | None], tuple[_ExportBase, Iterator[str]]]
 
 
-def _flat_csv(user: User, spec: ExportSpec) -> tuple[_ExportBase, Iterator[str]]:
+_Made = tuple[_ExportBase, Iterator[str]]
+
+
+def _flat_csv(user: User, spec: ExportSpec, release: Release | None) -> _Made:
     from .pgcopy import can_copy, copy_chunks
 
-    export = FlatExport(user, spec)
+    export = FlatExport(user, spec, release=release)
     if can_copy(export):
         return export, copy_chunks(export)
     return export, csv_chunks(export.header(), export.rows(), spec.csv_delimiter)
 
 
-def _flat_json(user: User, spec: ExportSpec) -> tuple[_ExportBase, Iterator[str]]:
-    export = FlatExport(user, spec)
+def _flat_json(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+    export = FlatExport(user, spec, release=release)
     return export, json_chunks(export.dicts())
 
 
-def _long_csv(user: User, spec: ExportSpec) -> tuple[_ExportBase, Iterator[str]]:
-    export = RecordExport(user, spec)
+def _long_csv(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+    export = RecordExport(user, spec, release=release)
     return export, csv_chunks(LONG_HEADER, long_rows(export.records()))
 
 
-def _json(user: User, spec: ExportSpec) -> tuple[_ExportBase, Iterator[str]]:
-    export = RecordExport(user, spec)
+def _json(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+    export = RecordExport(user, spec, release=release)
     return export, json_chunks(record.as_json() for record in export.records())
 
 
-def _ndjson(user: User, spec: ExportSpec) -> tuple[_ExportBase, Iterator[str]]:
-    export = RecordExport(user, spec)
+def _ndjson(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+    export = RecordExport(user, spec, release=release)
     return export, ndjson_chunks(record.as_json() for record in export.records())
 
 

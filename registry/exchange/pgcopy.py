@@ -23,6 +23,8 @@ from typing import Any, Final
 
 from django.db import connection, transaction
 
+from registry.csvsafe import SafeWriter, safe_cell, sql_safe_text
+
 from .exports import FlatExport, _ExportBase
 from .layout import SEX, YEAR_OF_BIRTH, FormLayout, LayoutField
 from .selectors import export_patients, export_submissions
@@ -94,8 +96,8 @@ def copy_chunks(export: FlatExport) -> Iterator[str]:
 
 def _header_line(export: FlatExport) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n").writerow(
-        export.header())
+    SafeWriter(csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n")
+               ).writerow(export.header())
     return buffer.getvalue()
 
 
@@ -150,6 +152,21 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         return None, []
     keys = ["k1", "k2", "k3", *(f"c{index}" for index in range(len(export.columns)))]
     columns = ", ".join(keys[3:])
+    release_params: list[Any] = []
+    if export.released is not None:
+        # A researcher's release: its pseudonyms, sites and years of birth, computed in
+        # Python (HMAC keys stay out of SQL), joined in as arrays; suppressed patients are
+        # absent from them, so the join leaves them out.
+        patients_sql = (
+            "SELECT q.id, r.pseudonym, r.site_code, NULL, q.sex, r.year_of_birth FROM "
+            f"({patients_sql}) q(id, pseudonym, site_code, site_name, sex, year_of_birth) "
+            "JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+            "r(id, pseudonym, site_code, year_of_birth) ON r.id = q.id")
+        # (Site names are for labels, which take the Python writer.)
+        shown = export.released
+        release_params = [list(shown), [item.pseudonym for item in shown.values()],
+                          [item.site_code for item in shown.values()],
+                          [str(item.year_of_birth) for item in shown.values()]]
     sql = (
         f"WITH pat(id, pseudonym, site_code, site_name, sex, year_of_birth) AS NOT MATERIALIZED "
         f"({patients_sql}), sub(patient_id, form_version_id, instance, status, data) AS "
@@ -157,7 +174,7 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         + " UNION ALL ".join(branches)
         + f") r({', '.join(keys)}) ORDER BY k1, k2, k3"
     )
-    return sql, [*patients_params, *submissions_params]
+    return sql, [*patients_params, *release_params, *submissions_params]
 
 
 def _ids(form: FormLayout) -> str:
@@ -197,6 +214,10 @@ def _branch(export: FlatExport, forms: list[FormLayout], sources: dict[str, str]
             if not layout_field.is_checkbox:
                 cells[place] = _json_value(form, layout_field, f"x.d{number}",
                                            f"x.v{number}", "->>")
+                if _may_look_like_formula(layout_field):
+                    # The Python writer's rule, on the fields whose text may begin like a
+                    # formula (the others hold numbers, dates, codes: the test costs time).
+                    cells[place] = sql_safe_text(cells[place])
                 continue
             answer = _json_value(form, layout_field, f"{source}.data",
                                  f"{source}.form_version_id", "->")
@@ -209,6 +230,22 @@ def _branch(export: FlatExport, forms: list[FormLayout], sources: dict[str, str]
             cells[export._complete_index[form.name]] = \
                 f"CASE x.s{number} {_STATUS_SQL} ELSE {gray} END"
     return "".join(f", {column}" for column in inner), ", ".join(cells)
+
+
+_ORDERED_FAMILIES: Final = frozenset({"integer", "number", "date", "datetime", "time"})
+
+
+def _may_look_like_formula(layout_field: LayoutField) -> bool:
+    """Whether a stored value of the field may be text that begins like a formula: free text
+    and validated text other than numbers and dates, or a choice code that does (numbers,
+    dates and the other codes are written as they are by both writers)."""
+    for definition in layout_field.definitions:
+        if definition.type in ("text", "notes"):
+            info = definition.validation_info
+            if info is None or info.family not in _ORDERED_FAMILIES:
+                return True
+    codes = (*layout_field.codes, *layout_field.labels)
+    return any(safe_cell(code) != code for code in codes)
 
 
 def _fractional(layout_field: LayoutField) -> bool:

@@ -28,16 +28,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
 from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
+from registry.csvsafe import SafeWriter
 from registry.formengine.dictionary import METADATA_KEYS
 from registry.people.access import sites_in_scope
 from registry.people.authentication import user_for_token
 from registry.people.models import User
-from registry.people.tokens import looks_like_token
+from registry.people.tokens import hash_token, looks_like_token
 
 from .exports import ExportError, ExportSpec
 from .imports import ImportOptions, ImportRejected, do_import_records
 from .layout import RECORD_FIELDS, RECORD_ID, current_layout
-from .services import do_start_export
+from .release import token_release_id
+from .services import do_start_export, set_release_headers
 
 REDCAP_VERSION: Final = "15.0.0"
 """The REDCap version whose API this endpoint follows (PyCap reads it as a semantic version)."""
@@ -201,12 +203,17 @@ def _delimiter(params: Params) -> str:
     return _DELIMITERS[name]
 
 
-def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
-           ) -> HttpResponse:
+def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
+           *, formulas_safe: bool = True) -> HttpResponse:
+    """Rows as JSON or CSV. CSV cells pass the formula rule (registry/csvsafe.py), except in
+    the data dictionary (`formulas_safe=False`), which is read back by imports and whose
+    cells the registry itself wrote from validated schemas."""
     if _output_format(params) == "json":
         return HttpResponse(json.dumps(list(rows)), content_type="application/json")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
+    writer: Any = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
+    if formulas_safe:
+        writer = SafeWriter(writer)
     writer.writerow(keys)
     writer.writerows([row.get(key, "") for key in keys] for row in rows)
     return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -251,7 +258,7 @@ def _metadata(user: User, params: Params) -> HttpResponse:
     _refuse_unknown("forms", forms, known_forms)
     if fields or forms:
         rows = [row for row in rows if row["field_name"] in fields or row["form_name"] in forms]
-    return _table(params, rows, METADATA_KEYS)
+    return _table(params, rows, METADATA_KEYS, formulas_safe=False)
 
 
 def _refuse_unknown(name: str, given: Iterable[str], known: Iterable[str]) -> None:
@@ -348,9 +355,14 @@ def _export(user: User, params: Params) -> HttpResponse:
         changed_until=end,
         csv_delimiter=delimiter,
     )
-    media_type, chunks = do_start_export(
-        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap")
-    return StreamingHttpResponse(chunks, content_type=f"{media_type}; charset=utf-8")
+    # A token is one release: a script's pages and repeated calls share its pseudonyms.
+    started = do_start_export(
+        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap",
+        release_id=token_release_id(hash_token(params.get("token"))))
+    response = StreamingHttpResponse(started.chunks,
+                                     content_type=f"{started.media_type}; charset=utf-8")
+    set_release_headers(response, started.manifest)
+    return response
 
 
 def _date(params: Params, name: str) -> Any:

@@ -12,13 +12,29 @@ its form, it was
 "Any version" matters: a field screened from version 2 on still holds unscreened text from
 version 1. Coordinators, curators and administrators receive every field that holds data.
 docs/api.md states this rule for script writers.
+
+Researchers never see the registry's pseudonyms either. Each release to a researcher has its
+own pseudonyms: an HMAC of the registry pseudonym under a key derived from
+REGISTRY_PSEUDONYM_KEY, the researcher and the release's id (never stored), so two releases
+cannot be linked without the registry's key. What a release is: one streamed export, one
+export job, or one API token for the REDCap API (so that a script's pages line up). The audit
+event of each export records the release id, from which the registry, and only it, maps the
+release's pseudonyms back (`registry_pseudonyms`). docs/exports.md describes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import hmac
+import secrets
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.conf import settings
 
 from registry.formengine.schema import Field
+from registry.patients.models import Patient
 from registry.people.models import Role, User
 
 
@@ -47,3 +63,69 @@ def may_receive(user: User, definitions: Iterable[Field]) -> bool:
     if is_deidentified_reader(user):
         return releasable_to_researchers(definitions)
     return holds_data(definitions)
+
+
+# --------------------------------------------------------------------------------------------
+# Pseudonyms of a release
+
+
+# Crockford's base 32, as the registry's own pseudonyms (patients/pseudonym.py).
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_SHIFTS = tuple(range(55, -1, -5))
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of records to one researcher, with pseudonyms of its own."""
+
+    user_id: int
+    release_id: str
+
+    @cached_property
+    def _key(self) -> bytes:
+        return hmac.new(settings.REGISTRY_PSEUDONYM_KEY.encode(),
+                        f"research-release\x00{self.user_id}\x00{self.release_id}".encode(),
+                        hashlib.sha256).digest()
+
+    def pseudonym(self, registry_pseudonym: str) -> str:
+        """The release's pseudonym of a patient: `R-` and 12 characters (60 bits)."""
+        digest = hmac.digest(self._key, registry_pseudonym.encode(), "sha256")
+        number = int.from_bytes(digest[:8], "big") >> 4
+        code = "".join([_ALPHABET[(number >> shift) & 31] for shift in _SHIFTS])
+        return f"R-{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def new_release_id() -> str:
+    return f"r-{secrets.token_hex(8)}"
+
+
+def job_release_id(run_pk: int) -> str:
+    return f"job-{run_pk}"
+
+
+def token_release_id(token_hash: str) -> str:
+    """The release of the REDCap API calls made with one token (by the token's stored hash)."""
+    return f"token-{token_hash[:16]}"
+
+
+def release_for(user: User, release_id: str | None = None) -> Release | None:
+    """The release an export to `user` belongs to (a new one unless given); None for people
+    who receive the registry's pseudonyms."""
+    if not is_deidentified_reader(user):
+        return None
+    return Release(user.pk, release_id or new_release_id())
+
+
+def registry_pseudonyms(release: Release, research_pseudonyms: Collection[str] | None = None,
+                        patients: Iterable[str] | None = None) -> dict[str, str]:
+    """Release pseudonym -> registry pseudonym, for the given release pseudonyms (all when
+    None). Only the registry can compute this: it holds the key."""
+    if patients is None:
+        patients = Patient.objects.values_list("pseudonym", flat=True).iterator()
+    wanted = set(research_pseudonyms) if research_pseudonyms is not None else None
+    found = {}
+    for pseudonym in patients:
+        ours = release.pseudonym(pseudonym)
+        if wanted is None or ours in wanted:
+            found[ours] = pseudonym
+    return found

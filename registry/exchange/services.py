@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.http.response import HttpResponseBase
 
 from registry.audit.services import record_event
 from registry.jobs.models import JobKind, JobRun
 from registry.jobs.services import do_request_job, report_progress
 from registry.people.models import User
 
+from .anonymity import Manifest
 from .exports import SHAPES, ExportError, ExportSpec
+from .release import job_release_id, release_for
 
 
 def export_dir() -> Path:
@@ -31,20 +36,48 @@ def _shape(name: str) -> Any:
                           f"{', '.join(SHAPES)}.") from None
 
 
-def do_start_export(
-    actor: User, shape: str, spec: ExportSpec, *, via: str
-) -> tuple[str, Iterator[str]]:
-    """Check an export request, audit it, and return (media type, its text in chunks).
+@dataclass(frozen=True)
+class StartedExport:
+    media_type: str
+    chunks: Iterator[str]
+    manifest: Manifest | None
+    """A researcher's release: its id and what k-anonymity generalised (None for others)."""
 
+
+def _release_context(manifest: Manifest | None) -> dict[str, Any]:
+    # The release id lets the registry map the release's pseudonyms back; the key it is
+    # derived with never leaves the settings.
+    return {"release": manifest.as_json()} if manifest is not None else {}
+
+
+RELEASE_HEADER = "Registry-Release"
+MANIFEST_HEADER = "Registry-Release-Manifest"
+
+
+def set_release_headers(response: HttpResponseBase, manifest: Manifest | None) -> None:
+    """A streamed release says what it is before its first row: its id, and its manifest as
+    one line of JSON (docs/exports.md)."""
+    if manifest is not None:
+        response[RELEASE_HEADER] = manifest.release
+        response[MANIFEST_HEADER] = json.dumps(manifest.as_json(), separators=(",", ":"))
+
+
+def do_start_export(
+    actor: User, shape: str, spec: ExportSpec, *, via: str, release_id: str | None = None
+) -> StartedExport:
+    """Check an export request, audit it, and return its media type and text in chunks.
+
+    A researcher's export is a release: a new one, or the one named (a REDCap API token's).
     Raises ExportError (naming the parameter) before anything is audited or read.
     """
     chosen = _shape(shape)
-    export, chunks = chosen.chunks(actor, spec)
+    export, chunks = chosen.chunks(actor, spec, release_for(actor, release_id))
     record_event(actor, "export", None, context={
         "via": via, "shape": shape, **spec.as_parameters(),
         "columns": len(getattr(export, "columns", ())) or None,
+        **_release_context(export.manifest),
     })
-    return chosen.media_type, chunks
+    return StartedExport(chosen.media_type, chunks, export.manifest)
 
 
 def do_request_export_job(actor: User, shape: str, spec: ExportSpec) -> JobRun:
@@ -53,7 +86,7 @@ def do_request_export_job(actor: User, shape: str, spec: ExportSpec) -> JobRun:
     The request is checked now, so a bad one fails at once rather than in the worker.
     """
     chosen = _shape(shape)
-    chosen.chunks(actor, spec)
+    chosen.chunks(actor, spec, None)
     from .tasks import run_export
 
     return do_request_job(actor, JobKind.EXPORT, run_export,
@@ -67,7 +100,8 @@ def write_export_file(run: JobRun) -> Mapping[str, Any]:
         raise ExportError("requested_by", "an export job needs the person it is for.")
     shape = _shape(run.parameters["shape"])
     spec = ExportSpec.from_parameters(run.parameters["spec"])
-    export, chunks = shape.chunks(actor, spec)
+    # One job, one release: its pseudonyms are its own, its manifest is in the run's counts.
+    export, chunks = shape.chunks(actor, spec, release_for(actor, job_release_id(run.pk)))
     total = export.row_estimate()
     directory = export_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -84,5 +118,6 @@ def write_export_file(run: JobRun) -> Mapping[str, Any]:
     run.result_file = str(path)
     record_event(actor, "export", run, context={
         "via": "job", "shape": shape.name, **spec.as_parameters(), "rows": export.rows_written,
+        **_release_context(export.manifest),
     })
-    return {"rows": export.rows_written}
+    return {"rows": export.rows_written, **_release_context(export.manifest)}

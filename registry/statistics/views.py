@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from registry.audit.services import record_event
+from registry.csvsafe import SafeWriter
 from registry.jobs.selectors import latest_run
 from registry.jobs.services import can_run_jobs
 
@@ -67,7 +68,7 @@ def download(request: HttpRequest) -> HttpResponse:
     })
     stamp = snapshot.created_at.strftime("%Y%m%d-%H%M") if snapshot else "none"
     response["Content-Disposition"] = f'attachment; filename="registry-statistics-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(csv.writer(response))
     writer.writerow(["section", "table", "title", "row", "row_label", "column", "column_label",
                      "value", "suppressed"])
     results = context.get("results")

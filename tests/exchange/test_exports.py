@@ -79,8 +79,9 @@ def test_a_form_never_filled_reads_incomplete_unless_asked_for_blank(
     assert flat(coordinator_a, blank_for_gray=True)[0]["enrollment_complete"] == ""
 
 
-def test_researchers_get_no_unscreened_free_text(coordinator_a, researcher, site_a,
+def test_researchers_get_no_unscreened_free_text(settings, coordinator_a, researcher, site_a,
                                                  registry_forms):
+    settings.STATS_SUPPRESSION_THRESHOLD = 1  # one patient: k-anonymity is not the point
     patient = enrol(coordinator_a, site_a, "A-0200")
     save(coordinator_a, patient, "enrollment", {
         **ENROLMENT, "genetic_testing": "1", "gene": "other", "gene_other": "ARHGEF7",
@@ -99,7 +100,8 @@ def test_researchers_get_no_unscreened_free_text(coordinator_a, researcher, site
 
 
 def test_text_unscreened_in_any_version_is_withheld_from_researchers(
-        coordinator_a, researcher, site_a, db):
+        settings, coordinator_a, researcher, site_a, db):
+    settings.STATS_SUPPRESSION_THRESHOLD = 1  # one patient: k-anonymity is not the point
     unscreened = assessment_schema(1)
     unscreened["fields"][3]["phi_screen"] = False
     v1 = publish_form(unscreened)

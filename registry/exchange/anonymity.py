@@ -1,0 +1,154 @@
+"""k-anonymity of a researcher's release on its quasi-identifiers.
+
+The quasi-identifiers are the patient's sex, year of birth and site, and the type and level
+of each dysraphic lesion (forms/dysraphic_lesion: all of a patient's lesions, as a set, so a
+patient with a rare second lesion counts as rare). Patients whose combination is shared by
+fewer than k others (k = STATS_SUPPRESSION_THRESHOLD) are generalised one step at a time,
+only as far as they need:
+
+1. the year of birth becomes its 5-year band ("2015-2019");
+2. the site becomes "other" (sites have no region to fall back on);
+3. the patient is left out of the release.
+
+Each step moves whole classes (every patient of a class below k), so a class that had k never
+loses members. The release's manifest says how many patients each step touched; it travels
+with the release (docs/exports.md says where).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.conf import settings
+from django.db.models.fields.json import KT
+
+from registry.people.models import User
+from registry.submissions.selectors import visible_submissions
+
+from .layout import RegistryLayout
+from .release import Release
+
+LESION_FORM: Final = "dysraphic_lesion"
+LESION_FIELDS: Final = ("lesion_type", "lesion_level")
+QUASI_IDENTIFIERS: Final = ("sex", "year_of_birth", "site", "lesion_type", "lesion_level")
+OTHER_SITE: Final = "OTHER"
+OTHER_SITE_NAME: Final = "Other"
+BAND_YEARS: Final = 5
+
+
+def threshold() -> int:
+    return max(1, int(settings.STATS_SUPPRESSION_THRESHOLD))
+
+
+def year_band(year: int) -> str:
+    start = year - year % BAND_YEARS
+    return f"{start}-{start + BAND_YEARS - 1}"
+
+
+@dataclass(frozen=True)
+class Released:
+    """What a release says of one patient's record fields."""
+
+    pseudonym: str
+    site_code: str
+    site_name: str
+    year_of_birth: int | str
+
+
+@dataclass
+class Manifest:
+    release: str
+    k: int
+    patients: int = 0
+    year_of_birth_banded: int = 0
+    site_generalised: int = 0
+    suppressed: int = 0
+    quasi_identifiers: tuple[str, ...] = QUASI_IDENTIFIERS
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release, "k": self.k,
+            "quasi_identifiers": list(self.quasi_identifiers),
+            "patients_considered": self.patients,
+            "patients_released": self.patients - self.suppressed,
+            "year_of_birth_banded": self.year_of_birth_banded,
+            "site_generalised": self.site_generalised, "suppressed": self.suppressed,
+        }
+
+
+def lesions_by_patient(user: User, layout: RegistryLayout
+                       ) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Patient pk -> its lesions' (type, level), sorted, under the harmonised names."""
+    form = layout.by_name.get(LESION_FORM)
+    if form is None:
+        return {}
+    names: dict[int, tuple[str | None, ...]] = {}
+    for pk, version in form.versions.items():
+        names[pk] = tuple(
+            layout.fields[name].names.get(version.number) if name in layout.fields else None
+            for name in LESION_FIELDS)
+    found: dict[int, set[tuple[str, str]]] = {}
+    submissions = visible_submissions(user).filter(form_version_id__in=list(form.versions)) \
+        .order_by()
+    distinct = set(names.values())
+    if len(distinct) == 1 and None not in next(iter(distinct)):
+        # The usual case, one name per field: the database reads the two answers, so that
+        # no document is decoded here.
+        kind_name, level_name = next(iter(distinct))
+        pairs = submissions.values_list("patient_id", KT(f"data__{kind_name}"),
+                                        KT(f"data__{level_name}"))
+        for patient_id, kind, level in pairs.iterator(chunk_size=2000):
+            found.setdefault(patient_id, set()).add((kind or "", level or ""))
+    else:
+        rows = submissions.values_list("patient_id", "form_version_id", "data")
+        for patient_id, version_id, data in rows.iterator(chunk_size=2000):
+            kind, level = (str(data.get(name, "")) if name else ""
+                           for name in names[version_id])
+            found.setdefault(patient_id, set()).add((kind, level))
+    return {pk: tuple(sorted(pairs)) for pk, pairs in found.items()}
+
+
+def plan_release(release: Release, patients: Iterable[tuple[Any, ...]],
+                 lesions: Mapping[int, tuple[tuple[str, str], ...]], k: int | None = None
+                 ) -> tuple[dict[int, Released], Manifest]:
+    """Patient pk -> what the release says of it (suppressed patients are absent), and the
+    manifest. `patients` are tuples of the export selectors' PATIENT_COLUMNS."""
+    k = threshold() if k is None else k
+    manifest = Manifest(release=release.release_id, k=k)
+    people = {row[0]: row for row in patients}
+    manifest.patients = len(people)
+    keys = {pk: (row[4], row[5], row[2], lesions.get(pk, ())) for pk, row in people.items()}
+    step = dict.fromkeys(people, 0)
+    # Only the patients of classes below k are looked at again, one step further each time:
+    # every member of such a class moves, and a band never equals an exact year (nor "other"
+    # a site), so the classes of k or more that stay behind keep all their members.
+    pending = list(people)
+    for level in (1, 2, 3):
+        classes = Counter(keys[pk] for pk in pending)
+        pending = [pk for pk in pending if classes[keys[pk]] < k]
+        if not pending:
+            break
+        for pk in pending:
+            step[pk] = level
+            sex, _, site, lesion = keys[pk]
+            keys[pk] = (sex, year_band(people[pk][5]), site if level < 2 else OTHER_SITE,
+                        lesion)
+        pending = [pk for pk in pending if step[pk] < 3]
+    released = {}
+    for pk, row in people.items():
+        level = step[pk]
+        if level >= 3:
+            manifest.suppressed += 1
+            continue
+        manifest.year_of_birth_banded += int(level >= 1)
+        manifest.site_generalised += int(level >= 2)
+        released[pk] = Released(
+            pseudonym=release.pseudonym(row[1]),
+            site_code=row[2] if level < 2 else OTHER_SITE,
+            site_name=row[3] if level < 2 else OTHER_SITE_NAME,
+            year_of_birth=row[5] if level < 1 else year_band(row[5]),
+        )
+    return released, manifest

@@ -1,0 +1,177 @@
+"""Researchers' releases: pseudonyms of their own, no timestamps, k-anonymity with a manifest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from registry.audit.models import AuditEvent
+from registry.exchange.exports import ExportSpec, FlatExport, RecordExport, csv_chunks
+from registry.exchange.pgcopy import can_copy, copy_chunks
+from registry.exchange.release import Release, registry_pseudonyms
+from registry.patients.models import Patient
+from registry.submissions.models import Submission
+from tests.exchange.registry_data import version
+from tests.factories import UserFactory, api_token_for
+
+pytestmark = pytest.mark.django_db
+
+# (site, sex, year of birth, lesion type, lesion level, how many)
+COHORT = [
+    ("A", "female", 2015, "cmmc", "c1", 4),  # a class of 4: released as it is
+    ("A", "female", 2016, "cmmc", "c1", 2),  # 2 + 1: together once the year is a band
+    ("A", "female", 2017, "cmmc", "c1", 1),
+    ("A", "male", 2012, "sb_occulta", "lumbar", 2),  # 2 at A + 1 at B: together once the
+    ("B", "male", 2013, "sb_occulta", "lumbar", 1),  # year is a band and the site "other"
+    ("B", "male", 2001, "other", "occipital", 1),  # a rare combination: left out
+]
+
+
+@pytest.fixture
+def cohort(settings, registry_forms, site_a, site_b):
+    settings.STATS_SUPPRESSION_THRESHOLD = 3
+    lesion = version("dysraphic_lesion")
+    sites = {"A": site_a, "B": site_b}
+    patients = []
+    for site, sex, year, kind, level, count in COHORT:
+        for _ in range(count):
+            patient = Patient.objects.create(
+                site=sites[site], pseudonym=f"{sites[site].code}-P{len(patients):03d}",
+                sex=sex, year_of_birth=year)
+            Submission.objects.create(
+                patient=patient, form=lesion.form, form_version=lesion, instance=1,
+                status="complete", data={"lesion_type": kind, "lesion_level": level,
+                                         "lesion_dx_age_months": 0})
+            patients.append(patient)
+    return patients
+
+
+def _rows(export: FlatExport) -> list[dict[str, str]]:
+    text = "".join(csv_chunks(export.header(), export.rows()))
+    return [row for row in csv.DictReader(io.StringIO(text))
+            if not row.get("redcap_repeat_instrument")]
+
+
+def test_a_rare_combination_is_generalised_then_suppressed_and_reported(researcher, cohort):
+    export = FlatExport(researcher, ExportSpec())
+    rows = _rows(export)
+    assert Counter((row["year_of_birth"], row["redcap_data_access_group"]) for row in rows) \
+        == {("2015", "sitea"): 4, ("2015-2019", "sitea"): 3, ("2010-2014", "other"): 3}
+    assert export.manifest is not None
+    assert export.manifest.as_json() == {
+        "release": export.release.release_id, "k": 3,
+        "quasi_identifiers": ["sex", "year_of_birth", "site", "lesion_type", "lesion_level"],
+        "patients_considered": 11, "patients_released": 10, "year_of_birth_banded": 6,
+        "site_generalised": 3, "suppressed": 1,
+    }
+    lesions = [row for row in csv.DictReader(io.StringIO("".join(
+        csv_chunks(export.header(), FlatExport(researcher, ExportSpec()).rows()))))
+        if row.get("redcap_repeat_instrument") == "dysraphic_lesion"]
+    assert "occipital" not in {row["lesion_level"] for row in lesions}
+    assert len(lesions) == 10
+
+
+def test_record_level_json_carries_the_band_and_no_timestamps(researcher, curator, cohort):
+    released = [record.as_json() for record in RecordExport(researcher, ExportSpec()).records()]
+    assert released and all("updated_at" not in record for record in released)
+    assert {record["year_of_birth"] for record in released} == {2015, "2015-2019",
+                                                                "2010-2014"}
+    assert {record["site"] for record in released} == {"SITEA", "OTHER"}
+    full = [record.as_json() for record in RecordExport(curator, ExportSpec()).records()]
+    assert len(full) == 11 and all("updated_at" in record for record in full)
+
+
+def test_each_release_and_each_researcher_has_its_own_pseudonyms(settings, researcher,
+                                                                cohort):
+    registry = {patient.pseudonym for patient in cohort}
+    first, second = FlatExport(researcher, ExportSpec()), FlatExport(researcher, ExportSpec())
+    other = FlatExport(UserFactory(username="researcher2", role="researcher"), ExportSpec())
+    ids = [{row["record_id"] for row in _rows(export)} for export in (first, second, other)]
+    assert all(len(found) == 10 and not found & registry for found in ids)
+    assert not ids[0] & ids[1] and not ids[0] & ids[2] and not ids[1] & ids[2]
+    # The registry maps a release back from its id (which the audit keeps) and its key.
+    back = registry_pseudonyms(first.release, ids[0])
+    assert set(back) == ids[0] and set(back.values()) < registry
+    # Without the registry's key the same release id gives other pseudonyms: nothing links.
+    settings.REGISTRY_PSEUDONYM_KEY = "another key"
+    guessed = Release(first.release.user_id, first.release.release_id)
+    assert not {guessed.pseudonym(p) for p in registry} & ids[0]
+
+
+def test_curators_keep_the_registry_pseudonyms_and_every_record(curator, cohort):
+    export = FlatExport(curator, ExportSpec())
+    assert export.release is None and export.manifest is None
+    rows = _rows(export)
+    assert {row["record_id"] for row in rows} == {patient.pseudonym for patient in cohort}
+    assert {row["year_of_birth"] for row in rows} == {"2015", "2016", "2017", "2012", "2013",
+                                                      "2001"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_the_copy_path_writes_the_release_as_python_does(researcher, cohort):
+    export = FlatExport(researcher, ExportSpec())
+    assert can_copy(export)
+    by_copy = "".join(copy_chunks(export))
+    assert by_copy == "".join(csv_chunks(export.header(), export.rows()))
+    assert "2015-2019" in by_copy and ",other," in by_copy
+    assert not any(patient.pseudonym in by_copy for patient in cohort)
+
+
+def test_a_streamed_download_is_one_release_with_its_manifest_in_headers(researcher, cohort):
+    client = APIClient()
+    client.force_authenticate(researcher)
+    responses = [client.get("/api/v1/exports/flat-csv/") for _ in range(2)]
+    manifests = [json.loads(response["Registry-Release-Manifest"]) for response in responses]
+    assert manifests[0]["release"] == responses[0]["Registry-Release"]
+    assert manifests[0]["release"] != manifests[1]["release"]
+    assert manifests[0]["suppressed"] == 1
+    bodies = [b"".join(response.streaming_content).decode() for response in responses]
+    firsts = [body.splitlines()[1].split(",")[0] for body in bodies]
+    assert firsts[0] != firsts[1]
+    audited = AuditEvent.objects.filter(action="export").order_by("pk")
+    assert [event.context["release"]["release"] for event in audited] == \
+        [manifest["release"] for manifest in manifests]
+
+
+def test_a_redcap_token_is_one_release_whose_records_can_be_asked_for(researcher, cohort):
+    token = api_token_for(researcher)
+
+    def export(**params: str) -> list[dict]:
+        response = Client().post("/redcap/api/", {"token": token, "content": "record",
+                                                  "format": "json", **params})
+        return json.loads(b"".join(response.streaming_content))
+
+    first, again = export(), export()
+    ids = [row["record_id"] for row in first if not row["redcap_repeat_instrument"]]
+    assert ids == [row["record_id"] for row in again if not row["redcap_repeat_instrument"]]
+    assert not set(ids) & {patient.pseudonym for patient in cohort}
+    narrowed = export(**{"records[0]": ids[0]})
+    assert {row["record_id"] for row in narrowed} == {ids[0]}
+    event = AuditEvent.objects.filter(action="export").latest("pk")
+    assert event.context["release"]["release"].startswith("token-")
+
+
+def test_an_export_job_is_one_release_with_its_manifest_in_the_run(
+        settings, tmp_path, researcher, cohort, eager_tasks,
+        django_capture_on_commit_callbacks):
+    settings.REGISTRY_EXPORT_DIR = tmp_path
+    client = APIClient()
+    client.force_authenticate(researcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = client.post("/api/v1/exports/jobs/", {"shape": "flat-csv"}, format="json")
+    job = client.get(f"/api/v1/exports/jobs/{requested.json()['id']}/").json()
+    assert job["status"] == "succeeded"
+    manifest = job["counts"]["release"]
+    assert manifest["release"] == f"job-{job['id']}" and manifest["suppressed"] == 1
+    body = b"".join(client.get(job["file_url"]).streaming_content).decode()
+    ids = {row["record_id"] for row in csv.DictReader(io.StringIO(body))}
+    release = Release(researcher.pk, manifest["release"])
+    assert set(registry_pseudonyms(release, ids)) == ids
+    assert not ids & {patient.pseudonym for patient in cohort}
