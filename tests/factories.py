@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 
 from registry.patients.models import Patient
 from registry.people.models import Role, Site, SiteMembership, User
+from registry.people.two_factor import CODE_DUE_SESSION_KEY
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -126,10 +127,12 @@ def current_code(device: TOTPDevice) -> str:
 
 
 def verify_session(client, user: User) -> None:
-    """Mark a test client's session as past the second step, where the user's role needs one,
-    as a real code at /two-factor/verify/ would."""
-    if user.role not in settings.OTP_REQUIRED_ROLES:
+    """Mark a test client's session as past the second step, where the user's role needs one or
+    they set up an app, as a real code at /two-factor/verify/ would."""
+    enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if user.role not in settings.OTP_REQUIRED_ROLES and not enrolled:
         return
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.pop(CODE_DUE_SESSION_KEY, None)
     session.save()

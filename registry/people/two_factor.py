@@ -209,8 +209,9 @@ def _remove_devices(actor: User | None, user: User, action: str) -> int:
     with transaction.atomic():
         removed = 0
         for model in (TOTPDevice, StaticDevice):
-            count, _ = model.objects.filter(user=user).delete()  # type: ignore[attr-defined]
-            removed += count
+            # Devices, not the recovery codes deleted with them.
+            _, per_model = model.objects.filter(user=user).delete()  # type: ignore[attr-defined]
+            removed += per_model.get(model._meta.label, 0)
         record_event(actor, action, user, context={"removed": removed})
     return removed
 
