@@ -69,6 +69,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified() or not has_authenticator(user):  # type: ignore[union-attr,arg-type]
+        # Nothing to give a code for (an administrator may have just reset the device): the
+        # pages decide whether an app must be set up first.
+        request.session.pop(CODE_DUE_SESSION_KEY, None)
         return redirect(_next(request))
     error = ""
     if request.method == "POST":

@@ -288,3 +288,12 @@ def test_production_refuses_to_start_with_two_factor_off_for_curators():
                             capture_output=True, text=True, cwd=root)
     assert result.returncode != 0
     assert "OTP_REQUIRED_ROLES must include curator and admin" in result.stderr
+
+
+def test_a_coordinator_whose_app_was_reset_at_the_code_page_goes_on_with_the_password(
+        client, coordinator_a):
+    enrolled(coordinator_a)
+    sign_in(client, coordinator_a, next_url="/queries/")
+    TOTPDevice.objects.filter(user=coordinator_a).delete()
+    response = client.get("/two-factor/verify/?next=/queries/", follow=True)
+    assert response.status_code == 200 and response.redirect_chain[-1][0] == "/queries/"
