@@ -10,15 +10,9 @@ the idle end is exact to within that minute.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.http import HttpRequest
 
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN_AT = "last_seen_at"
@@ -46,38 +40,10 @@ def session_end_reason(request: HttpRequest, now: float) -> str | None:
     return None
 
 
-def _ended_message(reason: str) -> str:
+def ended_message(reason: str) -> str:
     if reason == "idle":
         minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT_SECONDS / 60))
         return (f"You were signed out after {minutes} minutes without activity, to protect "
                 f"the records on your screen. Sign in again to go on.")
     hours = max(1, round(settings.SESSION_COOKIE_AGE / 3600))
     return f"You were signed out: a session lasts at most {hours} hours. Sign in again to go on."
-
-
-class SessionTimeoutMiddleware:
-    """Ends a session that was idle or lasted too long (audited as a logout with its reason),
-    and sends the person to the sign-in page, which says why."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = time.time()
-            reason = session_end_reason(request, now)
-            if reason is not None:
-                # Read by the audit trail's logout receiver (registry/audit/signals.py).
-                request.logout_reason = reason  # type: ignore[attr-defined]
-                logout(request)
-                if request.path.startswith(NOT_PAGES):
-                    return self.get_response(request)
-                messages.info(request, _ended_message(reason))
-                target = request.get_full_path() if request.method == "GET" else request.path
-                return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
-            if SIGNED_IN_AT not in request.session:
-                # A session begun before these limits existed (or by a test's force_login).
-                note_session_start(request)
-            elif now - request.session.get(LAST_SEEN_AT, 0) >= LAST_SEEN_PRECISION_SECONDS:
-                request.session[LAST_SEEN_AT] = int(now)
-        return self.get_response(request)

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before django-otp's middleware: a session idle too long is closed before anyone asks
     # whether it passed its second step.
-    "registry.people.sessions.SessionTimeoutMiddleware",
+    "registry.people.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Curators and administrators (and anyone who enrolled a device) give their code before
     # any page opens (registry/people/two_factor.py).
