@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from django_otp.models import Device, VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -232,3 +233,9 @@ class VerifiedSessionAuthentication(authentication.SessionAuthentication):
                 "/two-factor/verify/ (or set one up at /two-factor/enrol/)."
             )
         return found
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes it as the session cookie it is."""
+
+    target_class = "registry.people.two_factor.VerifiedSessionAuthentication"
