@@ -12,6 +12,7 @@ urlpatterns = [
          name="api-docs"),
     # REDCap clients (PyCap, REDCapR) insist that the URL ends in /api/.
     path("redcap/", include("registry.exchange.urls")),
+    path("two-factor/", include("registry.people.urls")),
     path("statistics/", include("registry.statistics.urls")),
     path("quality/", include("registry.quality.urls")),
     path("jobs/", include("registry.jobs.urls")),

@@ -1,9 +1,27 @@
 import os
 
+import django.test
 import pytest
 
 from registry.people.models import Role
-from tests.factories import SiteFactory, UserFactory
+from tests.factories import SiteFactory, UserFactory, verify_session
+
+
+class Client(django.test.Client):
+    """Django's test client, whose `force_login` signs in with both factors where the role
+    needs two (the person gets an authenticator app): pages are tested as they are used.
+    `force_login(user, verified=False)` stops after the password, as tests of the second step
+    need."""
+
+    def force_login(self, user, backend=None, *, verified=True):
+        super().force_login(user, backend)
+        if verified:
+            verify_session(self, user)
+
+
+@pytest.fixture
+def client():
+    return Client()
 
 
 @pytest.fixture(autouse=True)

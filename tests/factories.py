@@ -1,10 +1,15 @@
 """Test data builders, in one place. Every object here is synthetic."""
 
 import factory
+from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
 from registry.patients.models import Patient
 from registry.people.models import Role, Site, SiteMembership, User
+from registry.people.two_factor import CODE_DUE_SESSION_KEY
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -107,3 +112,27 @@ def api_token_for(user: User, name: str = "tests") -> str:
     from registry.people.services import do_create_api_token
 
     return do_create_api_token(None, user, name=name)[1]
+
+
+def authenticator_for(user: User) -> TOTPDevice:
+    """The person's confirmed authenticator app, made if they have none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator app",
+                                               confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The 6 digits the person's authenticator app shows now."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def verify_session(client, user: User) -> None:
+    """Mark a test client's session as past the second step, where the user's role needs one or
+    they set up an app, as a real code at /two-factor/verify/ would."""
+    enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if user.role not in settings.OTP_REQUIRED_ROLES and not enrolled:
+        return
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.pop(CODE_DUE_SESSION_KEY, None)
+    session.save()

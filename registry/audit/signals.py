@@ -28,7 +28,10 @@ def audit_logout(
 ) -> None:
     # Django sends this for an anonymous visitor too (user None): nobody logged out.
     if user is not None:
-        record_event(user, "logout", user, context={"address": _client_address(request)})
+        # An ended session says why (registry/people/sessions.py): "idle" or "expired".
+        reason = getattr(request, "logout_reason", None)
+        record_event(user, "logout", user, context={"address": _client_address(request),
+                                                    **({"reason": reason} if reason else {})})
 
 
 @receiver(user_login_failed)

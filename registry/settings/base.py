@@ -33,7 +33,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the registry's own site: it opens only to curators and administrators
+    # who have passed both steps of signing in (registry/people/admin_site.py).
+    "registry.people.admin_apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +50,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "registry.people",
     "registry.audit",
     "registry.patients",
@@ -82,6 +87,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before django-otp's middleware: a session idle too long is closed before anyone asks
+    # whether it passed its second step.
+    "registry.people.middleware.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Curators and administrators (and anyone who enrolled a device) give their code before
+    # any page opens (registry/people/two_factor.py).
+    "registry.people.middleware.TwoFactorMiddleware",
     # Last, as django-axes asks: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,6 +154,22 @@ AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# A session ends after SESSION_IDLE_TIMEOUT_SECONDS without a request, and SESSION_COOKIE_AGE
+# after signing in however busy it is (registry/people/sessions.py, docs/security.md).
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+
+# Two-factor sign-in (django-otp): these roles must enrol an authenticator app and give its
+# code after their password; anyone else may enrol one, and is then asked for it too.
+# Production refuses to start without curators and administrators among them.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["curator", "admin"])
+OTP_TOTP_ISSUER = "Mirror movements registry"
+# Each wrong code doubles the wait before the next try (1, 2, 4 ... seconds), per device.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Device keys and recovery codes are never shown in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 TEMPLATES = [
     {
@@ -290,7 +318,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "registry.api.openapi.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.people.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A browser session counts only once its second step is passed, where one is due.
+        "registry.people.two_factor.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Per token (or signed-in person): a clear 429 with Retry-After, counted in the cache.

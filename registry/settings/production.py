@@ -5,7 +5,14 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSECURE_PSEUDONYM_KEY, INSECURE_SECRET_KEY, STATIC_ROOT, env
+from .base import (
+    DATABASES,
+    INSECURE_PSEUDONYM_KEY,
+    INSECURE_SECRET_KEY,
+    OTP_REQUIRED_ROLES,
+    STATIC_ROOT,
+    env,
+)
 
 
 def _require_real_key(name: str, value: str, insecure_default: str) -> str:
@@ -47,5 +54,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+
+# Curators and administrators see every site's records: their second factor is never off here.
+if not {"curator", "admin"} <= set(OTP_REQUIRED_ROLES):
+    raise ImproperlyConfigured(
+        "OTP_REQUIRED_ROLES must include curator and admin in production (it is "
+        f"{','.join(OTP_REQUIRED_ROLES) or 'empty'}): unset it to keep the default."
+    )
 X_FRAME_OPTIONS = "DENY"

@@ -2,7 +2,10 @@
 
 from typing import Any
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from registry.formengine.schema import FormSchema
+from tests.factories import current_code
 
 STATUS_COLOURS = {
     "incomplete": "rgb(220, 53, 69)",
@@ -17,6 +20,27 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
+    pass_two_factor(page, username)
+
+
+def pass_two_factor(page, username: str) -> None:
+    """The second step of signing in where it is asked for: set up the authenticator app (its
+    code made here from the key the registry holds, as the app would) or give its code."""
+    page.wait_for_load_state()
+    if "/two-factor/enrol/" in page.url:
+        assert page.locator("svg.two-factor-qr").is_visible()
+        device = TOTPDevice.objects.get(user__username=username, confirmed=False)
+        page.get_by_label("Code from the app").fill(current_code(device))
+        page.get_by_role("button", name="Confirm").click()
+        page.wait_for_load_state()
+        assert page.locator("#recovery-codes li").count() == 10
+        page.get_by_role("link", name="I have kept them: continue").click()
+        page.wait_for_load_state()
+    elif "/two-factor/verify/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Code", exact=True).fill(current_code(device))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
 
 
 def enrol(page, local_id: str, sex: str, year_of_birth: int) -> str:

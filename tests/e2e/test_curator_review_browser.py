@@ -6,6 +6,7 @@ from registry.audit.models import AuditEvent
 from registry.patients.services import do_enrol_patient
 from registry.submissions.models import Submission
 from registry.submissions.services import do_save_submission
+from tests.e2e.browsing import pass_two_factor
 from tests.factories import DEFAULT_PASSWORD, assessment_schema, publish_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +28,10 @@ def test_curator_verifies_and_locks_a_submission(page, curator, submission):
     page.get_by_label("Username").fill(curator.username)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # A curator sets up an authenticator app before the admin opens.
+    pass_two_factor(page, curator.username)
+    assert page.url.endswith("/admin/")
+    assert AuditEvent.objects.filter(actor=curator, action="otp.enrol").exists()
 
     page.goto("/admin/submissions/submission/?review=awaiting")
     page.get_by_role("link", name=submission.patient.pseudonym).first.click()

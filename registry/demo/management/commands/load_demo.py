@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from registry.demo.services import DEMO_PASSWORD, do_load_demo
@@ -29,3 +30,10 @@ class Command(BaseCommand):
             where = f" at {', '.join(login.sites)}" if login.sites else " (all sites)"
             self.stdout.write(f"  {login.username:<12} {login.role}{where}")
         self.stdout.write(f"Every demo password is: {DEMO_PASSWORD}")
+        required = [login.username for login in logins
+                    if login.role in settings.OTP_REQUIRED_ROLES]
+        if required:
+            self.stdout.write(
+                f"{' and '.join(required)} sign in with two factors: the first sign-in shows a "
+                f"QR code (and its key as text) for an authenticator app, then asks for its "
+                f"code. To try the demo without one: OTP_REQUIRED_ROLES= make run")
