@@ -31,7 +31,7 @@ from registry.quality.models import QualityIssue
 from registry.quality.services import do_run_quality_checks
 from registry.statistics.services import do_compute_statistics
 from registry.submissions.models import Submission
-from tests.factories import api_token_for, registry_form_versions
+from tests.factories import api_token_for, registry_form_versions, verify_session
 from tests.quality.builders import LESION, clean_patient
 
 pytestmark = pytest.mark.django_db
@@ -285,6 +285,7 @@ def test_every_url_answers_with_the_headers_and_no_page_holds_inline_code(world,
         client = Client()
         if person is not None:
             client.force_login(person)
+            verify_session(client, person)
         for route, url in [(route, url_for(route, world)) for route in routes] + [
                 (url, url) for url in EXTRA_URLS]:
             response = client.get(url)
