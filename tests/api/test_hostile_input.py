@@ -202,3 +202,17 @@ def test_surrogate_pairs_are_ordinary_text(client_a, existing):
     assert response.status_code == 200, response.content.decode()
     existing.refresh_from_db()
     assert existing.data["neuro_other_findings"] == "smiles \U0001f600"
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ('"\\ud800"', "surrogate"), ('"a\\u0000"', "NUL"), (deep(100_000), "nested"),
+    (json.dumps("n" * 10 * MB), "characters"),
+], ids=["lone surrogate", "escaped NUL", "nested 100,000 deep", "10 MB value"])
+def test_every_other_write_reads_json_the_same_way(coordinator_a, value, words):
+    # Creating a token: a write that is not a submission, refused by the same parser.
+    client = APIClient()
+    client.force_login(coordinator_a)
+    before = snapshot()
+    response = client.post("/api/v1/tokens/", f'{{"name": {value}}}',
+                           content_type="application/json")
+    assert_refused(response, 400, "name", words, before)
