@@ -37,6 +37,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
+
 _TOO_DEEP: Final = (f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (arrays or "
                     "objects inside one another); send the value as text or flatten it.")
 
@@ -83,8 +84,44 @@ def load_json(text: str) -> Any:
         raise JsonRefused(_TOO_DEEP, _near(_deep_path(text))) from None
     except ValueError as error:
         raise JsonRefused(f"The body is not valid JSON ({error}).") from None
-    check_json(value, strings=_SUSPECT_ESCAPE.search(text) is not None)
+    # The walk that names the place costs several times the parsing: a quicker one without
+    # paths looks first, and the surrogate and NUL look runs only if the text has an escape.
+    strings = _SUSPECT_ESCAPE.search(text) is not None
+    if _has_problem(value, strings):
+        check_json(value, strings=strings)
     return value
+
+
+def _has_problem(value: Any, strings: bool) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            items: Any = current.values()
+            if strings and any(_bad_string(key) for key in current):
+                return True
+            if any(len(key) > MAX_JSON_STRING for key in current):
+                return True
+        elif isinstance(current, list):
+            items = current
+        else:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            return True
+        for item in items:
+            if isinstance(item, str):
+                if len(item) > MAX_JSON_STRING or (strings and _bad_string(item)):
+                    return True
+            elif isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+            elif isinstance(item, _Unreadable) or (isinstance(item, float)
+                                                   and not math.isfinite(item)):
+                return True
+    return not isinstance(value, dict | list) and _has_problem([value], strings)
+
+
+def _bad_string(text: str) -> bool:
+    return "\x00" in text or _SURROGATE.search(text) is not None
 
 
 def check_json(value: Any, *, strings: bool = True) -> None:
