@@ -18,7 +18,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -37,6 +36,7 @@ from registry.submissions.services import (
 )
 
 from .openapi import VALIDATION_ERROR_REF
+from .parsers import BoundedJSONParser
 from .permissions import ReadsOrEntersData
 from .submissions import REPLAYED, SubmissionIn, SubmissionOut, released_context
 
@@ -62,7 +62,7 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
     serializer_class = SubmissionIn
     permission_classes = [ReadsOrEntersData]
     # A batch is a list, which only JSON can send.
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=SubmissionIn(many=True, min_length=1, max_length=MAX_BATCH),

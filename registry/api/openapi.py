@@ -135,6 +135,8 @@ class RegistryAutoSchema(AutoSchema):
             errors["404"] = self._error("Not found, or outside the records you may see "
                                         "(lists: a page past the last one).")
         if takes_body:
+            errors["413"] = self._error("The body is larger than 16 MB "
+                                        "(DATA_UPLOAD_MAX_MEMORY_SIZE); send less at a time.")
             errors["415"] = self._error("The body is not in a media type this operation "
                                         "reads (send JSON).")
         if view.get_throttles():

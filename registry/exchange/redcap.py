@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
+from registry.api.parsers import JsonRefused, load_json, shown
 from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 from registry.csvsafe import SafeWriter
 from registry.formengine.dictionary import METADATA_KEYS
@@ -417,27 +418,49 @@ def _import(user: User, params: Params) -> HttpResponse:
     return HttpResponse(json.dumps(body), content_type="application/json")
 
 
+def _where(refused: JsonRefused) -> str:
+    """`Record 3, column neuro_other_findings: ` for a place in a list of records."""
+    path = refused.path
+    if not path or not isinstance(path[0], int):
+        return ""
+    where = f"Record {path[0] + 1}"
+    return where + (f", column {path[1]}: " if len(path) > 1 else ": ")
+
+
 def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
     if fmt == "json":
         try:
-            rows = json.loads(text)
-        except ValueError as error:
-            raise RedcapError(f"The data are not valid JSON ({error}); send a list of records, "
-                              'for example [{"record_id": "...", "mm_age_months": "36"}].') \
-                from None
+            rows = load_json(text)
+        except JsonRefused as refused:
+            raise RedcapError(_where(refused) + refused.message + (
+                "" if refused.path else ' Send a list of records, for example '
+                '[{"record_id": "...", "mm_age_months": "36"}].')) from None
         if isinstance(rows, dict):
             rows = [rows]
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise RedcapError("The data must be a JSON list of records, each a set of column "
                               "names and values.")
+        for number, row in enumerate(rows, start=1):
+            for column, value in row.items():
+                if isinstance(value, dict | list):
+                    raise RedcapError(f"Record {number}, column {shown(column)}: a value is "
+                                      "text or a number, never a list or an object.")
         return rows
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
     rows = []
-    for row in reader:
-        if None in row:
-            raise RedcapError(f"CSV line {reader.line_num} has more values than the header "
-                              "has columns.")
-        rows.append(row)
+    try:
+        for row in reader:
+            if None in row:
+                raise RedcapError(f"CSV line {reader.line_num} has more values than the header "
+                                  "has columns.")
+            rows.append(row)
+    except csv.Error as error:
+        # The csv module's own limit on one value (131,072 characters), or a broken line.
+        if "field limit" in str(error):
+            raise RedcapError(f"CSV line {reader.line_num + 1} has a value of more than "
+                              f"{csv.field_size_limit():,} characters; no value of the "
+                              "registry is that long.") from None
+        raise RedcapError(f"CSV line {reader.line_num + 1} cannot be read ({error}).") from None
     return rows
 
 

@@ -199,6 +199,26 @@ def read_dictionary(
     return _Reader(text, repeatable_forms, titles or {}, version).read()
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_CELL: Final = re.compile(r'"[^"]*(?:""[^"]*)*"|[^,\r\n]*')
+
+
+def _long_cell(text: str, start: int) -> int | None:
+    """The column of the first cell longer than the csv module reads, in the row at `start`."""
+    position, index = start, 0
+    while True:
+        match = _CELL.match(text, position)
+        if match is None:
+            return None
+        if len(match.group()) > csv.field_size_limit():
+            return index
+        position = match.end()
+        if position >= len(text) or text[position] != ",":
+            return None
+        position += 1
+        index += 1
+
+
 @dataclass
 class _FormRows:
     name: str
@@ -222,8 +242,47 @@ class _Reader:
     def problem(self, row: int, key: str, message: str) -> None:
         self.problems.append(DictionaryProblem(row, _HEADER_OF.get(key, key), message))
 
+    def rows(self) -> list[list[str]]:
+        """The cells, row by row; a cell too long to read, a NUL or a lone surrogate is a
+        problem of its row and column, and nothing is read further."""
+        consumed = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal consumed
+            for line in io.StringIO(self.text, newline=""):
+                consumed += len(line)
+                yield line
+
+        rows: list[list[str]] = []
+        start = 0
+        try:
+            for cells in csv.reader(lines()):
+                rows.append(cells)
+                start = consumed
+        except csv.Error as error:
+            column = _long_cell(self.text, start)
+            where = "" if column is None or column >= len(METADATA_KEYS) else METADATA_KEYS[column]
+            if column is None:
+                message = f"cannot be read as CSV ({error})"
+            else:
+                message = (f"has a cell of more than {csv.field_size_limit():,} characters; no "
+                           "cell of a data dictionary is that long")
+            self.problem(len(rows) + 1, where, message)
+            raise DictionaryError(self.problems) from None
+        for number, cells in enumerate(rows, start=1):
+            for index, cell in enumerate(cells):
+                bad = ("a NUL character (\\0)" if "\x00" in cell
+                       else "a lone surrogate, which is not text" if _SURROGATE.search(cell)
+                       else None)
+                if bad:
+                    key = METADATA_KEYS[index] if index < len(METADATA_KEYS) else ""
+                    self.problem(number, key, f"contains {bad}; remove it")
+        if self.problems:
+            raise DictionaryError(self.problems)
+        return rows
+
     def read(self) -> DictionaryImport:
-        rows = list(csv.reader(io.StringIO(self.text, newline="")))
+        rows = self.rows()
         if not rows:
             raise DictionaryError([DictionaryProblem(1, "", "the file is empty; a data "
                                                      "dictionary starts with its header row")])

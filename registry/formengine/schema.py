@@ -787,8 +787,10 @@ class _Loader:
         try:
             logic.compile_logic(value)
         except logic.LogicSyntaxError as error:
+            shown = value.strip()
+            shown = shown if len(shown) <= 200 else shown[:200] + "…"
             self.problem(path, f"{error.message} (at character {error.position + 1} of "
-                         f"{value.strip()!r})", field)
+                         f"{shown!r})", field)
             return ""
         return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 

@@ -16,6 +16,8 @@ Decisions worth knowing (docs/form-schema.md explains them to form authors):
   ``recomputed``, never an error (a client may hold a stale figure).
 - Identifier fields are declared (so REDCap dictionaries map one to one) but never stored: a value
   for one is an error, so that nobody believes it was kept.
+- Text has a limit: MAX_TEXT_LENGTH characters for any answer, MAX_NOTES_LENGTH for a notes
+  field. A longer value is an error naming the field, found before anything reads the value.
 - Unknown keys are errors naming them. REDCap flat checkbox columns (``field___code``) are
   accepted and folded into the checkbox's list.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -44,10 +47,22 @@ from registry.formengine.values import (
     parse_time,
 )
 
-__all__ = ["FORM_ERRORS", "ValidationResult", "validate_submission"]
+__all__ = [
+    "FORM_ERRORS",
+    "MAX_NOTES_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "ValidationResult",
+    "validate_submission",
+]
 
 FORM_ERRORS: Final = "__all__"
 """The ``errors`` key for problems that belong to the submission as a whole."""
+
+MAX_TEXT_LENGTH: Final = 2_000
+"""Characters of any answer but a note: a line of text, a code, a number, a date."""
+
+MAX_NOTES_LENGTH: Final = 10_000
+"""Characters of a notes answer: a few pages of findings, more than any form has needed."""
 
 _CHECKED = frozenset({"1", "checked", "true", "yes", "y"})
 _UNCHECKED = frozenset({"0", "unchecked", "false", "no", "n", ""})
@@ -122,6 +137,13 @@ def validate_submission(
         if value is None:
             continue
         code: str | None
+        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            limit = MAX_NOTES_LENGTH if f.type == "notes" else MAX_TEXT_LENGTH
+            if len(value) > limit:
+                result.add_error(name, f"{f.display_name} has {len(value):,} characters; at "
+                                       f"most {limit:,} are kept. Shorten it.")
+                failed.add(name)
+                continue
         if type(value) is str:
             # Most values are text: one strip serves the blank test and the missing-code test.
             code = value.strip()
@@ -200,7 +222,7 @@ def _collect(
             continue
         column = schema.checkbox_columns.get(key) if isinstance(key, str) else None
         if column is None:
-            result.add_error(str(key), _unknown_key(schema, key))
+            result.add_error(str(key)[:100], _unknown_key(schema, key))
             continue
         name, code = column
         state = _checkbox_state(value)
@@ -228,6 +250,8 @@ def _collect(
 
 def _unknown_key(schema: FormSchema, key: object) -> str:
     name = str(key)
+    if len(name) > 100:
+        return f"'{name[:40]}…' ({len(name):,} characters) is not a field of form {schema.form}."
     close = difflib.get_close_matches(name, schema.field_names, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return f"'{name}' is not a field of form {schema.form} (version {schema.version}).{hint}"
@@ -361,7 +385,8 @@ def _missing_code(value: Any) -> str | None:
 
 def _shown(value: Any) -> str:
     """A submitted value quoted for an error message, shortened."""
-    text = value if isinstance(value, str) else repr(value)
+    # Cut first: the value may be megabytes long, or nested deeper than repr can go.
+    text = value[:200] if isinstance(value, str) else reprlib.repr(value)
     text = " ".join(text.split())
     if len(text) > 40:
         text = text[:39] + "…"

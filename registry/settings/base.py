@@ -314,7 +314,17 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The largest body a page or the REST API reads (a 413 above it; docs/api.md): a bulk request of
+# 1000 submissions with long notes fits. The REDCap import reads its own, larger, bodies.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
 REST_FRAMEWORK = {
+    # JSON with its depth, strings, surrogates and NULs checked: a 400 naming the field.
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "registry.api.openapi.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.people.authentication.ApiTokenAuthentication",

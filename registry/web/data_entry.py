@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString
 from registry.formengine import logic
 from registry.formengine.schema import Field as SchemaField
 from registry.formengine.schema import FormSchema, Slider
-from registry.formengine.validation import FORM_ERRORS
+from registry.formengine.validation import FORM_ERRORS, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
 from registry.formengine.values import format_number
 
 ROW_VERSION = "_row_version"
@@ -144,7 +144,9 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
             ]))
         return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
     if f.type == "notes":
-        return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
+        # The browser keeps a note within what the form engine accepts (it says so if not).
+        return forms.CharField(widget=forms.Textarea(
+            attrs={**attrs, "rows": 3, "maxlength": MAX_NOTES_LENGTH}), **common)
     if f.type == "slider":
         attrs.update({"min": f.lower, "max": f.upper, "step": 1})
         return forms.CharField(widget=SliderInput(f.slider, attrs=attrs), **common)
@@ -166,6 +168,7 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
                                 "time": "HH:MM"}[info.family]
     # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
     attrs["autocomplete"] = "off"
+    attrs["maxlength"] = MAX_TEXT_LENGTH
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
@@ -185,11 +188,23 @@ def submission_form(
     fields = {f.name: _django_field(f, schema) for f in entry_fields(schema)}
     form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
                       (SubmissionForm,), {**fields, "schema": schema})
-    form = form_class(data=data, initial=initial, auto_id="field-%s")
+    form = form_class(data=None if data is None else _shortened(data), initial=initial,
+                      auto_id="field-%s")
     if read_only:
         for field in form.fields.values():
             field.disabled = True
     return form
+
+
+def _shortened(data: QueryDict) -> QueryDict:
+    """What was posted, to show again: a value over any limit is cut there (its error says
+    how long it was), so that a page never sends back megabytes it was sent."""
+    if not any(len(value) > MAX_NOTES_LENGTH for _, values in data.lists() for value in values):
+        return data
+    shortened = data.copy()
+    for key, values in data.lists():
+        shortened.setlist(key, [value[:MAX_NOTES_LENGTH] for value in values])
+    return shortened
 
 
 def posted_data(schema: FormSchema, post: QueryDict) -> dict[str, Any]:

@@ -34,8 +34,12 @@ class RefuseNulCharactersMiddleware:
 def _has_nul(request: HttpRequest) -> bool:
     where = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace"),
              request.path.encode("utf-8", "replace")]
-    # File uploads may hold any bytes; every other body is text.
-    if not request.content_type.startswith("multipart/"):
+    # File uploads may hold any bytes; every other body is text. The REST API's JSON parser
+    # (registry/api/parsers.py) and the REDCap endpoint refuse NUL characters themselves, naming
+    # the field, and the REDCap one in REDCap's shape.
+    own_check = request.path.startswith("/redcap/api/") or (
+        request.path.startswith("/api/") and request.content_type == "application/json")
+    if not request.content_type.startswith("multipart/") and not own_check:
         # A body over Django's limit is left to the view: the REDCap endpoint reads large
         # imports itself and refuses NUL characters as it parses them; any other view refuses
         # a body this large anyway.

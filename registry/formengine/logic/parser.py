@@ -28,7 +28,7 @@ from .nodes import (
 from .smart_variables import INSTANCE_VARIABLES, SMART_VARIABLES
 from .tokens import Token, tokenize
 
-__all__ = ["MAX_DEPTH", "compile_logic", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "compile_logic", "parse"]
 
 # Binding powers; the printer uses the same numbers to decide on parentheses.
 OR, AND, NOT, COMPARISON, ADDITIVE, MULTIPLICATIVE, NEGATION, POWER, ATOM = (
@@ -54,6 +54,8 @@ _INFIX = {
 }
 _KEYWORDS = frozenset({"and", "or", "not", "true", "false"})
 
+# Characters of one expression: the longest calculation of a real form has a few hundred.
+MAX_LENGTH = 10_000
 # Deeper trees would exhaust Python's recursion limit when evaluated or printed.
 MAX_DEPTH = 200
 _MAX_NESTING = 100
@@ -65,6 +67,11 @@ _SMART = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+(?::[A-Za-z0-9_,:-]*)?")
 
 def parse(source: str) -> Node:
     """The tree of one logic expression; raises ``LogicSyntaxError`` and nothing else."""
+    if len(source) > MAX_LENGTH:
+        # Before reading a token: the cost of reading grows with the length.
+        raise LogicSyntaxError(f"Expression is longer than {MAX_LENGTH:,} characters "
+                               f"({len(source):,}); split it or simplify it", MAX_LENGTH,
+                               source[:MAX_LENGTH])
     return _Parser(source).parse_all()
 
 
@@ -132,7 +139,11 @@ class _Parser:
                         after.position,
                     )
             elif operator == "^":
+                # Right-associative: each `^` reads the rest of the chain by recursion, so
+                # it counts as nesting (`2^2^...^2` must not exhaust Python's stack).
+                self.enter(token)
                 left = Binary("^", left, self.expression(NEGATION))
+                self.nesting -= 1
             else:
                 left = Binary(operator, left, self.expression(power + 1))
 
