@@ -5,6 +5,7 @@ sees only the pages that let them take it."""
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import cached_property
 from urllib.parse import urlencode
@@ -31,7 +32,7 @@ from .sessions import (
 from .two_factor import second_step_due
 
 
-class OutageAwareMiddleware:
+class OutageAwareMiddleware(ABC):
     """A middleware that reads the session or the user before the view runs. An outage of the
     database there is answered as in a view (503 with Retry-After): Django hands a middleware's
     own exceptions to no process_exception."""
@@ -49,8 +50,9 @@ class OutageAwareMiddleware:
                 raise
             return response
 
+    @abstractmethod
     def handle(self, request: HttpRequest) -> HttpResponse:
-        raise NotImplementedError
+        """What the middleware does with the request (calling `get_response` to go on)."""
 
 
 class SessionTimeoutMiddleware(OutageAwareMiddleware):
@@ -76,6 +78,7 @@ class SessionTimeoutMiddleware(OutageAwareMiddleware):
             elif now - request.session.get(LAST_SEEN_AT, 0) >= LAST_SEEN_PRECISION_SECONDS:
                 request.session[LAST_SEEN_AT] = int(now)
         return self.get_response(request)
+
 
 # Scripts sign in with tokens (a browser session there is checked by the API's own
 # authentication, VerifiedSessionAuthentication); static files hold nothing private.
