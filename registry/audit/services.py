@@ -9,6 +9,7 @@ from django.db import models
 
 from registry.people.models import Site, User
 
+from .actions import Action, registered
 from .models import AuditEvent
 from .request_context import current_request_id
 
@@ -28,7 +29,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 
 def record_event(
     actor: User | None,
-    action: str,
+    action: Action | str,
     obj: models.Model | None = None,
     *,
     site: Site | None = None,
@@ -38,13 +39,15 @@ def record_event(
     """Append one event. `changes` is a diff (see `diff`); `context` holds anything else useful.
 
     Never pass secrets or identifiers here (local hospital IDs, tokens, passwords): the trail is
-    kept forever and shown to curators.
+    kept forever and shown to curators. `action` must be registered in registry/audit/actions.py
+    (UnregisteredAction otherwise).
     """
+    action = registered(action)
     known_actor = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
         actor=known_actor,
         actor_username=known_actor.get_username() if known_actor else "",
-        action=action,
+        action=action.value,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_label=str(obj)[:200] if obj is not None else "",

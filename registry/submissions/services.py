@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from registry.audit.actions import Action
 from registry.audit.models import AuditEvent
 from registry.audit.request_context import current_request_id
 from registry.audit.services import diff, record_event
@@ -542,7 +543,7 @@ def _save_event(
         "at": at,
         "actor_id": actor.pk if known else None,
         "actor_username": actor.get_username() if known else "",
-        "action": "submission.create" if created else "submission.update",
+        "action": (Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE).value,
         "object_type": submission._meta.label_lower,
         "object_id": str(submission.pk),
         "object_label": str(submission)[:200],
