@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.audit.models import AuditEvent
+from registry.audit.actions import Action
 from registry.audit.request_context import current_request_id
-from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all, insert_values
+from registry.audit.services import diff, event_row, record_event, record_events
+from registry.copy_insert import insert_all
 from registry.people.access import require_data_entry
 from registry.people.models import Site, User
 
@@ -72,14 +72,16 @@ def do_enrol_patient(
                 site=site, pseudonym=pseudonym, sex=sex, year_of_birth=year_of_birth,
                 created_by=actor,
             )
-            record_event(
-                actor, "patient.create", patient, site=site,
-                changes={"sex": [None, sex], "year_of_birth": [None, year_of_birth]},
-            )
+            record_event(actor, Action.PATIENT_CREATE, patient, site=site,
+                         changes=_enrolment_changes(sex, year_of_birth))
     except IntegrityError:
         # Two people enrolled the same patient at the same moment: the other one won.
         return Enrolment(Patient.objects.get(pseudonym=pseudonym), created=False)
     return Enrolment(patient, created=True)
+
+
+def _enrolment_changes(sex: str, year_of_birth: int | None) -> dict[str, list[object]]:
+    return {"sex": [None, sex], "year_of_birth": [None, year_of_birth]}
 
 
 @dataclass(frozen=True)
@@ -181,16 +183,12 @@ def _insert_patients(actor: User, fresh: list[Patient]) -> list[Patient]:
     if not fresh:
         return []
     rows = insert_all(fresh)
-    # The same event `do_enrol_patient` records through record_event, built for one INSERT.
-    known = actor if actor is not None and actor.is_authenticated else None
+    # The event `do_enrol_patient` records, for one INSERT of them all.
     request_id = current_request_id.get()
-    insert_values(AuditEvent, [
-        {"at": row.created_at, "actor_id": known.pk if known else None,
-         "actor_username": known.get_username() if known else "", "action": "patient.create",
-         "object_type": row._meta.label_lower, "object_id": str(row.pk),
-         "object_label": str(row)[:200], "site_id": row.site_id,
-         "changes": {"sex": [None, row.sex], "year_of_birth": [None, row.year_of_birth]},
-         "context": {}, "request_id": request_id}
+    record_events([
+        event_row(actor, Action.PATIENT_CREATE, row, site_id=row.site_id,
+                  changes=_enrolment_changes(row.sex, row.year_of_birth),
+                  at=row.created_at, request_id=request_id)
         for row in rows
     ])
     return rows

@@ -15,10 +15,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from registry.audit.actions import Action
-from registry.audit.models import AuditEvent
 from registry.audit.request_context import current_request_id
-from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all, insert_values, new_object
+from registry.audit.services import diff, event_row, record_event, record_events
+from registry.copy_insert import insert_all, new_object
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
 from registry.cyclic_gc import cyclic_gc_paused
@@ -139,14 +138,9 @@ def _save(
             changes = diff(before, {**result.data, "status": status})
             created = False
         record_event(
-            actor, "submission.create" if created else "submission.update", submission,
-            site=patient.site, changes=changes,
-            context={
-                "form": form.name, "version": form_version.number,
-                "instance": submission.instance, "row_version": submission.row_version,
-                "recomputed": {k: list(v) for k, v in result.recomputed.items()},
-                "cleared_hidden": list(result.cleared_hidden),
-            },
+            actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE,
+            submission, site=patient.site, changes=changes,
+            context=_save_context(submission, result),
         )
     return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden))
 
@@ -397,7 +391,7 @@ def do_save_submissions_bulk(
             events.append(_save_event(actor, submission, results[index], before, created=False,
                                       request_id=request_id, at=now))
             outcomes[index] = _outcome(submission, results[index], created=False)
-        insert_values(AuditEvent, events)
+        record_events(events)
     return [outcomes[index] for index in range(len(items))]
 
 
@@ -531,32 +525,27 @@ def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: 
     return submission
 
 
+def _save_context(submission: Submission, result: Any) -> dict[str, Any]:
+    version = submission.form_version
+    return {
+        "form": version.form.name, "version": version.number,
+        "instance": submission.instance, "row_version": submission.row_version,
+        "recomputed": {k: list(v) for k, v in result.recomputed.items()},
+        "cleared_hidden": list(result.cleared_hidden),
+    }
+
+
 def _save_event(
     actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool,
     request_id: str, at: datetime,
 ) -> dict[str, Any]:
-    # The same event `do_save_submission` records through record_event, as the values of one
-    # row for insert_values.
-    version = submission.form_version
-    known = actor.is_authenticated
-    return {
-        "at": at,
-        "actor_id": actor.pk if known else None,
-        "actor_username": actor.get_username() if known else "",
-        "action": (Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE).value,
-        "object_type": submission._meta.label_lower,
-        "object_id": str(submission.pk),
-        "object_label": str(submission)[:200],
-        "site_id": submission.patient.site_id,
-        "changes": diff(before, {**submission.data, "status": submission.status}),
-        "context": {
-            "form": version.form.name, "version": version.number,
-            "instance": submission.instance, "row_version": submission.row_version,
-            "recomputed": {k: list(v) for k, v in result.recomputed.items()},
-            "cleared_hidden": list(result.cleared_hidden),
-        },
-        "request_id": request_id,
-    }
+    # The event `do_save_submission` records, as a row for record_events.
+    return event_row(
+        actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE, submission,
+        site_id=submission.patient.site_id,
+        changes=diff(before, {**submission.data, "status": submission.status}),
+        context=_save_context(submission, result), at=at, request_id=request_id,
+    )
 
 
 def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:
