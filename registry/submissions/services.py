@@ -150,12 +150,8 @@ def _create(
     instance: int | None, client_uuid: uuid.UUID | None,
 ) -> Submission:
     form = form_version.form
-    if instance is not None and instance < 1:
-        raise ValidationError({"instance": ["Instances are numbered from 1."]})
-    if instance is not None and instance > 1 and not form.repeatable:
-        raise ValidationError({
-            "instance": [f"{form.title} is filled once per patient; it has no instance {instance}."]
-        })
+    if instance is not None:
+        check_new_instance(form, instance)
     numbered = instance is None and form.repeatable
     submission = Submission(
         patient=patient, form=form, form_version=form_version, instance=instance or 1,
@@ -213,28 +209,55 @@ def _update(
     actor: User, submission: Submission, form_version: FormVersion, data: dict[str, Any],
     status: str, expected_row_version: int | None,
 ) -> Submission:
-    if submission.locked:
-        raise SubmissionLocked(submission)
-    if expected_row_version is not None and expected_row_version != submission.row_version:
-        raise StaleSubmission(submission, expected_row_version)
-    if submission.form_version_id != form_version.pk:
+    check_update(submission, form_version, expected_row_version)
+    apply_update(submission, data, status, actor, timezone.now())
+    submission.save(update_fields=_UPDATED_FIELDS)
+    return submission
+
+
+# --------------------------------------------------------------------------------------------
+# The rules of a save, shared by the single and the bulk save: one place for each.
+
+
+def check_new_instance(form: FormDefinition, instance: int) -> None:
+    """A new instance must be one the form has; ValidationError (instance) otherwise."""
+    if instance < 1:
+        raise ValidationError({"instance": ["Instances are numbered from 1."]})
+    if instance > 1 and not form.repeatable:
+        raise ValidationError({"instance": [
+            f"{form.title} is filled once per patient; it has no instance {instance}."]})
+
+
+def check_update(current: Submission, form_version: FormVersion,
+                 expected_row_version: int | None) -> None:
+    """May `current` be changed on `form_version` by someone who read `expected_row_version`?
+    Raises SubmissionLocked, StaleSubmission, or ValidationError (form_version)."""
+    if current.locked:
+        raise SubmissionLocked(current)
+    if expected_row_version is not None and expected_row_version != current.row_version:
+        raise StaleSubmission(current, expected_row_version)
+    if current.form_version_id != form_version.pk:
         # A submission stays on the version it was filled on; data never moves silently.
         raise ValidationError({"form_version": [
-            f"{submission} was filled on version {submission.form_version.number}; "
+            f"{current} was filled on version {current.form_version.number}; "
             "it is edited on that version."
         ]})
-    if submission.data != data:
+
+
+_UPDATED_FIELDS = ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
+                   "verified_by"]
+
+
+def apply_update(current: Submission, data: dict[str, Any], status: str, actor: User,
+                 now: datetime) -> None:
+    """The new answers and status on `current` (not saved): a new row version, and the
+    curator's verification dropped when the data changed."""
+    if current.data != data:
         # A curator verified the data as it was; changed data needs their eyes again.
-        submission.verified_at, submission.verified_by = None, None
-    submission.data = data
-    submission.status = status
-    submission.row_version += 1
-    submission.updated_by = actor
-    submission.updated_at = timezone.now()
-    submission.save(update_fields=[
-        "data", "status", "row_version", "updated_by", "updated_at", "verified_at", "verified_by"
-    ])
-    return submission
+        current.verified_at, current.verified_by = None, None
+    current.data, current.status = data, status
+    current.row_version += 1
+    current.updated_by, current.updated_at = actor, now
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,29 +362,31 @@ def do_save_submissions_bulk(
             taken.add(key)
             current = existing.get(key) if item.instance is not None else None
             if current is None:
-                problem = _instance_problem(form, key_instance)
-                if problem:
-                    _add(errors, index, "instance", problem)
+                try:
+                    check_new_instance(form, key_instance)
+                except ValidationError as refused:
+                    _merge(errors, index, refused.message_dict)
                 if index in errors or result is None:
                     continue
                 to_create.append((index, _new_submission(
                     item, key_instance, result.data, actor, now)))
                 continue
-            problem = _update_problem(current, item)
-            if problem:
-                errors.setdefault(index, {}).setdefault(problem[0], []).extend(problem[1])
-                if current.locked:
-                    locked.add(index)
+            try:
+                check_update(current, item.form_version, item.expected_row_version)
+            except SubmissionLocked as refused:
+                _add(errors, index, "__all__", str(refused))
+                locked.add(index)
+                continue
+            except StaleSubmission as refused:
+                _add(errors, index, "__all__", str(refused))
+                continue
+            except ValidationError as refused:
+                _merge(errors, index, refused.message_dict)
                 continue
             if index in errors or result is None:
                 continue
             before = {**current.data, "status": current.status}
-            if current.data != result.data:
-                # As in _update: a curator verified the data as it was.
-                current.verified_at, current.verified_by = None, None
-            current.data, current.status = result.data, item.status
-            current.row_version += 1
-            current.updated_by, current.updated_at = actor, now
+            apply_update(current, result.data, item.status, actor, now)
             to_update.append((index, current, before))
         if errors:
             raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked))
@@ -374,11 +399,8 @@ def do_save_submissions_bulk(
                 "Someone else created some of these instances at the same moment; nothing was "
                 "saved. Run the import again."
             ]}) from error
-        Submission.objects.bulk_update(
-            [s for _, s, _ in to_update],
-            ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
-             "verified_by"], batch_size=500,
-        )
+        Submission.objects.bulk_update([s for _, s, _ in to_update], _UPDATED_FIELDS,
+                                       batch_size=500)
         outcomes: dict[int, SaveOutcome] = {
             index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
         events = []
@@ -433,6 +455,12 @@ def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message:
     errors.setdefault(index, {}).setdefault(key, []).append(message)
 
 
+def _merge(errors: dict[int, dict[str, list[str]]], index: int,
+           found: dict[str, list[str]]) -> None:
+    for key, messages in found.items():
+        errors.setdefault(index, {}).setdefault(key, []).extend(messages)
+
+
 def _lock_existing(items: list[BulkItem], new_patients: Set[int]
                    ) -> dict[tuple[int, int, int], Submission]:
     wanted = {(item.patient.pk, item.form_version.form_id, item.instance)
@@ -478,28 +506,6 @@ def _next_instances(items: list[BulkItem], new_patients: Set[int]
             if key in numbers:
                 numbers[key] = max(numbers[key], row["last"] + 1)
     return numbers
-
-
-def _instance_problem(form: FormDefinition, instance: int) -> str:
-    if instance < 1:
-        return "Instances are numbered from 1."
-    if instance > 1 and not form.repeatable:
-        return f"{form.title} is filled once per patient; it has no instance {instance}."
-    return ""
-
-
-def _update_problem(current: Submission, item: BulkItem) -> tuple[str, list[str]] | None:
-    if current.locked:
-        return "__all__", [str(SubmissionLocked(current))]
-    expected = item.expected_row_version
-    if expected is not None and expected != current.row_version:
-        return "__all__", [str(StaleSubmission(current, expected))]
-    if current.form_version_id != item.form_version.pk:
-        return "form_version", [
-            f"{current} was filled on version {current.form_version.number}; "
-            "it is edited on that version."
-        ]
-    return None
 
 
 _SUBMISSION_RELATIONS: dict[str, Any] = {
