@@ -282,13 +282,16 @@ class BulkSaveRefused(Exception):
 
     `errors` maps an item's position in the batch to field -> messages, as a ValidationError's
     `message_dict` would (`"__all__"` for a locked or stale submission); `locked` holds the
-    positions of the items refused because a curator locked their submission.
+    positions of the items refused because a curator locked their submission, `conflicts`
+    those a create-only batch refused because their instance exists.
     """
 
     def __init__(self, errors: dict[int, dict[str, list[str]]],
-                 locked: frozenset[int] = frozenset()) -> None:
+                 locked: frozenset[int] = frozenset(),
+                 conflicts: frozenset[int] = frozenset()) -> None:
         self.errors = errors
         self.locked = locked
+        self.conflicts = conflicts
         count = len(errors)
         super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
                          "be saved; nothing was saved.")
@@ -303,7 +306,7 @@ _STATUSES = frozenset(Status.values)
 @cyclic_gc_paused()
 def do_save_submissions_bulk(
     actor: User, items: list[BulkItem], *, clear_hidden: bool = False,
-    new_patients: Set[int] = frozenset(),
+    new_patients: Set[int] = frozenset(), create_only: bool = False,
 ) -> list[SaveOutcome]:
     """Save many submissions in one transaction: all of them, or none.
 
@@ -313,6 +316,9 @@ def do_save_submissions_bulk(
     submission, unchanged (created=False). Every item is checked before anything is written;
     any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
     `actor` may not enter data for one of the patients' sites.
+
+    `create_only` refuses an item naming an instance that exists (a create never changes one;
+    the API's POST), instead of updating it.
 
     `new_patients` are patients the caller enrolled in the same transaction (an import's new
     records): having no submissions, they are not looked up. Were one of them to have some
@@ -345,6 +351,7 @@ def do_save_submissions_bulk(
         to_create: list[tuple[int, Submission]] = []
         to_update: list[tuple[int, Submission, dict[str, Any]]] = []
         locked: set[int] = set()
+        conflicts: set[int] = set()
         for index, item in enumerate(items):
             if index in replayed:
                 continue
@@ -361,6 +368,17 @@ def do_save_submissions_bulk(
                 continue
             taken.add(key)
             current = existing.get(key) if item.instance is not None else None
+            if current is not None and create_only:
+                what = f"{form.title} #{key_instance} of {item.patient}"
+                if current.locked:
+                    _add(errors, index, "instance",
+                         f"{what} is locked by a curator and cannot be changed.")
+                    locked.add(index)
+                else:
+                    _add(errors, index, "instance", f"{what} exists already; a create never "
+                         "changes it: change it on its own, with the version you read.")
+                    conflicts.add(index)
+                continue
             if current is None:
                 try:
                     check_new_instance(form, key_instance)
@@ -389,7 +407,8 @@ def do_save_submissions_bulk(
             apply_update(current, result.data, item.status, actor, now)
             to_update.append((index, current, before))
         if errors:
-            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked))
+            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked),
+                                  frozenset(conflicts))
 
         try:
             with transaction.atomic():
