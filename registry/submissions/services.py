@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Set
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -248,7 +248,7 @@ _UPDATED_FIELDS = ["data", "status", "row_version", "updated_by", "updated_at", 
                    "verified_by"]
 
 
-def apply_update(current: Submission, data: dict[str, Any], status: str, actor: User,
+def apply_update(current: Submission, data: dict[str, Any], status: str, actor: User | None,
                  now: datetime) -> None:
     """The new answers and status on `current` (not saved): a new row version, and the
     curator's verification dropped when the data changed."""
@@ -305,8 +305,9 @@ _STATUSES = frozenset(Status.values)
 
 @cyclic_gc_paused()
 def do_save_submissions_bulk(
-    actor: User, items: list[BulkItem], *, clear_hidden: bool = False,
+    actor: User | None, items: list[BulkItem], *, clear_hidden: bool = False,
     new_patients: Set[int] = frozenset(), create_only: bool = False,
+    today: date | None = None,
 ) -> list[SaveOutcome]:
     """Save many submissions in one transaction: all of them, or none.
 
@@ -317,6 +318,10 @@ def do_save_submissions_bulk(
     any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
     `actor` may not enter data for one of the patients' sites.
 
+    `actor` None is the registry's own shell command (the synthetic data generator), trusted
+    as its access to the database is; `today` is the day answers are judged on (dates in the
+    future), today unless given.
+
     `create_only` refuses an item naming an instance that exists (a create never changes one;
     the API's POST), instead of updating it.
 
@@ -324,8 +329,9 @@ def do_save_submissions_bulk(
     records): having no submissions, they are not looked up. Were one of them to have some
     after all, the unique instance of each form still refuses a duplicate.
     """
-    for site in {item.patient.site_id: item.patient.site for item in items}.values():
-        require_data_entry(actor, site)
+    if actor is not None:
+        for site in {item.patient.site_id: item.patient.site for item in items}.values():
+            require_data_entry(actor, site)
     errors: dict[int, dict[str, list[str]]] = {}
     replayed = _replays(items, errors)
     results: list[Any] = []
@@ -338,7 +344,7 @@ def do_save_submissions_bulk(
             results.append(None)
             continue
         result = validate_submission(schema_of(item.form_version), item.data,
-                                     clear_hidden=clear_hidden)
+                                     clear_hidden=clear_hidden, today=today)
         if result.errors:
             errors[index] = result.errors
         results.append(result)
@@ -533,13 +539,14 @@ _SUBMISSION_RELATIONS: dict[str, Any] = {
 }
 
 
-def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User,
+def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User | None,
                     now: datetime) -> Submission:
+    actor_id = actor.pk if actor is not None else None
     submission = new_object(Submission, {
         "patient_id": item.patient.pk, "form_id": item.form_version.form_id,
         "form_version_id": item.form_version.pk, "instance": instance, "data": data,
         "status": item.status, "client_uuid": item.client_uuid, "created_at": now,
-        "created_by_id": actor.pk, "updated_at": now, "updated_by_id": actor.pk,
+        "created_by_id": actor_id, "updated_at": now, "updated_by_id": actor_id,
     })
     # Cached as Submission(patient=..., ...) would cache them, so that reading them costs no
     # query; the keys are set above.
@@ -561,8 +568,8 @@ def _save_context(submission: Submission, result: Any) -> dict[str, Any]:
 
 
 def _save_event(
-    actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool,
-    request_id: str, at: datetime,
+    actor: User | None, submission: Submission, result: Any, before: dict[str, Any], *,
+    created: bool, request_id: str, at: datetime,
 ) -> dict[str, Any]:
     # The event `do_save_submission` records, as a row for record_events.
     return event_row(
