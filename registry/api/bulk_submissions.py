@@ -27,7 +27,6 @@ from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients, with_pseudonyms
 from registry.people.models import User
 from registry.submissions.models import Submission
-from registry.submissions.selectors import visible_submissions
 from registry.submissions.services import (
     BulkItem,
     BulkSaveRefused,
@@ -162,7 +161,6 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
         ))
     if errors:
         raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST)
-    _refuse_existing(user, items)
     return items
 
 
@@ -184,45 +182,14 @@ def _version(layout: RegistryLayout, form: str, number: int | None, errors: Item
     return version
 
 
-def _refuse_existing(user: User, items: list[BulkItem]) -> None:
-    """A create never changes an instance that exists, as the single create refuses it."""
-    named = {(item.patient.pk, item.form_version.form_id, item.instance): index
-             for index, item in enumerate(items) if item.instance is not None}
-    if not named:
-        return
-    keys = [item.client_uuid for item in items if item.client_uuid is not None]
-    replays = set(visible_submissions(user).filter(client_uuid__in=keys)
-                  .values_list("client_uuid", flat=True)) if keys else set()
-    rows = Submission.objects.filter(
-        patient_id__in={key[0] for key in named}, form_id__in={key[1] for key in named},
-        instance__in={key[2] for key in named},
-    ).values_list("patient_id", "form_id", "instance", "locked")
-    conflicts: ItemErrors = {}
-    locked: ItemErrors = {}
-    for patient_id, form_id, instance, is_locked in rows:
-        index = named.get((patient_id, form_id, instance))
-        if index is None or items[index].client_uuid in replays:
-            continue
-        item = items[index]
-        what = f"{item.form_version.form.title} #{instance} of {item.patient}"
-        if is_locked:
-            locked[str(index)] = {"instance": [f"{what} is locked by a curator and cannot be "
-                                               "changed."]}
-        else:
-            conflicts[str(index)] = {"instance": [f"{what} exists already; update it with PUT "
-                                                  "or PATCH on its URL and If-Match."]}
-    if locked:
-        raise BatchRefused(locked, status.HTTP_423_LOCKED)
-    if conflicts:
-        raise BatchRefused(conflicts, status.HTTP_409_CONFLICT)
-
-
 def _save(user: User, items: list[BulkItem]) -> list[SaveOutcome]:
     try:
-        return do_save_submissions_bulk(user, items)
+        return do_save_submissions_bulk(user, items, create_only=True)
     except BulkSaveRefused as refused:
         errors = {str(index): fields for index, fields in refused.errors.items()}
-        if refused.locked:
-            raise BatchRefused({str(index): errors[str(index)] for index in refused.locked},
-                               status.HTTP_423_LOCKED) from None
+        for positions, code in ((refused.locked, status.HTTP_423_LOCKED),
+                                (refused.conflicts, status.HTTP_409_CONFLICT)):
+            if positions:
+                raise BatchRefused({str(index): errors[str(index)] for index in positions},
+                                   code) from None
         raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST) from None

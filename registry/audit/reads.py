@@ -2,7 +2,8 @@
 
 One event per page view, never one per row: a record's page names the record, a list page
 names the records it showed, with its filters and page. A refused read (a record outside one's
-scope answers 404) writes nothing, as in the REST API. Docs: docs/audit.md.
+scope answers 404) writes nothing, as in the REST API. Docs: docs/audit.md; the read actions
+are READ_ACTIONS in actions.py.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ from django.http import HttpRequest, HttpResponse
 
 from registry.people.models import Site, User
 
+from .actions import Action
 from .models import AuditEvent
 from .services import record_event
-
-READ_ACTIONS = (
-    "api.read", "patient.view", "submission.view", "data_query.view", "quality_issue.view",
-    "audit.view",
-)
-"""Actions that record a read, not a change: histories of changes leave them out."""
 
 # Free text typed into a search box may be anything, a hospital number included, and the trail
 # is kept forever: it records that a search was made, and the records it showed.
@@ -44,14 +40,14 @@ def page_filters(params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def do_record_view(
-    actor: User, action: str, obj: models.Model, *, page: str, site: Site | None = None
+    actor: User, action: Action | str, obj: models.Model, *, page: str, site: Site | None = None
 ) -> AuditEvent:
     """Audit that `actor` read one record on the page at `page` (a path)."""
     return record_event(actor, action, obj, site=site, context={"page": page})
 
 
 def do_record_list_view(
-    actor: User, action: str, shown: Sequence[models.Model], *, page: str,
+    actor: User, action: Action | str, shown: Sequence[models.Model], *, page: str,
     params: Mapping[str, str], site: Site | None = None,
 ) -> AuditEvent:
     """Audit that `actor` saw a page listing `shown`, chosen by `params` (the query string)."""
@@ -71,7 +67,7 @@ class AuditedReads:
     itself; this one covers Django's own read-only change form.
     """
 
-    view_action: str = ""
+    view_action: Action | str = ""
 
     def changelist_view(self, request: HttpRequest,
                         extra_context: dict[str, Any] | None = None) -> HttpResponse:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
+from registry.copy_insert import insert_values
 from registry.people.models import Site, User
 
+from .actions import Action, registered
 from .models import AuditEvent
 from .request_context import current_request_id
 
@@ -26,9 +30,44 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     }
 
 
+def event_row(
+    actor: User | None,
+    action: Action | str,
+    obj: models.Model | None = None,
+    *,
+    site_id: int | None = None,
+    changes: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One event as the attribute values of its row: what `record_event` saves, and what the
+    bulk writers (an import's thousands of submissions) insert many of at once with
+    `record_events`, so that every event is built by this one function."""
+    known_actor = actor if actor is not None and actor.is_authenticated else None
+    return {
+        "at": at or timezone.now(),
+        "actor_id": known_actor.pk if known_actor else None,
+        "actor_username": known_actor.get_username() if known_actor else "",
+        "action": registered(action).value,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "object_label": str(obj)[:200] if obj is not None else "",
+        "site_id": site_id,
+        "changes": dict(changes or {}),
+        "context": dict(context or {}),
+        "request_id": current_request_id.get() if request_id is None else request_id,
+    }
+
+
+def record_events(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many events built by `event_row`, in one INSERT (or COPY)."""
+    insert_values(AuditEvent, rows)
+
+
 def record_event(
     actor: User | None,
-    action: str,
+    action: Action | str,
     obj: models.Model | None = None,
     *,
     site: Site | None = None,
@@ -38,18 +77,13 @@ def record_event(
     """Append one event. `changes` is a diff (see `diff`); `context` holds anything else useful.
 
     Never pass secrets or identifiers here (local hospital IDs, tokens, passwords): the trail is
-    kept forever and shown to curators.
+    kept forever and shown to curators. `action` must be registered in registry/audit/actions.py
+    (UnregisteredAction otherwise).
     """
-    known_actor = actor if actor is not None and actor.is_authenticated else None
-    return AuditEvent.objects.create(
-        actor=known_actor,
-        actor_username=known_actor.get_username() if known_actor else "",
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_label=str(obj)[:200] if obj is not None else "",
-        site=site,
-        changes=dict(changes or {}),
-        context=dict(context or {}),
-        request_id=current_request_id.get(),
-    )
+    row = event_row(actor, action, obj, site_id=site.pk if site is not None else None,
+                    changes=changes, context=context)
+    event = AuditEvent(**row)
+    if site is not None:
+        event.site = site
+    event.save(force_insert=True)
+    return event

@@ -1,8 +1,9 @@
 """Synthetic patients: clinically plausible registry data for demos, statistics and benchmarks.
 
 `iter_patients` builds patients in plain Python (deterministic for a seed, no database);
-`do_generate_synthetic` validates every submission with the form engine and writes them with
-bulk inserts, so that a million submissions take minutes, not hours.
+`do_generate_synthetic` writes through the same bulk services as an import
+(`do_enrol_patients_bulk`, `do_save_submissions_bulk`): every submission validated by the form
+engine and audited, in bulk inserts, so that a million submissions take minutes, not hours.
 
 The data follows the clinical picture of CRF-SPEC.md: cervical myelomeningoceles repaired in the
 first weeks of life (some with a neurofibrovascular stalk, the combination that goes with mirror
@@ -29,14 +30,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from registry.audit.services import record_event
+from registry.audit.actions import Action
+from registry.audit.services import event_row, record_event, record_events
 from registry.crfs.models import FormVersion
 from registry.crfs.selectors import schema_of
 from registry.formengine.validation import validate_submission
-from registry.patients.models import Patient
-from registry.patients.services import pseudonym_for
+from registry.patients.services import NewPatient, do_enrol_patients_bulk
 from registry.people.models import Site, User
 from registry.submissions.models import Status, Submission
+from registry.submissions.services import BulkItem, BulkSaveRefused, do_save_submissions_bulk
 
 DAYS_PER_MONTH = 30.44
 DEFAULT_ERROR_SHARE = 0.1
@@ -748,46 +750,69 @@ def _write_batch(
     actor: User | None, batch: list[SyntheticPatient], sites: dict[str, Site],
     versions: dict[tuple[str, int], FormVersion], today: dt.date, report: GenerationReport,
 ) -> None:
-    pseudonyms = {
-        patient.local_id: pseudonym_for(sites[patient.site_code], patient.local_id)
+    # Through the same services as every other door: enrolled, validated and audited alike.
+    enrolments = do_enrol_patients_bulk(actor, [
+        NewPatient(sites[patient.site_code], patient.local_id, patient.sex,
+                   patient.year_of_birth)
         for patient in batch
-    }
-    existing = set(Patient.objects.filter(pseudonym__in=pseudonyms.values())
-                   .values_list("pseudonym", flat=True))
-    fresh = [patient for patient in batch if pseudonyms[patient.local_id] not in existing]
+    ])
+    fresh = [(patient, enrolment.patient)
+             for patient, enrolment in zip(batch, enrolments, strict=True) if enrolment.created]
     report.skipped_existing += len(batch) - len(fresh)
     if not fresh:
         return
-    now = timezone.now()
-    rows = Patient.objects.bulk_create([
-        Patient(site=sites[patient.site_code], pseudonym=pseudonyms[patient.local_id],
-                sex=patient.sex, year_of_birth=patient.year_of_birth, created_at=now,
-                created_by=actor)
-        for patient in fresh
-    ])
-    if rows and rows[0].pk is None:
-        # Databases that cannot return ids from a bulk insert: look them up.
-        ids = dict(Patient.objects.filter(pseudonym__in=[row.pseudonym for row in rows])
-                   .values_list("pseudonym", "pk"))
-        for row in rows:
-            row.pk = ids[row.pseudonym]
-    submissions = []
-    for patient, row in zip(fresh, rows, strict=True):
+    items, origins, past_the_rules = [], [], []
+    for patient, row in fresh:
         for entry in patient.submissions:
-            version = versions[(entry.form, entry.version)]
-            result = validate_submission(schema_of(version), entry.data, today=today)
-            if result.errors:
-                raise SyntheticDataInvalid(
-                    f"{patient.local_id} {entry.form} v{entry.version} #{entry.instance}: "
-                    f"{result.errors}"
-                )
-            submissions.append(Submission(
-                patient=row, form_id=version.form_id, form_version=version,
-                instance=entry.instance, data=result.data, status=entry.status,
-                created_at=now, created_by=actor, updated_at=now, updated_by=actor,
-            ))
+            item = BulkItem(row, versions[(entry.form, entry.version)], entry.data,
+                            status=entry.status, instance=entry.instance)
+            if _breaks_the_save_rules(patient, entry):
+                past_the_rules.append(item)
+                continue
+            items.append(item)
+            origins.append(f"{patient.local_id} {entry.form} v{entry.version} #{entry.instance}")
         report.planted.update(planted.rule for planted in patient.planted)
         report.patients_with_errors += bool(patient.planted)
-    Submission.objects.bulk_create(submissions, batch_size=2000)
+    try:
+        do_save_submissions_bulk(actor, items, new_patients={row.pk for _, row in fresh},
+                                 today=today)
+    except BulkSaveRefused as refused:
+        index, errors = next(iter(refused.errors.items()))
+        raise SyntheticDataInvalid(f"{origins[index]}: {errors}") from None
+    _write_past_the_rules(actor, past_the_rules, today)
     report.patients += len(fresh)
-    report.submissions += len(submissions)
+    report.submissions += len(items) + len(past_the_rules)
+
+
+def _breaks_the_save_rules(patient: SyntheticPatient, entry: SyntheticSubmission) -> bool:
+    """A second enrolment of one patient: the save service refuses it (the form is filled once),
+    and the mistake is planted because older data and other systems' exports may hold it."""
+    return any(planted.rule == "duplicate_enrolment" and planted.form == entry.form
+               and planted.instance == entry.instance for planted in patient.planted)
+
+
+def _write_past_the_rules(actor: User | None, items: list[BulkItem], today: dt.date) -> None:
+    """Write what the save service would refuse, as an older import might have left it: the
+    answers still validated by the form engine, the write still audited."""
+    if not items:
+        return
+    now = timezone.now()
+    rows = []
+    for item in items:
+        result = validate_submission(schema_of(item.form_version), item.data, today=today)
+        if result.errors:
+            raise SyntheticDataInvalid(f"{item.patient} {item.form_version}: {result.errors}")
+        rows.append(Submission(
+            patient=item.patient, form_id=item.form_version.form_id,
+            form_version=item.form_version, instance=item.instance, data=result.data,
+            status=item.status, created_at=now, created_by=actor, updated_at=now,
+            updated_by=actor))
+    saved = Submission.objects.bulk_create(rows)
+    record_events([
+        event_row(actor, Action.SUBMISSION_CREATE, submission,
+                  site_id=submission.patient.site_id,
+                  changes={key: [None, value] for key, value in submission.data.items()},
+                  context={"form": item.form_version.form.name, "synthetic": "planted"},
+                  at=now)
+        for submission, item in zip(saved, items, strict=True) if submission.pk is not None
+    ])

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.audit.models import AuditEvent
+from registry.audit.actions import Action
 from registry.audit.request_context import current_request_id
-from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all, insert_values
+from registry.audit.services import diff, event_row, record_event, record_events
+from registry.copy_insert import insert_all
 from registry.people.access import require_data_entry
 from registry.people.models import Site, User
 
@@ -72,14 +72,16 @@ def do_enrol_patient(
                 site=site, pseudonym=pseudonym, sex=sex, year_of_birth=year_of_birth,
                 created_by=actor,
             )
-            record_event(
-                actor, "patient.create", patient, site=site,
-                changes={"sex": [None, sex], "year_of_birth": [None, year_of_birth]},
-            )
+            record_event(actor, Action.PATIENT_CREATE, patient, site=site,
+                         changes=_enrolment_changes(sex, year_of_birth))
     except IntegrityError:
         # Two people enrolled the same patient at the same moment: the other one won.
         return Enrolment(Patient.objects.get(pseudonym=pseudonym), created=False)
     return Enrolment(patient, created=True)
+
+
+def _enrolment_changes(sex: str, year_of_birth: int | None) -> dict[str, list[object]]:
+    return {"sex": [None, sex], "year_of_birth": [None, year_of_birth]}
 
 
 @dataclass(frozen=True)
@@ -110,16 +112,19 @@ class EnrolmentRefused(Exception):
 _LOOKUP_CHUNK = 2000
 
 
-def do_enrol_patients_bulk(actor: User, patients: Sequence[NewPatient]) -> list[Enrolment]:
+def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]
+                           ) -> list[Enrolment]:
     """Enrol many patients at once: all of them, or none.
 
     Each one is checked as `do_enrol_patient` checks it, and a local ID enrolled before (or
     twice in the batch) finds that patient. New patients are written with one INSERT, their
     audit events with another. Raises EnrolmentRefused listing every problem, or
-    PermissionDenied when `actor` may not enter data for one of the sites.
+    PermissionDenied when `actor` may not enter data for one of the sites. `actor` None is the
+    registry's own shell command (the synthetic data generator).
     """
-    for site in {patient.site.pk: patient.site for patient in patients}.values():
-        require_data_entry(actor, site)
+    if actor is not None:
+        for site in {patient.site.pk: patient.site for patient in patients}.values():
+            require_data_entry(actor, site)
     errors: dict[int, dict[str, list[str]]] = {}
     pseudonyms: list[str] = []
     for index, patient in enumerate(patients):
@@ -177,20 +182,16 @@ def _patients_by_pseudonym(pseudonyms: set[str]) -> dict[str, Patient]:
     return found
 
 
-def _insert_patients(actor: User, fresh: list[Patient]) -> list[Patient]:
+def _insert_patients(actor: User | None, fresh: list[Patient]) -> list[Patient]:
     if not fresh:
         return []
     rows = insert_all(fresh)
-    # The same event `do_enrol_patient` records through record_event, built for one INSERT.
-    known = actor if actor is not None and actor.is_authenticated else None
+    # The event `do_enrol_patient` records, for one INSERT of them all.
     request_id = current_request_id.get()
-    insert_values(AuditEvent, [
-        {"at": row.created_at, "actor_id": known.pk if known else None,
-         "actor_username": known.get_username() if known else "", "action": "patient.create",
-         "object_type": row._meta.label_lower, "object_id": str(row.pk),
-         "object_label": str(row)[:200], "site_id": row.site_id,
-         "changes": {"sex": [None, row.sex], "year_of_birth": [None, row.year_of_birth]},
-         "context": {}, "request_id": request_id}
+    record_events([
+        event_row(actor, Action.PATIENT_CREATE, row, site_id=row.site_id,
+                  changes=_enrolment_changes(row.sex, row.year_of_birth),
+                  at=row.created_at, request_id=request_id)
         for row in rows
     ])
     return rows

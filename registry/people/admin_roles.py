@@ -6,13 +6,11 @@ every site; administrators manage people, sites and tokens (and may do what cura
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-
-from registry.audit.services import record_event
 
 from .access import can_curate
 from .models import Role
@@ -62,30 +60,9 @@ class AdministrationAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        changed = [name for name in form.changed_data if "password" not in name]
-        record_event(
-            request.user,
-            f"{_action_noun(obj)}.{'update' if change else 'create'}",
-            obj,
-            changes={
-                name: [_plain(form.initial.get(name)) if change else None,
-                       _plain(form.cleaned_data.get(name))]
-                for name in changed
-            },
-            context={"via": "admin"},
-        )
+        # Each administration page writes through its service (registry/people/services.py),
+        # which checks and audits the write; a page that has none must not write at all.
+        raise PermissionDenied(f"{type(self).__name__} has no service to write through.")
 
-
-def _action_noun(obj: Any) -> str:
-    """The object as audit actions name it: `api_token`, as the services do, not `apitoken`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(obj).__name__).lower()
-
-
-def _plain(value: Any) -> Any:
-    """Form values as JSON the audit trail can keep (model instances by their text)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "__iter__"):
-        return [str(item) for item in value]
-    return str(value)
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        raise PermissionDenied("People, sites and tokens are never deleted.")

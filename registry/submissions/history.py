@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Q
 
+from registry.audit.actions import READ_ACTIONS
 from registry.audit.models import AuditEvent
-from registry.audit.reads import READ_ACTIONS
 from registry.crfs.selectors import schema_of
 from registry.formengine.display import display_value
 from registry.formengine.schema import FormSchema

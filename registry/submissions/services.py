@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Set
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,10 +14,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from registry.audit.models import AuditEvent
+from registry.audit.actions import Action
 from registry.audit.request_context import current_request_id
-from registry.audit.services import diff, record_event
-from registry.copy_insert import insert_all, insert_values, new_object
+from registry.audit.services import diff, event_row, record_event, record_events
+from registry.copy_insert import insert_all, new_object
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
 from registry.cyclic_gc import cyclic_gc_paused
@@ -138,14 +138,9 @@ def _save(
             changes = diff(before, {**result.data, "status": status})
             created = False
         record_event(
-            actor, "submission.create" if created else "submission.update", submission,
-            site=patient.site, changes=changes,
-            context={
-                "form": form.name, "version": form_version.number,
-                "instance": submission.instance, "row_version": submission.row_version,
-                "recomputed": {k: list(v) for k, v in result.recomputed.items()},
-                "cleared_hidden": list(result.cleared_hidden),
-            },
+            actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE,
+            submission, site=patient.site, changes=changes,
+            context=_save_context(submission, result),
         )
     return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden))
 
@@ -155,12 +150,8 @@ def _create(
     instance: int | None, client_uuid: uuid.UUID | None,
 ) -> Submission:
     form = form_version.form
-    if instance is not None and instance < 1:
-        raise ValidationError({"instance": ["Instances are numbered from 1."]})
-    if instance is not None and instance > 1 and not form.repeatable:
-        raise ValidationError({
-            "instance": [f"{form.title} is filled once per patient; it has no instance {instance}."]
-        })
+    if instance is not None:
+        check_new_instance(form, instance)
     numbered = instance is None and form.repeatable
     submission = Submission(
         patient=patient, form=form, form_version=form_version, instance=instance or 1,
@@ -218,28 +209,55 @@ def _update(
     actor: User, submission: Submission, form_version: FormVersion, data: dict[str, Any],
     status: str, expected_row_version: int | None,
 ) -> Submission:
-    if submission.locked:
-        raise SubmissionLocked(submission)
-    if expected_row_version is not None and expected_row_version != submission.row_version:
-        raise StaleSubmission(submission, expected_row_version)
-    if submission.form_version_id != form_version.pk:
+    check_update(submission, form_version, expected_row_version)
+    apply_update(submission, data, status, actor, timezone.now())
+    submission.save(update_fields=_UPDATED_FIELDS)
+    return submission
+
+
+# --------------------------------------------------------------------------------------------
+# The rules of a save, shared by the single and the bulk save: one place for each.
+
+
+def check_new_instance(form: FormDefinition, instance: int) -> None:
+    """A new instance must be one the form has; ValidationError (instance) otherwise."""
+    if instance < 1:
+        raise ValidationError({"instance": ["Instances are numbered from 1."]})
+    if instance > 1 and not form.repeatable:
+        raise ValidationError({"instance": [
+            f"{form.title} is filled once per patient; it has no instance {instance}."]})
+
+
+def check_update(current: Submission, form_version: FormVersion,
+                 expected_row_version: int | None) -> None:
+    """May `current` be changed on `form_version` by someone who read `expected_row_version`?
+    Raises SubmissionLocked, StaleSubmission, or ValidationError (form_version)."""
+    if current.locked:
+        raise SubmissionLocked(current)
+    if expected_row_version is not None and expected_row_version != current.row_version:
+        raise StaleSubmission(current, expected_row_version)
+    if current.form_version_id != form_version.pk:
         # A submission stays on the version it was filled on; data never moves silently.
         raise ValidationError({"form_version": [
-            f"{submission} was filled on version {submission.form_version.number}; "
+            f"{current} was filled on version {current.form_version.number}; "
             "it is edited on that version."
         ]})
-    if submission.data != data:
+
+
+_UPDATED_FIELDS = ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
+                   "verified_by"]
+
+
+def apply_update(current: Submission, data: dict[str, Any], status: str, actor: User | None,
+                 now: datetime) -> None:
+    """The new answers and status on `current` (not saved): a new row version, and the
+    curator's verification dropped when the data changed."""
+    if current.data != data:
         # A curator verified the data as it was; changed data needs their eyes again.
-        submission.verified_at, submission.verified_by = None, None
-    submission.data = data
-    submission.status = status
-    submission.row_version += 1
-    submission.updated_by = actor
-    submission.updated_at = timezone.now()
-    submission.save(update_fields=[
-        "data", "status", "row_version", "updated_by", "updated_at", "verified_at", "verified_by"
-    ])
-    return submission
+        current.verified_at, current.verified_by = None, None
+    current.data, current.status = data, status
+    current.row_version += 1
+    current.updated_by, current.updated_at = actor, now
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,13 +282,16 @@ class BulkSaveRefused(Exception):
 
     `errors` maps an item's position in the batch to field -> messages, as a ValidationError's
     `message_dict` would (`"__all__"` for a locked or stale submission); `locked` holds the
-    positions of the items refused because a curator locked their submission.
+    positions of the items refused because a curator locked their submission, `conflicts`
+    those a create-only batch refused because their instance exists.
     """
 
     def __init__(self, errors: dict[int, dict[str, list[str]]],
-                 locked: frozenset[int] = frozenset()) -> None:
+                 locked: frozenset[int] = frozenset(),
+                 conflicts: frozenset[int] = frozenset()) -> None:
         self.errors = errors
         self.locked = locked
+        self.conflicts = conflicts
         count = len(errors)
         super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
                          "be saved; nothing was saved.")
@@ -284,8 +305,9 @@ _STATUSES = frozenset(Status.values)
 
 @cyclic_gc_paused()
 def do_save_submissions_bulk(
-    actor: User, items: list[BulkItem], *, clear_hidden: bool = False,
-    new_patients: Set[int] = frozenset(),
+    actor: User | None, items: list[BulkItem], *, clear_hidden: bool = False,
+    new_patients: Set[int] = frozenset(), create_only: bool = False,
+    today: date | None = None,
 ) -> list[SaveOutcome]:
     """Save many submissions in one transaction: all of them, or none.
 
@@ -296,12 +318,20 @@ def do_save_submissions_bulk(
     any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
     `actor` may not enter data for one of the patients' sites.
 
+    `actor` None is the registry's own shell command (the synthetic data generator), trusted
+    as its access to the database is; `today` is the day answers are judged on (dates in the
+    future), today unless given.
+
+    `create_only` refuses an item naming an instance that exists (a create never changes one;
+    the API's POST), instead of updating it.
+
     `new_patients` are patients the caller enrolled in the same transaction (an import's new
     records): having no submissions, they are not looked up. Were one of them to have some
     after all, the unique instance of each form still refuses a duplicate.
     """
-    for site in {item.patient.site_id: item.patient.site for item in items}.values():
-        require_data_entry(actor, site)
+    if actor is not None:
+        for site in {item.patient.site_id: item.patient.site for item in items}.values():
+            require_data_entry(actor, site)
     errors: dict[int, dict[str, list[str]]] = {}
     replayed = _replays(items, errors)
     results: list[Any] = []
@@ -314,7 +344,7 @@ def do_save_submissions_bulk(
             results.append(None)
             continue
         result = validate_submission(schema_of(item.form_version), item.data,
-                                     clear_hidden=clear_hidden)
+                                     clear_hidden=clear_hidden, today=today)
         if result.errors:
             errors[index] = result.errors
         results.append(result)
@@ -327,6 +357,7 @@ def do_save_submissions_bulk(
         to_create: list[tuple[int, Submission]] = []
         to_update: list[tuple[int, Submission, dict[str, Any]]] = []
         locked: set[int] = set()
+        conflicts: set[int] = set()
         for index, item in enumerate(items):
             if index in replayed:
                 continue
@@ -343,33 +374,47 @@ def do_save_submissions_bulk(
                 continue
             taken.add(key)
             current = existing.get(key) if item.instance is not None else None
+            if current is not None and create_only:
+                what = f"{form.title} #{key_instance} of {item.patient}"
+                if current.locked:
+                    _add(errors, index, "instance",
+                         f"{what} is locked by a curator and cannot be changed.")
+                    locked.add(index)
+                else:
+                    _add(errors, index, "instance", f"{what} exists already; a create never "
+                         "changes it: change it on its own, with the version you read.")
+                    conflicts.add(index)
+                continue
             if current is None:
-                problem = _instance_problem(form, key_instance)
-                if problem:
-                    _add(errors, index, "instance", problem)
+                try:
+                    check_new_instance(form, key_instance)
+                except ValidationError as refused:
+                    _merge(errors, index, refused.message_dict)
                 if index in errors or result is None:
                     continue
                 to_create.append((index, _new_submission(
                     item, key_instance, result.data, actor, now)))
                 continue
-            problem = _update_problem(current, item)
-            if problem:
-                errors.setdefault(index, {}).setdefault(problem[0], []).extend(problem[1])
-                if current.locked:
-                    locked.add(index)
+            try:
+                check_update(current, item.form_version, item.expected_row_version)
+            except SubmissionLocked as refused:
+                _add(errors, index, "__all__", str(refused))
+                locked.add(index)
+                continue
+            except StaleSubmission as refused:
+                _add(errors, index, "__all__", str(refused))
+                continue
+            except ValidationError as refused:
+                _merge(errors, index, refused.message_dict)
                 continue
             if index in errors or result is None:
                 continue
             before = {**current.data, "status": current.status}
-            if current.data != result.data:
-                # As in _update: a curator verified the data as it was.
-                current.verified_at, current.verified_by = None, None
-            current.data, current.status = result.data, item.status
-            current.row_version += 1
-            current.updated_by, current.updated_at = actor, now
+            apply_update(current, result.data, item.status, actor, now)
             to_update.append((index, current, before))
         if errors:
-            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked))
+            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked),
+                                  frozenset(conflicts))
 
         try:
             with transaction.atomic():
@@ -379,11 +424,8 @@ def do_save_submissions_bulk(
                 "Someone else created some of these instances at the same moment; nothing was "
                 "saved. Run the import again."
             ]}) from error
-        Submission.objects.bulk_update(
-            [s for _, s, _ in to_update],
-            ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
-             "verified_by"], batch_size=500,
-        )
+        Submission.objects.bulk_update([s for _, s, _ in to_update], _UPDATED_FIELDS,
+                                       batch_size=500)
         outcomes: dict[int, SaveOutcome] = {
             index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
         events = []
@@ -396,7 +438,7 @@ def do_save_submissions_bulk(
             events.append(_save_event(actor, submission, results[index], before, created=False,
                                       request_id=request_id, at=now))
             outcomes[index] = _outcome(submission, results[index], created=False)
-        insert_values(AuditEvent, events)
+        record_events(events)
     return [outcomes[index] for index in range(len(items))]
 
 
@@ -436,6 +478,12 @@ def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]
 
 def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message: str) -> None:
     errors.setdefault(index, {}).setdefault(key, []).append(message)
+
+
+def _merge(errors: dict[int, dict[str, list[str]]], index: int,
+           found: dict[str, list[str]]) -> None:
+    for key, messages in found.items():
+        errors.setdefault(index, {}).setdefault(key, []).extend(messages)
 
 
 def _lock_existing(items: list[BulkItem], new_patients: Set[int]
@@ -485,41 +533,20 @@ def _next_instances(items: list[BulkItem], new_patients: Set[int]
     return numbers
 
 
-def _instance_problem(form: FormDefinition, instance: int) -> str:
-    if instance < 1:
-        return "Instances are numbered from 1."
-    if instance > 1 and not form.repeatable:
-        return f"{form.title} is filled once per patient; it has no instance {instance}."
-    return ""
-
-
-def _update_problem(current: Submission, item: BulkItem) -> tuple[str, list[str]] | None:
-    if current.locked:
-        return "__all__", [str(SubmissionLocked(current))]
-    expected = item.expected_row_version
-    if expected is not None and expected != current.row_version:
-        return "__all__", [str(StaleSubmission(current, expected))]
-    if current.form_version_id != item.form_version.pk:
-        return "form_version", [
-            f"{current} was filled on version {current.form_version.number}; "
-            "it is edited on that version."
-        ]
-    return None
-
-
 _SUBMISSION_RELATIONS: dict[str, Any] = {
     name: Submission._meta.get_field(name)
     for name in ("patient", "form", "form_version", "created_by", "updated_by")
 }
 
 
-def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User,
+def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User | None,
                     now: datetime) -> Submission:
+    actor_id = actor.pk if actor is not None else None
     submission = new_object(Submission, {
         "patient_id": item.patient.pk, "form_id": item.form_version.form_id,
         "form_version_id": item.form_version.pk, "instance": instance, "data": data,
         "status": item.status, "client_uuid": item.client_uuid, "created_at": now,
-        "created_by_id": actor.pk, "updated_at": now, "updated_by_id": actor.pk,
+        "created_by_id": actor_id, "updated_at": now, "updated_by_id": actor_id,
     })
     # Cached as Submission(patient=..., ...) would cache them, so that reading them costs no
     # query; the keys are set above.
@@ -530,32 +557,27 @@ def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: 
     return submission
 
 
-def _save_event(
-    actor: User, submission: Submission, result: Any, before: dict[str, Any], *, created: bool,
-    request_id: str, at: datetime,
-) -> dict[str, Any]:
-    # The same event `do_save_submission` records through record_event, as the values of one
-    # row for insert_values.
+def _save_context(submission: Submission, result: Any) -> dict[str, Any]:
     version = submission.form_version
-    known = actor.is_authenticated
     return {
-        "at": at,
-        "actor_id": actor.pk if known else None,
-        "actor_username": actor.get_username() if known else "",
-        "action": "submission.create" if created else "submission.update",
-        "object_type": submission._meta.label_lower,
-        "object_id": str(submission.pk),
-        "object_label": str(submission)[:200],
-        "site_id": submission.patient.site_id,
-        "changes": diff(before, {**submission.data, "status": submission.status}),
-        "context": {
-            "form": version.form.name, "version": version.number,
-            "instance": submission.instance, "row_version": submission.row_version,
-            "recomputed": {k: list(v) for k, v in result.recomputed.items()},
-            "cleared_hidden": list(result.cleared_hidden),
-        },
-        "request_id": request_id,
+        "form": version.form.name, "version": version.number,
+        "instance": submission.instance, "row_version": submission.row_version,
+        "recomputed": {k: list(v) for k, v in result.recomputed.items()},
+        "cleared_hidden": list(result.cleared_hidden),
     }
+
+
+def _save_event(
+    actor: User | None, submission: Submission, result: Any, before: dict[str, Any], *,
+    created: bool, request_id: str, at: datetime,
+) -> dict[str, Any]:
+    # The event `do_save_submission` records, as a row for record_events.
+    return event_row(
+        actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE, submission,
+        site_id=submission.patient.site_id,
+        changes=diff(before, {**submission.data, "status": submission.status}),
+        context=_save_context(submission, result), at=at, request_id=request_id,
+    )
 
 
 def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:

@@ -56,3 +56,36 @@ def test_a_revoked_token_stops_working(session_a, coordinator_a):
 def test_expiry_must_be_sensible(session_a):
     response = session_a.post("/api/v1/tokens/", {"expires_in_days": 0}, format="json")
     assert response.status_code == 400 and "expires_in_days" in response.json()
+
+
+def test_an_expired_token_is_refused_by_both_apis(coordinator_a, registry_forms):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    token = api_token_for(coordinator_a)
+    record = ApiToken.objects.get(user=coordinator_a)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/sites/").status_code == 200
+    redcap = Client().post("/redcap/api/", {"token": token, "content": "version"})
+    assert redcap.status_code == 200
+
+    ApiToken.objects.filter(pk=record.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/sites/").status_code == 401
+    redcap = Client().post("/redcap/api/", {"token": token, "content": "version"})
+    assert redcap.status_code == 403 and "token" in redcap.json()["error"]
+
+
+def test_a_token_is_usable_until_its_expiry_and_not_at_it(coordinator_a):
+    from datetime import timedelta
+
+    api_token_for(coordinator_a)
+    record = ApiToken.objects.get(user=coordinator_a)
+    at = record.expires_at
+    assert record.is_usable(at - timedelta(microseconds=1))
+    assert not record.is_usable(at)
+    record.revoked_at = at - timedelta(days=1)
+    assert not record.is_usable(at - timedelta(days=2))

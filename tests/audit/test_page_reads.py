@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from registry.audit.actions import READ_ACTIONS
 from registry.audit.models import AuditEvent
-from registry.audit.reads import READ_ACTIONS
 from registry.curation.services import do_open_data_query
 from registry.quality.models import QualityIssue, Severity
 from registry.statistics.services import do_compute_statistics

@@ -83,16 +83,19 @@ def test_every_generated_submission_is_valid_against_its_form(forms):
 
 
 @pytest.mark.django_db
-def test_generation_is_one_audit_event_and_running_it_again_adds_nothing(forms):
+def test_generation_is_audited_as_any_write_and_running_it_again_adds_nothing(forms):
     sites = [SiteFactory(code="ALPHA"), SiteFactory(code="BETA")]
     first = do_generate_synthetic(None, sites, patients=40, seed=9)
+    written = AuditEvent.objects.count()
     again = do_generate_synthetic(None, sites, patients=40, seed=9)
     assert first.patients == 40 and again.patients == 0 and again.skipped_existing == 40
     events = AuditEvent.objects.filter(action="synthetic.generate")
     assert events.count() == 1 and events.get().context["patients"] == 40
-    # Bulk inserts: no per-patient or per-submission events.
-    assert not AuditEvent.objects.filter(action__in=["patient.create",
-                                                     "submission.create"]).exists()
+    # Written through the enrolment and save services: each patient and form audited.
+    assert AuditEvent.objects.filter(action="patient.create").count() == 40
+    assert (AuditEvent.objects.filter(action="submission.create").count()
+            == Submission.objects.count() == first.submissions)
+    assert AuditEvent.objects.count() == written
 
 
 @pytest.mark.django_db

@@ -228,3 +228,18 @@ def test_an_import_is_audited_per_submission_and_as_a_whole(coordinator_a, patie
     assert AuditEvent.objects.filter(action="submission.update").count() == before + 2
     summary = AuditEvent.objects.get(action="redcap.import")
     assert summary.context["submissions_updated"] == 2
+
+
+def test_a_new_patient_is_not_kept_when_a_later_row_of_the_batch_fails(
+        coordinator_a, site_a, registry_forms):
+    rows = [
+        {"record_id": "MRN-NEW-1", "sex": "female", "year_of_birth": "2018"},
+        {"record_id": "MRN-NEW-1", "redcap_repeat_instrument": "mirror_movements",
+         "redcap_repeat_instance": 1, **MM_V2, "mm_age_months": "forty"},
+    ]
+    with pytest.raises(ImportRejected) as refused:
+        do_import_records(coordinator_a, rows, ImportOptions(force_auto_number=True))
+    (problem,) = refused.value.problems
+    assert problem.field == "mm_age_months" and "(row 2)" in problem.message
+    assert not Patient.objects.exists() and not Submission.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="patient").exists()

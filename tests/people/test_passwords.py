@@ -73,10 +73,8 @@ def test_the_demo_and_test_passwords_pass():
 
 def admin_add_user(client, password: str):
     return client.post("/admin/people/user/add/", {
-        "username": "alice", "usable_password": "true",
+        "username": "alice", "role": "researcher", "email": "", "usable_password": "true",
         "password1": password, "password2": password,
-        # The site-membership inline's empty formset.
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
     })
 
 

@@ -128,3 +128,24 @@ def test_no_small_count_survives_in_a_real_snapshot(forms):
         for field in form["fields"]:
             if field["kind"] == "numeric" and field["summary"]["n"] is not None:
                 assert field["summary"]["n"] >= 5
+
+
+def completeness_of(*submissions: int) -> dict:
+    cells = [[{"submissions": n, "expected": 2 * n, "filled": n} for n in submissions]]
+    return {"patients_by_site": two_way([[10, 10]]), "submissions": [], "fields": [],
+            "clinical": [], "completeness": {"title": "Completeness", "rows": [], "columns": [],
+                                             "cells": cells, "left_out": []}}
+
+
+def test_completeness_is_hidden_below_the_threshold_and_shown_at_it():
+    (below, at, none), = suppress_results(completeness_of(4, 5, 0), 5)["completeness"]["cells"]
+    assert below == {"submissions": None, "expected": None, "filled": None, "suppressed": True}
+    assert at == {"submissions": 5, "expected": 10, "filled": 5}
+    assert none == {"submissions": 0, "expected": 0, "filled": 0}
+
+
+def test_a_count_one_below_the_threshold_is_hidden_and_one_at_it_is_shown():
+    assert suppress_table(two_way([[4, 50]]), 5)["cells"][0][0] is None
+    alone = suppress_table(count_table("t", "One", unit="patients", rows=[("r", "R")],
+                                       columns=[("a", "A")], counts={("r", "a"): 5}), 5)
+    assert alone["cells"] == [[5]] and alone["suppressed"] == 0
