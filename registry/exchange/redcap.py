@@ -30,7 +30,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from registry.api.parsers import JsonRefused, load_json, shown
 from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 from registry.csvsafe import SafeWriter
-from registry.formengine.dictionary import METADATA_KEYS
+from registry.formengine.dictionary import COLUMNS, METADATA_KEYS
 from registry.people.access import sites_in_scope
 from registry.people.authentication import user_for_token
 from registry.people.models import User
@@ -39,6 +39,7 @@ from registry.people.tokens import hash_token, looks_like_token
 from .exports import ExportError, ExportSpec
 from .imports import ImportOptions, ImportRejected, do_import_records
 from .layout import RECORD_FIELDS, RECORD_ID, current_layout
+from .metadata_import import MetadataRejected, do_import_metadata
 from .release import token_release_id
 from .services import do_start_export, set_release_headers
 
@@ -262,6 +263,92 @@ def _metadata(user: User, params: Params) -> HttpResponse:
     return _table(params, rows, METADATA_KEYS, formulas_safe=False)
 
 
+def _import_metadata(user: User, params: Params) -> HttpResponse:
+    """A curator's dictionary, published as new form versions; answers the number of fields."""
+    fmt = (params.get("format") or "json").lower()
+    if fmt not in ("json", "csv"):
+        raise RedcapError("Import the data dictionary as json or csv; xml is not supported.")
+    text = _data(params)
+    if fmt == "json":
+        rows, where = _metadata_json(text), _item_where
+    else:
+        rows, where = _metadata_csv(text, _delimiter(params)), _line_where
+    try:
+        result = do_import_metadata(user, rows, where=lambda index: where(index, rows))
+    except MetadataRejected as rejected:
+        raise RedcapError(rejected.text()) from None
+    if (params.get("returnFormat") or "json").lower() == "csv":
+        return HttpResponse(str(result.fields), content_type="text/csv; charset=utf-8")
+    return HttpResponse(json.dumps(result.fields), content_type="application/json")
+
+
+def _data(params: Params) -> str:
+    if "data" not in params.values:
+        raise RedcapError('An import needs the parameter "data": the rows to import.')
+    return params.values["data"]
+
+
+def _item_where(index: int, rows: Sequence[Mapping[str, str]]) -> str:
+    name = rows[index].get("field_name", "") if index < len(rows) else ""
+    return f"Field {index + 1}" + (f" ({name[:100]})" if name else "")
+
+
+def _line_where(index: int, rows: Sequence[Mapping[str, str]]) -> str:
+    name = rows[index].get("field_name", "") if index < len(rows) else ""
+    return f"Row {index + 2}" + (f" ({name[:100]})" if name else "")
+
+
+_METADATA_KEY_OF: Final = {**{key: key for key in METADATA_KEYS},
+                           **dict(zip(COLUMNS, METADATA_KEYS, strict=True))}
+
+
+def _metadata_row(given: Mapping[Any, Any], where: str) -> dict[str, str]:
+    row = dict.fromkeys(METADATA_KEYS, "")
+    for key, value in given.items():
+        name = _METADATA_KEY_OF.get(str(key).strip().lstrip("\ufeff"))
+        if name is None:
+            raise RedcapError(f"{where}: {shown(str(key))} is not a column of a data "
+                              f"dictionary; the columns are {', '.join(METADATA_KEYS)}.")
+        if isinstance(value, dict | list | bool):
+            raise RedcapError(f"{where}, column {name}: a value is text, never a list or an "
+                              "object.")
+        row[name] = "" if value is None else str(value)
+    return row
+
+
+def _metadata_json(text: str) -> list[dict[str, str]]:
+    try:
+        items = load_json(text)
+    except JsonRefused as refused:
+        place = f"Field {refused.path[0] + 1}: " if refused.path and isinstance(
+            refused.path[0], int) else ""
+        raise RedcapError(place + refused.message) from None
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise RedcapError("The data must be a JSON list of fields, each with the metadata's "
+                          "columns (field_name, form_name, field_type, ...).")
+    return [_metadata_row(item, f"Field {number}") for number, item in enumerate(items, 1)]
+
+
+def _metadata_csv(text: str, delimiter: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
+    try:
+        lines = list(reader)
+    except csv.Error as error:
+        raise RedcapError(f"CSV line {reader.line_num + 1} cannot be read ({error}).") from None
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        return []
+    header = lines[0]
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if len(line) > len(header) and any(cell.strip() for cell in line[len(header):]):
+            raise RedcapError(f"Row {number} has more values than the header has columns.")
+        rows.append(_metadata_row(dict(zip(header, line, strict=False)), f"Row {number}"))
+    return rows
+
+
 def _refuse_unknown(name: str, given: Iterable[str], known: Iterable[str]) -> None:
     known = set(known)
     unknown = [value for value in given if value not in known]
@@ -317,18 +404,6 @@ def _classic(what: str) -> Callable[[User, Params], HttpResponse]:
     def refuse(user: User, params: Params) -> HttpResponse:
         raise RedcapError(f"You cannot export {what} for classic projects")
     return refuse
-
-
-def _record(user: User, params: Params) -> HttpResponse:
-    action = params.get("action") or "export"
-    if action != "export" and action != "import":
-        raise RedcapError(f"action={action[:20]} is not supported for records: the registry "
-                          "never deletes records through the API.")
-    if (params.get("type") or "flat") != "flat":
-        raise RedcapError("type=eav is not supported; use type=flat.")
-    if "data" in params.values:
-        return _import(user, params)
-    return _export(user, params)
 
 
 def _export(user: User, params: Params) -> HttpResponse:
@@ -388,7 +463,7 @@ def _import(user: User, params: Params) -> HttpResponse:
     returned = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
     if returned == "auto_ids" and not auto:
         raise RedcapError("returnContent=auto_ids needs forceAutoNumber=true.")
-    rows = _parse_rows(params.values["data"], fmt, _delimiter(params))
+    rows = _parse_rows(_data(params), fmt, _delimiter(params))
     try:
         result = do_import_records(
             user, rows, ImportOptions(overwrite=overwrite == "overwrite", force_auto_number=auto)
@@ -464,19 +539,81 @@ def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
     return rows
 
 
-CONTENTS: Final[Mapping[str, Callable[[User, Params], HttpResponse]]] = {
-    "version": _version,
-    "project": _project,
-    "metadata": _metadata,
-    "instrument": _instruments,
-    "exportFieldNames": _export_field_names,
-    "repeatingFormsEvents": _repeating,
-    "dag": _dags,
-    "formEventMapping": _classic("form/event mappings"),
-    "event": _classic("events"),
-    "arm": _classic("arms"),
-    "record": _record,
+Handler = Callable[[User, Params], HttpResponse]
+
+
+def _refuse(message: str, status: int = 400) -> Handler:
+    """A write the registry does not do: refused in REDCap's error shape, nothing changed."""
+    def refuse(user: User, params: Params) -> HttpResponse:
+        raise RedcapError(f"{message} Nothing was changed.", status)
+    return refuse
+
+
+_CLASSIC_WRITE: Final = ("The registry is a classic project without events or arms, and the "
+                         "API does not add them.")
+_DAG_WRITE: Final = ("Data access groups are the registry's sites, which administrators manage "
+                     "in the admin; the API does not create, delete or rename them.")
+_NO_DELETE: Final = "The registry never deletes, renames or moves records through the API."
+
+CONTENTS: Final[Mapping[str, Mapping[str, Handler]]] = {
+    "version": {"export": _version},
+    "project": {"export": _project, "import": _refuse(
+        "The registry is one project: the API does not create projects.")},
+    "project_settings": {"import": _refuse(
+        "Project settings are the registry's configuration; the API does not change them.")},
+    "metadata": {"export": _metadata, "import": _import_metadata},
+    "instrument": {"export": _instruments},
+    "exportFieldNames": {"export": _export_field_names},
+    "repeatingFormsEvents": {"export": _repeating, "import": _refuse(
+        "Whether a form repeats is part of its published versions; the API does not change "
+        "it (a metadata import keeps each form's repeatability).")},
+    "dag": {"export": _dags, "import": _refuse(_DAG_WRITE), "delete": _refuse(_DAG_WRITE),
+            "switch": _refuse("A token reads every site its person belongs to, so there is "
+                              "no data access group to switch to.")},
+    "userDagMapping": {"import": _refuse(
+        "Who belongs to which site is managed by administrators in the admin, not through "
+        "the API.")},
+    "formEventMapping": {"export": _classic("form/event mappings"),
+                         "import": _refuse(_CLASSIC_WRITE)},
+    "event": {"export": _classic("events"), "import": _refuse(_CLASSIC_WRITE),
+              "delete": _refuse(_CLASSIC_WRITE)},
+    "arm": {"export": _classic("arms"), "import": _refuse(_CLASSIC_WRITE),
+            "delete": _refuse(_CLASSIC_WRITE)},
+    "record": {"export": _export, "import": _import, "delete": _refuse(_NO_DELETE),
+               "rename": _refuse(_NO_DELETE), "randomize": _refuse(
+                   "The registry does not randomise records.")},
 }
+"""content -> action -> handler. A content or action missing here is refused."""
+
+_WRITES: Final = frozenset({"import", "delete", "switch", "rename", "randomize",
+                            "createFolder"})
+
+
+def _handler(params: Params) -> Handler:
+    """The handler of the request's content and action, or a RedcapError refusing it.
+
+    REDCap reads a request that sends `data` without an `action` as an import, so the
+    registry does too: an import must never be answered with an export.
+    """
+    content = params.get("content")
+    action = params.get("action") or ("import" if "data" in params.values else "export")
+    actions = CONTENTS.get(content)
+    if actions is None:
+        readable = ", ".join(name for name, handlers in CONTENTS.items() if "export" in handlers)
+        written = "record, metadata"
+        nothing = " Nothing was changed." if action in _WRITES else ""
+        raise RedcapError(
+            f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
+            f"registry exports {readable} and imports {written}.{nothing}")
+    handler = actions.get(action)
+    if handler is None:
+        if action in _WRITES:
+            raise RedcapError(f"content={content} does not take action={action}: the registry "
+                              "does not do this write. Nothing was changed.")
+        raise RedcapError(f'The value of the parameter "action" is not valid for '
+                          f"content={content}: {action[:20]!r}; use "
+                          f"{' or '.join(actions)}.")
+    return handler
 
 
 @csrf_exempt
@@ -500,13 +637,7 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
             wait = throttle.wait()
             return error_response(too_many_requests_message(throttle, wait), 429, fmt,
                                   {"Retry-After": str(max(1, round(wait or 1)))})
-        content = params.get("content")
-        handler = CONTENTS.get(content)
-        if handler is None:
-            return error_response(
-                f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
-                f"registry answers: {', '.join(CONTENTS)}.", 400, fmt)
-        return handler(user, params)
+        return _handler(params)(user, params)
     except RedcapError as error:
         return error_response(error.message, error.status, _error_format(params))
     except ExportError as error:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import pytest
@@ -14,28 +12,13 @@ from django.test import Client
 
 from registry.audit.models import AuditEvent
 from registry.submissions.models import Submission
-from tests.exchange.registry_data import enrol, save
+from tests.exchange.registry_data import enrol, redcap_post, save
 from tests.factories import UserFactory, api_token_for
 
 pytestmark = pytest.mark.django_db
 URL = "/redcap/api/"
 
-
-@dataclass
-class Reply:
-    status_code: int
-    text: str
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-
-def post(token: str, **params: object) -> Reply:
-    """POST form-encoded like PyCap, and read the whole answer (streamed or not)."""
-    response = Client().post(URL, {"token": token, **params})
-    body = (b"".join(response.streaming_content) if response.streaming
-            else response.content)
-    return Reply(response.status_code, body.decode())
+post = redcap_post
 
 
 def test_an_unknown_token_gets_403_with_a_json_error(registry_forms):
