@@ -36,9 +36,9 @@ from registry.people.authentication import user_for_token
 from registry.people.models import User
 from registry.people.tokens import hash_token, looks_like_token
 
-from .exports import ExportError, ExportSpec
+from .exports import ExportError, ExportSpec, xml_chunks, xml_text
 from .imports import ImportOptions, ImportRejected, do_import_records
-from .layout import RECORD_FIELDS, RECORD_ID, current_layout
+from .layout import RECORD_FIELDS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, current_layout
 from .metadata_import import MetadataRejected, do_import_metadata
 from .release import token_release_id
 from .services import do_start_export, set_release_headers
@@ -189,11 +189,9 @@ def error_response(message: str, status: int, fmt: str = "json",
 
 def _output_format(params: Params) -> str:
     fmt = (params.get("format") or "json").lower()
-    if fmt == "xml":
-        raise RedcapError("format=xml is not supported by the registry; ask for json or csv.")
-    if fmt not in ("json", "csv"):
+    if fmt not in ("json", "csv", "xml"):
         raise RedcapError(f'The value of the parameter "format" is not valid: {fmt[:20]!r}; '
-                          "use json or csv.")
+                          "use json, csv or xml.")
     return fmt
 
 
@@ -210,8 +208,13 @@ def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str
     """Rows as JSON or CSV. CSV cells pass the formula rule (registry/csvsafe.py), except in
     the data dictionary (`formulas_safe=False`), which is read back by imports and whose
     cells the registry itself wrote from validated schemas."""
-    if _output_format(params) == "json":
+    fmt = _output_format(params)
+    if fmt == "json":
         return HttpResponse(json.dumps(list(rows)), content_type="application/json")
+    if fmt == "xml":
+        return HttpResponse("".join(xml_chunks({key: row.get(key, "") for key in keys}
+                                               for row in rows)),
+                            content_type="text/xml; charset=utf-8")
     buffer = io.StringIO()
     writer: Any = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
     if formulas_safe:
@@ -246,8 +249,14 @@ def _project(user: User, params: Params) -> HttpResponse:
         "missing_data_codes": " | ".join(f"{code}, {label}" for code, label in codes.items()),
         "external_modules": "", "bypass_branching_erase_field_prompt": 0,
     }
-    if _output_format(params) == "json":
+    fmt = _output_format(params)
+    if fmt == "json":
         return HttpResponse(json.dumps(info), content_type="application/json")
+    if fmt == "xml":
+        # One project, so REDCap writes its fields straight under <project>, not in items.
+        body = "".join(f"<{key}>{xml_text(value)}</{key}>" for key, value in info.items())
+        return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n<project>{body}'
+                            "</project>\n", content_type="text/xml; charset=utf-8")
     return _table(params, [info], list(info))
 
 
@@ -408,6 +417,7 @@ def _classic(what: str) -> Callable[[User, Params], HttpResponse]:
 
 def _export(user: User, params: Params) -> HttpResponse:
     fmt = _output_format(params)
+    layout = params.choice("type", ("flat", "eav"), "flat")
     delimiter = _delimiter(params)
     if params.array("events"):
         raise RedcapError("The registry is a classic project without events; leave events out.")
@@ -433,7 +443,7 @@ def _export(user: User, params: Params) -> HttpResponse:
     )
     # A token is one release: a script's pages and repeated calls share its pseudonyms.
     started = do_start_export(
-        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap",
+        user, f"{layout}-{fmt}", spec, via="redcap",
         release_id=token_release_id(hash_token(params.get("token"))))
     response = StreamingHttpResponse(started.chunks,
                                      content_type=f"{started.media_type}; charset=utf-8")
@@ -455,6 +465,7 @@ def _import(user: User, params: Params) -> HttpResponse:
     fmt = (params.get("format") or "json").lower()
     if fmt not in ("json", "csv"):
         raise RedcapError("Import data as json or csv; xml is not supported.")
+    layout = params.choice("type", ("flat", "eav"), "flat")
     if (params.get("dateFormat") or "YMD").upper() != "YMD":
         raise RedcapError("dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
                           "does not reorder day and month.")
@@ -464,6 +475,8 @@ def _import(user: User, params: Params) -> HttpResponse:
     if returned == "auto_ids" and not auto:
         raise RedcapError("returnContent=auto_ids needs forceAutoNumber=true.")
     rows = _parse_rows(_data(params), fmt, _delimiter(params))
+    if layout == "eav":
+        rows = _flat_rows(rows)
     try:
         result = do_import_records(
             user, rows, ImportOptions(overwrite=overwrite == "overwrite", force_auto_number=auto)
@@ -474,23 +487,70 @@ def _import(user: User, params: Params) -> HttpResponse:
     if returned == "nothing":
         return HttpResponse("", content_type="text/plain")
     if returned == "count":
-        body: Any = {"count": len(result.records)}
-        csv_rows = [["count"], [str(len(result.records))]]
-    elif returned == "ids":
-        body = result.records
-        csv_rows = [["id"], *[[pseudonym] for pseudonym in result.records]]
+        count = len(result.records)
+        if return_format == "csv":
+            return HttpResponse(f"count\n{count}\n", content_type="text/csv; charset=utf-8")
+        if return_format == "xml":
+            return _xml_answer(f"<count>{count}</count>")
+        return HttpResponse(json.dumps({"count": count}), content_type="application/json")
+    if returned == "ids":
+        ids = list(result.records)
+        csv_rows = [["id"], *[[pseudonym] for pseudonym in ids]]
     else:
         # The second value of each pair is the record's place in the batch, never the local
         # hospital ID that was sent as record ID.
-        body = [f"{pseudonym},{position}"
-                for pseudonym, position in zip(result.records, result.positions, strict=True)]
+        ids = [f"{pseudonym},{position}"
+               for pseudonym, position in zip(result.records, result.positions, strict=True)]
         csv_rows = [["id", "position"],
                     *[[p, str(n)] for p, n in zip(result.records, result.positions, strict=True)]]
     if return_format == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(csv_rows)
         return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    return HttpResponse(json.dumps(body), content_type="application/json")
+    if return_format == "xml":
+        return _xml_answer("<ids>" + "".join(f"<id>{xml_text(i)}</id>" for i in ids) + "</ids>")
+    return HttpResponse(json.dumps(ids), content_type="application/json")
+
+
+def _xml_answer(body: str) -> HttpResponse:
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n{body}\n',
+                        content_type="text/xml; charset=utf-8")
+
+
+def _flat_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """type=eav rows (`record`, `field_name`, `value`, the repeat columns) as flat rows: one
+    per record and instance, a checkbox's value naming the option it ticks."""
+    layout = current_layout()
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for number, item in enumerate(items, start=1):
+        record = str(item.get("record", "")).strip()
+        name = str(item.get("field_name", "")).strip()
+        if not record or not name:
+            raise RedcapError(f"Record {number}: an eav row names its record and field_name "
+                              "(and its value).")
+        extra = set(item) - {"record", "field_name", "value", REPEAT_INSTRUMENT,
+                             REPEAT_INSTANCE, "redcap_event_name"}
+        if extra:
+            raise RedcapError(f"Record {number}: {', '.join(sorted(map(shown, extra)))} is not "
+                              "a column of an eav import; send record, field_name, value and "
+                              "the repeat columns.")
+        instrument = str(item.get(REPEAT_INSTRUMENT) or "").strip()
+        instance = str(item.get(REPEAT_INSTANCE) or "").strip()
+        row = rows.setdefault((record, instrument, instance), {
+            RECORD_ID: record, **({REPEAT_INSTRUMENT: instrument, REPEAT_INSTANCE: instance}
+                                  if instrument or instance else {})})
+        value = item.get("value", "")
+        layout_field = layout.fields.get(name)
+        if layout_field is not None and layout_field.is_checkbox:
+            code = str(value).strip()
+            column = dict(zip(layout_field.codes, layout_field.columns, strict=True)).get(code)
+            if column is None:
+                raise RedcapError(f"Record {number}, field {name}: {shown(code)} is not one of "
+                                  f"its options ({', '.join(layout_field.codes)}).")
+            row[column] = "1"
+        elif name != RECORD_ID:
+            row[name] = value
+    return list(rows.values())
 
 
 def _where(refused: JsonRefused) -> str:

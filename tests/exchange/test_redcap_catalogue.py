@@ -79,7 +79,7 @@ def pycap_payloads() -> dict[str, dict[str, Any]]:
     project._call_api = capture  # type: ignore[method-assign]
     payloads = {}
     # The class's functions: reading the instance's members would run its lazy properties.
-    for name, function in inspect.getmembers(redcap.Project, inspect.isfunction):
+    for name, _function in inspect.getmembers(redcap.Project, inspect.isfunction):
         if name.startswith("_"):
             continue
         method = getattr(project, name)

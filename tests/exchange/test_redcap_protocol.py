@@ -54,10 +54,10 @@ def test_a_classic_project_has_no_form_event_mapping(token_a, registry_forms):
     assert response.status_code == 400 and "classic" in response.json()["error"]
 
 
-def test_xml_is_refused_with_an_xml_error(token_a, registry_forms):
-    response = post(token_a, content="metadata", format="xml")
+def test_an_error_asked_for_as_xml_comes_as_xml(token_a, registry_forms):
+    response = post(token_a, content="metadata", format="xml", **{"fields[0]": "shoe_size"})
     assert response.status_code == 400
-    assert "<error>" in response.text
+    assert "<error>" in response.text and "shoe_size" in response.text
 
 
 def test_metadata_as_csv_uses_the_api_column_names(token_a, registry_forms):
