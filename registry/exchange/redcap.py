@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -275,11 +276,16 @@ def _metadata(user: User, params: Params) -> HttpResponse:
 def _import_metadata(user: User, params: Params) -> HttpResponse:
     """A curator's dictionary, published as new form versions; answers the number of fields."""
     fmt = (params.get("format") or "json").lower()
-    if fmt not in ("json", "csv"):
-        raise RedcapError("Import the data dictionary as json or csv; xml is not supported.")
+    if fmt not in ("json", "csv", "xml"):
+        raise RedcapError('The value of the parameter "format" is not valid; import the data '
+                          "dictionary as json, csv or xml.")
     text = _data(params)
     if fmt == "json":
         rows, where = _metadata_json(text), _item_where
+    elif fmt == "xml":
+        rows = [_metadata_row(item, f"Field {number}")
+                for number, item in enumerate(_xml_rows(text), start=1)]
+        where = _item_where
     else:
         rows, where = _metadata_csv(text, _delimiter(params)), _line_where
     try:
@@ -463,8 +469,9 @@ def _date(params: Params, name: str) -> Any:
 
 def _import(user: User, params: Params) -> HttpResponse:
     fmt = (params.get("format") or "json").lower()
-    if fmt not in ("json", "csv"):
-        raise RedcapError("Import data as json or csv; xml is not supported.")
+    if fmt not in ("json", "csv", "xml"):
+        raise RedcapError('The value of the parameter "format" is not valid; import data as '
+                          "json, csv or xml.")
     layout = params.choice("type", ("flat", "eav"), "flat")
     if (params.get("dateFormat") or "YMD").upper() != "YMD":
         raise RedcapError("dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
@@ -562,7 +569,39 @@ def _where(refused: JsonRefused) -> str:
     return where + (f", column {path[1]}: " if len(path) > 1 else ": ")
 
 
+def _xml_rows(text: str) -> list[dict[str, str]]:
+    """REDCap's XML, `<records><item><name>value</name>...</item>...</records>`, as rows.
+
+    A document type (and with it every entity) is refused before parsing: REDCap's XML has
+    none, and entities are how XML bombs and reads of local files arrive.
+    """
+    if re.search(r"<!\s*(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        raise RedcapError("The XML declares a document type or entities, which REDCap's XML "
+                          "never does; send <records><item>...</item></records>.")
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise RedcapError(f"The XML cannot be read ({error}).") from None
+    if root.tag != "records":
+        raise RedcapError(f"The XML must be <records> holding <item> elements; it is "
+                          f"<{root.tag[:40]}>.")
+    rows = []
+    for number, item in enumerate(root, start=1):
+        if item.tag != "item":
+            raise RedcapError(f"Record {number}: <{item.tag[:40]}> is not an <item>.")
+        row: dict[str, str] = {}
+        for cell in item:
+            if len(cell):
+                raise RedcapError(f"Record {number}, column {shown(cell.tag)}: a value is "
+                                  "text, never more elements.")
+            row[cell.tag] = cell.text or ""
+        rows.append(row)
+    return rows
+
+
 def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
+    if fmt == "xml":
+        return cast(list[dict[str, Any]], _xml_rows(text))
     if fmt == "json":
         try:
             rows = load_json(text)

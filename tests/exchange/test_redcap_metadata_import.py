@@ -252,3 +252,12 @@ def test_a_csv_dictionary_with_redcaps_display_headers_is_read_too(curator_token
     reply = redcap_post(curator_token, content="metadata", format="csv", returnFormat="csv",
                         data=buffer.getvalue())
     assert reply.status_code == 200 and reply.text == str(len(rows) - 1)
+
+
+def test_the_metadata_exported_as_xml_imports_again_unchanged(curator_token):
+    text = redcap_post(curator_token, content="metadata", format="xml").text
+    before = published()
+    reply = redcap_post(curator_token, content="metadata", format="xml", returnFormat="json",
+                        data=text)
+    assert reply.status_code == 200 and reply.json() == len(metadata(curator_token))
+    assert published() == before
