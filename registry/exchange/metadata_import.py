@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from registry.audit.services import record_event
 from registry.crfs.dictionaries import plan_dictionary_import
@@ -132,6 +132,11 @@ def do_import_metadata(
     except FormSyncError as error:
         raise MetadataRejected([_SOURCE_PATH.sub(r"instrument \g<form> (version \g<n>): ", p)
                                 for p in error.problems]) from None
+    except IntegrityError:
+        # Two publications at once: the unique version number let one of them through.
+        raise MetadataRejected(["Another publication of these forms happened at the same "
+                                "time; export the metadata again, check it and send it "
+                                "again."]) from None
     return result
 
 
