@@ -706,6 +706,9 @@ def _handler(params: Params) -> Handler:
             f"registry exports {readable} and imports {written}.{nothing}")
     handler = actions.get(action)
     if handler is None:
+        if action == "export":
+            raise RedcapError(f"The registry does not export content={content}; it only "
+                              "refuses its writes.")
         if action in _WRITES:
             raise RedcapError(f"content={content} does not take action={action}: the registry "
                               "does not do this write. Nothing was changed.")

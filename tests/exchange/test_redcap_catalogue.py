@@ -190,3 +190,10 @@ def test_an_unknown_action_is_named(token_a, registry_forms):
 def test_an_import_without_data_is_refused(token_a, registry_forms):
     reply = redcap_post(token_a, content="record", action="import", format="json")
     assert reply.status_code == 400 and '"data"' in reply.json()["error"]
+
+
+def test_a_content_that_is_only_refused_is_not_offered_as_an_export(token_a, registry_forms):
+    reply = redcap_post(token_a, content="userDagMapping", format="json")
+    assert reply.status_code == 400
+    assert "does not export" in reply.json()["error"]
+    assert "use import" not in reply.json()["error"]
