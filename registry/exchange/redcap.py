@@ -4,7 +4,10 @@ REDCap's protocol: one URL, POST, form-encoded (`token`, `content`, `format`, ..
 `fields[0]=a&fields[1]=b` or `fields=a,b`, errors as HTTP 400/403 with `{"error": "..."}` (or
 a body starting `error:` when CSV was asked for). The registry behaves as a classic project
 (no events) with repeating instruments, one data access group per site, and the pseudonym as
-record ID. docs/api.md lists what is supported and where the registry differs from REDCap.
+record ID. Each content answers the actions `CONTENTS` lists; every other call, above all a
+write the registry does not do, is refused in REDCap's error shape, so that no client takes an
+export for a write that happened. docs/api.md lists what is supported and where the registry
+differs from REDCap.
 """
 
 from __future__ import annotations
