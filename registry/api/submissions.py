@@ -123,7 +123,10 @@ class SubmissionIn(serializers.Serializer[Any]):
                                        help_text="Form version; default the latest.")
     instance = serializers.IntegerField(required=False, min_value=1, max_value=100_000,
                                         help_text="Default: the next instance.")
-    status = serializers.ChoiceField(choices=Status.choices, default=Status.INCOMPLETE)
+    status = serializers.ChoiceField(
+        choices=Status.choices, default=Status.INCOMPLETE,
+        help_text="incomplete and unverified are drafts, saved with required answers missing; "
+                  "complete needs every required answer that is shown.")
     data = serializers.DictField(help_text="Field name -> value, as the web form accepts them.")
     client_uuid = serializers.UUIDField(
         required=False, help_text="Your key for this create: sending it again returns the "
@@ -133,8 +136,10 @@ class SubmissionIn(serializers.Serializer[Any]):
 class SubmissionUpdateIn(serializers.Serializer[Any]):
     data = serializers.DictField(help_text="The whole document (PUT) or the fields to change "
                                            "(PATCH; null clears a field).")
-    status = serializers.ChoiceField(choices=Status.choices, required=False,
-                                     help_text="Default: unchanged.")
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False,
+        help_text="Default: unchanged. complete needs every required answer that is shown; "
+                  "incomplete and unverified are drafts that may miss some.")
 
 
 class SubmissionPatchIn(SubmissionUpdateIn):

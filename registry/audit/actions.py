@@ -55,6 +55,8 @@ class Action(models.TextChoices):
     FORM_VERSION_PUBLISH = "form_version.publish", "A form version was published"
     # Data in and out
     REDCAP_IMPORT = "redcap.import", "Records were imported through the REDCap API"
+    REDCAP_METADATA_IMPORT = ("redcap.metadata_import",
+                              "A data dictionary was pushed through the REDCap API")
     SYNTHETIC_GENERATE = "synthetic.generate", "Synthetic demonstration data was made"
     EXPORT = "export", "Data left the registry"
     EXPORT_DOWNLOAD = "export.download", "An export job's file was downloaded"

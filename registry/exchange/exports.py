@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -224,7 +225,7 @@ class _ExportBase:
                 raise ExportError("filterLogic", f"[{reference.field}] refers to another "
                                   "event or instance; filters see one row at a time.")
             name = reference.field
-            if name in RECORD_FIELDS:
+            if name == RECORD_ID or name in RECORD_FIELDS:
                 continue
             layout_field = self.layout.fields.get(name)
             if layout_field is None:
@@ -299,8 +300,9 @@ class _ExportBase:
     def _filter_record(self, patient: tuple[Any, ...], base: Iterable[tuple[Any, ...]]
                        ) -> dict[str, Any]:
         record: dict[str, Any] = {
-            "record-name": patient[1], "record-dag-name": patient[2].lower(),
-            SEX: patient[4], YEAR_OF_BIRTH: patient[5],
+            # The record ID field by its name reads as [record-name] does, as in REDCap.
+            "record-name": patient[1], RECORD_ID: patient[1],
+            "record-dag-name": patient[2].lower(), SEX: patient[4], YEAR_OF_BIRTH: patient[5],
         }
         for row in base:
             record.update(self._harmonised(row[1], row[4]))
@@ -506,6 +508,35 @@ class FlatExport(_ExportBase):
                 item[names[instance]] = int(value) if value else ""
             yield item
 
+    def eav_items(self) -> Iterator[dict[str, Any]]:
+        """REDCap's type=eav: one item per value of each flat row (`record`, the repeat
+        columns, `field_name`, `value`), a ticked checkbox option as the field's name and the
+        option's code (or label), blanks and unticked options left out."""
+        columns = self.columns
+        repeating = self.layout.any_repeating
+        first_value = 3 if repeating else 1
+        boxes = self.layout.checkbox_columns
+        labels = self.spec.labels
+        unticked = {"", "0", "Unchecked"}
+        for row in self.rows():
+            head: dict[str, Any] = {"record": row[0]}
+            if repeating:
+                head[REPEAT_INSTRUMENT] = row[1]
+                head[REPEAT_INSTANCE] = int(row[2]) if row[2] else ""
+            if not row[1] or not repeating:
+                yield {**head, "field_name": RECORD_ID, "value": row[0]}
+            for index in range(first_value, len(columns)):
+                value = row[index]
+                if not value:
+                    continue
+                box = boxes.get(columns[index])
+                if box is None:
+                    yield {**head, "field_name": columns[index], "value": value}
+                elif value not in unticked:
+                    layout_field, code = box
+                    yield {**head, "field_name": layout_field.name,
+                           "value": layout_field.labels.get(code, code) if labels else code}
+
 
 def _filler(checked: str | None, labels: bool
             ) -> Callable[[list[str], Mapping[str, Any], Mapping[str, Any]], None]:
@@ -659,6 +690,29 @@ def json_chunks(items: Iterable[Any]) -> Iterator[str]:
     yield "".join(pieces)
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: Any) -> str:
+    """A value as REDCap's XML holds it: in CDATA, with what XML 1.0 cannot hold dropped."""
+    text = _XML_ILLEGAL.sub("", value if isinstance(value, str) else typed_text(value))
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def xml_chunks(items: Iterable[Mapping[str, Any]], root: str = "records") -> Iterator[str]:
+    """REDCap's XML: `<records><item><name><![CDATA[value]]></name>...</item></records>`.
+    The keys are column names (letters, digits and underscores), so they are element names."""
+    pieces = [f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n']
+    for item in items:
+        pieces.append("<item>" + "".join(f"<{key}>{xml_text(value)}</{key}>"
+                                         for key, value in item.items()) + "</item>\n")
+        if len(pieces) >= ROWS_PER_CHUNK:
+            yield "".join(pieces)
+            pieces.clear()
+    pieces.append(f"</{root}>\n")
+    yield "".join(pieces)
+
+
 def ndjson_chunks(items: Iterable[Any]) -> Iterator[str]:
     pieces = []
     for item in items:
@@ -698,6 +752,29 @@ def _flat_json(user: User, spec: ExportSpec, release: Release | None) -> _Made:
     return export, json_chunks(export.dicts())
 
 
+def _flat_xml(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+    export = FlatExport(user, spec, release=release)
+    # Element names are the columns' names, whatever rawOrLabelHeaders says (as REDCap's).
+    return export, xml_chunks(dict(zip(export.columns, row, strict=True))
+                              for row in export.rows())
+
+
+def _eav(writer: str) -> Callable[[User, ExportSpec, Release | None], _Made]:
+    def chunks(user: User, spec: ExportSpec, release: Release | None) -> _Made:
+        # A form never filled has no values, so no status either.
+        export = FlatExport(user, replace(spec, blank_for_gray=True), release=release)
+        items = export.eav_items()
+        if writer == "json":
+            return export, json_chunks(items)
+        if writer == "xml":
+            return export, xml_chunks(items)
+        keys = ["record", *((REPEAT_INSTRUMENT, REPEAT_INSTANCE)
+                            if export.layout.any_repeating else ()), "field_name", "value"]
+        return export, csv_chunks(keys, ([str(item[key]) for key in keys] for item in items),
+                                  spec.csv_delimiter)
+    return chunks
+
+
 def _long_csv(user: User, spec: ExportSpec, release: Release | None) -> _Made:
     export = RecordExport(user, spec, release=release)
     return export, csv_chunks(LONG_HEADER, long_rows(export.records()))
@@ -722,3 +799,13 @@ SHAPES: Final[Mapping[str, Shape]] = {
         Shape("ndjson", "application/x-ndjson", "ndjson", _ndjson),
     )
 }
+
+REDCAP_SHAPES: Final[Mapping[str, Shape]] = {
+    shape.name: shape for shape in (
+        Shape("flat-xml", "text/xml", "xml", _flat_xml),
+        Shape("eav-json", "application/json", "json", _eav("json")),
+        Shape("eav-csv", "text/csv", "csv", _eav("csv")),
+        Shape("eav-xml", "text/xml", "xml", _eav("xml")),
+    )
+}
+"""The REDCap API's other layouts (format=xml, type=eav); not offered by the REST API."""

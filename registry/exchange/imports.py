@@ -549,7 +549,7 @@ class _Import:
                 not (_unticked(value) if column in checkbox_columns else _blank(value))
                 for column, value in values.items() if column != complete
             )
-            if not meaningful:
+            if not meaningful and not _status_creates(form, status_value):
                 return None
         elif not overwrite and all(_blank(values[c]) for c in values):
             return None
@@ -706,6 +706,15 @@ class _Import:
             if key in layout_field.names.values():
                 return layout_field.name
         return key
+
+
+def _status_creates(form: FormLayout, value: Any) -> bool:
+    """Whether `<form>_complete` alone creates a submission: always for a repeating
+    instance, which the row names; for a form of the record's own row, only a status other
+    than 0, since 0 is what exports write for a form never filled."""
+    if _blank(value):
+        return False
+    return form.repeatable or _text(value).lower() not in ("0", "incomplete")
 
 
 @lru_cache(maxsize=4096)

@@ -4,7 +4,10 @@ REDCap's protocol: one URL, POST, form-encoded (`token`, `content`, `format`, ..
 `fields[0]=a&fields[1]=b` or `fields=a,b`, errors as HTTP 400/403 with `{"error": "..."}` (or
 a body starting `error:` when CSV was asked for). The registry behaves as a classic project
 (no events) with repeating instruments, one data access group per site, and the pseudonym as
-record ID. docs/api.md lists what is supported and where the registry differs from REDCap.
+record ID. Each content answers the actions `CONTENTS` lists; every other call, above all a
+write the registry does not do, is refused in REDCap's error shape, so that no client takes an
+export for a write that happened. docs/api.md lists what is supported and where the registry
+differs from REDCap.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,15 +34,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from registry.api.parsers import JsonRefused, load_json, shown
 from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 from registry.csvsafe import SafeWriter
-from registry.formengine.dictionary import METADATA_KEYS
+from registry.formengine.dictionary import COLUMNS, METADATA_KEYS
 from registry.people.access import sites_in_scope
 from registry.people.authentication import user_for_token
 from registry.people.models import User
 from registry.people.tokens import hash_token, looks_like_token
 
-from .exports import ExportError, ExportSpec
+from .exports import ExportError, ExportSpec, xml_chunks, xml_text
 from .imports import ImportOptions, ImportRejected, do_import_records
-from .layout import RECORD_FIELDS, RECORD_ID, current_layout
+from .layout import RECORD_FIELDS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, current_layout
+from .metadata_import import MetadataRejected, do_import_metadata
 from .release import token_release_id
 from .services import do_start_export, set_release_headers
 
@@ -188,11 +193,9 @@ def error_response(message: str, status: int, fmt: str = "json",
 
 def _output_format(params: Params) -> str:
     fmt = (params.get("format") or "json").lower()
-    if fmt == "xml":
-        raise RedcapError("format=xml is not supported by the registry; ask for json or csv.")
-    if fmt not in ("json", "csv"):
+    if fmt not in ("json", "csv", "xml"):
         raise RedcapError(f'The value of the parameter "format" is not valid: {fmt[:20]!r}; '
-                          "use json or csv.")
+                          "use json, csv or xml.")
     return fmt
 
 
@@ -209,8 +212,13 @@ def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str
     """Rows as JSON or CSV. CSV cells pass the formula rule (registry/csvsafe.py), except in
     the data dictionary (`formulas_safe=False`), which is read back by imports and whose
     cells the registry itself wrote from validated schemas."""
-    if _output_format(params) == "json":
+    fmt = _output_format(params)
+    if fmt == "json":
         return HttpResponse(json.dumps(list(rows)), content_type="application/json")
+    if fmt == "xml":
+        return HttpResponse("".join(xml_chunks({key: row.get(key, "") for key in keys}
+                                               for row in rows)),
+                            content_type="text/xml; charset=utf-8")
     buffer = io.StringIO()
     writer: Any = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
     if formulas_safe:
@@ -245,8 +253,14 @@ def _project(user: User, params: Params) -> HttpResponse:
         "missing_data_codes": " | ".join(f"{code}, {label}" for code, label in codes.items()),
         "external_modules": "", "bypass_branching_erase_field_prompt": 0,
     }
-    if _output_format(params) == "json":
+    fmt = _output_format(params)
+    if fmt == "json":
         return HttpResponse(json.dumps(info), content_type="application/json")
+    if fmt == "xml":
+        # One project, so REDCap writes its fields straight under <project>, not in items.
+        body = "".join(f"<{key}>{xml_text(value)}</{key}>" for key, value in info.items())
+        return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n<project>{body}'
+                            "</project>\n", content_type="text/xml; charset=utf-8")
     return _table(params, [info], list(info))
 
 
@@ -260,6 +274,97 @@ def _metadata(user: User, params: Params) -> HttpResponse:
     if fields or forms:
         rows = [row for row in rows if row["field_name"] in fields or row["form_name"] in forms]
     return _table(params, rows, METADATA_KEYS, formulas_safe=False)
+
+
+def _import_metadata(user: User, params: Params) -> HttpResponse:
+    """A curator's dictionary, published as new form versions; answers the number of fields."""
+    fmt = (params.get("format") or "json").lower()
+    if fmt not in ("json", "csv", "xml"):
+        raise RedcapError('The value of the parameter "format" is not valid; import the data '
+                          "dictionary as json, csv or xml.")
+    text = _data(params)
+    if fmt == "json":
+        rows, where = _metadata_json(text), _item_where
+    elif fmt == "xml":
+        rows = [_metadata_row(item, f"Field {number}")
+                for number, item in enumerate(_xml_rows(text), start=1)]
+        where = _item_where
+    else:
+        rows, where = _metadata_csv(text, _delimiter(params)), _line_where
+    try:
+        result = do_import_metadata(user, rows, where=lambda index: where(index, rows))
+    except MetadataRejected as rejected:
+        raise RedcapError(rejected.text()) from None
+    if (params.get("returnFormat") or "json").lower() == "csv":
+        return HttpResponse(str(result.fields), content_type="text/csv; charset=utf-8")
+    return HttpResponse(json.dumps(result.fields), content_type="application/json")
+
+
+def _data(params: Params) -> str:
+    if "data" not in params.values:
+        raise RedcapError('An import needs the parameter "data": the rows to import.')
+    return params.values["data"]
+
+
+def _item_where(index: int, rows: Sequence[Mapping[str, str]]) -> str:
+    name = rows[index].get("field_name", "") if index < len(rows) else ""
+    return f"Field {index + 1}" + (f" ({name[:100]})" if name else "")
+
+
+def _line_where(index: int, rows: Sequence[Mapping[str, str]]) -> str:
+    name = rows[index].get("field_name", "") if index < len(rows) else ""
+    return f"Row {index + 2}" + (f" ({name[:100]})" if name else "")
+
+
+_METADATA_KEY_OF: Final = {**{key: key for key in METADATA_KEYS},
+                           **dict(zip(COLUMNS, METADATA_KEYS, strict=True))}
+
+
+def _metadata_row(given: Mapping[Any, Any], where: str) -> dict[str, str]:
+    row = dict.fromkeys(METADATA_KEYS, "")
+    for key, value in given.items():
+        name = _METADATA_KEY_OF.get(str(key).strip().lstrip("\ufeff"))
+        if name is None:
+            raise RedcapError(f"{where}: {shown(str(key))} is not a column of a data "
+                              f"dictionary; the columns are {', '.join(METADATA_KEYS)}.")
+        if isinstance(value, dict | list | bool):
+            raise RedcapError(f"{where}, column {name}: a value is text, never a list or an "
+                              "object.")
+        row[name] = "" if value is None else str(value)
+    return row
+
+
+def _metadata_json(text: str) -> list[dict[str, str]]:
+    try:
+        items = load_json(text)
+    except JsonRefused as refused:
+        place = f"Field {refused.path[0] + 1}: " if refused.path and isinstance(
+            refused.path[0], int) else ""
+        raise RedcapError(place + refused.message) from None
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise RedcapError("The data must be a JSON list of fields, each with the metadata's "
+                          "columns (field_name, form_name, field_type, ...).")
+    return [_metadata_row(item, f"Field {number}") for number, item in enumerate(items, 1)]
+
+
+def _metadata_csv(text: str, delimiter: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
+    try:
+        lines = list(reader)
+    except csv.Error as error:
+        raise RedcapError(f"CSV line {reader.line_num + 1} cannot be read ({error}).") from None
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        return []
+    header = lines[0]
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if len(line) > len(header) and any(cell.strip() for cell in line[len(header):]):
+            raise RedcapError(f"Row {number} has more values than the header has columns.")
+        rows.append(_metadata_row(dict(zip(header, line, strict=False)), f"Row {number}"))
+    return rows
 
 
 def _refuse_unknown(name: str, given: Iterable[str], known: Iterable[str]) -> None:
@@ -319,20 +424,9 @@ def _classic(what: str) -> Callable[[User, Params], HttpResponse]:
     return refuse
 
 
-def _record(user: User, params: Params) -> HttpResponse:
-    action = params.get("action") or "export"
-    if action != "export" and action != "import":
-        raise RedcapError(f"action={action[:20]} is not supported for records: the registry "
-                          "never deletes records through the API.")
-    if (params.get("type") or "flat") != "flat":
-        raise RedcapError("type=eav is not supported; use type=flat.")
-    if "data" in params.values:
-        return _import(user, params)
-    return _export(user, params)
-
-
 def _export(user: User, params: Params) -> HttpResponse:
     fmt = _output_format(params)
+    layout = params.choice("type", ("flat", "eav"), "flat")
     delimiter = _delimiter(params)
     if params.array("events"):
         raise RedcapError("The registry is a classic project without events; leave events out.")
@@ -358,7 +452,7 @@ def _export(user: User, params: Params) -> HttpResponse:
     )
     # A token is one release: a script's pages and repeated calls share its pseudonyms.
     started = do_start_export(
-        user, "flat-json" if fmt == "json" else "flat-csv", spec, via="redcap",
+        user, f"{layout}-{fmt}", spec, via="redcap",
         release_id=token_release_id(hash_token(params.get("token"))))
     response = StreamingHttpResponse(started.chunks,
                                      content_type=f"{started.media_type}; charset=utf-8")
@@ -378,8 +472,10 @@ def _date(params: Params, name: str) -> Any:
 
 def _import(user: User, params: Params) -> HttpResponse:
     fmt = (params.get("format") or "json").lower()
-    if fmt not in ("json", "csv"):
-        raise RedcapError("Import data as json or csv; xml is not supported.")
+    if fmt not in ("json", "csv", "xml"):
+        raise RedcapError('The value of the parameter "format" is not valid; import data as '
+                          "json, csv or xml.")
+    layout = params.choice("type", ("flat", "eav"), "flat")
     if (params.get("dateFormat") or "YMD").upper() != "YMD":
         raise RedcapError("dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
                           "does not reorder day and month.")
@@ -388,7 +484,9 @@ def _import(user: User, params: Params) -> HttpResponse:
     returned = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
     if returned == "auto_ids" and not auto:
         raise RedcapError("returnContent=auto_ids needs forceAutoNumber=true.")
-    rows = _parse_rows(params.values["data"], fmt, _delimiter(params))
+    rows = _parse_rows(_data(params), fmt, _delimiter(params))
+    if layout == "eav":
+        rows = _flat_rows(rows)
     try:
         result = do_import_records(
             user, rows, ImportOptions(overwrite=overwrite == "overwrite", force_auto_number=auto)
@@ -399,23 +497,70 @@ def _import(user: User, params: Params) -> HttpResponse:
     if returned == "nothing":
         return HttpResponse("", content_type="text/plain")
     if returned == "count":
-        body: Any = {"count": len(result.records)}
-        csv_rows = [["count"], [str(len(result.records))]]
-    elif returned == "ids":
-        body = result.records
-        csv_rows = [["id"], *[[pseudonym] for pseudonym in result.records]]
+        count = len(result.records)
+        if return_format == "csv":
+            return HttpResponse(f"count\n{count}\n", content_type="text/csv; charset=utf-8")
+        if return_format == "xml":
+            return _xml_answer(f"<count>{count}</count>")
+        return HttpResponse(json.dumps({"count": count}), content_type="application/json")
+    if returned == "ids":
+        ids = list(result.records)
+        csv_rows = [["id"], *[[pseudonym] for pseudonym in ids]]
     else:
         # The second value of each pair is the record's place in the batch, never the local
         # hospital ID that was sent as record ID.
-        body = [f"{pseudonym},{position}"
-                for pseudonym, position in zip(result.records, result.positions, strict=True)]
+        ids = [f"{pseudonym},{position}"
+               for pseudonym, position in zip(result.records, result.positions, strict=True)]
         csv_rows = [["id", "position"],
                     *[[p, str(n)] for p, n in zip(result.records, result.positions, strict=True)]]
     if return_format == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(csv_rows)
         return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    return HttpResponse(json.dumps(body), content_type="application/json")
+    if return_format == "xml":
+        return _xml_answer("<ids>" + "".join(f"<id>{xml_text(i)}</id>" for i in ids) + "</ids>")
+    return HttpResponse(json.dumps(ids), content_type="application/json")
+
+
+def _xml_answer(body: str) -> HttpResponse:
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n{body}\n',
+                        content_type="text/xml; charset=utf-8")
+
+
+def _flat_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """type=eav rows (`record`, `field_name`, `value`, the repeat columns) as flat rows: one
+    per record and instance, a checkbox's value naming the option it ticks."""
+    layout = current_layout()
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for number, item in enumerate(items, start=1):
+        record = str(item.get("record", "")).strip()
+        name = str(item.get("field_name", "")).strip()
+        if not record or not name:
+            raise RedcapError(f"Record {number}: an eav row names its record and field_name "
+                              "(and its value).")
+        extra = set(item) - {"record", "field_name", "value", REPEAT_INSTRUMENT,
+                             REPEAT_INSTANCE, "redcap_event_name"}
+        if extra:
+            raise RedcapError(f"Record {number}: {', '.join(sorted(map(shown, extra)))} is not "
+                              "a column of an eav import; send record, field_name, value and "
+                              "the repeat columns.")
+        instrument = str(item.get(REPEAT_INSTRUMENT) or "").strip()
+        instance = str(item.get(REPEAT_INSTANCE) or "").strip()
+        row = rows.setdefault((record, instrument, instance), {
+            RECORD_ID: record, **({REPEAT_INSTRUMENT: instrument, REPEAT_INSTANCE: instance}
+                                  if instrument or instance else {})})
+        value = item.get("value", "")
+        layout_field = layout.fields.get(name)
+        if layout_field is not None and layout_field.is_checkbox:
+            code = str(value).strip()
+            column = dict(zip(layout_field.codes, layout_field.columns, strict=True)).get(code)
+            if column is None:
+                raise RedcapError(f"Record {number}, field {name}: {shown(code)} is not one of "
+                                  f"its options ({', '.join(layout_field.codes)}).")
+            row[column] = "1"
+        elif name != RECORD_ID:
+            row[name] = value
+    return list(rows.values())
 
 
 def _where(refused: JsonRefused) -> str:
@@ -427,7 +572,39 @@ def _where(refused: JsonRefused) -> str:
     return where + (f", column {path[1]}: " if len(path) > 1 else ": ")
 
 
+def _xml_rows(text: str) -> list[dict[str, str]]:
+    """REDCap's XML, `<records><item><name>value</name>...</item>...</records>`, as rows.
+
+    A document type (and with it every entity) is refused before parsing: REDCap's XML has
+    none, and entities are how XML bombs and reads of local files arrive.
+    """
+    if re.search(r"<!\s*(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        raise RedcapError("The XML declares a document type or entities, which REDCap's XML "
+                          "never does; send <records><item>...</item></records>.")
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise RedcapError(f"The XML cannot be read ({error}).") from None
+    if root.tag != "records":
+        raise RedcapError(f"The XML must be <records> holding <item> elements; it is "
+                          f"<{root.tag[:40]}>.")
+    rows = []
+    for number, item in enumerate(root, start=1):
+        if item.tag != "item":
+            raise RedcapError(f"Record {number}: <{item.tag[:40]}> is not an <item>.")
+        row: dict[str, str] = {}
+        for cell in item:
+            if len(cell):
+                raise RedcapError(f"Record {number}, column {shown(cell.tag)}: a value is "
+                                  "text, never more elements.")
+            row[cell.tag] = cell.text or ""
+        rows.append(row)
+    return rows
+
+
 def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
+    if fmt == "xml":
+        return cast(list[dict[str, Any]], _xml_rows(text))
     if fmt == "json":
         try:
             rows = load_json(text)
@@ -464,19 +641,84 @@ def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
     return rows
 
 
-CONTENTS: Final[Mapping[str, Callable[[User, Params], HttpResponse]]] = {
-    "version": _version,
-    "project": _project,
-    "metadata": _metadata,
-    "instrument": _instruments,
-    "exportFieldNames": _export_field_names,
-    "repeatingFormsEvents": _repeating,
-    "dag": _dags,
-    "formEventMapping": _classic("form/event mappings"),
-    "event": _classic("events"),
-    "arm": _classic("arms"),
-    "record": _record,
+Handler = Callable[[User, Params], HttpResponse]
+
+
+def _refuse(message: str, status: int = 400) -> Handler:
+    """A write the registry does not do: refused in REDCap's error shape, nothing changed."""
+    def refuse(user: User, params: Params) -> HttpResponse:
+        raise RedcapError(f"{message} Nothing was changed.", status)
+    return refuse
+
+
+_CLASSIC_WRITE: Final = ("The registry is a classic project without events or arms, and the "
+                         "API does not add them.")
+_DAG_WRITE: Final = ("Data access groups are the registry's sites, which administrators manage "
+                     "in the admin; the API does not create, delete or rename them.")
+_NO_DELETE: Final = "The registry never deletes, renames or moves records through the API."
+
+CONTENTS: Final[Mapping[str, Mapping[str, Handler]]] = {
+    "version": {"export": _version},
+    "project": {"export": _project, "import": _refuse(
+        "The registry is one project: the API does not create projects.")},
+    "project_settings": {"import": _refuse(
+        "Project settings are the registry's configuration; the API does not change them.")},
+    "metadata": {"export": _metadata, "import": _import_metadata},
+    "instrument": {"export": _instruments},
+    "exportFieldNames": {"export": _export_field_names},
+    "repeatingFormsEvents": {"export": _repeating, "import": _refuse(
+        "Whether a form repeats is part of its published versions; the API does not change "
+        "it (a metadata import keeps each form's repeatability).")},
+    "dag": {"export": _dags, "import": _refuse(_DAG_WRITE), "delete": _refuse(_DAG_WRITE),
+            "switch": _refuse("A token reads every site its person belongs to, so there is "
+                              "no data access group to switch to.")},
+    "userDagMapping": {"import": _refuse(
+        "Who belongs to which site is managed by administrators in the admin, not through "
+        "the API.")},
+    "formEventMapping": {"export": _classic("form/event mappings"),
+                         "import": _refuse(_CLASSIC_WRITE)},
+    "event": {"export": _classic("events"), "import": _refuse(_CLASSIC_WRITE),
+              "delete": _refuse(_CLASSIC_WRITE)},
+    "arm": {"export": _classic("arms"), "import": _refuse(_CLASSIC_WRITE),
+            "delete": _refuse(_CLASSIC_WRITE)},
+    "record": {"export": _export, "import": _import, "delete": _refuse(_NO_DELETE),
+               "rename": _refuse(_NO_DELETE), "randomize": _refuse(
+                   "The registry does not randomise records.")},
 }
+"""content -> action -> handler. A content or action missing here is refused."""
+
+_WRITES: Final = frozenset({"import", "delete", "switch", "rename", "randomize",
+                            "createFolder"})
+
+
+def _handler(params: Params) -> Handler:
+    """The handler of the request's content and action, or a RedcapError refusing it.
+
+    REDCap reads a request that sends `data` without an `action` as an import, so the
+    registry does too: an import must never be answered with an export.
+    """
+    content = params.get("content")
+    action = params.get("action") or ("import" if "data" in params.values else "export")
+    actions = CONTENTS.get(content)
+    if actions is None:
+        readable = ", ".join(name for name, handlers in CONTENTS.items() if "export" in handlers)
+        written = "record, metadata"
+        nothing = " Nothing was changed." if action in _WRITES else ""
+        raise RedcapError(
+            f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
+            f"registry exports {readable} and imports {written}.{nothing}")
+    handler = actions.get(action)
+    if handler is None:
+        if action == "export":
+            raise RedcapError(f"The registry does not export content={content}; it only "
+                              "refuses its writes.")
+        if action in _WRITES:
+            raise RedcapError(f"content={content} does not take action={action}: the registry "
+                              "does not do this write. Nothing was changed.")
+        raise RedcapError(f'The value of the parameter "action" is not valid for '
+                          f"content={content}: {action[:20]!r}; use "
+                          f"{' or '.join(actions)}.")
+    return handler
 
 
 @csrf_exempt
@@ -500,13 +742,7 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
             wait = throttle.wait()
             return error_response(too_many_requests_message(throttle, wait), 429, fmt,
                                   {"Retry-After": str(max(1, round(wait or 1)))})
-        content = params.get("content")
-        handler = CONTENTS.get(content)
-        if handler is None:
-            return error_response(
-                f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
-                f"registry answers: {', '.join(CONTENTS)}.", 400, fmt)
-        return handler(user, params)
+        return _handler(params)(user, params)
     except RedcapError as error:
         return error_response(error.message, error.status, _error_format(params))
     except ExportError as error:

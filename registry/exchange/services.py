@@ -19,7 +19,7 @@ from registry.jobs.services import do_request_job, report_progress
 from registry.people.models import User
 
 from .anonymity import Manifest
-from .exports import SHAPES, ExportError, ExportSpec
+from .exports import REDCAP_SHAPES, SHAPES, ExportError, ExportSpec
 from .release import job_release_id, release_for
 
 
@@ -70,7 +70,7 @@ def do_start_export(
     A researcher's export is a release: a new one, or the one named (a REDCap API token's).
     Raises ExportError (naming the parameter) before anything is audited or read.
     """
-    chosen = _shape(shape)
+    chosen = REDCAP_SHAPES[shape] if via == "redcap" and shape in REDCAP_SHAPES else _shape(shape)
     export, chunks = chosen.chunks(actor, spec, release_for(actor, release_id))
     record_event(actor, "export", None, context={
         "via": via, "shape": shape, **spec.as_parameters(),

@@ -86,6 +86,8 @@ class ValidationResult:
     cleared_hidden: list[str] = field(default_factory=list)
     hidden: frozenset[str] = frozenset()
     """Fields not shown given these answers (their show_if is false)."""
+    missing: list[str] = field(default_factory=list)
+    """Required fields shown and left blank, when ``require_answers`` was False (a draft)."""
 
     @property
     def is_valid(self) -> bool:
@@ -118,8 +120,13 @@ def validate_submission(
     *,
     clear_hidden: bool = False,
     today: dt.date | None = None,
+    require_answers: bool = True,
 ) -> ValidationResult:
-    """Check ``data`` against ``schema`` and return the cleaned document and any errors."""
+    """Check ``data`` against ``schema`` and return the cleaned document and any errors.
+
+    ``require_answers=False`` checks a draft: a required field shown and left blank is listed
+    in ``missing`` instead of being an error; every other rule still applies.
+    """
     result = ValidationResult()
     if not isinstance(data, Mapping):
         result.add_error(FORM_ERRORS, "A submission must be a set of field names and values.")
@@ -193,8 +200,11 @@ def validate_submission(
 
     for name, f in plan.required:
         if name not in hidden and name not in values and name not in failed:
-            result.add_error(name, f"{f.display_name} is required.")
-            failed.add(name)
+            if require_answers:
+                result.add_error(name, f"{f.display_name} is required.")
+                failed.add(name)
+            else:
+                result.missing.append(name)
 
     for check, compiled in plan.checks:
         if check.field in hidden or check.references & failed:

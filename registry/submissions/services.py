@@ -57,6 +57,8 @@ class SaveOutcome:
     created: bool
     recomputed: dict[str, Any] = field(default_factory=dict)
     cleared_hidden: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Required questions shown and still unanswered (only a draft saves with some)."""
 
 
 def do_save_submission(
@@ -113,7 +115,9 @@ def _save(
 ) -> SaveOutcome:
     if status not in Status.values:
         raise ValidationError({"status": [f"Choose one of: {', '.join(Status.values)}."]})
-    result = validate_submission(schema_of(form_version), data, clear_hidden=clear_hidden)
+    # Drafts save with required answers missing; Complete needs every one that is shown.
+    result = validate_submission(schema_of(form_version), data, clear_hidden=clear_hidden,
+                                 require_answers=status == Status.COMPLETE)
     if result.errors:
         raise ValidationError(result.errors)
 
@@ -142,7 +146,8 @@ def _save(
             submission, site=patient.site, changes=changes,
             context=_save_context(submission, result),
         )
-    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden))
+    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden),
+                       list(result.missing))
 
 
 def _create(
@@ -344,6 +349,7 @@ def do_save_submissions_bulk(
             results.append(None)
             continue
         result = validate_submission(schema_of(item.form_version), item.data,
+                                     require_answers=item.status == Status.COMPLETE,
                                      clear_hidden=clear_hidden, today=today)
         if result.errors:
             errors[index] = result.errors
@@ -581,4 +587,5 @@ def _save_event(
 
 
 def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:
-    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden))
+    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden),
+                       list(result.missing))

@@ -320,6 +320,11 @@ def _save(target: EntryTarget) -> HttpResponse:
     submission = outcome.submission
     messages.success(request, f"Saved {target.form.title} #{submission.instance} as "
                               f"{submission.get_status_display().lower()}.")
+    if outcome.missing:
+        # As REDCap's required-field alert: the draft is saved, and says what it still needs.
+        labels = [data_entry.plain_label(target.schema.field(name)) for name in outcome.missing]
+        messages.warning(request, "Still unanswered, and needed before this form can be saved "
+                                  f"as complete: {'; '.join(labels)}.")
     if outcome.cleared_hidden:
         labels = [data_entry.plain_label(target.schema.field(name))
                   for name in outcome.cleared_hidden]

@@ -48,13 +48,30 @@ def test_a_create_answers_with_the_stored_typed_data_and_an_etag(client_a, patie
 
 def test_invalid_data_is_a_400_naming_each_field(client_a, patient_a):
     response = client_a.post("/api/v1/submissions/", {
-        "patient": patient_a.pseudonym, "form": "mirror_movements",
+        "patient": patient_a.pseudonym, "form": "mirror_movements", "status": "complete",
         "data": {"mm_age_months": "three", "shoe_size": 40}}, format="json")
     assert response.status_code == 400
     errors = response.json()
     assert "whole number" in errors["mm_age_months"][0]
     assert "shoe_size" in errors and "mm_present" in errors
     assert Submission.objects.filter(patient=patient_a).count() == 3
+
+
+def test_a_draft_saves_with_required_answers_missing_and_complete_needs_them(
+        client_a, patient_a):
+    body = {"patient": patient_a.pseudonym, "form": "mirror_movements",
+            "data": {"mm_age_months": 61}}
+    for status in ("incomplete", "unverified"):
+        draft = client_a.post("/api/v1/submissions/", {**body, "status": status},
+                              format="json")
+        assert draft.status_code == 201 and draft.json()["data"] == {"mm_age_months": 61}
+    complete = client_a.post("/api/v1/submissions/", {**body, "status": "complete"},
+                             format="json")
+    assert complete.status_code == 400 and "is required" in complete.json()["mm_present"][0]
+    # A draft still refuses what is wrong, not only what is missing.
+    wrong = client_a.post("/api/v1/submissions/", {**body, "data": {"mm_age_months": "x"}},
+                          format="json")
+    assert wrong.status_code == 400 and "mm_age_months" in wrong.json()
 
 
 def test_an_unknown_form_is_named(client_a, patient_a):

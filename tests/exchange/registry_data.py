@@ -3,9 +3,12 @@ and patients at two sites with enrolments and mirror-movement assessments on bot
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from registry.crfs.models import FormVersion
 from registry.patients.models import Patient
@@ -75,3 +78,24 @@ def token_a(coordinator_a: User) -> str:
 @pytest.fixture
 def researcher_token(researcher: User) -> str:
     return api_token_for(researcher)
+
+
+REDCAP_URL = "/redcap/api/"
+
+
+@dataclass
+class Reply:
+    status_code: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def redcap_post(token: str, **params: object) -> Reply:
+    """POST form-encoded to the REDCap endpoint like PyCap, and read the whole answer
+    (streamed or not)."""
+    response = Client().post(REDCAP_URL, {"token": token, **params})
+    body = (b"".join(response.streaming_content) if response.streaming
+            else response.content)
+    return Reply(response.status_code, body.decode())

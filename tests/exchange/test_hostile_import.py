@@ -132,8 +132,34 @@ def test_a_note_at_the_limit_is_imported(token_a, patient_a):
     assert Submission.objects.filter(data__other_diagnoses=note).exists()
 
 
-def test_xml_imports_are_refused_plainly(token_a, patient_a):
+BOMB = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        "<records><item><record_id>&b;</record_id></item></records>")
+XML_BODIES = {
+    "entities (a bomb)": (BOMB, "document type"),
+    "an external entity": ('<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                           "<records><item><record_id>&x;</record_id></item></records>",
+                           "document type"),
+    "not XML": ("<records><item>", "cannot be read"),
+    "another root": ("<rows><item/></rows>", "<records>"),
+    "nested values": ("<records><item><record_id><b>1</b></record_id></item></records>",
+                      "never more elements"),
+    "an unknown record": ("<records><item><record_id>1</record_id></item></records>",
+                          "No such record"),
+}
+
+
+@pytest.mark.parametrize("body, words", XML_BODIES.values(), ids=XML_BODIES)
+def test_hostile_xml_imports_are_refused_plainly(token_a, patient_a, body, words):
     before = snapshot()
-    status, text = send(token_a, "<records><item><record_id>1</record_id></item></records>",
-                        "xml")
-    assert_refused(status, text, "xml", before)
+    status, text = send(token_a, body, "xml")
+    assert_refused(status, text, words, before)
+
+
+def test_an_xml_import_is_read_as_redcaps_xml(token_a, patient_a):
+    status, text = send(token_a, "<records><item><record_id>" + patient_a.pseudonym
+                        + "</record_id><handedness><![CDATA[left]]></handedness></item>"
+                        "</records>", "xml")
+    assert status == 200, text
+    assert Submission.objects.get(patient=patient_a, form__name="enrollment").data[
+        "handedness"] == "left"

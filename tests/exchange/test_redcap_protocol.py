@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import pytest
@@ -14,28 +12,13 @@ from django.test import Client
 
 from registry.audit.models import AuditEvent
 from registry.submissions.models import Submission
-from tests.exchange.registry_data import enrol, save
+from tests.exchange.registry_data import enrol, redcap_post, save
 from tests.factories import UserFactory, api_token_for
 
 pytestmark = pytest.mark.django_db
 URL = "/redcap/api/"
 
-
-@dataclass
-class Reply:
-    status_code: int
-    text: str
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-
-def post(token: str, **params: object) -> Reply:
-    """POST form-encoded like PyCap, and read the whole answer (streamed or not)."""
-    response = Client().post(URL, {"token": token, **params})
-    body = (b"".join(response.streaming_content) if response.streaming
-            else response.content)
-    return Reply(response.status_code, body.decode())
+post = redcap_post
 
 
 def test_an_unknown_token_gets_403_with_a_json_error(registry_forms):
@@ -71,10 +54,10 @@ def test_a_classic_project_has_no_form_event_mapping(token_a, registry_forms):
     assert response.status_code == 400 and "classic" in response.json()["error"]
 
 
-def test_xml_is_refused_with_an_xml_error(token_a, registry_forms):
-    response = post(token_a, content="metadata", format="xml")
+def test_an_error_asked_for_as_xml_comes_as_xml(token_a, registry_forms):
+    response = post(token_a, content="metadata", format="xml", **{"fields[0]": "shoe_size"})
     assert response.status_code == 400
-    assert "<error>" in response.text
+    assert "<error>" in response.text and "shoe_size" in response.text
 
 
 def test_metadata_as_csv_uses_the_api_column_names(token_a, registry_forms):

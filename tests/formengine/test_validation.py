@@ -306,6 +306,18 @@ def test_required_fields_must_be_answered() -> None:
     assert result.errors == {"age_months": ["Age at assessment (months) is required."]}
 
 
+def test_a_draft_lists_required_answers_missing_instead_of_refusing() -> None:
+    result = validate({"mm_present": "1"}, require_answers=False)
+    assert result.errors == {}
+    assert result.missing == ["age_months", "regions"]
+    assert result.data == {"mm_present": "1"}
+
+
+def test_a_draft_still_refuses_wrong_answers() -> None:
+    result = validate({"age_months": "three"}, require_answers=False)
+    assert list(result.errors) == ["age_months"] and result.missing == []
+
+
 def test_required_applies_only_when_the_field_is_shown() -> None:
     assert valid({"mm_present": "0"}) == {"age_months": 36, "mm_present": "0"}
     assert errors_for("regions", {"mm_present": "1"}) == ["Body regions is required."]

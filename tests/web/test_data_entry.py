@@ -360,3 +360,23 @@ def test_the_patient_page_lists_forms_instances_and_statuses(client_a, coordinat
     assert url(patient_a, "mirror_movements") in row  # add another
     enrolment = re.search(r'<tr data-form="enrollment">(.*?)</tr>', page, re.S)[1]
     assert "Not started" in enrolment and url(patient_a, "enrollment", 1) in enrolment
+
+
+def test_a_draft_saves_with_required_answers_missing_and_says_what_is_still_needed(
+        client_a, patient_a, registry_forms):
+    response = post_form(client_a, url(patient_a, "mirror_movements"),
+                         {"mm_age_months": "36"}, status="incomplete")
+    assert response.status_code == 302
+    assert Submission.objects.get().data == {"mm_age_months": 36}
+    page = client_a.get(response["Location"]).content.decode()
+    assert "Saved Mirror movements #1 as incomplete." in page
+    assert "needed before this form can be saved as complete" in page
+    assert "Mirror movements present" in page.split("needed before")[1][:300]
+
+
+def test_complete_needs_every_required_answer_that_is_shown(client_a, patient_a,
+                                                          registry_forms):
+    response = post_form(client_a, url(patient_a, "mirror_movements"),
+                         {"mm_age_months": "36"}, status="complete")
+    assert response.status_code == 200 and not Submission.objects.exists()
+    assert "is required" in field_block(response.content.decode(), "mm_present")
