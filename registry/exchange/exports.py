@@ -50,7 +50,7 @@ from .layout import (
     current_layout,
     typed_text,
 )
-from .release import Release, may_receive, registry_pseudonyms, release_for
+from .release import Release, may_receive, release_for
 from .selectors import export_patients, export_submissions
 
 CHUNK_SIZE: Final = 2000
@@ -148,18 +148,23 @@ class _ExportBase:
     def _plan_release(self, release: Release) -> None:
         """A researcher's records: the release's pseudonyms (the `records` asked for are
         pseudonyms of this release), k-anonymity over the patients of the sites the export
-        selects, whichever records it asks for (so a record reads the same in every page)."""
+        selects, whichever records it asks for (so a record reads the same in every page).
+
+        Afterwards `released` holds exactly the patients the export writes (those asked for,
+        if any, that the release does not suppress)."""
         spec = self.spec
+        # Fetched at once (no server-side cursor and its round trips): the plan holds every
+        # patient in memory anyway.
+        patients = list(export_patients(self.user, sites=spec.sites))
+        released, self.manifest = plan_release(
+            release, patients, lesions_by_patient(self.user, self.layout))
         if spec.records:
-            visible = export_patients(self.user, sites=spec.sites).values_list(
-                "pseudonym", flat=True)
-            mapped = registry_pseudonyms(release, spec.records, visible.iterator())
-            # A pseudonym of another release matches no one.
-            self.spec = spec = replace(spec, records=tuple(mapped.values()) or ("",))
-        patients = export_patients(self.user, sites=spec.sites)
-        self.released, self.manifest = plan_release(
-            release, patients.iterator(chunk_size=CHUNK_SIZE),
-            lesions_by_patient(self.user, self.layout))
+            wanted = set(spec.records)
+            registry = {row[0]: row[1] for row in patients}
+            released = {pk: shown for pk, shown in released.items() if shown.pseudonym in wanted}
+            # A pseudonym of another release, or of a suppressed patient, matches no one.
+            self.spec = replace(spec, records=tuple(registry[pk] for pk in released) or ("",))
+        self.released = released
 
     # -- checking the request
 
@@ -269,7 +274,7 @@ class _ExportBase:
                 shown = released.get(pk)
                 if shown is None:
                     continue
-                patient = (pk, shown.pseudonym, shown.site_code, shown.site_name, patient[4],
+                patient = (pk, shown.pseudonym, shown.site_code, shown.site_name, shown.sex,
                            shown.year_of_birth)
             group = []
             while pending is not None and pending[0] < pk:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import json
 from collections import Counter
@@ -175,3 +176,17 @@ def test_an_export_job_is_one_release_with_its_manifest_in_the_run(
     release = Release(researcher.pk, manifest["release"])
     assert set(registry_pseudonyms(release, ids)) == ids
     assert not ids & {patient.pseudonym for patient in cohort}
+
+
+def test_a_release_pseudonym_is_the_hmac_of_the_registry_pseudonym():
+    release = Release(7, "r-0123456789abcdef")
+    registry = ["SITEA-AAAAA-00001", "SITEB-ZZZZZ-99999", "", "é" * 40]
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    expected = []
+    for pseudonym in registry:
+        digest = hmac.digest(release._key, pseudonym.encode(), "sha256")
+        number = int.from_bytes(digest[:8], "big") >> 4
+        code = "".join(alphabet[(number >> shift) & 31] for shift in range(55, -1, -5))
+        expected.append(f"R-{code[:4]}-{code[4:8]}-{code[8:]}")
+    assert release.pseudonyms(registry) == expected
+    assert [release.pseudonym(pseudonym) for pseudonym in registry] == expected
