@@ -130,7 +130,7 @@ class _Selection:
 
 class _ExportBase:
     def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
-                 *, release: Release | None = None) -> None:
+                 *, release: Release | None = None, plan: bool = True) -> None:
         self.user = user
         self.spec = spec
         self.layout = layout or current_layout()
@@ -139,10 +139,12 @@ class _ExportBase:
         self.released: dict[int, Released] | None = None
         self.manifest: Manifest | None = None
         self._check_names()
+        if self.release is not None:
+            self._check_release_request()
         self.selection = self._select()
         self.filter_node = self._compile_filter()
         self.dag_column = spec.data_access_groups and sites_in_scope(user).count() > 1
-        if self.release is not None:
+        if self.release is not None and plan:
             self._plan_release(self.release)
 
     def _plan_release(self, release: Release) -> None:
@@ -184,6 +186,15 @@ class _ExportBase:
         if spec.version is not None and len(spec.forms) != 1:
             raise ExportError("version", "a version number needs exactly one form to belong "
                               "to; name it in form.")
+
+    def _check_release_request(self) -> None:
+        # A release carries no update times; narrowed by them, page after page, it would
+        # tell each record's last change to the second all the same.
+        for parameter, moment in (("dateRangeBegin", self.spec.changed_since),
+                                  ("dateRangeEnd", self.spec.changed_until)):
+            if moment is not None:
+                raise ExportError(parameter, "a researcher's release carries no update times "
+                                  "and cannot be narrowed by them either; leave it out.")
 
     def _select(self) -> _Selection:
         layout, spec = self.layout, self.spec
@@ -327,6 +338,13 @@ class _ExportBase:
     @property
     def _missing_codes(self) -> frozenset[str]:
         return frozenset(code for form in self.layout.forms for code in form.missing_codes)
+
+
+def check_export_request(user: User, spec: ExportSpec) -> None:
+    """Raise ExportError for a request no export could answer, without planning a release
+    (an export job checks its request before it is queued, and plans its release when it
+    runs)."""
+    _ExportBase(user, spec, plan=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -190,3 +190,20 @@ def test_a_release_pseudonym_is_the_hmac_of_the_registry_pseudonym():
         expected.append(f"R-{code[:4]}-{code[4:8]}-{code[8:]}")
     assert release.pseudonyms(registry) == expected
     assert [release.pseudonym(pseudonym) for pseudonym in registry] == expected
+
+
+def test_a_release_cannot_be_narrowed_by_update_times(researcher, curator, cohort):
+    client = APIClient()
+    client.force_authenticate(researcher)
+    refused = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
+    assert refused.status_code == 400 and "no update times" in refused.json()["changed_since"][0]
+    token = api_token_for(researcher)
+    response = Client().post("/redcap/api/", {"token": token, "content": "record",
+                                              "format": "json",
+                                              "dateRangeBegin": "2020-01-01 00:00:00"})
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"].startswith("dateRangeBegin:")
+    assert not AuditEvent.objects.filter(action="export").exists()
+    client.force_authenticate(curator)
+    allowed = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
+    assert allowed.status_code == 200
