@@ -263,10 +263,18 @@ class _ExportBase:
 
     def _groups(self, *, with_updated_at: bool = False
                 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
-        """(patient, its submissions in form and instance order) for every patient."""
+        """(patient, its submissions in form and instance order) for every patient: in
+        enrolment order, or a release's in the order of its own pseudonyms (see
+        `_released_groups`)."""
         spec = self.spec
         forms = self._forms_to_read()
         version_ids = [pk for form in forms for pk in form.versions]
+        order = {pk: index for index, form in enumerate(self.layout.forms)
+                 for pk in form.versions}
+        if self.released is not None:
+            yield from self._released_groups(self.released, version_ids, order,
+                                             with_updated_at=with_updated_at)
+            return
         patients = export_patients(self.user, sites=spec.sites, records=spec.records)
         submissions = export_submissions(
             self.user, version_ids=version_ids, sites=spec.sites, records=spec.records,
@@ -274,19 +282,10 @@ class _ExportBase:
             changed_until=spec.changed_until,
             with_updated_at=with_updated_at,
         )
-        order = {pk: index for index, form in enumerate(self.layout.forms)
-                 for pk in form.versions}
         stream = submissions.iterator(chunk_size=CHUNK_SIZE)
         pending = next(stream, None)
-        released = self.released
         for patient in patients.iterator(chunk_size=CHUNK_SIZE):
             pk = patient[0]
-            if released is not None:
-                shown = released.get(pk)
-                if shown is None:
-                    continue
-                patient = (pk, shown.pseudonym, shown.site_code, shown.site_name, shown.sex,
-                           shown.year_of_birth)
             group = []
             while pending is not None and pending[0] < pk:
                 pending = next(stream, None)
@@ -296,6 +295,32 @@ class _ExportBase:
             if len(group) > 1:
                 group.sort(key=lambda row: (order[row[1]], row[2]))
             yield patient, group
+
+    def _released_groups(self, released: Mapping[int, Released], version_ids: list[int],
+                         order: Mapping[int, int], *, with_updated_at: bool
+                         ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        """A release's patients sorted by its own pseudonyms, not by enrolment: two releases
+        of the same patients in the same order would be linked row by row. The plan holds
+        them all already; their submissions are read CHUNK_SIZE patients at a time."""
+        spec = self.spec
+        patients = sorted(released.items(), key=lambda item: item[1].pseudonym)
+        for start in range(0, len(patients), CHUNK_SIZE):
+            chunk = patients[start:start + CHUNK_SIZE]
+            groups: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk, _ in chunk}
+            submissions = export_submissions(
+                self.user, version_ids=version_ids, patient_ids=list(groups),
+                statuses=spec.statuses, version=spec.version,
+                changed_since=spec.changed_since, changed_until=spec.changed_until,
+                with_updated_at=with_updated_at,
+            )
+            for row in submissions.iterator(chunk_size=CHUNK_SIZE):
+                groups[row[0]].append(row)
+            for pk, shown in chunk:
+                group = groups[pk]
+                if len(group) > 1:
+                    group.sort(key=lambda row: (order[row[1]], row[2]))
+                yield (pk, shown.pseudonym, shown.site_code, shown.site_name, shown.sex,
+                       shown.year_of_birth), group
 
     def row_estimate(self) -> int:
         """About how many rows the export has (for progress): its submissions and patients."""

@@ -125,11 +125,11 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         # A researcher's release: the patients it writes, with its pseudonyms, sites and
         # years of birth, computed in Python (HMAC keys stay out of SQL) from the access
         # layer's patients. They are all the patients the query needs, so they come in as one
-        # text value of lines, split by the database: no join with the patients table (five
-        # branches planned and joined once each), and one value to quote rather than an
-        # array element at a time. Their text is the registry's own (R- pseudonyms, site
-        # codes, sexes, years and bands), never a tab or a line break. Site names are for
-        # labels, which take the Python writer.
+        # text value of lines, split by the database: no patients table and no sites to join
+        # and plan in each branch (planning took 17 ms instead of 6), and one value to quote
+        # rather than an array element at a time. Their text is the registry's own (R-
+        # pseudonyms, site codes, sexes, years and bands), never a tab or a line break. Site
+        # names are for labels, which take the Python writer.
         patients_sql = (
             "SELECT split_part(line, E'\\t', 1)::bigint, split_part(line, E'\\t', 2), "
             "split_part(line, E'\\t', 3), NULL, split_part(line, E'\\t', 4), "
@@ -173,7 +173,10 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         f"({patients_sql}), sub(patient_id, form_version_id, instance, status, data) AS "
         f"NOT MATERIALIZED ({submissions_sql}) SELECT {columns} FROM ("
         + " UNION ALL ".join(branches)
-        + f") r({', '.join(keys)}) ORDER BY k1, k2, k3"
+        # A release is sorted by its own pseudonyms (as the Python writer sorts it), not by
+        # enrolment, which would link two releases row by row.
+        + f") r({', '.join(keys)}) ORDER BY "
+        + ("c0 COLLATE \"C\", k2, k3" if export.released is not None else "k1, k2, k3")
     )
     return sql, [*patients_params, *submissions_params]
 

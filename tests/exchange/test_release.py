@@ -207,3 +207,18 @@ def test_a_release_cannot_be_narrowed_by_update_times(researcher, curator, cohor
     client.force_authenticate(curator)
     allowed = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
     assert allowed.status_code == 200
+
+
+def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(researcher,
+                                                                            cohort):
+    first, second = (FlatExport(researcher, ExportSpec()) for _ in range(2))
+    orders = [[row["record_id"] for row in _rows(export)] for export in (first, second)]
+    assert all(order == sorted(order) for order in orders)
+    # Rows in enrolment order would link two releases of the same patients by position.
+    enrolment = list(first.released)
+    by_first = {first.released[pk].pseudonym: pk for pk in first.released}
+    by_second = {second.released[pk].pseudonym: pk for pk in second.released}
+    assert [by_first[record] for record in orders[0]] != enrolment or \
+        [by_second[record] for record in orders[1]] != enrolment
+    records = [record.record_id for record in RecordExport(researcher, ExportSpec()).records()]
+    assert records == sorted(records)
