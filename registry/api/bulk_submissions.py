@@ -37,7 +37,7 @@ from registry.submissions.services import (
 from .openapi import VALIDATION_ERROR_REF
 from .parsers import BoundedJSONParser
 from .permissions import ReadsOrEntersData
-from .submissions import REPLAYED, SubmissionIn, SubmissionOut, released_context
+from .submissions import REPLAYED, SubmissionIn, SubmissionOut
 
 MAX_BATCH: Final = 1000
 """Most submissions one request may create: a batch is validated and written in one
@@ -99,8 +99,7 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
             # Two retries of one batch racing each other: the loser's insert hits the unique
             # key, and asking again returns the winner's submissions (or the same errors).
             outcomes = _save(user, items)
-        body = SubmissionOut([outcome.submission for outcome in outcomes], many=True,
-                             context=released_context(user)).data
+        body = SubmissionOut([outcome.submission for outcome in outcomes], many=True).data
         headers = {}
         if not any(outcome.created for outcome in outcomes):
             headers["Idempotent-Replayed"] = "true"

@@ -33,7 +33,8 @@ from .throttling import TokenRateThrottle, too_many_requests_message
 QUEUE_RETRY_AFTER = 60
 
 # Export errors name REDCap's parameters; the REST API calls them by its own names.
-_REST_PARAMETERS = {"forms": "form", "fields": "field", "filterLogic": "filter"}
+_REST_PARAMETERS = {"forms": "form", "fields": "field", "filterLogic": "filter",
+                    "dateRangeBegin": "changed_since", "dateRangeEnd": "changed_until"}
 
 
 def validation_body(error: DjangoValidationError) -> dict[str, list[str]]:

@@ -105,8 +105,12 @@ class ExportQuery(QueryParameters):
                                    help_text="Pseudonyms; default all.")
     version = serializers.IntegerField(required=False, min_value=1,
                                        help_text="Only submissions on this version (one form).")
-    changed_since = serializers.DateTimeField(required=False)
-    changed_until = serializers.DateTimeField(required=False)
+    changed_since = serializers.DateTimeField(
+        required=False, help_text="Only submissions changed at or after this moment (not for "
+                                  "researchers: a release carries no update times).")
+    changed_until = serializers.DateTimeField(
+        required=False, help_text="Only submissions changed at or before this moment (not "
+                                  "for researchers).")
     labels = serializers.BooleanField(required=False, default=False,
                                       help_text="Flat exports: choice labels instead of codes.")
     filter = serializers.CharField(required=False, allow_blank=True, max_length=4000,

@@ -129,8 +129,11 @@ class RegistryAutoSchema(AutoSchema):
                            for permission in permissions
                            if not issubclass(permission, (IsAuthenticated, AllowAny)))
         if self.method not in SAFE_METHODS or limits_reads:
-            errors["403"] = self._error("Your role may not do this (or, in a browser session, "
-                                        "the CSRF token is missing).")
+            reasons = [reason for permission in permissions
+                       if (reason := getattr(permission, "refusal", None))]
+            errors["403"] = self._error(" ".join([
+                "Your role may not do this (or, in a browser session, the CSRF token is "
+                "missing).", *reasons]))
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
             errors["404"] = self._error("Not found, or outside the records you may see "
                                         "(lists: a page past the last one).")

@@ -1,4 +1,7 @@
-"""Patients: read within one's scope; coordinators enrol them (local ID in, pseudonym out)."""
+"""Patients: read within one's scope; coordinators enrol them (local ID in, pseudonym out).
+
+Not for researchers (`ReadsOrEntersData`): they receive records through releases.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,8 @@ class PatientFilter(RegistryFilterSet):
 
 
 class PatientList(AuditedListMixin, generics.ListCreateAPIView[Patient]):
-    """Patients you may see. POST enrols one (coordinators: at their sites)."""
+    """Patients you may see (not for researchers: they receive records through exports). POST
+    enrols one (coordinators: at their sites)."""
 
     serializer_class = PatientOut
     pagination_class = RegistryPagination
@@ -94,7 +98,10 @@ class PatientList(AuditedListMixin, generics.ListCreateAPIView[Patient]):
 
 
 class PatientDetail(generics.RetrieveAPIView[Patient]):
+    """One patient, by pseudonym (not for researchers)."""
+
     serializer_class = PatientOut
+    permission_classes = [ReadsOrEntersData]
     lookup_field = "pseudonym"
 
     def get_queryset(self) -> QuerySet[Patient]:

@@ -3,6 +3,9 @@
 Writes go through `do_save_submission`, the same door as the web forms, so the API accepts
 exactly what the forms accept. Creation is idempotent on `client_uuid`; updates need
 `If-Match` with the row version from the `ETag` of a read, and a stale one changes nothing.
+
+Not for researchers (`ReadsOrEntersData`): submission ids, the registry's pseudonyms and
+update times would link their releases; they receive records through exports.
 """
 
 from __future__ import annotations
@@ -23,10 +26,7 @@ from rest_framework.response import Response
 
 from registry.crfs.models import FormVersion
 from registry.crfs.selectors import published_version
-from registry.exchange.layout import current_layout
-from registry.exchange.release import is_deidentified_reader
 from registry.patients.selectors import patient_for_data_entry
-from registry.people.models import User
 from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import visible_submissions
 from registry.submissions.services import do_save_submission
@@ -104,16 +104,8 @@ class SubmissionOut(serializers.Serializer[Submission]):
     client_uuid = serializers.UUIDField(allow_null=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-    data = serializers.SerializerMethodField(
-        help_text="Field name -> stored value, typed (docs/form-schema.md). Researchers do not "
-                  "receive unscreened free text (docs/api.md).")
-
-    def get_data(self, submission: Submission) -> dict[str, Any]:
-        released = self.context.get("released")
-        if released is None:
-            return dict(submission.data)
-        names = released.get(submission.form_version_id, frozenset())
-        return {key: value for key, value in submission.data.items() if key in names}
+    data = serializers.DictField(
+        read_only=True, help_text="Field name -> stored value, typed (docs/form-schema.md).")
 
 
 class SubmissionIn(serializers.Serializer[Any]):
@@ -164,16 +156,10 @@ class SubmissionFilter(RegistryFilterSet):
         fields = ["form", "version", "site", "patient", "status", "changed_since", "locked"]
 
 
-def released_context(user: User) -> dict[str, Any]:
-    if not is_deidentified_reader(user):
-        # Everyone else receives every field: no need to look the layout up (a query).
-        return {"released": None}
-    return {"released": current_layout().released_names(user)}
-
-
 class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
     """Submissions you may see, filtered by form, version, site, patient, status, or changed
-    since a moment. POST creates one (coordinators, at their sites)."""
+    since a moment (not for researchers: they receive records through exports). POST creates
+    one (coordinators, at their sites)."""
 
     serializer_class = SubmissionOut
     pagination_class = RegistryPagination
@@ -185,9 +171,6 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
         # A version's schema is large and not needed to show a submission.
         return visible_submissions(self.request.user).select_related("patient__site") \
             .defer("form_version__schema").order_by("pk")
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **released_context(self.request.user)}
 
     @extend_schema(request=SubmissionIn, parameters=[ETAG, LOCATION, REPLAYED], responses={
         201: SubmissionOut,
@@ -221,7 +204,7 @@ class SubmissionList(AuditedListMixin, generics.ListCreateAPIView[Submission]):
                                      status=values["status"], instance=instance,
                                      client_uuid=client_uuid)
         submission = outcome.submission
-        body = SubmissionOut(submission, context=released_context(request.user)).data
+        body = SubmissionOut(submission).data
         headers = {"ETag": f'"{submission.row_version}"',
                    "Location": f"{request.path.rstrip('/')}/{submission.pk}/"}
         if not outcome.created:
@@ -239,8 +222,8 @@ def _version(form: str, number: int | None) -> FormVersion:
 
 
 class SubmissionDetail(generics.GenericAPIView[Submission]):
-    """One submission. Reads carry an ETag (the row version); PUT replaces the data, PATCH
-    changes the fields it names; both need If-Match."""
+    """One submission (not for researchers). Reads carry an ETag (the row version); PUT
+    replaces the data, PATCH changes the fields it names; both need If-Match."""
 
     serializer_class = SubmissionOut
     permission_classes = [ReadsOrEntersData]
@@ -293,7 +276,7 @@ class SubmissionDetail(generics.GenericAPIView[Submission]):
         return self._answer(outcome.submission)
 
     def _answer(self, submission: Submission) -> Response:
-        body = SubmissionOut(submission, context=released_context(self.request.user)).data
+        body = SubmissionOut(submission).data
         return Response(body, headers={"ETag": f'"{submission.row_version}"'})
 
 

@@ -51,7 +51,7 @@ from .layout import (
     current_layout,
     typed_text,
 )
-from .release import Release, may_receive, registry_pseudonyms, release_for
+from .release import Release, may_receive, release_for
 from .selectors import export_patients, export_submissions
 
 CHUNK_SIZE: Final = 2000
@@ -131,7 +131,7 @@ class _Selection:
 
 class _ExportBase:
     def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
-                 *, release: Release | None = None) -> None:
+                 *, release: Release | None = None, plan: bool = True) -> None:
         self.user = user
         self.spec = spec
         self.layout = layout or current_layout()
@@ -140,27 +140,34 @@ class _ExportBase:
         self.released: dict[int, Released] | None = None
         self.manifest: Manifest | None = None
         self._check_names()
+        if self.release is not None:
+            self._check_release_request()
         self.selection = self._select()
         self.filter_node = self._compile_filter()
         self.dag_column = spec.data_access_groups and sites_in_scope(user).count() > 1
-        if self.release is not None:
+        if self.release is not None and plan:
             self._plan_release(self.release)
 
     def _plan_release(self, release: Release) -> None:
         """A researcher's records: the release's pseudonyms (the `records` asked for are
         pseudonyms of this release), k-anonymity over the patients of the sites the export
-        selects, whichever records it asks for (so a record reads the same in every page)."""
+        selects, whichever records it asks for (so a record reads the same in every page).
+
+        Afterwards `released` holds exactly the patients the export writes (those asked for,
+        if any, that the release does not suppress)."""
         spec = self.spec
+        # Fetched at once (no server-side cursor and its round trips): the plan holds every
+        # patient in memory anyway.
+        patients = list(export_patients(self.user, sites=spec.sites))
+        released, self.manifest = plan_release(
+            release, patients, lesions_by_patient(self.user, self.layout))
         if spec.records:
-            visible = export_patients(self.user, sites=spec.sites).values_list(
-                "pseudonym", flat=True)
-            mapped = registry_pseudonyms(release, spec.records, visible.iterator())
-            # A pseudonym of another release matches no one.
-            self.spec = spec = replace(spec, records=tuple(mapped.values()) or ("",))
-        patients = export_patients(self.user, sites=spec.sites)
-        self.released, self.manifest = plan_release(
-            release, patients.iterator(chunk_size=CHUNK_SIZE),
-            lesions_by_patient(self.user, self.layout))
+            wanted = set(spec.records)
+            registry = {row[0]: row[1] for row in patients}
+            released = {pk: shown for pk, shown in released.items() if shown.pseudonym in wanted}
+            # A pseudonym of another release, or of a suppressed patient, matches no one.
+            self.spec = replace(spec, records=tuple(registry[pk] for pk in released) or ("",))
+        self.released = released
 
     # -- checking the request
 
@@ -180,6 +187,15 @@ class _ExportBase:
         if spec.version is not None and len(spec.forms) != 1:
             raise ExportError("version", "a version number needs exactly one form to belong "
                               "to; name it in form.")
+
+    def _check_release_request(self) -> None:
+        # A release carries no update times; narrowed by them, page after page, it would
+        # tell each record's last change to the second all the same.
+        for parameter, moment in (("dateRangeBegin", self.spec.changed_since),
+                                  ("dateRangeEnd", self.spec.changed_until)):
+            if moment is not None:
+                raise ExportError(parameter, "a researcher's release carries no update times "
+                                  "and cannot be narrowed by them either; leave it out.")
 
     def _select(self) -> _Selection:
         layout, spec = self.layout, self.spec
@@ -248,10 +264,18 @@ class _ExportBase:
 
     def _groups(self, *, with_updated_at: bool = False
                 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
-        """(patient, its submissions in form and instance order) for every patient."""
+        """(patient, its submissions in form and instance order) for every patient: in
+        enrolment order, or a release's in the order of its own pseudonyms (see
+        `_released_groups`)."""
         spec = self.spec
         forms = self._forms_to_read()
         version_ids = [pk for form in forms for pk in form.versions]
+        order = {pk: index for index, form in enumerate(self.layout.forms)
+                 for pk in form.versions}
+        if self.released is not None:
+            yield from self._released_groups(self.released, version_ids, order,
+                                             with_updated_at=with_updated_at)
+            return
         patients = export_patients(self.user, sites=spec.sites, records=spec.records)
         submissions = export_submissions(
             self.user, version_ids=version_ids, sites=spec.sites, records=spec.records,
@@ -259,19 +283,10 @@ class _ExportBase:
             changed_until=spec.changed_until,
             with_updated_at=with_updated_at,
         )
-        order = {pk: index for index, form in enumerate(self.layout.forms)
-                 for pk in form.versions}
         stream = submissions.iterator(chunk_size=CHUNK_SIZE)
         pending = next(stream, None)
-        released = self.released
         for patient in patients.iterator(chunk_size=CHUNK_SIZE):
             pk = patient[0]
-            if released is not None:
-                shown = released.get(pk)
-                if shown is None:
-                    continue
-                patient = (pk, shown.pseudonym, shown.site_code, shown.site_name, patient[4],
-                           shown.year_of_birth)
             group = []
             while pending is not None and pending[0] < pk:
                 pending = next(stream, None)
@@ -281,6 +296,32 @@ class _ExportBase:
             if len(group) > 1:
                 group.sort(key=lambda row: (order[row[1]], row[2]))
             yield patient, group
+
+    def _released_groups(self, released: Mapping[int, Released], version_ids: list[int],
+                         order: Mapping[int, int], *, with_updated_at: bool
+                         ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        """A release's patients sorted by its own pseudonyms, not by enrolment: two releases
+        of the same patients in the same order would be linked row by row. The plan holds
+        them all already; their submissions are read CHUNK_SIZE patients at a time."""
+        spec = self.spec
+        patients = sorted(released.items(), key=lambda item: item[1].pseudonym)
+        for start in range(0, len(patients), CHUNK_SIZE):
+            chunk = patients[start:start + CHUNK_SIZE]
+            groups: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk, _ in chunk}
+            submissions = export_submissions(
+                self.user, version_ids=version_ids, patient_ids=list(groups),
+                statuses=spec.statuses, version=spec.version,
+                changed_since=spec.changed_since, changed_until=spec.changed_until,
+                with_updated_at=with_updated_at,
+            )
+            for row in submissions.iterator(chunk_size=CHUNK_SIZE):
+                groups[row[0]].append(row)
+            for pk, shown in chunk:
+                group = groups[pk]
+                if len(group) > 1:
+                    group.sort(key=lambda row: (order[row[1]], row[2]))
+                yield (pk, shown.pseudonym, shown.site_code, shown.site_name, shown.sex,
+                       shown.year_of_birth), group
 
     def row_estimate(self) -> int:
         """About how many rows the export has (for progress): its submissions and patients."""
@@ -324,6 +365,13 @@ class _ExportBase:
     @property
     def _missing_codes(self) -> frozenset[str]:
         return frozenset(code for form in self.layout.forms for code in form.missing_codes)
+
+
+def check_export_request(user: User, spec: ExportSpec) -> None:
+    """Raise ExportError for a request no export could answer, without planning a release
+    (an export job checks its request before it is queued, and plans its release when it
+    runs)."""
+    _ExportBase(user, spec, plan=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,10 +23,7 @@ from registry.formengine.schema import Field, FormSchema, checkbox_column
 from registry.formengine.values import format_number
 from registry.patients.models import Sex
 from registry.patients.services import OLDEST_AGE_ACCEPTED
-from registry.people.models import User
 from registry.submissions.models import REDCAP_STATUS_CODES, Status
-
-from .release import is_deidentified_reader, may_receive
 
 RECORD_ID = "record_id"
 RECORD_ID_LABEL = "Record ID"
@@ -134,22 +131,6 @@ class RegistryLayout:
         if not rows:
             return []
         return [rows[0], *record_field_rows(self.first_form), *rows[1:]]
-
-
-    def released_names(self, user: User) -> Mapping[int, frozenset[str]] | None:
-        """Version primary key -> the field names (in that version) `user` may receive, or
-        None when they receive every field that holds data."""
-        if not is_deidentified_reader(user):
-            return None
-        released: dict[int, set[str]] = {pk: set() for form in self.forms for pk in form.versions}
-        for form in self.forms:
-            numbers = {version.number: pk for pk, version in form.versions.items()}
-            for layout_field in form.fields:
-                if not may_receive(user, layout_field.definitions):
-                    continue
-                for number, name in layout_field.names.items():
-                    released[numbers[number]].add(name)
-        return {pk: frozenset(names) for pk, names in released.items()}
 
 
 _cache: dict[str, Any] = {}

@@ -18,13 +18,14 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from django.db import connection, transaction
 
 from registry.csvsafe import SafeWriter, safe_cell, sql_safe_text
 
+from .anonymity import Released
 from .exports import FlatExport, _ExportBase
 from .layout import SEX, YEAR_OF_BIRTH, FormLayout, LayoutField
 from .selectors import export_patients, export_submissions
@@ -117,8 +118,23 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
     (at 1M submissions, 9.4 s of COPY became 6.2 s)."""
     spec, layout, selection = export.spec, export.layout, export.selection
     version_ids = [pk for form in selection.forms for pk in form.versions]
-    patients_sql, patients_params = _compiled(
-        export_patients(export.user, sites=spec.sites, records=spec.records))
+    if export.released is None:
+        patients_sql, patients_params = _compiled(
+            export_patients(export.user, sites=spec.sites, records=spec.records))
+    else:
+        # A researcher's release: the patients it writes, with its pseudonyms, sites and
+        # years of birth, computed in Python (HMAC keys stay out of SQL) from the access
+        # layer's patients. They are all the patients the query needs, so they come in as one
+        # text value of lines, split by the database: no patients table and no sites to join
+        # and plan in each branch (planning took 17 ms instead of 6), and one value to quote
+        # rather than an array element at a time. Their text is the registry's own (R-
+        # pseudonyms, site codes, sexes, years and bands), never a tab or a line break. Site
+        # names are for labels, which take the Python writer.
+        patients_sql = (
+            "SELECT split_part(line, E'\\t', 1)::bigint, split_part(line, E'\\t', 2), "
+            "split_part(line, E'\\t', 3), NULL, split_part(line, E'\\t', 4), "
+            "split_part(line, E'\\t', 5) FROM string_to_table(%s, E'\\n') line")
+        patients_params = (_release_lines(export.released),)
     submissions_sql, submissions_params = _compiled(export_submissions(
         export.user, version_ids=version_ids or [0], sites=spec.sites, records=spec.records,
         statuses=spec.statuses, version=spec.version, changed_since=spec.changed_since,
@@ -152,29 +168,25 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         return None, []
     keys = ["k1", "k2", "k3", *(f"c{index}" for index in range(len(export.columns)))]
     columns = ", ".join(keys[3:])
-    release_params: list[Any] = []
-    if export.released is not None:
-        # A researcher's release: its pseudonyms, sites and years of birth, computed in
-        # Python (HMAC keys stay out of SQL), joined in as arrays; suppressed patients are
-        # absent from them, so the join leaves them out.
-        patients_sql = (
-            "SELECT q.id, r.pseudonym, r.site_code, NULL, q.sex, r.year_of_birth FROM "
-            f"({patients_sql}) q(id, pseudonym, site_code, site_name, sex, year_of_birth) "
-            "JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
-            "r(id, pseudonym, site_code, year_of_birth) ON r.id = q.id")
-        # (Site names are for labels, which take the Python writer.)
-        shown = export.released
-        release_params = [list(shown), [item.pseudonym for item in shown.values()],
-                          [item.site_code for item in shown.values()],
-                          [str(item.year_of_birth) for item in shown.values()]]
     sql = (
         f"WITH pat(id, pseudonym, site_code, site_name, sex, year_of_birth) AS NOT MATERIALIZED "
         f"({patients_sql}), sub(patient_id, form_version_id, instance, status, data) AS "
         f"NOT MATERIALIZED ({submissions_sql}) SELECT {columns} FROM ("
         + " UNION ALL ".join(branches)
-        + f") r({', '.join(keys)}) ORDER BY k1, k2, k3"
+        # A release is sorted by its own pseudonyms (as the Python writer sorts it), not by
+        # enrolment, which would link two releases row by row.
+        + f") r({', '.join(keys)}) ORDER BY "
+        + ("c0 COLLATE \"C\", k2, k3" if export.released is not None else "k1, k2, k3")
     )
-    return sql, [*patients_params, *release_params, *submissions_params]
+    return sql, [*patients_params, *submissions_params]
+
+
+def _release_lines(released: Mapping[int, Released]) -> str:
+    lines = "\n".join(f"{pk}\t{shown.pseudonym}\t{shown.site_code}\t{shown.sex}\t"
+                      f"{shown.year_of_birth}" for pk, shown in released.items())
+    if lines.count("\t") != 4 * len(released) or lines.count("\n") != len(released) - 1:
+        raise ValueError("a released value holds a tab or a line break")
+    return lines  # (an empty text is no line at all to string_to_table)
 
 
 def _ids(form: FormLayout) -> str:

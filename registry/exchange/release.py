@@ -30,6 +30,7 @@ import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 
@@ -69,9 +70,11 @@ def may_receive(user: User, definitions: Iterable[Field]) -> bool:
 # Pseudonyms of a release
 
 
-# Crockford's base 32, as the registry's own pseudonyms (patients/pseudonym.py).
+# Crockford's base 32, as the registry's own pseudonyms (patients/pseudonym.py), two
+# characters (10 bits) at a time.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_SHIFTS = tuple(range(55, -1, -5))
+_PAIRS = tuple(first + second for first in _ALPHABET for second in _ALPHABET)
+_BLOCK = 64  # SHA-256's block size, for HMAC's pads
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,35 @@ class Release:
                         f"research-release\x00{self.user_id}\x00{self.release_id}".encode(),
                         hashlib.sha256).digest()
 
+    @cached_property
+    def _pads(self) -> tuple[Any, Any]:
+        # HMAC as RFC 2104 writes it, with the hashes of the two padded keys computed once:
+        # every pseudonym then costs two short hashes instead of OpenSSL's whole HMAC set-up,
+        # a third of the time (the test suite checks the result against hmac.digest).
+        key = self._key.ljust(_BLOCK, b"\x00")
+        return (hashlib.sha256(bytes(byte ^ 0x36 for byte in key)),
+                hashlib.sha256(bytes(byte ^ 0x5C for byte in key)))
+
     def pseudonym(self, registry_pseudonym: str) -> str:
         """The release's pseudonym of a patient: `R-` and 12 characters (60 bits)."""
-        digest = hmac.digest(self._key, registry_pseudonym.encode(), "sha256")
-        number = int.from_bytes(digest[:8], "big") >> 4
-        code = "".join([_ALPHABET[(number >> shift) & 31] for shift in _SHIFTS])
-        return f"R-{code[:4]}-{code[4:8]}-{code[8:]}"
+        return self.pseudonyms([registry_pseudonym])[0]
+
+    def pseudonyms(self, registry_pseudonyms: Iterable[str]) -> list[str]:
+        """The release's pseudonyms of many patients, in their order."""
+        inner_pad, outer_pad = self._pads
+        inner_copy, outer_copy = inner_pad.copy, outer_pad.copy
+        pairs = _PAIRS
+        found = []
+        for pseudonym in registry_pseudonyms:
+            inner = inner_copy()
+            inner.update(pseudonym.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            number = int.from_bytes(outer.digest()[:8], "big") >> 4
+            found.append(f"R-{pairs[number >> 50]}{pairs[(number >> 40) & 1023]}-"
+                         f"{pairs[(number >> 30) & 1023]}{pairs[(number >> 20) & 1023]}-"
+                         f"{pairs[(number >> 10) & 1023]}{pairs[number & 1023]}")
+        return found
 
 
 def new_release_id() -> str:
@@ -123,9 +149,9 @@ def registry_pseudonyms(release: Release, research_pseudonyms: Collection[str] |
     if patients is None:
         patients = Patient.objects.values_list("pseudonym", flat=True).iterator()
     wanted = set(research_pseudonyms) if research_pseudonyms is not None else None
+    theirs = list(patients)
     found = {}
-    for pseudonym in patients:
-        ours = release.pseudonym(pseudonym)
+    for ours, pseudonym in zip(release.pseudonyms(theirs), theirs, strict=True):
         if wanted is None or ours in wanted:
             found[ours] = pseudonym
     return found

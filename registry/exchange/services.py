@@ -19,7 +19,7 @@ from registry.jobs.services import do_request_job, report_progress
 from registry.people.models import User
 
 from .anonymity import Manifest
-from .exports import REDCAP_SHAPES, SHAPES, ExportError, ExportSpec
+from .exports import REDCAP_SHAPES, SHAPES, ExportError, ExportSpec, check_export_request
 from .release import job_release_id, release_for
 
 
@@ -85,8 +85,8 @@ def do_request_export_job(actor: User, shape: str, spec: ExportSpec) -> JobRun:
 
     The request is checked now, so a bad one fails at once rather than in the worker.
     """
-    chosen = _shape(shape)
-    chosen.chunks(actor, spec, None)
+    _shape(shape)
+    check_export_request(actor, spec)
     from .tasks import run_export
 
     return do_request_job(actor, JobKind.EXPORT, run_export,

@@ -3,6 +3,8 @@ in the form, and the curator's "accept as correct"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from registry.audit.reads import do_record_list_view, do_record_view
 from registry.jobs.services import can_run_jobs
+from registry.people.models import Role
 from registry.statistics.catalogue import form_catalogue
 
 from .models import IssueStatus, Severity
@@ -45,6 +48,21 @@ def _require_quality(request: HttpRequest) -> None:
         raise Http404("No such page.")
 
 
+def quality_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in people who see quality issues; researchers are told where their data is
+    (an issue names a patient and a field of their record)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role == Role.RESEARCHER:
+            return render(request, "web/records_elsewhere.html", status=403)
+        _require_quality(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _issue_list(request: HttpRequest, template: str, extra: dict[str, Any]) -> HttpResponse:
     filters = {key: request.GET.get(key, "") for key in ISSUE_FILTERS}
     filters.update({key: str(value) for key, value in extra.get("forced", {}).items()})
@@ -72,23 +90,20 @@ def _rules() -> list[object]:
         return list(all_rules())
 
 
-@login_required
+@quality_pages
 def issues(request: HttpRequest) -> HttpResponse:
-    _require_quality(request)
     return _issue_list(request, "quality/issues.html", {})
 
 
-@login_required
+@quality_pages
 def site(request: HttpRequest, code: str) -> HttpResponse:
-    _require_quality(request)
     chosen = visible_site(request.user, code)
     return _issue_list(request, "quality/issues.html",
                        {"site": chosen, "forced": {"site": chosen.code}})
 
 
-@login_required
+@quality_pages
 def issue(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_quality(request)
     found = issue_for(request.user, pk)
     do_record_view(request.user, "quality_issue.view", found, page=request.path, site=found.site)
     return render(request, "quality/issue.html", {
@@ -98,10 +113,9 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@login_required
+@quality_pages
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_quality(request)
     found = issue_for(request.user, pk)
     if not can_accept_issues(request.user):
         raise Http404("No such page.")
@@ -114,10 +128,9 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:issue", pk=found.pk)
 
 
-@login_required
+@quality_pages
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_quality(request)
     found = issue_for(request.user, pk)
     if not can_accept_issues(request.user):
         raise Http404("No such page.")
@@ -126,7 +139,6 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:issue", pk=found.pk)
 
 
-@login_required
+@quality_pages
 def rules(request: HttpRequest) -> HttpResponse:
-    _require_quality(request)
     return render(request, "quality/rules.html", {"rules": _rules()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from registry.audit.models import AuditEvent
 from registry.curation.models import DataQuery, DataQueryMessage
 from registry.jobs.models import JobKind, JobRun
 from registry.people.models import ApiToken
@@ -144,15 +145,32 @@ def test_researchers_cannot_write(client_for, researcher, patient_a):
                      HTTP_IF_MATCH='"1"'),
     ]
     assert [response.status_code for response in attempts] == [403, 403, 403, 403]
-    assert "enter data" in attempts[0].json()["detail"]
+    assert all("through releases" in response.json()["detail"] for response in attempts)
     submission.refresh_from_db()
     assert submission.row_version == 1
 
 
-def test_researchers_read_but_not_the_curation_workflow(client_for, researcher, patient_a):
+def test_researchers_read_records_only_through_releases(client_for, researcher, patient_a):
     client = client_for(researcher)
-    assert client.get("/api/v1/submissions/").status_code == 200
-    assert client.get("/api/v1/queries/").status_code == 403
+    submission = Submission.objects.filter(patient=patient_a).first()
+    refused = [client.get(url) for url in (
+        "/api/v1/patients/", f"/api/v1/patients/{patient_a.pseudonym}/",
+        "/api/v1/submissions/", f"/api/v1/submissions/{submission.pk}/",
+        "/api/v1/queries/")]
+    assert [response.status_code for response in refused] == [403] * 5
+    for response in refused:
+        detail = response.json()["detail"]
+        assert "through releases" in detail and "/api/v1/exports/" in detail
+        assert patient_a.pseudonym not in response.content.decode()
+    # An unknown pseudonym is refused alike: a researcher learns nothing from the answer.
+    assert client.get("/api/v1/patients/NO-SUCH-ONE/").status_code == 403
+    assert client.get("/api/v1/exports/json/").status_code == 200
+
+
+def test_refused_researchers_reads_leave_no_read_in_the_audit(client_for, researcher,
+                                                              patient_a):
+    client_for(researcher).get("/api/v1/submissions/")
+    assert not AuditEvent.objects.filter(action="api.read", actor=researcher).exists()
 
 
 def test_curators_read_every_site_but_do_not_enter_data(client_for, curator, patient_a,

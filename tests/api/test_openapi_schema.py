@@ -63,7 +63,16 @@ def test_role_limited_reads_declare_403_and_open_reads_do_not(document):
     assert "403" in document["paths"]["/api/v1/jobs/runs/"]["get"]["responses"]
     assert "403" in document["paths"]["/api/v1/queries/"]["get"]["responses"]
     assert "403" not in document["paths"]["/api/v1/sites/"]["get"]["responses"]
-    assert "403" not in document["paths"]["/api/v1/submissions/"]["get"]["responses"]
+    assert "403" not in document["paths"]["/api/v1/forms/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/patients/", "/api/v1/patients/{pseudonym}/",
+                                  "/api/v1/submissions/", "/api/v1/submissions/{id}/",
+                                  "/api/v1/queries/"])
+def test_record_level_reads_declare_that_researchers_are_refused(document, path):
+    refused = document["paths"][path]["get"]["responses"]["403"]["description"]
+    assert "Researchers receive record-level data through releases" in refused
+    assert "/api/v1/exports/" in refused
 
 
 def test_the_export_declares_each_media_type_it_streams(document):

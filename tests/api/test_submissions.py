@@ -193,15 +193,17 @@ def test_record_level_reads_are_audited(client_a, coordinator_a, patient_a):
     assert events[2].object_label == patient_a.pseudonym
 
 
-def test_researchers_read_no_unscreened_free_text(client_for, coordinator_a, researcher,
-                                                   site_a, registry_forms):
+def test_researchers_are_refused_submissions_and_pointed_at_exports(client_for, coordinator_a,
+                                                                    researcher, site_a,
+                                                                    registry_forms):
     patient = enrol(coordinator_a, site_a, "A-0300")
     save(coordinator_a, patient, "enrollment", {**ENROLMENT, "genetic_testing": "1",
                                                 "gene": "other", "gene_other": "ARHGEF7"})
-    mine = client_for(coordinator_a).get("/api/v1/submissions/").json()["results"][0]["data"]
-    theirs = client_for(researcher).get("/api/v1/submissions/").json()["results"][0]["data"]
-    assert mine["gene_other"] == "ARHGEF7"
-    assert "gene_other" not in theirs and theirs["gene"] == "other"
+    mine = client_for(coordinator_a).get("/api/v1/submissions/").json()["results"][0]
+    assert mine["data"]["gene_other"] == "ARHGEF7" and mine["patient"] == patient.pseudonym
+    theirs = client_for(researcher).get("/api/v1/submissions/")
+    assert theirs.status_code == 403 and "/api/v1/exports/" in theirs.json()["detail"]
+    assert "ARHGEF7" not in theirs.content.decode()
 
 
 def test_a_moment_with_any_offset_filters_as_that_instant(client_a, patient_a):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redcap
@@ -22,15 +23,27 @@ from tests.exchange.registry_data import MM_V1
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def project(live_server, token_a, patient_a, patient_b) -> Iterator[redcap.Project]:
+def _project(live_server: Any, token: str) -> Iterator[redcap.Project]:
     if live_server.thread.connections_override:
         # With SQLite in memory the server's threads share the test's own connection, which
         # must not be closed: a request thread ending after the test would try to, and fail
         # (Django's own tests stub this method out the same way).
         live_server.thread.httpd._close_connections = lambda: None
-    yield redcap.Project(live_server.url + "/redcap/api/", token_a)
+    yield redcap.Project(live_server.url + "/redcap/api/", token)
     redcap_request._session.close()
+
+
+@pytest.fixture
+def project(live_server, token_a, patient_a, patient_b) -> Iterator[redcap.Project]:
+    yield from _project(live_server, token_a)
+
+
+@pytest.fixture
+def researchers_project(settings, live_server, researcher_token, patient_a, patient_b
+                        ) -> Iterator[redcap.Project]:
+    # k = 1: the two patients form classes of one, which a release would otherwise suppress.
+    settings.STATS_SUPPRESSION_THRESHOLD = 1
+    yield from _project(live_server, researcher_token)
 
 
 def test_project_reads_as_a_classic_project_with_a_semantic_version(project):
@@ -134,3 +147,24 @@ def test_a_batch_with_one_invalid_row_is_rejected_whole(project, patient_a):
     message = str(refused.value)
     assert patient_a.pseudonym in message and "mm_age_months" in message
     assert list(Submission.objects.order_by("pk").values_list("row_version", "data")) == before
+
+
+def test_a_researchers_script_reads_the_records_of_its_tokens_release(researchers_project,
+                                                                      patient_a, patient_b):
+    records = researchers_project.export_records()
+    ids = {row["record_id"] for row in records}
+    assert len(ids) == 2 and all(record.startswith("R-") for record in ids)
+    assert not ids & {patient_a.pseudonym, patient_b.pseudonym}
+    assert all("updated_at" not in row for row in records)
+    # One token, one release: the next call, or a page of records, names them alike.
+    assert researchers_project.export_records() == records
+    chosen = sorted(ids)[0]
+    narrowed = researchers_project.export_records(records=[chosen])
+    assert narrowed and {row["record_id"] for row in narrowed} == {chosen}
+    text = researchers_project.export_records(format_type="csv")
+    assert chosen in text and patient_a.pseudonym not in text
+
+
+def test_a_researchers_script_cannot_import(researchers_project, patient_a):
+    with pytest.raises(RedcapError):
+        researchers_project.import_records([{"record_id": "LOCAL-1", "handedness": "left"}])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import json
 from collections import Counter
@@ -175,3 +176,49 @@ def test_an_export_job_is_one_release_with_its_manifest_in_the_run(
     release = Release(researcher.pk, manifest["release"])
     assert set(registry_pseudonyms(release, ids)) == ids
     assert not ids & {patient.pseudonym for patient in cohort}
+
+
+def test_a_release_pseudonym_is_the_hmac_of_the_registry_pseudonym():
+    release = Release(7, "r-0123456789abcdef")
+    registry = ["SITEA-AAAAA-00001", "SITEB-ZZZZZ-99999", "", "é" * 40]
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    expected = []
+    for pseudonym in registry:
+        digest = hmac.digest(release._key, pseudonym.encode(), "sha256")
+        number = int.from_bytes(digest[:8], "big") >> 4
+        code = "".join(alphabet[(number >> shift) & 31] for shift in range(55, -1, -5))
+        expected.append(f"R-{code[:4]}-{code[4:8]}-{code[8:]}")
+    assert release.pseudonyms(registry) == expected
+    assert [release.pseudonym(pseudonym) for pseudonym in registry] == expected
+
+
+def test_a_release_cannot_be_narrowed_by_update_times(researcher, curator, cohort):
+    client = APIClient()
+    client.force_authenticate(researcher)
+    refused = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
+    assert refused.status_code == 400 and "no update times" in refused.json()["changed_since"][0]
+    token = api_token_for(researcher)
+    response = Client().post("/redcap/api/", {"token": token, "content": "record",
+                                              "format": "json",
+                                              "dateRangeBegin": "2020-01-01 00:00:00"})
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"].startswith("dateRangeBegin:")
+    assert not AuditEvent.objects.filter(action="export").exists()
+    client.force_authenticate(curator)
+    allowed = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
+    assert allowed.status_code == 200
+
+
+def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(researcher,
+                                                                            cohort):
+    first, second = (FlatExport(researcher, ExportSpec()) for _ in range(2))
+    orders = [[row["record_id"] for row in _rows(export)] for export in (first, second)]
+    assert all(order == sorted(order) for order in orders)
+    # Rows in enrolment order would link two releases of the same patients by position.
+    enrolment = list(first.released)
+    by_first = {first.released[pk].pseudonym: pk for pk in first.released}
+    by_second = {second.released[pk].pseudonym: pk for pk in second.released}
+    assert [by_first[record] for record in orders[0]] != enrolment or \
+        [by_second[record] for record in orders[1]] != enrolment
+    records = [record.record_id for record in RecordExport(researcher, ExportSpec()).records()]
+    assert records == sorted(records)

@@ -66,8 +66,11 @@ def test_a_curator_sees_every_site(client, curator, issues):
 
 def test_researchers_see_no_quality_issues(client, researcher, issues):
     client.force_login(researcher)
-    assert client.get("/quality/").status_code == 404
-    assert client.get(f"/quality/issues/{issues['SITEA'].pk}/").status_code == 404
+    for page in ("/quality/", f"/quality/issues/{issues['SITEA'].pk}/"):
+        response = client.get(page)
+        assert response.status_code == 403
+        assert "through releases" in response.content.decode()
+        assert issues["SITEA"].patient.pseudonym not in response.content.decode()
     response = api(researcher).get("/api/v1/quality/issues/")
     assert response.status_code == 403 and "aggregate statistics" in response.json()["detail"]
 

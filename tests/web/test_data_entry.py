@@ -315,7 +315,7 @@ def test_researchers_cannot_read_or_enter_data(client, researcher, patient_a, re
     client.force_login(researcher)
     response = client.get(url(patient_a, "mirror_movements"))
     assert response.status_code == 403
-    assert "Record-level data is for site coordinators and curators" in response.content.decode()
+    assert "Record-level pages are for site coordinators and curators" in response.content.decode()
     assert post_form(client, url(patient_a, "mirror_movements"), MM_PRESENT).status_code == 403
     assert not Submission.objects.exists()
 

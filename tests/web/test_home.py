@@ -35,7 +35,7 @@ def test_researchers_are_told_record_level_data_is_not_for_them(client, research
     response = client.get("/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Record-level data is for site coordinators and curators" in page
+    assert "Record-level pages are for site coordinators and curators" in page
     assert "SITEA-1" not in page and "/api/docs/" in page
 
 
