@@ -116,15 +116,16 @@ def test_record_pages_refuse_researchers_with_a_pointer_to_releases(path, resear
     assert "/api/v1/exports/" in response.content.decode()
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize(("fmt", "layout"), [("json", "flat"), ("csv", "flat"), ("xml", "flat"),
+                                             ("json", "eav"), ("csv", "eav")])
 def test_no_redcap_answer_shows_a_researcher_a_registry_pseudonym(
-        fmt, every_patient_released, records: World, researcher):
+        fmt, layout, every_patient_released, records: World, researcher):
     registry = set(Patient.objects.values_list("pseudonym", flat=True))
     token = api_token_for(researcher)
     problems: list[str] = []
     for content in CONTENTS:
         response = Client().post("/redcap/api/", {"token": token, "content": content,
-                                                  "format": fmt})
+                                                  "format": fmt, "type": layout})
         problems += _leaks(f"content={content}", response, _body(response), registry)
     assert not problems, "\n".join(problems)
 
