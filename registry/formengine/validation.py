@@ -189,7 +189,10 @@ def validate_submission(
                 if f.name in values or f.name in failed:
                     _hide(f, values, failed, raw, result, clear_hidden)
         if calc is not None:
-            _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
+            if f.type == "calc":
+                _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
+            else:
+                _recompute_text(f, calc, values, submitted_calcs, hidden, ctx, result)
 
     for name, f in plan.required:
         if name not in hidden and name not in values and name not in failed:
@@ -326,6 +329,37 @@ def _recompute(
             result.recomputed[f.name] = (sent, computed)
 
 
+def _recompute_text(
+    f: Field,
+    calc: Compiled,
+    values: dict[str, Any],
+    submitted: Mapping[str, Any],
+    hidden: set[str],
+    ctx: Context,
+    result: ValidationResult,
+) -> None:
+    """A @CALCTEXT field: computed like a calc, kept as text."""
+    computed: str | None = None
+    if f.name not in hidden:
+        outcome = _evaluate(calc, ctx)
+        if isinstance(outcome, bool):
+            outcome = int(outcome)
+        if isinstance(outcome, int | float):
+            computed = format_number(outcome) if math.isfinite(outcome) else None
+        elif isinstance(outcome, str):
+            computed = outcome.strip()[:MAX_TEXT_LENGTH] or None
+    if computed is None:
+        values.pop(f.name, None)
+    else:
+        values[f.name] = computed
+    if f.name in submitted:
+        sent = submitted[f.name]
+        shown = sent if isinstance(sent, str) else format_number(sent) \
+            if isinstance(sent, int | float) and not isinstance(sent, bool) else sent
+        if (shown.strip() if isinstance(shown, str) else shown) != computed:
+            result.recomputed[f.name] = (sent, computed)
+
+
 def _evaluate(compiled: Compiled, ctx: Context) -> Any:
     try:
         return compiled(ctx)
@@ -437,6 +471,13 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
         return _Invalid(f"{f.display_name} must be text; you sent {_shown(value)}.")
     text = value if isinstance(value, str) else format_number(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    tags = f.tags
+    if tags.charlimit is not None and len(text) > tags.charlimit:
+        return _Invalid(f"{f.display_name} has {len(text):,} characters; at most "
+                        f"{tags.charlimit:,} are allowed.")
+    if tags.wordlimit is not None and len(text.split()) > tags.wordlimit:
+        return _Invalid(f"{f.display_name} has {len(text.split()):,} words; at most "
+                        f"{tags.wordlimit:,} are allowed.")
     if f.pattern_regex is not None and not f.pattern_regex.search(text):
         if f.pattern_message:
             return _Invalid(f"{f.display_name}: {f.pattern_message}")
@@ -566,6 +607,16 @@ def _checkbox(f: Field, value: Any, today: dt.date) -> Any:
         )
     if not chosen:
         return _BLANK
+    tags = f.tags
+    alone = [code for code in tags.none_of_the_above if code in chosen]
+    if alone and len(chosen) > 1:
+        label = f.choice_labels[alone[0]]
+        return _Invalid(f"{f.display_name}: '{label}' cannot be ticked together with another "
+                        "option.")
+    if tags.maxchecked is not None and len(chosen) > tags.maxchecked:
+        return _Invalid(f"{f.display_name}: at most {tags.maxchecked} option"
+                        f"{'s' if tags.maxchecked != 1 else ''} may be ticked; you ticked "
+                        f"{len(chosen)}.")
     return [code for code in f.choice_codes if code in chosen]
 
 
@@ -631,9 +682,13 @@ class _Plan:
 
 
 def _role(f: Field) -> str:
-    if f.type == "calc":
+    if f.is_computed:
         return _CALC
     return _STORED if f.stores_data else _NOT_STORED
+
+
+def _compiled(node: logic.Node | None) -> Compiled | None:
+    return None if node is None else compile_tree(node)
 
 
 def _plan_for(schema: FormSchema) -> _Plan:
@@ -644,15 +699,19 @@ def _plan_for(schema: FormSchema) -> _Plan:
         plan = _Plan(
             entries=tuple((f.name, f, _role(f), _normaliser(f)) for f in schema.fields),
             names=tuple(f.name for f in schema.fields),
-            required=tuple((f.name, f) for f in schema.fields if f.required),
+            # A field the page hides or does not let anyone edit (@HIDDEN, @READONLY) could
+            # never be filled there, so its required flag is not enforced.
+            required=tuple((f.name, f) for f in schema.fields
+                           if f.required and not (f.tags.hidden or f.tags.readonly)),
             logic_steps=tuple(
                 (
                     f,
                     None if f.show_if_logic is None else compile_tree(f.show_if_logic),
-                    None if f.calc_logic is None else compile_tree(f.calc_logic),
+                    _compiled(f.calc_logic if f.calc_logic is not None else f.calctext_logic),
                 )
                 for f in schema.evaluation_order
                 if f.show_if_logic is not None or f.calc_logic is not None
+                or f.calctext_logic is not None
             ),
             checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
         )
