@@ -24,7 +24,7 @@ from registry.formengine.schema import content_hash, load_schema
 from registry.people.models import User
 
 from .models import FormDefinition, FormVersion
-from .selectors import latest_versions, schema_of
+from .selectors import form_order_key, latest_versions, schema_of
 from .services import FormFile, SyncReport, do_sync_forms
 
 
@@ -99,7 +99,10 @@ def do_import_dictionary(
 
 def export_dictionary(form_names: Sequence[str] = ()) -> str:
     """The latest version of each form (or of the named ones) as a REDCap dictionary CSV."""
-    versions = latest_versions()
+    # Forms in the order they were first published, which for an imported project is the
+    # order of its dictionary (enrolment first, as everywhere).
+    versions = sorted(latest_versions(), key=lambda version: (
+        form_order_key(version.form.name)[0], version.form.pk))
     if form_names:
         by_name = {version.form.name: version for version in versions}
         unknown = [name for name in form_names if name not in by_name]
