@@ -133,6 +133,7 @@ _COLUMN_OF_KEY: Final = {
     "required": "required_field",
     "show_if": "branching_logic",
     "calc": "select_choices_or_calculations",
+    "ontology": "select_choices_or_calculations",
     "choices": "select_choices_or_calculations",
     "slider": "select_choices_or_calculations",
     "matrix_group": "matrix_group_name",
@@ -602,6 +603,9 @@ class _Reader:
                     side: label for side, label in zip(("left", "middle", "right"), labels,
                                                        strict=False) if label
                 }
+        elif kind == "text" and text.upper().startswith("BIOPORTAL:"):
+            # REDCap's ontology field: a text field whose value is a term of this ontology.
+            field["ontology"] = text.split(":", 1)[1].strip()
         elif text:
             if kind in IMPLICIT_CHOICES and _same_choices(text, IMPLICIT_CHOICES[kind]):
                 return
@@ -951,6 +955,8 @@ def _field_row(form: str, f: Field, annotation: str) -> dict[str, str]:
         )
     elif f.type == "calc":
         row["select_choices_or_calculations"] = f.calc
+    elif f.ontology:
+        row["select_choices_or_calculations"] = f"BIOPORTAL:{f.ontology}"
     elif f.type == "slider" and f.slider is not None:
         labels = (f.slider.left, f.slider.middle, f.slider.right)
         if any(labels):

@@ -81,6 +81,9 @@ ANNOTATION_SYSTEMS: Final[Mapping[str, tuple[re.Pattern[str], str]]] = MappingPr
     }
 )
 ALIGNMENTS: Final[tuple[str, ...]] = ("LV", "LH", "RV", "RH")
+ONTOLOGY_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+ONTOLOGY_TERM: Final = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,39}[:_][A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A term's code as a CURIE (``HP:0001250``, ``MONDO_0007739``, ``Orphanet:238722``)."""
 REDCAP_RESERVED_NAMES: Final[frozenset[str]] = frozenset(
     {
         "redcap_event_name",
@@ -140,6 +143,7 @@ _FIELD_KEYS = (
     "limits",
     "phi_screen",
     "annotation",
+    "ontology",
 )
 
 
@@ -264,6 +268,8 @@ class Field:
     """True when values are screened for identifiers (free text, unless the schema opts out)."""
     annotation: str = ""
     """REDCap's Field Annotation as written: free text and action tags (see actiontags.py)."""
+    ontology: str = ""
+    """A text field whose value is a term of this ontology (REDCap's ``BIOPORTAL:HP``)."""
 
     # Derived in __post_init__ so that a Field is always self-consistent.
     show_if_logic: Node | None = dc_field(default=None, init=False, compare=False, repr=False)
@@ -329,7 +335,8 @@ class Field:
 
     @property
     def is_free_text(self) -> bool:
-        return self.type == "notes" or (self.type == "text" and not self.validation)
+        return self.type == "notes" or (
+            self.type == "text" and not self.validation and not self.ontology)
 
     @property
     def is_computed(self) -> bool:
@@ -792,7 +799,15 @@ class _Loader:
         annotation = self.annotation(raw.get("annotation"), p("annotation"), kind, validation,
                                      choices, label_for)
 
-        free_text = kind == "notes" or (kind == "text" and not validation)
+        ontology = self.text(raw.get("ontology"), p("ontology"), field=label_for)
+        if ontology:
+            if not ONTOLOGY_NAME.fullmatch(ontology):
+                bad("ontology", f"'{ontology}' is not an ontology's acronym; write letters, "
+                    "digits and '-' or '_', for example HP, ORDO, MONDO")
+            if kind != "text" or validation:
+                bad("ontology", "an ontology term is the value of a text field without a "
+                    "validation")
+        free_text = kind == "notes" or (kind == "text" and not validation and not ontology)
         phi_screen = free_text
         if "phi_screen" in raw:
             value = self.flag(raw.get("phi_screen"), p("phi_screen"), label_for)
@@ -838,6 +853,7 @@ class _Loader:
                 limits=limits,
                 phi_screen=phi_screen,
                 annotation=annotation,
+                ontology=ontology,
             )
         except (logic.LogicSyntaxError, re.error):
             # Already reported above; the field is left out of the cross-field checks.
@@ -1448,6 +1464,8 @@ def field_to_dict(f: Field) -> dict[str, Any]:
         out["phi_screen"] = False
     if f.annotation:
         out["annotation"] = f.annotation
+    if f.ontology:
+        out["ontology"] = f.ontology
     return out
 
 

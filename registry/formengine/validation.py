@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import re
 import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from registry.formengine import logic
 from registry.formengine.logic.compiler import Compiled, compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.phi import screen_free_text
-from registry.formengine.schema import Check, Field, FormSchema
+from registry.formengine.schema import ONTOLOGY_TERM, Check, Field, FormSchema
 from registry.formengine.values import (
     format_datetime,
     format_number,
@@ -493,6 +494,19 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
     return text
 
 
+def _ontology_term(f: Field, value: Any, today: dt.date) -> Any:
+    """A term of the field's ontology, as its code: a CURIE-shaped code is accepted as it is
+    (the registry has no connection to look terms up); an HPO code must be HP: + 7 digits."""
+    text = value.strip() if isinstance(value, str) else ""
+    shape = ONTOLOGY_TERM.fullmatch(text)
+    if shape is None or (f.ontology.upper() == "HP" and text[:3].upper() in {"HP:", "HP_"}
+                         and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
+        example = "HP:0001250" if f.ontology.upper() == "HP" else f"{f.ontology}:0000000"
+        return _Invalid(f"{f.display_name} must be a {f.ontology} term's code, for example "
+                        f"{example}; you entered {_shown(value)}.")
+    return text
+
+
 def _alpha(f: Field, value: Any, today: dt.date) -> Any:
     if not isinstance(value, str) or not all(ch.isalpha() for ch in value.strip()):
         return _Invalid(f"{f.display_name} must be {_ALPHA_ERROR}; you entered {_shown(value)}.")
@@ -658,6 +672,8 @@ _BY_TYPE: Final[dict[str, Normaliser]] = {
 
 
 def _normaliser(f: Field) -> Normaliser:
+    if f.type == "text" and f.ontology:
+        return _ontology_term
     if f.type == "text":
         info = f.validation_info
         return _text if info is None else _BY_FAMILY[info.family]

@@ -426,3 +426,31 @@ def test_the_record_id_keeps_its_name_label_and_instrument() -> None:
 def test_instruments_keep_the_order_of_the_file() -> None:
     rows = [{"field_name": f"f_{form}", "form_name": form} for form in ("zeta", "alpha", "mid")]
     assert read_dictionary(dictionary(*rows, first_form="zeta")).forms == ("zeta", "alpha", "mid")
+
+
+# -- ontology fields -------------------------------------------------------------------------------
+
+
+def test_bioportal_fields_take_ontology_codes_and_round_trip() -> None:
+    result = read_dictionary(dictionary(
+        {"field_name": "phenotype", "select_choices_or_calculations": "BIOPORTAL:HP"},
+        {"field_name": "disease", "select_choices_or_calculations": "BIOPORTAL:MONDO"},
+    ))
+    schema = result.schemas[0]
+    assert schema.field("phenotype").ontology == "HP" and not schema.field("phenotype").phi_screen
+    good = validate_submission(schema, {"phenotype": " HP:0001250 ", "disease": "MONDO_0007739"})
+    assert good.errors == {} and good.data == {"phenotype": "HP:0001250",
+                                               "disease": "MONDO_0007739"}
+    bad = validate_submission(schema, {"phenotype": "HP:12", "disease": "seizures since May"})
+    assert "must be a HP term's code, for example HP:0001250" in bad.errors["phenotype"][0]
+    assert "must be a MONDO term's code" in bad.errors["disease"][0]
+    rows = list(csv.DictReader(io.StringIO(write_dictionary(schema and result.schemas))))
+    assert rows[1]["Choices, Calculations, OR Slider Labels"] == "BIOPORTAL:HP"
+    assert read_dictionary(write_dictionary(result.schemas)).schemas == result.schemas
+
+
+def test_an_ontology_needs_a_text_field_without_validation() -> None:
+    problems = problems_of(dictionary({
+        "field_name": "phenotype", "select_choices_or_calculations": "BIOPORTAL:HP",
+        "text_validation_type_or_show_slider_number": "integer"}))
+    assert problems[0][:2] == (3, "Choices, Calculations, OR Slider Labels")
