@@ -37,6 +37,7 @@ from registry.formengine.schema import (
     FIELD_TYPES,
     IMPLICIT_CHOICES,
     LEGACY_TYPE_ALIASES,
+    PIPED_BOUND,
     Field,
     FormSchema,
     Problem,
@@ -628,6 +629,10 @@ class _Reader:
         for key, source in (("min", "text_validation_min"), ("max", "text_validation_max")):
             raw = cell[source].strip()
             if not raw:
+                continue
+            if PIPED_BOUND.fullmatch(raw) and kind == "text" and info is not None \
+                    and info.has_bounds:
+                field[key] = raw  # a limit taken from another field of the form
                 continue
             if _PIPING.search(raw):
                 self.note(row, source, field["name"], f"the limit '{raw}' is piped from another "

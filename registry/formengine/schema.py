@@ -103,6 +103,8 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _CODE = re.compile(r"[A-Za-z0-9._-]+")
 _CHECKBOX_REF = re.compile(r"([^()]+)\((.*)\)")
 _TAGS = re.compile(r"<[^>]*>")
+PIPED_BOUND: Final = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+"""A limit taken from another field of the form (REDCap's piped min/max): ``[onset_age]``."""
 
 Bound: TypeAlias = int | float | str
 Node: TypeAlias = logic.Node
@@ -296,6 +298,10 @@ class Field:
     tags: ActionTags = dc_field(default=ActionTags(), init=False, compare=False, repr=False)
     """The action tags of ``annotation`` that validation and the form act on."""
     calctext_logic: Node | None = dc_field(default=None, init=False, compare=False, repr=False)
+    piped_bounds: tuple[tuple[str, str], ...] = dc_field(
+        default=(), init=False, compare=False, repr=False
+    )
+    """("min" or "max", field name) for each limit taken from another field."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -327,6 +333,12 @@ class Field:
         put(self, "choice_codes", tuple(code for code, _ in options))
         put(self, "choice_labels", MappingProxyType(dict(options)))
         put(self, "display_name", _display_name(self.label, self.name))
+        piped = tuple(
+            (key, match[1]) for key, bound in (("min", self.min), ("max", self.max))
+            if isinstance(bound, str) and (match := PIPED_BOUND.fullmatch(bound))
+        )
+        if piped:
+            put(self, "piped_bounds", piped)
 
     @property
     def stores_data(self) -> bool:
@@ -533,6 +545,7 @@ class _Loader:
         self.renames(fields, data.get("retired"))
         retired = self.retired(data.get("retired"), by_name)
         checks = self.checks(data.get("checks"), by_name)
+        self.piped_limits(fields, by_name)
         record_id = self.record_id(data.get("record_id"), by_name)
         self.dependency_cycles(fields)
         if self.problems:
@@ -901,6 +914,9 @@ class _Loader:
             return None, None
         parsed: dict[str, object] = {}
         for key, value in given.items():
+            if isinstance(value, str) and PIPED_BOUND.fullmatch(value.strip()):
+                result[key] = value.strip()  # checked against its field in piped_limits
+                continue
             bound, shown = self.bound(value, info)
             if bound is None:
                 self.problem(f"{path}.{key}", f"{key} {value!r} does not suit validation "
@@ -1149,6 +1165,27 @@ class _Loader:
                     continue
                 for message in self.reference_problems(node, by_name, f.name):
                     self.problem(f"fields[{index}].{key}", message, f.name)
+
+    def piped_limits(self, fields: list[tuple[int, Field]],
+                     by_name: Mapping[str, tuple[int, Field]]) -> None:
+        """A limit piped from another field names a field of this form of the same kind."""
+        for index, f in fields:
+            for key, name in f.piped_bounds:
+                path = f"fields[{index}].{key}"
+                target = by_name.get(name)
+                family = f.validation_info.family if f.validation_info else ""
+                other = target[1].validation_info if target else None
+                numeric = {"integer", "number"}
+                if target is None:
+                    close = difflib.get_close_matches(name, list(by_name), n=1)
+                    hint = f"; did you mean [{close[0]}]?" if close else ""
+                    self.problem(path, f"[{name}] is not a field of this form{hint}", f.name)
+                elif name == f.name:
+                    self.problem(path, f"[{name}] is the field itself", f.name)
+                elif other is None or not (other.family == family or
+                                           {other.family, family} <= numeric):
+                    self.problem(path, f"[{name}] must be a field with a {family} validation "
+                                 f"to be {f.name}'s {key}", f.name)
 
     def matrix_groups(self, fields: list[tuple[int, Field]]) -> None:
         first: dict[str, tuple[int, Field]] = {}

@@ -200,6 +200,9 @@ def validate_submission(
             result.add_error(name, f"{f.display_name} is required.")
             failed.add(name)
 
+    for f in plan.piped:
+        _piped_limits(f, schema, values, failed, hidden, result)
+
     for check, compiled in plan.checks:
         if check.field in hidden or check.references & failed:
             continue
@@ -328,6 +331,36 @@ def _recompute(
         )
         if not same:
             result.recomputed[f.name] = (sent, computed)
+
+
+def _piped_limits(f: Field, schema: FormSchema, values: Mapping[str, Any], failed: set[str],
+                  hidden: set[str], result: ValidationResult) -> None:
+    """A limit taken from another field: checked once both are known and typed alike."""
+    if f.name not in values or f.name in failed or f.name in hidden:
+        return
+    value = values[f.name]
+    missing = schema.missing_code_set
+    for key, name in f.piped_bounds:
+        if name not in values or name in failed:
+            continue
+        bound = values[name]
+        if value in missing or bound in missing:
+            continue
+        try:
+            outside = value < bound if key == "min" else value > bound
+        except TypeError:
+            continue
+        if outside:
+            other = schema.field(name).display_name
+            word = "at least" if key == "min" else "at most"
+            result.add_error(f.name, f"{f.display_name} must be {word} {other} "
+                             f"({_plain(bound)}); you entered {_plain(value)}.")
+            failed.add(f.name)
+            return
+
+
+def _plain(value: Any) -> str:
+    return format_number(value) if _is_number(value) else str(value)
 
 
 def _recompute_text(
@@ -695,6 +728,8 @@ class _Plan:
     logic_steps: tuple[tuple[Field, Compiled | None, Compiled | None], ...]
     """(field, compiled show_if, compiled calc) of the fields with logic, in evaluation order."""
     checks: tuple[tuple[Check, Compiled], ...]
+    piped: tuple[Field, ...] = ()
+    """Fields with a limit taken from another field."""
 
 
 def _role(f: Field) -> str:
@@ -730,6 +765,7 @@ def _plan_for(schema: FormSchema) -> _Plan:
                 or f.calctext_logic is not None
             ),
             checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
+            piped=tuple(f for f in schema.fields if f.piped_bounds),
         )
         cache["validation_plan"] = plan
     return plan

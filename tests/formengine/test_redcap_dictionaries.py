@@ -285,12 +285,15 @@ def test_required_calc_and_identifier_required_are_imported_with_a_note() -> Non
     assert schema.field("item").required
 
 
-def test_piped_limits_import_with_a_note() -> None:
+def test_limits_piped_from_a_smart_variable_or_another_event_import_with_a_note() -> None:
     result = read_dictionary(dictionary(
         {"field_name": "onset", "text_validation_type_or_show_slider_number": "integer"},
         {"field_name": "age", "text_validation_type_or_show_slider_number": "integer",
-         "text_validation_min": "[onset]", "text_validation_max": "120"}))
-    assert report(result) == {(4, "Text Validation Min", "age")}
+         "text_validation_min": "[baseline_arm_1][onset]", "text_validation_max": "120"},
+        {"field_name": "count", "text_validation_type_or_show_slider_number": "integer",
+         "text_validation_max": "[record-name]"}))
+    assert report(result) == {(4, "Text Validation Min", "age"),
+                              (5, "Text Validation Max", "count")}
     assert result.schemas[0].field("age").max == 120
 
 
@@ -444,7 +447,7 @@ def test_bioportal_fields_take_ontology_codes_and_round_trip() -> None:
     bad = validate_submission(schema, {"phenotype": "HP:12", "disease": "seizures since May"})
     assert "must be a HP term's code, for example HP:0001250" in bad.errors["phenotype"][0]
     assert "must be a MONDO term's code" in bad.errors["disease"][0]
-    rows = list(csv.DictReader(io.StringIO(write_dictionary(schema and result.schemas))))
+    rows = list(csv.DictReader(io.StringIO(write_dictionary(result.schemas))))
     assert rows[1]["Choices, Calculations, OR Slider Labels"] == "BIOPORTAL:HP"
     assert read_dictionary(write_dictionary(result.schemas)).schemas == result.schemas
 
@@ -454,3 +457,42 @@ def test_an_ontology_needs_a_text_field_without_validation() -> None:
         "field_name": "phenotype", "select_choices_or_calculations": "BIOPORTAL:HP",
         "text_validation_type_or_show_slider_number": "integer"}))
     assert problems[0][:2] == (3, "Choices, Calculations, OR Slider Labels")
+
+
+# -- piped limits ----------------------------------------------------------------------------------
+
+
+def test_a_limit_piped_from_another_field_is_checked_on_the_server() -> None:
+    result = read_dictionary(dictionary(
+        {"field_name": "onset_age", "text_validation_type_or_show_slider_number": "integer",
+         "field_label": "Age at onset"},
+        {"field_name": "diagnosis_age", "text_validation_type_or_show_slider_number": "number",
+         "field_label": "Age at diagnosis", "text_validation_min": "[onset_age]",
+         "text_validation_max": "120"},
+    ))
+    assert result.notes == ()
+    schema = result.schemas[0]
+    assert schema.field("diagnosis_age").min == "[onset_age]"
+    assert validate_submission(schema, {"onset_age": "4", "diagnosis_age": "6.5"}).errors == {}
+    late = validate_submission(schema, {"onset_age": "4", "diagnosis_age": "2"})
+    assert late.errors == {"diagnosis_age": [
+        "Age at diagnosis must be at least Age at onset (4); you entered 2."]}
+    # Only the fixed limit applies while the other field is blank.
+    assert validate_submission(schema, {"diagnosis_age": "2"}).errors == {}
+    assert "120" in validate_submission(schema, {"diagnosis_age": "200"}).errors[
+        "diagnosis_age"][0]
+    rows = list(csv.DictReader(io.StringIO(write_dictionary(result.schemas))))
+    assert rows[2]["Text Validation Min"] == "[onset_age]"
+    assert read_dictionary(write_dictionary(result.schemas)).schemas == result.schemas
+
+
+def test_a_piped_limit_must_name_a_field_of_the_same_kind() -> None:
+    problems = problems_of(dictionary(
+        {"field_name": "label_text"},
+        {"field_name": "age", "text_validation_type_or_show_slider_number": "integer",
+         "text_validation_min": "[label_text]", "text_validation_max": "[nowhere]"},
+    ))
+    assert [(row, column) for row, column, _ in problems] == [
+        (4, "Text Validation Min"), (4, "Text Validation Max")]
+    assert "integer validation" in problems[0][2]
+    assert "[nowhere] is not a field" in problems[1][2]
