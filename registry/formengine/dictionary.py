@@ -320,6 +320,7 @@ class _Reader:
         self.keep_dates = keep_dates
         self.problems: list[DictionaryProblem] = []
         self.notes: list[DictionaryNote] = []
+        self.form_of: dict[str, str] = {}
 
     def problem(self, row: int, key: str, message: str) -> None:
         self.problems.append(DictionaryProblem(row, _HEADER_OF.get(key, key), message))
@@ -421,6 +422,7 @@ class _Reader:
                       f"instrument '{record_form}' holds only the record ID; the registry's "
                       "record ID is the patient's pseudonym, so it has no form of its own (an "
                       "export puts the record ID back on it)")
+        self.form_of = {field["name"]: group.name for group in forms for field in group.fields}
         schemas = self.build(forms, (record_id, record_label, record_form))
         if self.problems:
             raise DictionaryError(self.problems)
@@ -794,7 +796,19 @@ class _Reader:
         data["fields"] = group.fields
         return data
 
+    def elsewhere(self, problem: Problem, group: _FormRows) -> Problem:
+        """A reference to a field of another instrument says so, rather than "not a field"."""
+        match = _NOT_HERE.match(problem.message)
+        other = self.form_of.get(match[1]) if match else None
+        if match is None or other is None or other == group.name:
+            return problem
+        return Problem(problem.path, f"[{match[1]}{match[2] or ''}] is a field of instrument "
+                       f"'{other}'; the registry checks each form on its own, so logic may read "
+                       f"only fields of '{group.name}' (copy the value into this form, or move "
+                       "the logic to the form that holds it)", problem.field)
+
     def schema_problem(self, problem: Problem, group: _FormRows) -> None:
+        problem = self.elsewhere(problem, group)
         path = problem.path
         first = group.rows[0]
         match = re.match(r"fields\[(\d+)\](?:\.(\w+))?(\[\d+\])?(?:\.(\w+))?", path)
@@ -844,6 +858,9 @@ def _looks_identifying(name: str) -> str:
         if pattern.fullmatch(name):
             return what
     return ""
+
+
+_NOT_HERE: Final = re.compile(r"\[([a-z][a-z0-9_]*)(\([^)]*\))?\] is not a field of this form")
 
 
 def _sentence(problem: Problem) -> str:

@@ -496,3 +496,17 @@ def test_a_piped_limit_must_name_a_field_of_the_same_kind() -> None:
         (4, "Text Validation Min"), (4, "Text Validation Max")]
     assert "integer validation" in problems[0][2]
     assert "[nowhere] is not a field" in problems[1][2]
+
+
+def test_a_reference_to_another_instrument_says_where_the_field_is() -> None:
+    problems = problems_of(dictionary(
+        {"field_name": "sex", "field_type": "radio", "select_choices_or_calculations":
+            "1, Female | 2, Male"},
+        {"field_name": "pregnant", "form_name": "followup", "field_type": "yesno",
+         "branching_logic": "[sex] = '1'"},
+    ))
+    assert problems == [(4, "Branching Logic (Show field only if...)",
+                         "[sex] is a field of instrument 'intake'; the registry checks each "
+                         "form on its own, so logic may read only fields of 'followup' (copy "
+                         "the value into this form, or move the logic to the form that holds "
+                         "it)")]
