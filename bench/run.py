@@ -22,7 +22,8 @@ from pathlib import Path
 from .database import SCALES
 from .figures import Figure
 
-SUITES = ("validation", "phi", "pages", "exports", "quality", "http", "imports", "aggregates")
+SUITES = ("validation", "phi", "pages", "exports", "quality", "http", "imports", "aggregates",
+          "dictionary")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

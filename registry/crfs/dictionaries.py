@@ -1,37 +1,61 @@
 """REDCap data dictionaries in and out of the registry, through the same rules as `forms/`.
 
 An imported instrument becomes version 1 of a new form, or the next version of an existing one
-when its content differs from the latest; an unchanged instrument is left alone.
+when its content differs from the latest; an unchanged instrument is left alone. The import
+report (``DictionaryImportReport.notes``) lists everything the registry changed on the way in:
+fields not collected, flags and cells not carried over (docs/form-schema.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from registry.formengine.dictionary import read_dictionary, write_dictionary
+from registry.formengine.dictionary import (
+    DictionaryImport,
+    DictionaryNote,
+    read_dictionary,
+    write_dictionary,
+)
 from registry.formengine.schema import content_hash, load_schema
 from registry.people.models import User
 
 from .models import FormDefinition, FormVersion
-from .selectors import latest_versions, schema_of
+from .selectors import form_order_key, latest_versions, schema_of
 from .services import FormFile, SyncReport, do_sync_forms
 
 
+@dataclass
+class DictionaryImportReport(SyncReport):
+    """What was published, and the import report of the dictionary it came from."""
+
+    notes: list[DictionaryNote] = field(default_factory=list)
+    summary: str = ""
+    """The report as text: a count line, then one line per note (``DictionaryImport.report``)."""
+
+
 def plan_dictionary_import(
-    text: str, *, repeatable_forms: Collection[str] = (), forms_root: Path
+    text: str | bytes, *, repeatable_forms: Collection[str] = (), forms_root: Path,
+    keep_dates: bool = False,
 ) -> list[FormFile]:
     """The instruments of a dictionary as form files, each numbered after what is published.
 
     Raises the engine's DictionaryError (row and column of every problem) for a bad dictionary.
     """
+    return _plan(text, repeatable_forms, forms_root, keep_dates)[0]
+
+
+def _plan(
+    text: str | bytes, repeatable_forms: Collection[str], forms_root: Path, keep_dates: bool
+) -> tuple[list[FormFile], DictionaryImport]:
     known_repeatable = set(
         FormDefinition.objects.filter(repeatable=True).values_list("name", flat=True)
     )
     imported = read_dictionary(
-        text, repeatable_forms={*repeatable_forms, *known_repeatable}
+        text, repeatable_forms={*repeatable_forms, *known_repeatable}, keep_dates=keep_dates
     )
     files = []
     for schema, data in zip(imported.schemas, imported.data, strict=True):
@@ -44,20 +68,23 @@ def plan_dictionary_import(
                 data["version"] = latest.number + 1
         path = forms_root / data["form"] / f"v{data['version']}.yaml"
         files.append(FormFile(str(path), data))
-    return files
+    return files, imported
 
 
 def do_import_dictionary(
     actor: User | None,
-    text: str,
+    text: str | bytes,
     *,
     repeatable_forms: Collection[str] = (),
     forms_root: Path,
     write_files: bool = False,
-) -> SyncReport:
+    keep_dates: bool = False,
+) -> DictionaryImportReport:
     """Publish a dictionary's instruments; optionally write them out as `forms/` files too."""
-    files = plan_dictionary_import(text, repeatable_forms=repeatable_forms, forms_root=forms_root)
-    report = do_sync_forms(actor, files)
+    files, imported = _plan(text, repeatable_forms, forms_root, keep_dates)
+    synced = do_sync_forms(actor, files)
+    report = DictionaryImportReport(synced.published, synced.unchanged, list(imported.notes),
+                                    imported.report())
     if write_files:
         for form_file in files:
             path = Path(form_file.path)
@@ -72,7 +99,10 @@ def do_import_dictionary(
 
 def export_dictionary(form_names: Sequence[str] = ()) -> str:
     """The latest version of each form (or of the named ones) as a REDCap dictionary CSV."""
-    versions = latest_versions()
+    # Forms in the order they were first published, which for an imported project is the
+    # order of its dictionary (enrolment first, as everywhere).
+    versions = sorted(latest_versions(), key=lambda version: (
+        form_order_key(version.form.name)[0], version.form.pk))
     if form_names:
         by_name = {version.form.name: version for version in versions}
         unknown = [name for name in form_names if name not in by_name]
@@ -82,4 +112,5 @@ def export_dictionary(form_names: Sequence[str] = ()) -> str:
                 f"published forms: {', '.join(by_name) or 'none'}."
             )
         versions = [by_name[name] for name in form_names]
+    # The record ID comes back as the project had it (write_dictionary reads it from the forms).
     return write_dictionary([schema_of(version) for version in versions])

@@ -30,15 +30,18 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from registry.formengine.actiontags import KEPT_ONLY, REGISTRY_TAGS, tokens
 from registry.formengine.schema import (
     ANNOTATION_SYSTEMS,
     CHOICE_TYPES,
     FIELD_TYPES,
     IMPLICIT_CHOICES,
     LEGACY_TYPE_ALIASES,
+    PIPED_BOUND,
     Field,
     FormSchema,
     Problem,
+    RecordId,
     SchemaError,
     load_schema,
     name_problem,
@@ -51,9 +54,13 @@ __all__ = [
     "METADATA_KEYS",
     "DictionaryError",
     "DictionaryImport",
+    "DictionaryNote",
     "DictionaryProblem",
+    "decode_dictionary",
     "metadata_rows",
+    "project_record_id",
     "read_dictionary",
+    "read_metadata",
     "write_dictionary",
 ]
 
@@ -110,7 +117,6 @@ _LEGACY_VALIDATIONS: Final = {
 _CURLY: Final = str.maketrans(
     {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'"}
 )
-_TAG_NAME = re.compile(r"@([A-Za-z][A-Za-z0-9_-]*)")
 _FORM_TAGS: Final = ("FORM-DESCRIPTION", "MISSING-CODES", "RETIRED")
 _PIPING = re.compile(r"\[[^\]]*\]")
 
@@ -128,6 +134,7 @@ _COLUMN_OF_KEY: Final = {
     "required": "required_field",
     "show_if": "branching_logic",
     "calc": "select_choices_or_calculations",
+    "ontology": "select_choices_or_calculations",
     "choices": "select_choices_or_calculations",
     "slider": "select_choices_or_calculations",
     "matrix_group": "matrix_group_name",
@@ -146,6 +153,21 @@ class DictionaryProblem:
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
         return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class DictionaryNote:
+    """Something the import changed or did not carry over, where it is, and why."""
+
+    row: int
+    column: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        return f"{where} ({self.field}): {self.message}" if self.field else f"{where}: " \
+            f"{self.message}"
 
 
 class DictionaryError(ValueError):
@@ -170,10 +192,27 @@ class DictionaryImport:
     ``forms/<form>/v<N>.yaml``."""
     schemas: tuple[FormSchema, ...]
     record_id_label: str = "Record ID"
+    notes: tuple[DictionaryNote, ...] = ()
+    """The import report: every field not collected, every flag or cell not carried over."""
+    record_id_form: str = ""
+    """The instrument of the record-ID row (it may hold nothing else)."""
 
     @property
     def forms(self) -> tuple[str, ...]:
         return tuple(schema.form for schema in self.schemas)
+
+    @property
+    def not_collected(self) -> tuple[str, ...]:
+        """The fields imported as not collected (never stored), in file order."""
+        return tuple(f.name for schema in self.schemas for f in schema.fields if f.identifier)
+
+    def report(self) -> str:
+        """The import report as text, one line per note, in row order."""
+        lines = [f"{len(self.schemas)} instrument(s), "
+                 f"{sum(len(s.fields) for s in self.schemas)} field(s) besides the record ID "
+                 f"'{self.record_id_field}'; {len(self.not_collected)} not collected."]
+        lines += [f"  {note}" for note in self.notes]
+        return "\n".join(lines)
 
 
 def _column_index(column: str) -> int:
@@ -185,18 +224,59 @@ def _column_index(column: str) -> int:
 
 
 def read_dictionary(
-    text: str,
+    text: str | bytes,
     *,
     repeatable_forms: Collection[str] = (),
     titles: Mapping[str, str] | None = None,
     version: int = 1,
+    keep_dates: bool = False,
 ) -> DictionaryImport:
     """Read a REDCap data dictionary; ``DictionaryError`` names the row and column of problems.
 
+    ``text`` is the CSV as text, or as the file's bytes (UTF-8, with or without a byte-order
+    mark). The header may be REDCap's display headers or the API's metadata keys.
     ``repeatable_forms`` and ``titles`` supply what a dictionary does not hold; a form's title
-    defaults to its name in Title Case. Every schema gets ``version``.
+    defaults to its name in Title Case. Every schema gets ``version``. Calendar dates are not
+    collected unless ``keep_dates`` (for dates that are not about the patient).
+    ``DictionaryImport.notes`` says what the import changed.
     """
-    return _Reader(text, repeatable_forms, titles or {}, version).read()
+    if isinstance(text, bytes):
+        text = decode_dictionary(text)
+    return _Reader(text, repeatable_forms, titles or {}, version, keep_dates).read()
+
+
+def read_metadata(
+    rows: Sequence[Mapping[str, Any]],
+    **options: Any,
+) -> DictionaryImport:
+    """Read the REDCap API's metadata (``content=metadata``: one mapping per field)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(METADATA_KEYS)
+    for row in rows:
+        writer.writerow(["" if row.get(key) is None else str(row.get(key)) for key in
+                         METADATA_KEYS])
+    return read_dictionary(buffer.getvalue(), **options)
+
+
+def decode_dictionary(data: bytes) -> str:
+    """The text of a dictionary file: UTF-8 (a byte-order mark is dropped), or a
+    ``DictionaryError`` naming the first byte that is not UTF-8, its row and the likely
+    encoding."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        byte = data[error.start]
+        row = data.count(b"\n", 0, error.start) + 1
+        try:
+            shown = bytes([byte]).decode("cp1252")
+            likely = (f"it looks like Windows-1252 (cp1252), where 0x{byte:02X} is '{shown}', "
+                      "as Excel saves 'CSV' on Windows")
+        except UnicodeDecodeError:
+            likely = "it is in another encoding"
+        raise DictionaryError([DictionaryProblem(
+            row, "", f"byte 0x{byte:02X} (byte {error.start + 1} of the file) is not UTF-8: "
+            f"{likely}; save the file as 'CSV UTF-8' and import it again")]) from None
 
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
@@ -232,15 +312,21 @@ class _FormRows:
 
 class _Reader:
     def __init__(self, text: str, repeatable: Collection[str], titles: Mapping[str, str],
-                 version: int) -> None:
+                 version: int, keep_dates: bool = False) -> None:
         self.text = text.lstrip("\ufeff")
         self.repeatable = set(repeatable)
         self.titles = titles
         self.version = version
+        self.keep_dates = keep_dates
         self.problems: list[DictionaryProblem] = []
+        self.notes: list[DictionaryNote] = []
+        self.form_of: dict[str, str] = {}
 
     def problem(self, row: int, key: str, message: str) -> None:
         self.problems.append(DictionaryProblem(row, _HEADER_OF.get(key, key), message))
+
+    def note(self, row: int, key: str, field: str, message: str) -> None:
+        self.notes.append(DictionaryNote(row, _HEADER_OF.get(key, key), field, message))
 
     def rows(self) -> list[list[str]]:
         """The cells, row by row; a cell too long to read, a NUL or a lone surrogate is a
@@ -330,7 +416,14 @@ class _Reader:
                 self.problem(index, "form_name", f"the rows of form '{form}' must follow one "
                              f"another; it already ended before row {index}")
             self.field_row(index, cell, group)
-        schemas = self.build(forms)
+        record_form = forms[0].name if forms else ""
+        if forms and not forms[0].fields:
+            self.note(forms[0].first_row, "form_name", record_id,
+                      f"instrument '{record_form}' holds only the record ID; the registry's "
+                      "record ID is the patient's pseudonym, so it has no form of its own (an "
+                      "export puts the record ID back on it)")
+        self.form_of = {field["name"]: group.name for group in forms for field in group.fields}
+        schemas = self.build(forms, (record_id, record_label, record_form))
         if self.problems:
             raise DictionaryError(self.problems)
         return DictionaryImport(
@@ -338,12 +431,17 @@ class _Reader:
             data=tuple(schema_to_dict(schema) for schema in schemas),
             schemas=tuple(schemas),
             record_id_label=record_label,
+            notes=tuple(sorted(self.notes, key=lambda n: (n.row, _column_index(n.column)))),
+            record_id_form=record_form,
         )
 
     def header(self, header: list[str]) -> int:
         cells = [" ".join(cell.lstrip("\ufeff").split()) for cell in header]
         while cells and not cells[-1]:
             cells.pop()
+        # The API's metadata (content=metadata, format=csv) names the same columns by key.
+        cells = [COLUMNS[METADATA_KEYS.index(cell.lower())] if cell.lower() in METADATA_KEYS
+                 else cell for cell in cells]
         if len(cells) > len(COLUMNS):
             self.problem(1, "", f"has {len(cells)} columns; a REDCap data dictionary has "
                          f"{len(COLUMNS)}")
@@ -373,10 +471,17 @@ class _Reader:
         kind = LEGACY_TYPE_ALIASES.get(kind, kind)
         # A type the registry refuses is reported once; its other cells are not judged as text.
         refused = kind not in FIELD_TYPES
+        not_collected = ""
         if kind == "sql":
-            self.problem(row, "field_type", "sql fields run SQL against the REDCap database and "
-                         "are not supported; make it a dropdown with its choices written out")
+            # Its choices come from a query on the REDCap database, which the registry does not
+            # have: the field is kept as a placeholder that collects nothing.
+            not_collected = ("an sql field takes its choices from a query on the REDCap "
+                             "database; imported as a text field that is not collected (the "
+                             "query is not kept)")
             kind = "text"
+            refused = False
+            cell = {**cell, "select_choices_or_calculations": "",
+                    "text_validation_type_or_show_slider_number": ""}
         elif kind == "advcheckbox":
             self.problem(row, "field_type", "advcheckbox is not supported; use yesno for a single "
                          "tick box or checkbox for several options")
@@ -397,12 +502,13 @@ class _Reader:
             if self.flag(row, source, cell[source]):
                 field[key] = True
         if self.flag(row, "matrix_ranking", cell["matrix_ranking"]):
-            self.problem(row, "matrix_ranking", "matrix ranking is not supported; leave it "
-                         "blank")
+            self.note(row, "matrix_ranking", name, "matrix ranking (one answer per column) is "
+                      "not kept: the registry has no surveys' ranking; the matrix is imported "
+                      "without it")
         if cell["question_number"].strip():
-            self.problem(row, "question_number", "question numbers belong to REDCap surveys, "
-                         "which the registry does not run; leave it blank or put the number in "
-                         "the label")
+            self.note(row, "question_number", name, f"question number "
+                      f"'{cell['question_number'].strip()}' is not kept: it belongs to REDCap "
+                      "surveys, which the registry does not run")
         show_if = _logic_text(cell["branching_logic"])
         if show_if:
             field["show_if"] = show_if
@@ -410,8 +516,57 @@ class _Reader:
             self.choices_cell(row, cell["select_choices_or_calculations"], kind, field)
             self.validation_cells(row, cell, kind, field)
         self.annotation_cell(row, cell["field_annotation"], field, group)
+        self.privacy(row, cell, kind, field, not_collected)
         group.fields.append(field)
         group.rows.append(row)
+
+    def privacy(self, row: int, cell: Mapping[str, str], kind: str, field: dict[str, Any],
+                reason: str) -> None:
+        """Mark what the registry must not store as not collected, and say why."""
+        name = field["name"]
+        validation = field.get("validation", "")
+        info = validation_for(validation) if validation else None
+        column = "field_type" if reason else "identifier"
+        if reason:
+            pass  # the field type already says why (sql)
+        elif field.get("identifier"):
+            reason = ("marked as an identifier; imported as a field that is not collected "
+                      "(never stored)")
+        elif info is not None and info.family == "identifier":
+            column = "text_validation_type_or_show_slider_number"
+            reason = (f"validation '{validation}' collects a direct identifier; imported as a "
+                      "field that is not collected (never stored)")
+        elif kind == "file" and validation == "signature":
+            column = "text_validation_type_or_show_slider_number"
+            reason = ("a signature identifies the person; imported as a field that is not "
+                      "collected (never stored)")
+        elif info is not None and info.family in {"date", "datetime"} and not self.keep_dates:
+            column = "text_validation_type_or_show_slider_number"
+            reason = (f"'{validation}' is a calendar date, which the registry does not store "
+                      "(it records ages and the patient's age at events); imported as a field "
+                      "that is not collected: add the age it stands for as a number field")
+        elif kind in {"text", "notes"} and not validation and _looks_identifying(name):
+            column = "field_name"
+            reason = (f"its name says it holds {_looks_identifying(name)}; imported as a field "
+                      "that is not collected (never stored)")
+        if not reason:
+            if kind in {"calc", "descriptive"} and field.get("required"):
+                del field["required"]
+                self.note(row, "required_field", name, f"'Required' on a {kind} field is "
+                          f"ignored: a {kind} field is {'computed' if kind == 'calc' else 'text'}"
+                          ", never filled in")
+            return
+        if kind in {"calc", "descriptive"}:
+            field.pop("identifier", None)
+            self.note(row, "identifier", name, f"the Identifier flag on a {kind} field is "
+                      "ignored: it holds no answer")
+            return
+        field["identifier"] = True
+        self.note(row, column, name, reason)
+        if field.pop("required", False):
+            self.note(row, "required_field", name, "'Required' is dropped: a field that is "
+                      "not collected cannot be required")
+
 
     def flag(self, row: int, key: str, value: str) -> bool:
         text = value.strip().lower()
@@ -436,7 +591,8 @@ class _Reader:
             if choices:
                 field["choices"] = choices
         elif kind == "calc":
-            field["calc"] = _logic_text(text)
+            if text:
+                field["calc"] = _logic_text(text)
         elif kind == "slider":
             if text:
                 labels = [part.strip() for part in text.split("|")]
@@ -450,6 +606,9 @@ class _Reader:
                     side: label for side, label in zip(("left", "middle", "right"), labels,
                                                        strict=False) if label
                 }
+        elif kind == "text" and text.upper().startswith("BIOPORTAL:"):
+            # REDCap's ontology field: a text field whose value is a term of this ontology.
+            field["ontology"] = text.split(":", 1)[1].strip()
         elif text:
             if kind in IMPLICIT_CHOICES and _same_choices(text, IMPLICIT_CHOICES[kind]):
                 return
@@ -473,25 +632,44 @@ class _Reader:
             raw = cell[source].strip()
             if not raw:
                 continue
+            if PIPED_BOUND.fullmatch(raw) and kind == "text" and info is not None \
+                    and info.has_bounds:
+                field[key] = raw  # a limit taken from another field of the form
+                continue
             if _PIPING.search(raw):
-                self.problem(row, source, f"'{raw}' takes its limit from another field or a smart "
-                             "variable, which is not supported; write a fixed value")
+                self.note(row, source, field["name"], f"the limit '{raw}' is piped from another "
+                          "field or a smart variable; the registry checks only fixed limits, "
+                          "so it is not kept")
                 continue
             field[key] = _typed_bound(raw, "integer" if kind == "slider" else
                                       (info.family if info else ""))
 
     def annotation_cell(self, row: int, text: str, field: dict[str, Any],
                         group: _FormRows) -> None:
+        """The registry's own tags go to the schema; everything else (REDCap's action tags,
+        free text) is kept as written in ``annotation``."""
         key = "field_annotation"
+        if "@" not in text:
+            if text.strip():
+                field["annotation"] = text.strip()
+            return
         pending_rule: str | None = None
-        for name, value, bad in _tags(text):
-            if bad:
-                self.problem(row, key, bad)
+        own: list[tuple[int, int]] = []
+        for token in tokens(text):
+            upper = token.name
+            if upper not in REGISTRY_TAGS:
+                reason = KEPT_ONLY.get(upper)
+                if reason:
+                    self.note(row, key, field["name"], f"@{upper} is kept in the annotation "
+                              f"but has no effect in the registry: {reason}")
                 continue
-            upper = name.upper()
+            own.append((token.start, token.end))
+            if token.problem:
+                self.problem(row, key, token.problem)
+                continue
+            value = token.value
             system = upper.removeprefix("CHOICE-")
-            if upper in ANNOTATION_SYSTEMS or (upper.startswith("CHOICE-")
-                                               and system in ANNOTATION_SYSTEMS):
+            if system in ANNOTATION_SYSTEMS:
                 self.annotation_tag(row, upper, system, value, field)
             elif upper in {"PATTERN", "PATTERN-MESSAGE", "RENAMED-FROM"}:
                 if value is None:
@@ -526,13 +704,16 @@ class _Reader:
                     self.problem(row, key, f"@{upper} needs a value in double quotes")
                 else:
                     group.form_tags[upper] = (row, value)
-            else:
-                self.problem(row, key, f"action tag @{name} is not supported by the registry; "
-                             "remove it (the registry honours only its own tags: @HPO, @ORPHA, "
-                             "@SNOMED, @LOINC, @PATTERN, @RENAMED-FROM, @LIMIT-MIN/MAX, "
-                             "@NO-PHI-SCREEN, @CHECK, @MISSING-CODES, ...)")
         if pending_rule is not None:
             self.problem(row, key, "@CHECK must be followed by its @CHECK-MESSAGE")
+        # The rest of the cell is kept as written, less the lines the registry's tags filled.
+        rest = text
+        for start, end in reversed(own):
+            rest = rest[:start] + rest[end:]
+        annotation = ("\n".join(line.strip() for line in rest.splitlines() if line.strip())
+                      if own else text.strip())
+        if annotation:
+            field["annotation"] = annotation
 
     def annotation_tag(self, row: int, tag: str, system: str, value: str | None,
                        field: dict[str, Any]) -> None:
@@ -558,9 +739,11 @@ class _Reader:
             entry["label"] = label.strip()
         annotations.append(entry)
 
-    def build(self, forms: list[_FormRows]) -> list[FormSchema]:
+    def build(self, forms: list[_FormRows],
+              record: tuple[str, str, str]) -> list[FormSchema]:
         names = {group.name for group in forms}
         built = []
+        first = next((group for group in forms if group.fields), None)
         for group in forms:
             # load_schema knows the form's own reserved names; the other forms' are known here.
             reserved = {
@@ -574,6 +757,15 @@ class _Reader:
             if not group.fields:
                 continue
             data = self.schema_data(group)
+            own_record_id = (record[0], record[1]) != ("record_id", "Record ID")
+            if group is first and (own_record_id or record[2] != group.name):
+                # The project's record-ID field travels on its first form, so that an export
+                # of the published forms gives it back as it was.
+                name, label, form = record
+                data["record_id"] = {"name": name, "label": label,
+                                     **({"form": form} if form != group.name else {})}
+                data = {**{k: v for k, v in data.items() if k != "fields"},
+                        "fields": data["fields"]}
             try:
                 built.append(load_schema(data))
             except SchemaError as error:
@@ -604,7 +796,19 @@ class _Reader:
         data["fields"] = group.fields
         return data
 
+    def elsewhere(self, problem: Problem, group: _FormRows) -> Problem:
+        """A reference to a field of another instrument says so, rather than "not a field"."""
+        match = _NOT_HERE.match(problem.message)
+        other = self.form_of.get(match[1]) if match else None
+        if match is None or other is None or other == group.name:
+            return problem
+        return Problem(problem.path, f"[{match[1]}{match[2] or ''}] is a field of instrument "
+                       f"'{other}'; the registry checks each form on its own, so logic may read "
+                       f"only fields of '{group.name}' (copy the value into this form, or move "
+                       "the logic to the form that holds it)", problem.field)
+
     def schema_problem(self, problem: Problem, group: _FormRows) -> None:
+        problem = self.elsewhere(problem, group)
         path = problem.path
         first = group.rows[0]
         match = re.match(r"fields\[(\d+)\](?:\.(\w+))?(\[\d+\])?(?:\.(\w+))?", path)
@@ -631,6 +835,32 @@ class _Reader:
             self.problem(row, "field_annotation", f"@{tag}: {problem.message}")
             return
         self.problem(first, "form_name", f"{path}: {problem.message}")
+
+
+_IDENTIFYING_NAMES: Final = (
+    (re.compile(r"(first|last|middle|given|family|sur|maiden|full|patient|mother|father|"
+                r"parent|guardian|child|subject)_?names?|names?_(first|last|middle|full)"),
+     "a person's name"),
+    (re.compile(r"e_?mail(_address)?\d*"), "an e-mail address"),
+    (re.compile(r"(tele)?phone(_number|_no)?\d*|mobile(_number)?|cell_?phone|fax"),
+     "a telephone number"),
+    (re.compile(r"(street_|home_|postal_|mailing_)?address\d*|street|city_address"),
+     "an address"),
+    (re.compile(r"zip(_?code)?|post(al)?_?code"), "a postal code"),
+    (re.compile(r"ssn|social_security(_number)?|mrn|medical_record(_number|_no)?|"
+                r"hospital_number|nhs_number|national_id"), "a record or national number"),
+)
+
+
+def _looks_identifying(name: str) -> str:
+    """What kind of direct identifier a free-text field's name says it holds, or ''."""
+    for pattern, what in _IDENTIFYING_NAMES:
+        if pattern.fullmatch(name):
+            return what
+    return ""
+
+
+_NOT_HERE: Final = re.compile(r"\[([a-z][a-z0-9_]*)(\([^)]*\))?\] is not a field of this form")
 
 
 def _sentence(problem: Problem) -> str:
@@ -663,74 +893,17 @@ def _typed_bound(raw: str, family: str) -> int | float | str:
     return text
 
 
-def _tags(text: str) -> Iterator[tuple[str, str | None, str]]:
-    """(name, value, problem) for each action tag; free text yields a problem."""
-    position = 0
-    length = len(text)
-    while position < length:
-        char = text[position]
-        if char.isspace():
-            position += 1
-            continue
-        match = _TAG_NAME.match(text, position)
-        if match is None:
-            end = text.find("@", position + 1)
-            end = length if end == -1 else end
-            snippet = " ".join(text[position:end].split())
-            yield "", None, (f"'{snippet[:60]}' is not an action tag; the registry keeps no notes "
-                             "in the annotation: move it to the field note or remove it")
-            position = end
-            continue
-        name = match[1]
-        position = match.end()
-        value: str | None = None
-        if position < length and text[position] == "=":
-            value, position, bad = _tag_value(text, position + 1)
-            if bad:
-                yield name, None, f"@{name}: {bad}"
-                continue
-        elif position < length and text[position] == "(":
-            depth = 0
-            start = position
-            while position < length:
-                if text[position] == "(":
-                    depth += 1
-                elif text[position] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        position += 1
-                        break
-                position += 1
-            value = text[start:position]
-        yield name, value, ""
-
-
-def _tag_value(text: str, position: int) -> tuple[str, int, str]:
-    if position >= len(text):
-        return "", position, "has '=' but no value"
-    quote = text[position]
-    if quote not in "\"'":
-        end = position
-        while end < len(text) and not text[end].isspace():
-            end += 1
-        return text[position:end], end, ""
-    pieces = []
-    position += 1
-    while position < len(text):
-        char = text[position]
-        if char == quote:
-            if text.startswith(quote * 2, position):
-                pieces.append(quote)
-                position += 2
-                continue
-            return "".join(pieces), position + 1, ""
-        pieces.append(char)
-        position += 1
-    return "", position, f"the value's closing {quote} is missing"
-
-
 # --------------------------------------------------------------------------------------------
 # Writing
+
+
+def project_record_id(schemas: Sequence[FormSchema]) -> RecordId:
+    """The record-ID field the forms came with (``record_id`` on an imported project's first
+    form), or REDCap's default ``record_id`` on the first form."""
+    for schema in schemas:
+        if schema.record_id is not None:
+            return schema.record_id
+    return RecordId("record_id", "Record ID")
 
 
 def metadata_rows(
@@ -738,8 +911,10 @@ def metadata_rows(
     record_id_field: str = "record_id",
     *,
     record_id_label: str = "Record ID",
+    record_id_form: str = "",
 ) -> list[dict[str, str]]:
-    """The dictionary as REDCap API metadata: one dict per field, the record ID first."""
+    """The dictionary as REDCap API metadata: one dict per field, the record ID first (on
+    ``record_id_form``, an instrument of its own, when given)."""
     if not schemas:
         return []
     clash = [s.form for s in schemas if record_id_field in s.fields_by_name]
@@ -747,7 +922,7 @@ def metadata_rows(
         raise DictionaryError([DictionaryProblem(0, COLUMNS[0], f"the record ID field "
                                                  f"'{record_id_field}' is also a field of "
                                                  f"{', '.join(clash)}; choose another name")])
-    rows = [_row(record_id_field, record_id_label, schemas[0].form)]
+    rows = [_row(record_id_field, record_id_label, record_id_form or schemas[0].form)]
     for schema in schemas:
         checks: dict[str, list[tuple[str, str]]] = {}
         for check in schema.checks:
@@ -755,21 +930,30 @@ def metadata_rows(
         for index, f in enumerate(schema.fields):
             tags = _form_tags(schema) if index == 0 else []
             tags += _field_tags(f, checks.get(f.name, []))
+            if f.annotation:
+                tags.append(f.annotation)
             rows.append(_field_row(schema.form, f, "\n".join(tags)))
     return rows
 
 
 def write_dictionary(
     schemas: Sequence[FormSchema],
-    record_id_field: str = "record_id",
+    record_id_field: str | None = None,
     *,
-    record_id_label: str = "Record ID",
+    record_id_label: str | None = None,
+    record_id_form: str | None = None,
 ) -> str:
-    """The schemas as a REDCap data dictionary CSV (header and the record-ID row first)."""
+    """The schemas as a REDCap data dictionary CSV (header and the record-ID row first).
+
+    The record ID is the one the forms came with (``project_record_id``) unless given."""
+    project = project_record_id(schemas)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for row in metadata_rows(schemas, record_id_field, record_id_label=record_id_label):
+    for row in metadata_rows(schemas, record_id_field or project.name,
+                             record_id_label=record_id_label or project.label,
+                             record_id_form=project.form if record_id_form is None
+                             else record_id_form):
         writer.writerow([row[key] for key in METADATA_KEYS])
     return buffer.getvalue()
 
@@ -793,6 +977,8 @@ def _field_row(form: str, f: Field, annotation: str) -> dict[str, str]:
         )
     elif f.type == "calc":
         row["select_choices_or_calculations"] = f.calc
+    elif f.ontology:
+        row["select_choices_or_calculations"] = f"BIOPORTAL:{f.ontology}"
     elif f.type == "slider" and f.slider is not None:
         labels = (f.slider.left, f.slider.middle, f.slider.right)
         if any(labels):

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 from registry.formengine import logic
+from registry.formengine.actiontags import REGISTRY_TAGS, ActionTags, parse_action_tags, tokens
 from registry.formengine.values import (
     Validation,
     parse_date,
@@ -41,6 +42,7 @@ __all__ = [
     "Limits",
     "MissingCode",
     "Problem",
+    "RecordId",
     "SchemaError",
     "Slider",
     "checkbox_column",
@@ -79,6 +81,9 @@ ANNOTATION_SYSTEMS: Final[Mapping[str, tuple[re.Pattern[str], str]]] = MappingPr
     }
 )
 ALIGNMENTS: Final[tuple[str, ...]] = ("LV", "LH", "RV", "RH")
+ONTOLOGY_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+ONTOLOGY_TERM: Final = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,39}[:_][A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A term's code as a CURIE (``HP:0001250``, ``MONDO_0007739``, ``Orphanet:238722``)."""
 REDCAP_RESERVED_NAMES: Final[frozenset[str]] = frozenset(
     {
         "redcap_event_name",
@@ -98,6 +103,8 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _CODE = re.compile(r"[A-Za-z0-9._-]+")
 _CHECKBOX_REF = re.compile(r"([^()]+)\((.*)\)")
 _TAGS = re.compile(r"<[^>]*>")
+PIPED_BOUND: Final = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+"""A limit taken from another field of the form (REDCap's piped min/max): ``[onset_age]``."""
 
 Bound: TypeAlias = int | float | str
 Node: TypeAlias = logic.Node
@@ -111,6 +118,7 @@ _FORM_KEYS = (
     "retired",
     "missing_codes",
     "checks",
+    "record_id",
     "fields",
 )
 _FIELD_KEYS = (
@@ -136,6 +144,8 @@ _FIELD_KEYS = (
     "renamed_from",
     "limits",
     "phi_screen",
+    "annotation",
+    "ontology",
 )
 
 
@@ -204,6 +214,17 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordId:
+    """The record-ID field of the REDCap project a form came from: its name, its label and, when
+    it is not the first form, the instrument it sits on (one that may hold nothing else). The
+    registry's own record ID is the patient's pseudonym; this is what a dictionary export says."""
+
+    name: str
+    label: str
+    form: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MissingCode:
     code: str
     label: str
@@ -247,6 +268,10 @@ class Field:
     limits: Limits | None = None
     phi_screen: bool = False
     """True when values are screened for identifiers (free text, unless the schema opts out)."""
+    annotation: str = ""
+    """REDCap's Field Annotation as written: free text and action tags (see actiontags.py)."""
+    ontology: str = ""
+    """A text field whose value is a term of this ontology (REDCap's ``BIOPORTAL:HP``)."""
 
     # Derived in __post_init__ so that a Field is always self-consistent.
     show_if_logic: Node | None = dc_field(default=None, init=False, compare=False, repr=False)
@@ -270,6 +295,13 @@ class Field:
         default_factory=_empty_mapping, init=False, compare=False, repr=False
     )
     display_name: str = dc_field(default="", init=False, compare=False, repr=False)
+    tags: ActionTags = dc_field(default=ActionTags(), init=False, compare=False, repr=False)
+    """The action tags of ``annotation`` that validation and the form act on."""
+    calctext_logic: Node | None = dc_field(default=None, init=False, compare=False, repr=False)
+    piped_bounds: tuple[tuple[str, str], ...] = dc_field(
+        default=(), init=False, compare=False, repr=False
+    )
+    """("min" or "max", field name) for each limit taken from another field."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -281,6 +313,15 @@ class Field:
             node = logic.compile_logic(self.calc)
             put(self, "calc_logic", node)
             put(self, "calc_fields", _base_names(logic.field_references(node)))
+        if self.annotation:
+            tags, _ = parse_action_tags(self.annotation)
+            put(self, "tags", tags)
+            if tags.calctext and self.type == "text":
+                node = logic.compile_logic(tags.calctext)
+                put(self, "calctext_logic", node)
+                # Ordered like a calc: a computed text comes after what it reads.
+                put(self, "calc_fields",
+                    self.calc_fields | _base_names(logic.field_references(node)))
         if self.pattern:
             put(self, "pattern_regex", re.compile(self.pattern))
         info = validation_for(self.validation) if self.validation else None
@@ -292,6 +333,12 @@ class Field:
         put(self, "choice_codes", tuple(code for code, _ in options))
         put(self, "choice_labels", MappingProxyType(dict(options)))
         put(self, "display_name", _display_name(self.label, self.name))
+        piped = tuple(
+            (key, match[1]) for key, bound in (("min", self.min), ("max", self.max))
+            if isinstance(bound, str) and (match := PIPED_BOUND.fullmatch(bound))
+        )
+        if piped:
+            put(self, "piped_bounds", piped)
 
     @property
     def stores_data(self) -> bool:
@@ -300,7 +347,13 @@ class Field:
 
     @property
     def is_free_text(self) -> bool:
-        return self.type == "notes" or (self.type == "text" and not self.validation)
+        return self.type == "notes" or (
+            self.type == "text" and not self.validation and not self.ontology)
+
+    @property
+    def is_computed(self) -> bool:
+        """A calc, or a text field with @CALCTEXT: the server computes its value."""
+        return self.type == "calc" or self.calctext_logic is not None
 
     def all_choices(self) -> tuple[tuple[str, str], ...]:
         """(code, label) pairs, including the implicit ones of yesno and truefalse."""
@@ -322,6 +375,7 @@ class FormSchema:
     retired: tuple[str, ...] = ()
     missing_codes: tuple[MissingCode, ...] = ()
     checks: tuple[Check, ...] = ()
+    record_id: RecordId | None = None
 
     fields_by_name: Mapping[str, Field] = dc_field(
         default_factory=_empty_mapping, init=False, compare=False, repr=False
@@ -491,6 +545,8 @@ class _Loader:
         self.renames(fields, data.get("retired"))
         retired = self.retired(data.get("retired"), by_name)
         checks = self.checks(data.get("checks"), by_name)
+        self.piped_limits(fields, by_name)
+        record_id = self.record_id(data.get("record_id"), by_name)
         self.dependency_cycles(fields)
         if self.problems:
             raise SchemaError(self.problems)
@@ -504,7 +560,25 @@ class _Loader:
             retired=retired,
             missing_codes=missing_codes,
             checks=checks,
+            record_id=record_id,
         )
+
+    def record_id(self, raw: object,
+                  by_name: Mapping[str, tuple[int, Field]]) -> RecordId | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            self.problem("record_id", "must be a mapping with name, label and optionally form")
+            return None
+        self.unknown_keys(raw, ("name", "label", "form"), "record_id", "record_id")
+        name = self.name(raw.get("name"), "record_id.name", "the record ID field's name")
+        if name in by_name:
+            self.problem("record_id.name", f"'{name}' is also a field of this form")
+        label = self.text(raw.get("label"), "record_id.label", required=True)
+        form = ""
+        if raw.get("form") is not None:
+            form = self.name(raw.get("form"), "record_id.form", "the record ID's form")
+        return RecordId(name, label, form)
 
     def unknown_keys(self, data: Mapping[str, Any], known: Sequence[str], path: str, what: str,
                      field: str | None = None) -> None:
@@ -651,7 +725,11 @@ class _Loader:
             bad("type", f"unknown type {raw_kind!r}; use one of {', '.join(FIELD_TYPES)}")
             kind = "text"
 
-        label = self.text(raw.get("label"), p("label"), required=True, field=label_for)
+        # REDCap allows a blank label on a descriptive field (an image or a spacer) and on the
+        # rows of a matrix (the matrix header says it all).
+        label_optional = kind == "descriptive" or raw.get("matrix_group") is not None
+        label = self.text(raw.get("label"), p("label"), required=not label_optional,
+                          field=label_for)
         section = self.text(raw.get("section"), p("section"), field=label_for)
         note = self.text(raw.get("note"), p("note"), field=label_for)
         required = self.flag(raw.get("required", False), p("required"), label_for)
@@ -659,7 +737,11 @@ class _Loader:
 
         validation = self.text(raw.get("validation"), p("validation"), field=label_for)
         info: Validation | None = None
-        if validation and kind == "file":
+        if validation == "autocomplete":
+            # REDCap's searchable dropdown: a way of showing the choices, nothing to check.
+            if kind != "dropdown":
+                bad("validation", "autocomplete applies to dropdown fields only")
+        elif validation and kind == "file":
             if validation != "signature":
                 bad("validation", "a file field takes only the validation 'signature'")
             elif not identifier:
@@ -727,8 +809,18 @@ class _Loader:
                 bad("renamed_from", "names the field itself; drop renamed_from when the name "
                     "did not change")
         limits = self.limits(raw.get("limits"), p("limits"), kind, info, label_for)
+        annotation = self.annotation(raw.get("annotation"), p("annotation"), kind, validation,
+                                     choices, label_for)
 
-        free_text = kind == "notes" or (kind == "text" and not validation)
+        ontology = self.text(raw.get("ontology"), p("ontology"), field=label_for)
+        if ontology:
+            if not ONTOLOGY_NAME.fullmatch(ontology):
+                bad("ontology", f"'{ontology}' is not an ontology's acronym; write letters, "
+                    "digits and '-' or '_', for example HP, ORDO, MONDO")
+            if kind != "text" or validation:
+                bad("ontology", "an ontology term is the value of a text field without a "
+                    "validation")
+        free_text = kind == "notes" or (kind == "text" and not validation and not ontology)
         phi_screen = free_text
         if "phi_screen" in raw:
             value = self.flag(raw.get("phi_screen"), p("phi_screen"), label_for)
@@ -773,6 +865,8 @@ class _Loader:
                 renamed_from=renamed_from,
                 limits=limits,
                 phi_screen=phi_screen,
+                annotation=annotation,
+                ontology=ontology,
             )
         except (logic.LogicSyntaxError, re.error):
             # Already reported above; the field is left out of the cross-field checks.
@@ -820,6 +914,9 @@ class _Loader:
             return None, None
         parsed: dict[str, object] = {}
         for key, value in given.items():
+            if isinstance(value, str) and PIPED_BOUND.fullmatch(value.strip()):
+                result[key] = value.strip()  # checked against its field in piped_limits
+                continue
             bound, shown = self.bound(value, info)
             if bound is None:
                 self.problem(f"{path}.{key}", f"{key} {value!r} does not suit validation "
@@ -947,6 +1044,46 @@ class _Loader:
             result.append(Annotation(system, code, label))
         return tuple(result)
 
+    def annotation(self, raw: object, path: str, kind: str, validation: str,
+                   choices: tuple[Choice, ...], field: str | None) -> str:
+        text = self.text(raw, path, field=field)
+        if not text:
+            return ""
+        own = sorted({t.name for t in tokens(text) if t.name in REGISTRY_TAGS})
+        if own:
+            self.problem(path, f"@{', @'.join(own)} belong{'s' if len(own) == 1 else ''} in the "
+                         "schema's own keys (annotations, pattern, renamed_from, limits, "
+                         "phi_screen, checks), not in the annotation text", field)
+        tags, problems = parse_action_tags(text)
+        for message in problems:
+            self.problem(path, message, field)
+        if tags.calctext:
+            if kind != "text" or validation:
+                self.problem(path, "@CALCTEXT computes the value of a text field without a "
+                             "validation", field)
+            else:
+                try:
+                    logic.compile_logic(tags.calctext)
+                except logic.LogicSyntaxError as error:
+                    self.problem(path, f"@CALCTEXT: {error.message} (at character "
+                                 f"{error.position + 1} of {tags.calctext!r})", field)
+        for name, value in (("CHARLIMIT", tags.charlimit), ("WORDLIMIT", tags.wordlimit)):
+            if value is not None and kind not in {"text", "notes"}:
+                self.problem(path, f"@{name} applies to text and notes fields, not {kind}",
+                             field)
+        if (tags.none_of_the_above or tags.maxchecked is not None) and kind != "checkbox":
+            self.problem(path, "@NONEOFTHEABOVE and @MAXCHECKED apply to checkbox fields, "
+                         f"not {kind}", field)
+        elif tags.none_of_the_above:
+            codes = {choice.code for choice in choices}
+            unknown = [code for code in tags.none_of_the_above if code not in codes]
+            if unknown:
+                self.problem(path, f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
+                             f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
+                             f"of this checkbox; its codes are "
+                             f"{', '.join(c.code for c in choices)}", field)
+        return text
+
     def limits(self, raw: object, path: str, kind: str, info: Validation | None,
                field: str | None) -> Limits | None:
         if raw is None:
@@ -1007,9 +1144,6 @@ class _Loader:
                 messages.append(f"[{shown}] refers to the field itself")
             elif f.type == "descriptive":
                 messages.append(f"[{shown}] is a descriptive field, which holds no value")
-            elif f.identifier:
-                messages.append(f"[{shown}] is an identifier field, which is never stored "
-                                "and so always blank")
             elif code is not None and f.type != "checkbox":
                 messages.append(f"[{shown}] names an option, but {base} is a {f.type} "
                                 f"field; write [{base}]")
@@ -1025,11 +1159,33 @@ class _Loader:
     def logic_references(self, fields: list[tuple[int, Field]],
                          by_name: Mapping[str, tuple[int, Field]]) -> None:
         for index, f in fields:
-            for key, node in (("show_if", f.show_if_logic), ("calc", f.calc_logic)):
+            for key, node in (("show_if", f.show_if_logic), ("calc", f.calc_logic),
+                              ("annotation", f.calctext_logic)):
                 if node is None:
                     continue
                 for message in self.reference_problems(node, by_name, f.name):
                     self.problem(f"fields[{index}].{key}", message, f.name)
+
+    def piped_limits(self, fields: list[tuple[int, Field]],
+                     by_name: Mapping[str, tuple[int, Field]]) -> None:
+        """A limit piped from another field names a field of this form of the same kind."""
+        for index, f in fields:
+            for key, name in f.piped_bounds:
+                path = f"fields[{index}].{key}"
+                target = by_name.get(name)
+                family = f.validation_info.family if f.validation_info else ""
+                other = target[1].validation_info if target else None
+                numeric = {"integer", "number"}
+                if target is None:
+                    close = difflib.get_close_matches(name, list(by_name), n=1)
+                    hint = f"; did you mean [{close[0]}]?" if close else ""
+                    self.problem(path, f"[{name}] is not a field of this form{hint}", f.name)
+                elif name == f.name:
+                    self.problem(path, f"[{name}] is the field itself", f.name)
+                elif other is None or not (other.family == family or
+                                           {other.family, family} <= numeric):
+                    self.problem(path, f"[{name}] must be a field with a {family} validation "
+                                 f"to be {f.name}'s {key}", f.name)
 
     def matrix_groups(self, fields: list[tuple[int, Field]]) -> None:
         first: dict[str, tuple[int, Field]] = {}
@@ -1161,14 +1317,46 @@ def name_problem(name: str) -> str:
 
 
 def _evaluation_order(fields: Sequence[Field]) -> tuple[list[int], list[str]]:
-    """Indexes of ``fields`` with dependencies first (stable), and a cycle if there is one."""
+    """Indexes of ``fields`` with dependencies first (stable), and a cycle if there is one.
+
+    Fields whose show_if read one another (a value and its "don't know" box that hide each
+    other) are not a cycle: each is decided on the answers as given, the first in form order
+    first, as REDCap does. A circle through a calculation is, since it cannot be computed.
+    """
     position = {f.name: index for index, f in enumerate(fields)}
     depends: list[set[int]] = []
+    calc_depends: list[set[int]] = []
     for f in fields:
-        needs = {position[name] for name in (f.show_if_fields | f.calc_fields) if name in position}
-        needs.discard(position[f.name])
-        depends.append(needs)
-    dependants: list[list[int]] = [[] for _ in fields]
+        own = position[f.name]
+        calc = {position[name] for name in f.calc_fields if name in position} - {own}
+        show = {position[name] for name in f.show_if_fields if name in position} - {own}
+        depends.append(show | calc)
+        calc_depends.append(calc)
+    order, waiting = _topological(depends)
+    stuck = {index for index, count in enumerate(waiting) if count > 0}
+    if stuck:
+        for group in _components(depends, stuck):
+            if len(group) > 1 and not any(calc_depends[index] & group for index in group):
+                for index in group:
+                    depends[index] = depends[index] - group
+        order, waiting = _topological(depends)
+        stuck = {index for index, count in enumerate(waiting) if count > 0}
+    if not stuck:
+        return order, []
+    # Walk the unresolved dependencies from one stuck field until a name repeats.
+    start = min(stuck)
+    path = [start]
+    while True:
+        following = min(need for need in depends[path[-1]] if need in stuck)
+        if following in path:
+            loop = path[path.index(following):]
+            return order + sorted(stuck), [fields[index].name for index in loop]
+        path.append(following)
+
+
+def _topological(depends: Sequence[set[int]]) -> tuple[list[int], list[int]]:
+    """Kahn's order (smallest index first among the ready) and what each field still waits on."""
+    dependants: list[list[int]] = [[] for _ in depends]
     waiting = [len(needs) for needs in depends]
     for index, needs in enumerate(depends):
         for need in needs:
@@ -1183,18 +1371,55 @@ def _evaluation_order(fields: Sequence[Field]) -> tuple[list[int], list[str]]:
             waiting[dependant] -= 1
             if waiting[dependant] == 0:
                 heapq.heappush(ready, dependant)
-    if len(order) == len(fields):
-        return order, []
-    # Walk the unresolved dependencies from one stuck field until a name repeats.
-    stuck = {index for index, count in enumerate(waiting) if count > 0}
-    start = min(stuck)
-    path = [start]
-    while True:
-        following = min(need for need in depends[path[-1]] if need in stuck)
-        if following in path:
-            loop = path[path.index(following):]
-            return order + sorted(stuck), [fields[index].name for index in loop]
-        path.append(following)
+    return order, waiting
+
+
+def _components(depends: Sequence[set[int]], nodes: set[int]) -> list[set[int]]:
+    """Strongly connected components among ``nodes`` (Tarjan's algorithm, without recursion)."""
+    index_of: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    groups: list[set[int]] = []
+    counter = 0
+    for root in sorted(nodes):
+        if root in index_of:
+            continue
+        work = [(root, iter(sorted(depends[root] & nodes)))]
+        index_of[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index_of:
+                    index_of[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(depends[child] & nodes))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index_of[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index_of[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups
 
 
 # --------------------------------------------------------------------------------------------
@@ -1223,6 +1448,11 @@ def schema_to_dict(schema: FormSchema) -> dict[str, Any]:
         out["checks"] = [
             {"field": c.field, "rule": c.rule, "message": c.message} for c in schema.checks
         ]
+    if schema.record_id is not None:
+        record: dict[str, str] = {"name": schema.record_id.name, "label": schema.record_id.label}
+        if schema.record_id.form:
+            record["form"] = schema.record_id.form
+        out["record_id"] = record
     out["fields"] = [field_to_dict(f) for f in schema.fields]
     return out
 
@@ -1269,6 +1499,10 @@ def field_to_dict(f: Field) -> dict[str, Any]:
         }
     if f.is_free_text and not f.phi_screen:
         out["phi_screen"] = False
+    if f.annotation:
+        out["annotation"] = f.annotation
+    if f.ontology:
+        out["ontology"] = f.ontology
     return out
 
 

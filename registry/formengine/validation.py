@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import re
 import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from registry.formengine import logic
 from registry.formengine.logic.compiler import Compiled, compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.phi import screen_free_text
-from registry.formengine.schema import Check, Field, FormSchema
+from registry.formengine.schema import ONTOLOGY_TERM, Check, Field, FormSchema
 from registry.formengine.values import (
     format_datetime,
     format_number,
@@ -196,7 +197,10 @@ def validate_submission(
                 if f.name in values or f.name in failed:
                     _hide(f, values, failed, raw, result, clear_hidden)
         if calc is not None:
-            _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
+            if f.type == "calc":
+                _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
+            else:
+                _recompute_text(f, calc, values, submitted_calcs, hidden, ctx, result)
 
     for name, f in plan.required:
         if name not in hidden and name not in values and name not in failed:
@@ -205,6 +209,9 @@ def validate_submission(
                 failed.add(name)
             else:
                 result.missing.append(name)
+
+    for f in plan.piped:
+        _piped_limits(f, schema, values, failed, hidden, result)
 
     for check, compiled in plan.checks:
         if check.field in hidden or check.references & failed:
@@ -336,6 +343,67 @@ def _recompute(
             result.recomputed[f.name] = (sent, computed)
 
 
+def _piped_limits(f: Field, schema: FormSchema, values: Mapping[str, Any], failed: set[str],
+                  hidden: set[str], result: ValidationResult) -> None:
+    """A limit taken from another field: checked once both are known and typed alike."""
+    if f.name not in values or f.name in failed or f.name in hidden:
+        return
+    value = values[f.name]
+    missing = schema.missing_code_set
+    for key, name in f.piped_bounds:
+        if name not in values or name in failed:
+            continue
+        bound = values[name]
+        if value in missing or bound in missing:
+            continue
+        try:
+            outside = value < bound if key == "min" else value > bound
+        except TypeError:
+            continue
+        if outside:
+            other = schema.field(name).display_name
+            word = "at least" if key == "min" else "at most"
+            result.add_error(f.name, f"{f.display_name} must be {word} {other} "
+                             f"({_plain(bound)}); you entered {_plain(value)}.")
+            failed.add(f.name)
+            return
+
+
+def _plain(value: Any) -> str:
+    return format_number(value) if _is_number(value) else str(value)
+
+
+def _recompute_text(
+    f: Field,
+    calc: Compiled,
+    values: dict[str, Any],
+    submitted: Mapping[str, Any],
+    hidden: set[str],
+    ctx: Context,
+    result: ValidationResult,
+) -> None:
+    """A @CALCTEXT field: computed like a calc, kept as text."""
+    computed: str | None = None
+    if f.name not in hidden:
+        outcome = _evaluate(calc, ctx)
+        if isinstance(outcome, bool):
+            outcome = int(outcome)
+        if isinstance(outcome, int | float):
+            computed = format_number(outcome) if math.isfinite(outcome) else None
+        elif isinstance(outcome, str):
+            computed = outcome.strip()[:MAX_TEXT_LENGTH] or None
+    if computed is None:
+        values.pop(f.name, None)
+    else:
+        values[f.name] = computed
+    if f.name in submitted:
+        sent = submitted[f.name]
+        shown = sent if isinstance(sent, str) else format_number(sent) \
+            if isinstance(sent, int | float) and not isinstance(sent, bool) else sent
+        if (shown.strip() if isinstance(shown, str) else shown) != computed:
+            result.recomputed[f.name] = (sent, computed)
+
+
 def _evaluate(compiled: Compiled, ctx: Context) -> Any:
     try:
         return compiled(ctx)
@@ -447,6 +515,13 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
         return _Invalid(f"{f.display_name} must be text; you sent {_shown(value)}.")
     text = value if isinstance(value, str) else format_number(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    tags = f.tags
+    if tags.charlimit is not None and len(text) > tags.charlimit:
+        return _Invalid(f"{f.display_name} has {len(text):,} characters; at most "
+                        f"{tags.charlimit:,} are allowed.")
+    if tags.wordlimit is not None and len(text.split()) > tags.wordlimit:
+        return _Invalid(f"{f.display_name} has {len(text.split()):,} words; at most "
+                        f"{tags.wordlimit:,} are allowed.")
     if f.pattern_regex is not None and not f.pattern_regex.search(text):
         if f.pattern_message:
             return _Invalid(f"{f.display_name}: {f.pattern_message}")
@@ -459,6 +534,19 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
                 f"{f.display_name} contains what looks like {found}. Remove it: the registry "
                 "must not hold names, contact details, dates or hospital numbers."
             )
+    return text
+
+
+def _ontology_term(f: Field, value: Any, today: dt.date) -> Any:
+    """A term of the field's ontology, as its code: a CURIE-shaped code is accepted as it is
+    (the registry has no connection to look terms up); an HPO code must be HP: + 7 digits."""
+    text = value.strip() if isinstance(value, str) else ""
+    shape = ONTOLOGY_TERM.fullmatch(text)
+    if shape is None or (f.ontology.upper() == "HP" and text[:3].upper() in {"HP:", "HP_"}
+                         and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
+        example = "HP:0001250" if f.ontology.upper() == "HP" else f"{f.ontology}:0000000"
+        return _Invalid(f"{f.display_name} must be a {f.ontology} term's code, for example "
+                        f"{example}; you entered {_shown(value)}.")
     return text
 
 
@@ -576,6 +664,16 @@ def _checkbox(f: Field, value: Any, today: dt.date) -> Any:
         )
     if not chosen:
         return _BLANK
+    tags = f.tags
+    alone = [code for code in tags.none_of_the_above if code in chosen]
+    if alone and len(chosen) > 1:
+        label = f.choice_labels[alone[0]]
+        return _Invalid(f"{f.display_name}: '{label}' cannot be ticked together with another "
+                        "option.")
+    if tags.maxchecked is not None and len(chosen) > tags.maxchecked:
+        return _Invalid(f"{f.display_name}: at most {tags.maxchecked} option"
+                        f"{'s' if tags.maxchecked != 1 else ''} may be ticked; you ticked "
+                        f"{len(chosen)}.")
     return [code for code in f.choice_codes if code in chosen]
 
 
@@ -617,6 +715,8 @@ _BY_TYPE: Final[dict[str, Normaliser]] = {
 
 
 def _normaliser(f: Field) -> Normaliser:
+    if f.type == "text" and f.ontology:
+        return _ontology_term
     if f.type == "text":
         info = f.validation_info
         return _text if info is None else _BY_FAMILY[info.family]
@@ -638,12 +738,18 @@ class _Plan:
     logic_steps: tuple[tuple[Field, Compiled | None, Compiled | None], ...]
     """(field, compiled show_if, compiled calc) of the fields with logic, in evaluation order."""
     checks: tuple[tuple[Check, Compiled], ...]
+    piped: tuple[Field, ...] = ()
+    """Fields with a limit taken from another field."""
 
 
 def _role(f: Field) -> str:
-    if f.type == "calc":
+    if f.is_computed:
         return _CALC
     return _STORED if f.stores_data else _NOT_STORED
+
+
+def _compiled(node: logic.Node | None) -> Compiled | None:
+    return None if node is None else compile_tree(node)
 
 
 def _plan_for(schema: FormSchema) -> _Plan:
@@ -654,17 +760,22 @@ def _plan_for(schema: FormSchema) -> _Plan:
         plan = _Plan(
             entries=tuple((f.name, f, _role(f), _normaliser(f)) for f in schema.fields),
             names=tuple(f.name for f in schema.fields),
-            required=tuple((f.name, f) for f in schema.fields if f.required),
+            # A field the page hides or does not let anyone edit (@HIDDEN, @READONLY) could
+            # never be filled there, so its required flag is not enforced.
+            required=tuple((f.name, f) for f in schema.fields
+                           if f.required and not (f.tags.hidden or f.tags.readonly)),
             logic_steps=tuple(
                 (
                     f,
                     None if f.show_if_logic is None else compile_tree(f.show_if_logic),
-                    None if f.calc_logic is None else compile_tree(f.calc_logic),
+                    _compiled(f.calc_logic if f.calc_logic is not None else f.calctext_logic),
                 )
                 for f in schema.evaluation_order
                 if f.show_if_logic is not None or f.calc_logic is not None
+                or f.calctext_logic is not None
             ),
             checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
+            piped=tuple(f for f in schema.fields if f.piped_bounds),
         )
         cache["validation_plan"] = plan
     return plan

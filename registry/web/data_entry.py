@@ -127,6 +127,7 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
         "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
     }
     attrs: dict[str, Any] = {"data-field-type": f.type}
+    tags = f.tags
     if f.required:
         attrs["aria-required"] = "true"
     if f.type in ("radio", "yesno", "truefalse"):
@@ -143,17 +144,24 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
                 (code.code, f"{code.label} ({code.code})") for code in schema.missing_codes
             ]))
         return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+    if tags.placeholder is not None:
+        attrs["placeholder"] = tags.placeholder
     if f.type == "notes":
         # The browser keeps a note within what the form engine accepts (it says so if not).
         return forms.CharField(widget=forms.Textarea(
-            attrs={**attrs, "rows": 3, "maxlength": MAX_NOTES_LENGTH}), **common)
+            attrs={**attrs, "rows": 3, "maxlength": tags.charlimit or MAX_NOTES_LENGTH}),
+            **common)
     if f.type == "slider":
         attrs.update({"min": f.lower, "max": f.upper, "step": 1})
         return forms.CharField(widget=SliderInput(f.slider, attrs=attrs), **common)
-    if f.type == "calc":
+    if f.is_computed:
         common["required"] = False
         return forms.CharField(widget=forms.TextInput(attrs={**attrs, "readonly": True}),
                                **common)
+    if tags.readonly:
+        # @READONLY: shown, never changed here (posted_data keeps the saved value).
+        attrs["readonly"] = True
+        common["required"] = False
     if f.type == "file":
         common["help_text"] = "Files cannot be attached through this page yet."
         return forms.CharField(widget=forms.TextInput(attrs={**attrs, "disabled": True}),
@@ -164,11 +172,11 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
         attrs["data-numeric"] = "1"
         attrs["class"] = "form-control numeric-input"
     elif info is not None and info.family in ("date", "datetime", "time"):
-        attrs["placeholder"] = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
-                                "time": "HH:MM"}[info.family]
+        attrs.setdefault("placeholder", {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
+                                         "time": "HH:MM"}[info.family])
     # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
     attrs["autocomplete"] = "off"
-    attrs["maxlength"] = MAX_TEXT_LENGTH
+    attrs["maxlength"] = min(tags.charlimit or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
@@ -193,6 +201,9 @@ def submission_form(
     if read_only:
         for field in form.fields.values():
             field.disabled = True
+    for f in entry_fields(schema):
+        if f.tags.readonly:
+            form.fields[f.name].disabled = True
     return form
 
 
@@ -207,15 +218,25 @@ def _shortened(data: QueryDict) -> QueryDict:
     return shortened
 
 
-def posted_data(schema: FormSchema, post: QueryDict) -> dict[str, Any]:
+def posted_data(schema: FormSchema, post: QueryDict,
+                saved: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The submission as posted: strings, and lists of codes for checkboxes.
 
     Calculations are left out (the server computes them), and so is anything that is not a
-    field of the form (the page's own inputs).
+    field of the form (the page's own inputs). A field the page hides or shows read-only
+    (@HIDDEN, @READONLY) keeps what was ``saved`` (a new form: its @DEFAULT), whatever arrives.
     """
     data: dict[str, Any] = {}
     for f in entry_fields(schema):
-        if f.type in ("calc", "file"):
+        if f.is_computed or f.type == "file":
+            continue
+        if f.tags.hidden or f.tags.readonly:
+            if saved is None:
+                default = _default(f)
+                if default is not None:
+                    data[f.name] = default
+            elif f.name in saved:
+                data[f.name] = saved[f.name]
             continue
         if f.type == "checkbox":
             data[f.name] = post.getlist(f.name)
@@ -232,11 +253,26 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def initial_data(schema: FormSchema, data: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored document as the form shows it (numbers as text, checkbox lists as lists)."""
+def _default(f: SchemaField) -> Any:
+    """A field's @DEFAULT as the form holds it; a default piped from elsewhere is not used."""
+    default = f.tags.default
+    if default is None or "[" in default:
+        return None
+    if f.type == "checkbox":
+        return [code.strip() for code in default.split(",") if code.strip()]
+    return default
+
+
+def initial_data(schema: FormSchema, data: Mapping[str, Any], *,
+                 new: bool = False) -> dict[str, Any]:
+    """A stored document as the form shows it (numbers as text, checkbox lists as lists);
+    a ``new`` form starts with the fields' @DEFAULT values."""
     initial: dict[str, Any] = {}
     for f in entry_fields(schema):
         if f.name not in data:
+            default = _default(f) if new else None
+            if default is not None:
+                initial[f.name] = default
             continue
         value = data[f.name]
         if f.type == "checkbox":
@@ -315,7 +351,8 @@ def _field_object(f: SchemaField) -> LayoutObject:
         item = Field(f.name, template="web/fields/choices.html",
                      wrapper_class="inline" if inline else None)
         return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
-    template = {"calc": "web/fields/calc.html", "slider": "web/fields/slider.html"}.get(f.type)
+    template = ("web/fields/calc.html" if f.is_computed else
+                {"slider": "web/fields/slider.html"}.get(f.type))
     item = Field(f.name, template=template) if template else Field(f.name)
     return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
 
@@ -340,7 +377,9 @@ def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
 
 def entry_helper(schema: FormSchema) -> FormHelper:
     """The crispy-forms layout: one block per section, each headed by its title."""
-    visible = [f for f in schema.fields if f.stores_data or f.type == "descriptive"]
+    # @HIDDEN fields are not on the page; their saved values are kept by posted_data.
+    visible = [f for f in schema.fields
+               if (f.stores_data or f.type == "descriptive") and not f.tags.hidden]
     sections: list[tuple[str, list[SchemaField]]] = []
     for f in visible:
         if f.section or not sections:
@@ -369,13 +408,16 @@ def logic_config(schema: FormSchema, today: dt.date) -> dict[str, Any]:
     for f in schema.fields:
         if not f.stores_data and f.type != "descriptive":
             continue
+        computed = f.calc_logic if f.calc_logic is not None else f.calctext_logic
         fields[f.name] = {
-            "type": f.type,
+            # A @CALCTEXT field is computed on the page as a calc is, and shown as text.
+            "type": "calc" if f.is_computed else f.type,
             "label": plain_label(f),
             "numeric": bool(f.validation_info and f.validation_info.family
                             in ("integer", "number")),
             "show_if": logic.to_json(f.show_if_logic) if f.show_if_logic is not None else None,
-            "calc": logic.to_json(f.calc_logic) if f.calc_logic is not None else None,
+            "calc": logic.to_json(computed) if computed is not None else None,
+            "text": f.calctext_logic is not None,
         }
     return {
         "order": [f.name for f in schema.evaluation_order if f.name in fields],

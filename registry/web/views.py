@@ -242,7 +242,8 @@ def _entry_page(
 def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
     data = target.submission.data if target.submission else {}
     form = data_entry.submission_form(
-        target.schema, initial=data_entry.initial_data(target.schema, data),
+        target.schema, initial=data_entry.initial_data(target.schema, data,
+                                                       new=target.submission is None),
         read_only=target.read_only,
     )
     return _entry_page(target, form, status=status)
@@ -294,7 +295,8 @@ def _save(target: EntryTarget) -> HttpResponse:
     try:
         outcome = do_save_submission(
             request.user, target.patient, target.version,
-            data_entry.posted_data(target.schema, request.POST),
+            data_entry.posted_data(target.schema, request.POST,
+                                   target.submission.data if target.submission else None),
             status=request.POST.get(data_entry.STATUS, ""),
             instance=target.instance,
             expected_row_version=None if target.instance is None else _row_version(request),

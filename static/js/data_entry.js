@@ -142,6 +142,14 @@
     return "";
   }
 
+  /* A @CALCTEXT result as stored: text, numbers written out, or blank. */
+  function asText(result) {
+    if (result === true || result === false) return result ? "1" : "0";
+    if (typeof result === "number") return isFinite(result) ? String(result) : "";
+    if (typeof result === "string") return result.trim();
+    return "";
+  }
+
   function setShown(name, spec, shown, values, changes) {
     var box = wrapper(name);
     if (!box) return;
@@ -222,7 +230,8 @@
         if (!shown) delete values[name];
       }
       if (spec.calc) {
-        var result = shown ? asNumber(evaluate(spec.calc, values)) : "";
+        var result = shown ? (spec.text ? asText(evaluate(spec.calc, values))
+          : asNumber(evaluate(spec.calc, values))) : "";
         if (result === "") {
           delete values[name];
         } else {

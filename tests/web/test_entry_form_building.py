@@ -66,3 +66,43 @@ def test_the_live_logic_lists_fields_in_the_servers_order(schema):
     assert config["fields"]["wt_grade"]["show_if"]["type"] == "binary"
     assert config["fields"]["total"]["calc"]["op"] == "*"
     assert config["today"] == "2025-01-02"
+
+
+@pytest.fixture
+def tagged():
+    raw = assessment_schema()
+    raw["fields"] += [
+        {"name": "internal", "type": "text", "label": "Internal", "required": True,
+         "annotation": "@HIDDEN @DEFAULT='n/a'"},
+        {"name": "fixed", "type": "text", "label": "Fixed", "annotation": "@READONLY"},
+        {"name": "short", "type": "notes", "label": "Short",
+         "annotation": '@CHARLIMIT=40 @PLACEHOLDER="One line"'},
+        {"name": "level", "type": "text", "label": "Level",
+         "annotation": "@CALCTEXT(if([age_months] > 12, 'older', 'younger'))"},
+    ]
+    return load_schema(raw)
+
+
+def test_action_tags_shape_the_page(tagged):
+    form = data_entry.submission_form(tagged)
+    short = form.fields["short"].widget.attrs
+    assert short["maxlength"] == 40 and short["placeholder"] == "One line"
+    assert form.fields["fixed"].widget.attrs["readonly"] is True
+    assert form.fields["fixed"].disabled
+    assert form.fields["level"].widget.attrs["readonly"] is True
+    helper = data_entry.entry_helper(tagged)
+    on_page = [pointer.name for pointer in helper.layout.get_field_names()]
+    assert "internal" not in on_page and "fixed" in on_page
+    config = data_entry.logic_config(tagged, datetime.date(2026, 1, 1))
+    assert config["fields"]["level"]["type"] == "calc" and config["fields"]["level"]["text"]
+    assert config["fields"]["level"]["calc"] is not None
+
+
+def test_hidden_and_read_only_fields_keep_their_saved_values_whatever_is_posted(tagged):
+    post = QueryDict("age_months=12&internal=typed&fixed=typed&level=typed")
+    assert data_entry.posted_data(tagged, post, {"internal": "kept", "fixed": "kept"}) == {
+        "age_months": "12", "internal": "kept", "fixed": "kept"}
+    # A new form starts with the default; nothing typed reaches a hidden field.
+    assert data_entry.posted_data(tagged, post, None)["internal"] == "n/a"
+    assert data_entry.initial_data(tagged, {}, new=True) == {"internal": "n/a"}
+    assert data_entry.initial_data(tagged, {}) == {}

@@ -22,17 +22,21 @@ class Command(BaseCommand):
         parser.add_argument("--write-forms", action="store_true",
                             help="also write each new version as forms/<form>/v<N>.yaml")
         parser.add_argument("--forms-path", default=str(Path(settings.BASE_DIR) / "forms"))
+        parser.add_argument("--keep-dates", action="store_true",
+                            help="collect date and datetime fields as dates (only for dates that "
+                            "are not about the patient); by default they are not collected")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"{path}: cannot be read as UTF-8 text ({error}).") from error
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: cannot be read ({error}).") from error
         try:
             report = do_import_dictionary(
-                None, text, repeatable_forms=options["repeatable"],
+                None, data, repeatable_forms=options["repeatable"],
                 forms_root=Path(options["forms_path"]), write_files=options["write_forms"],
+                keep_dates=options["keep_dates"],
             )
         except DictionaryError as error:
             raise CommandError(
@@ -42,6 +46,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing was loaded:\n" + "\n".join(f"  {p}" for p in error.problems)
             ) from error
+        self.stdout.write(report.summary)
         for label in report.published:
             self.stdout.write(f"published {label}")
         self.stdout.write(
