@@ -30,12 +30,17 @@ from registry.formengine.dictionary import (
     DictionaryError,
     write_dictionary,
 )
-from registry.formengine.schema import CHOICE_TYPES, FormSchema, SchemaError, load_schema
+from registry.formengine.schema import (
+    CHOICE_TYPES,
+    FormSchema,
+    SchemaError,
+    content_hash,
+    load_schema,
+)
 from registry.people.models import User
 
 from .dictionaries import plan_dictionary_import
 from .models import FormDefinition, FormVersion
-from .publishing import pending_publication
 from .selectors import schema_of
 from .services import FormFile, FormSyncError, SyncReport, do_sync_forms
 
@@ -177,21 +182,30 @@ def _line_of(text: str, position: int) -> str:
 # Planning: what publishing would do, with nothing written
 
 
-def plan_upload(upload: Upload) -> UploadPlan:
-    """What publishing `upload` would do. Reads the published versions; writes nothing."""
+def plan_upload(upload: Upload, *, review: bool = True) -> UploadPlan:
+    """What publishing `upload` would do. Reads the published versions; writes nothing.
+
+    Without `review`, only what decides whether it can be published is worked out (the
+    problems, the versions and their numbers), not the notes and the changes shown to a person.
+    """
     plan = UploadPlan(upload)
     root = Path(upload.source)
     if upload.kind == DICTIONARY:
-        _plan_dictionary(plan, root)
+        schemas = _plan_dictionary(plan, root, review=review)
     else:
-        _plan_form_file(plan, root)
+        schemas = _plan_form_file(plan, root)
     if plan.problems:
         return plan
-    _plan_versions(plan)
+    if not review:
+        # do_sync_forms checks every file again as it publishes: what is left to know is which
+        # forms the upload names, and what is published of them.
+        plan.latest = _latest_numbers([form_file.data["form"] for form_file in plan.files])
+        return plan
+    _plan_versions(plan, schemas)
     return plan
 
 
-def _plan_dictionary(plan: UploadPlan, root: Path) -> None:
+def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[FormSchema]:
     upload = plan.upload
     try:
         plan.files = plan_dictionary_import(
@@ -199,10 +213,12 @@ def _plan_dictionary(plan: UploadPlan, root: Path) -> None:
     except DictionaryError as error:
         plan.problems.extend(UploadNote(_where(problem.row, problem.column), problem.message)
                              for problem in error.problems)
-        return
+        return []
     except SchemaError as error:
         plan.problems.extend(UploadNote("", str(problem)) for problem in error.problems)
-        return
+        return []
+    if not review:
+        return []
     schemas = []
     for form_file in plan.files:
         try:
@@ -211,7 +227,7 @@ def _plan_dictionary(plan: UploadPlan, root: Path) -> None:
             plan.problems.extend(UploadNote(form_file.data.get("form", ""), str(problem))
                                  for problem in error.problems)
     if plan.problems:
-        return
+        return schemas
     published = _latest_numbers([schema.form for schema in schemas])
     for schema in schemas:
         repeats = "repeatable" if schema.repeatable else "not repeatable"
@@ -223,22 +239,23 @@ def _plan_dictionary(plan: UploadPlan, root: Path) -> None:
             plan.notes.append(UploadNote(schema.form, (
                 f"a new form, titled {schema.title!r} after its name and {repeats}.")))
     plan.notes.extend(_dictionary_changes(upload.text, schemas))
+    return schemas
 
 
-def _plan_form_file(plan: UploadPlan, root: Path) -> None:
+def _plan_form_file(plan: UploadPlan, root: Path) -> list[FormSchema]:
     data, problems = _read_yaml(plan.upload.text)
     if problems:
         plan.problems.extend(problems)
-        return
+        return []
     if not isinstance(data, dict):
         plan.problems.append(UploadNote("", (
             "a form file holds one mapping: form, version, title, fields (see the form schema "
             "reference).")))
-        return
+        return []
     form = data.get("form")
     if not isinstance(form, str) or not form:
         plan.problems.append(UploadNote("form", "name the form: `form: <name>`."))
-        return
+        return []
     latest = _latest_numbers([form])[form]
     data = dict(data)
     if "version" not in data:
@@ -252,9 +269,19 @@ def _plan_form_file(plan: UploadPlan, root: Path) -> None:
             f"{latest + 1}{f' (version {latest} is the latest published)' if latest else ''}. "
             f"Write `version: {latest + 1}` (or leave it out) after checking the file starts "
             "from the latest version.")))
-        return
-    number = data["version"]
-    plan.files = [FormFile(str(root / form / f"v{number}.yaml"), data)]
+        return []
+    try:
+        schema = load_schema(data)
+    except SchemaError as error:
+        plan.problems.extend(UploadNote("", str(problem)) for problem in error.problems)
+        return []
+    except (TypeError, ValueError, AttributeError) as error:
+        # A YAML mapping can hold values no schema key expects (dates, mappings keyed by
+        # numbers): the schema checker reports what it recognises, this catches the rest.
+        plan.problems.append(UploadNote("", f"the file cannot be read as a form: {error}"))
+        return []
+    plan.files = [FormFile(str(root / form / f"v{schema.version}.yaml"), data)]
+    return [schema]
 
 
 def _same_as_published(data: dict[str, Any], form: str) -> bool:
@@ -271,30 +298,28 @@ def _same_as_published(data: dict[str, Any], form: str) -> bool:
         return False
 
 
-def _plan_versions(plan: UploadPlan) -> None:
-    try:
-        pending = pending_publication(plan.files)
-    except (TypeError, ValueError, AttributeError) as error:
-        # A YAML mapping can hold values no schema key expects (dates, nested keys, numbers
-        # as names): the schema checker reports what it recognises, this catches the rest.
-        plan.problems.append(UploadNote("", f"the file cannot be read as a form: {error}"))
-        return
-    plan.problems.extend(UploadNote("", _without_root(problem, plan.upload))
-                         for problem in pending.problems)
-    plan.latest = _latest_numbers([form_file.data["form"] for form_file in plan.files])
-    for item in pending.pending:
-        latest = plan.latest[item.schema.form]
-        previous = FormVersion.objects.filter(form__name=item.schema.form, number=latest).first()
-        effects = describe_effects(schema_of(previous), item.schema) if previous else ()
-        plan.pending.append(PlannedVersion(item.schema, latest, effects))
-    plan.unchanged = [
-        f"{form_file.data['form']} v{form_file.data['version']}" for form_file in plan.files
-        if not any(item.schema.form == form_file.data["form"] for item in plan.pending)
-    ] if not plan.problems else []
-
-
-def _without_root(problem: str, upload: Upload) -> str:
-    return problem.replace(f"{upload.source}/", "")
+def _plan_versions(plan: UploadPlan, schemas: Sequence[FormSchema]) -> None:
+    """Which schemas are new versions, against what is published, by the rules of
+    `sync_forms` (and of `pending_publication`, which shows its plan)."""
+    plan.latest = _latest_numbers([schema.form for schema in schemas])
+    for schema in schemas:
+        label = f"{schema.form} v{schema.version}"
+        same_number = FormVersion.objects.filter(
+            form__name=schema.form, number=schema.version).first()
+        if same_number is not None:
+            if same_number.content_hash == content_hash(schema):
+                plan.unchanged.append(label)
+            else:
+                plan.problems.append(UploadNote(schema.form, (
+                    f"{label} is already published with different content; a published "
+                    f"version never changes: it would be version {plan.latest[schema.form] + 1}.")))
+            continue
+        latest = plan.latest[schema.form]
+        effects: tuple[Effect, ...] = ()
+        if latest:
+            previous = FormVersion.objects.get(form__name=schema.form, number=latest)
+            effects = describe_effects(schema_of(previous), schema)
+        plan.pending.append(PlannedVersion(schema, latest, effects))
 
 
 def _latest_numbers(forms: Sequence[str]) -> dict[str, int]:
@@ -468,7 +493,7 @@ def do_publish_upload(
     `form_version.publish`, nothing changed on any refusal), if the latest version of each of
     its forms is still the one in `expected_latest`, the versions the curator compared with."""
     with transaction.atomic():
-        plan = plan_upload(upload)
+        plan = plan_upload(upload, review=False)
         if plan.problems:
             raise FormSyncError([str(problem) for problem in plan.problems])
         # Held until the commit: nobody publishes another version of these forms in between.

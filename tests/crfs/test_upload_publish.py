@@ -17,6 +17,7 @@ from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.uploads import MAX_FORM_FILE_BYTES, MAX_UPLOAD_BYTES
 from registry.formengine.dictionary import COLUMNS, write_dictionary
 from registry.formengine.schema import load_schema
+from tests.conftest import Client
 from tests.factories import assessment_schema, publish_form
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +277,18 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, v1):
     response = upload(client, "assessment.csv", as_dictionary(assessment_v2()))
     assert response.status_code == 302 and "login" in response["Location"]
     assert FormVersion.objects.count() == 1
+
+
+def test_the_upload_and_the_confirmation_still_need_the_csrf_token(curator, v1):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(curator)
+    assert upload(client, "assessment.csv", as_dictionary(assessment_v2())).status_code == 403
+    assert _SESSION_KEY not in client.session
+    assert client.post(REVIEW, {"confirm": "yes"}).status_code == 403
+
+
+def test_the_waiting_upload_is_kept_on_the_server_not_in_the_page(signed_in, v1):
+    page = upload(signed_in, "assessment.csv", as_dictionary(assessment_v2())).content.decode()
+    assert "Woods &amp; Teuber grade" not in page  # a label of the file, never sent back
+    kept = signed_in.session[_SESSION_KEY]
+    assert f'name="upload" value="{kept["sha256"]}"' in page
