@@ -173,10 +173,14 @@ def test_a_version_published_meanwhile_refuses_the_confirmation(signed_in, v1):
     assert FormVersion.objects.get(number=2).schema["title"] == "Published elsewhere"
 
 
-def test_an_unchanged_upload_has_nothing_to_publish(signed_in, v1):
-    page = upload(signed_in, "assessment.csv", as_dictionary(assessment_schema()))
-    assert "nothing to publish" in page.content.decode()
-    assert _SESSION_KEY not in signed_in.session
+@pytest.mark.parametrize(("name", "content"), [
+    ("assessment.csv", as_dictionary(assessment_schema())),
+    ("assessment.yaml", yaml.safe_dump(assessment_schema()).encode()),
+])
+def test_an_unchanged_upload_has_nothing_to_publish(signed_in, v1, name, content):
+    page = upload(signed_in, name, content)
+    assert "Unchanged, nothing to publish: assessment v1" in page.content.decode()
+    assert _SESSION_KEY not in signed_in.session and FormVersion.objects.count() == 1
 
 
 # --- refusals ---------------------------------------------------------------------------------
