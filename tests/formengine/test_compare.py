@@ -2,7 +2,7 @@ from pathlib import Path
 
 import yaml
 
-from registry.formengine.compare import compare_versions
+from registry.formengine.compare import compare_versions, describe_effects
 from registry.formengine.schema import load_schema
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -60,3 +60,38 @@ def test_the_registry_mirror_movements_versions_line_up():
     assert ("wt_grade", "wt_grade_left_task") in diff.renamed
     assert "wt_grade_right_task" in diff.added
     assert "wt_grade" not in diff.removed
+
+
+def test_each_change_says_what_it_does_to_existing_submissions():
+    old = load_schema(form())
+    new = load_schema(form(version=2, fields=[
+        {"name": "age_months", "type": "text", "label": "Age", "validation": "integer",
+         "renamed_from": "age"},
+        {"name": "grade", "type": "dropdown", "label": "Grade",
+         "choices": [{"code": "0", "label": "Absent"}, {"code": "2", "label": "Strong"}]},
+        {"name": "side", "type": "radio", "label": "Side",
+         "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]},
+    ]))
+    effects = {(effect.field, effect.change): effect for effect in describe_effects(old, new)}
+    assert set(effects) == {
+        ("side", "added"), ("old_note", "removed"), ("age_months", "renamed"),
+        ("grade", "changed type"), ("grade", "choice relabelled"), ("grade", "choice added"),
+        ("grade", "choice removed"),
+    }
+    assert "no answer for it" in effects["side", "added"].effect
+    assert effects["old_note", "removed"].detail == "not listed in retired"
+    assert "warn that it was dropped" in effects["old_note", "removed"].effect
+    assert "show them under age_months" in effects["age_months", "renamed"].effect
+    assert effects["grade", "changed type"].detail == "radio → dropdown"
+    assert "not converted" in effects["grade", "changed type"].effect
+    assert "new label for all of them" in effects["grade", "choice relabelled"].effect
+    assert effects["grade", "choice removed"].detail == "1 (Mild)"
+    assert "still shown as 'Mild'" in effects["grade", "choice removed"].effect
+
+
+def test_form_level_changes_have_effects_too():
+    effects = describe_effects(load_schema(form()),
+                               load_schema(form(version=2, title="Clinic visit", repeatable=True)))
+    assert [(effect.field, effect.change) for effect in effects] == [
+        ("", "title changed"), ("", "now repeatable")]
+    assert describe_effects(load_schema(form()), load_schema(form(version=2))) == ()
