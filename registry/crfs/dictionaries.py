@@ -45,12 +45,16 @@ def plan_dictionary_import(
 
     Raises the engine's DictionaryError (row and column of every problem) for a bad dictionary.
     """
-    return _plan(text, repeatable_forms, forms_root, keep_dates)[0]
+    return plan_dictionary_with_report(text, repeatable_forms=repeatable_forms,
+                                       forms_root=forms_root, keep_dates=keep_dates)[0]
 
 
-def _plan(
-    text: str | bytes, repeatable_forms: Collection[str], forms_root: Path, keep_dates: bool
+def plan_dictionary_with_report(
+    text: str | bytes, *, repeatable_forms: Collection[str] = (), forms_root: Path,
+    keep_dates: bool = False,
 ) -> tuple[list[FormFile], DictionaryImport]:
+    """`plan_dictionary_import`, with the import as read: its notes are the report of what the
+    registry changed on the way in, for pages that show it before anything is published."""
     known_repeatable = set(
         FormDefinition.objects.filter(repeatable=True).values_list("name", flat=True)
     )
@@ -81,7 +85,8 @@ def do_import_dictionary(
     keep_dates: bool = False,
 ) -> DictionaryImportReport:
     """Publish a dictionary's instruments; optionally write them out as `forms/` files too."""
-    files, imported = _plan(text, repeatable_forms, forms_root, keep_dates)
+    files, imported = plan_dictionary_with_report(
+        text, repeatable_forms=repeatable_forms, forms_root=forms_root, keep_dates=keep_dates)
     synced = do_sync_forms(actor, files)
     report = DictionaryImportReport(synced.published, synced.unchanged, list(imported.notes),
                                     imported.report())

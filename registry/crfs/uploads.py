@@ -40,7 +40,7 @@ from registry.formengine.schema import (
 )
 from registry.people.models import User
 
-from .dictionaries import plan_dictionary_import
+from .dictionaries import plan_dictionary_with_report
 from .models import FormDefinition, FormVersion
 from .selectors import schema_of
 from .services import FormFile, FormSyncError, SyncReport, do_sync_forms
@@ -209,7 +209,7 @@ def plan_upload(upload: Upload, *, review: bool = True) -> UploadPlan:
 def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[FormSchema]:
     upload = plan.upload
     try:
-        plan.files = plan_dictionary_import(
+        plan.files, imported = plan_dictionary_with_report(
             upload.text, repeatable_forms=upload.repeatable, forms_root=root)
     except DictionaryError as error:
         plan.problems.extend(UploadNote(_where(problem.row, problem.column), problem.message)
@@ -239,6 +239,12 @@ def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[Form
         else:
             plan.notes.append(UploadNote(schema.form, (
                 f"a new form, titled {schema.title!r} after its name and {repeats}.")))
+    # The importer's own report (identifiers not collected, tags kept, flags dropped), then
+    # every cell that reads differently once imported.
+    plan.notes.extend(
+        UploadNote(_where(note.row, note.column),
+                   f"{note.field}: {note.message}" if note.field else note.message)
+        for note in imported.notes)
     plan.notes.extend(_dictionary_changes(upload.text, schemas))
     return schemas
 

@@ -296,3 +296,16 @@ def test_the_waiting_upload_is_kept_on_the_server_not_in_the_page(signed_in, v1)
     assert "Woods &amp; Teuber grade" not in page  # a label of the file, never sent back
     kept = signed_in.session[_SESSION_KEY]
     assert f'name="upload" value="{kept["sha256"]}"' in page
+
+
+def test_the_review_lists_the_importers_own_report_by_row_and_column(signed_in):
+    rows = [COLUMNS,
+            ["record_id", "intake", "", "text", "Record ID"] + [""] * (len(COLUMNS) - 5),
+            ["contact", "intake", "", "text", "Parent's e-mail", "", "", "email"]
+            + [""] * (len(COLUMNS) - 8)]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    page = upload(signed_in, "intake.csv", out.getvalue().encode())
+    assert page.status_code == 200
+    text = page.content.decode().replace("&#x27;", "'")
+    assert "row 3" in text and "contact" in text and "not collected" in text
