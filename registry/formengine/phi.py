@@ -423,24 +423,27 @@ def _curies(text: str, lowered: str, position: int) -> re.Match[str] | None:
     return None
 
 
-_CYTOBAND = re.compile(
-    r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}\s?\)"
-)
-_ARM = re.compile(r"[pq](?<=[\dXY][pq])")
+def _from_anchor(anchor: str, pattern: str, before: tuple[int, ...]) -> _Search:
+    """Search ``pattern``, whose matches hold ``anchor`` (a rare character) one of ``before``
+    characters after their start: each anchor found is tried at those starts, leftmost first,
+    so only the anchors are looked for in the whole text."""
+    anchor_pattern = re.compile(anchor)
+    full = re.compile(pattern)
+    nearest = min(before)
 
+    def search(text: str, lowered: str, position: int) -> re.Match[str] | None:
+        found_anchor = anchor_pattern.search(text, position + nearest)
+        while found_anchor is not None:
+            at = found_anchor.start()
+            for offset in before:
+                if at - offset >= position:
+                    found = full.match(text, at - offset)
+                    if found is not None:
+                        return found
+            found_anchor = anchor_pattern.search(text, at + 1)
+        return None
 
-def _cytobands(text: str, lowered: str, position: int) -> re.Match[str] | None:
-    # A cytoband's arm (p or q) follows its chromosome (one or two digits, X or Y): each arm
-    # found has two places to try, leftmost first.
-    arm = _ARM.search(text, position + 1)
-    while arm is not None:
-        for start in (arm.start() - 2, arm.start() - 1):
-            if start >= position:
-                found = _CYTOBAND.match(text, start)
-                if found is not None:
-                    return found
-        arm = _ARM.search(text, arm.start() + 1)
-    return None
+    return search
 
 
 _CODE_CONTEXT = _Merged(
@@ -453,19 +456,24 @@ _CODE_CONTEXT = _Merged(
      _gate(r"(?:N[CGMRPTW]|X[MRP]|ENS[A-Z]{0,6}|LRG)_?\d", lower=False)),
     (_in_text(re.compile(r"rs(?<!\wrs)_?\d{1,15}(?:\.\d{1,3})?")),
      _gate(r"rs_?\d", lower=False)),
-    (_in_text(re.compile(
-        r"[cgmnopr](?<![A-Za-z][cgmnopr])\.[-*]?\d{1,12}(?:[+-]\d{1,6})?"
-        r"(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?")),
+    # HGVS positions, from their full stop.
+    (_from_anchor(r"\.(?<=[cgmnopr]\.)",
+                  r"(?<![A-Za-z])[cgmnopr]\.[-*]?\d{1,12}(?:[+-]\d{1,6})?"
+                  r"(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?", (1,)),
      _gate(r"\.(?<=[cgmnopr]\.)[-*]?\d", lower=False)),
     (_in_text(re.compile(
         r"chr(?<!\wchr)(?:\d{1,2}|[XYM])[:\s]\s?\d{1,3}(?:,\d{3}){0,4}\d{0,9}(?:\s?[-_]\s?\d{1,3}"
         r"(?:,\d{3}){0,4}\d{0,9})?")),
      _gate("", "chr", lower=False)),
-    (_cytobands,
+    # Cytobands, from their arm (p or q), which one or two digits, X or Y precede.
+    (_from_anchor(r"[pq](?<=[\dXY][pq])",
+                  r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}"
+                  r"\s?\)", (2, 1)),
      _gate(r"[pq](?<=[\dXY][pq])\d{0,2}(?:\.\d{1,3})?\s?\(", lower=False)),
     (_in_text(re.compile(r"GRC(?<!\wGRC)[hm]\d{2}")), _gate("", "GRC", lower=False)),
     (_in_text(re.compile(r"hg(?<!\whg)\d{2}")), _gate(r"hg\d\d", lower=False)),
-    (_in_text(re.compile(r"\d\.\d{1,30}")), _gate(r"\.(?<=\d\.)\d", lower=False)),
+    # Decimals, from their point.
+    (_from_anchor(r"\.(?<=\d\.)\d", r"\d\.\d{1,30}", (1,)), _gate(r"\.(?<=\d\.)\d", lower=False)),
 )
 
 
