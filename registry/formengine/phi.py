@@ -152,8 +152,11 @@ class _Merged:
     never empty.
     """
 
-    def __init__(self, *alternatives: tuple[_Search, _Gate | None]) -> None:
+    def __init__(self, *alternatives: tuple[_Search, _Gate | None], written: str,
+                 flags: int = 0) -> None:
         self._alternatives = alternatives
+        # The alternatives as one pattern, as they would be written: what the search matches.
+        self.pattern = re.compile(written, flags)
 
     def spans(self, text: str, lowered: str) -> list[tuple[int, int]]:
         searches = [search for search, gate in self._alternatives
@@ -281,6 +284,12 @@ _TEXT_DATE = _Merged(
     (_after_boundary(re.compile(r"(?:on|since|from|until)\s{1,3}\d{1,2}/\d{1,2}\b(?!/|\.\d)"),
                      lower=True),
      _gate(r"/(?<=\d/)\d")),
+    written=rf"\b{_DAY}\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS}\.?,?\s{{1,3}}(?:19|20)?\d{{2}}\b"
+    rf"|\b{_MONTHS}\.?\s{{1,3}}{_DAY},?\s{{1,3}}(?:19|20)\d{{2}}\b"
+    rf"|\b{_MONTHS}\.?,?\s{{1,3}}(?:19|20)\d{{2}}\b"
+    rf"|\b(?:on|last|next|this)\s{{1,3}}{_WEEKDAYS}\b"
+    r"|\b(?:on|since|from|until)\s{1,3}\d{1,2}/\d{1,2}\b(?!/|\.\d)",
+    flags=re.IGNORECASE,
 )
 # A day and a month without a year: only with the month capitalised, so that "at 3 may be"
 # and "2 mar" in shorthand do not trip it.
@@ -380,6 +389,10 @@ _PERSIAN_RECORD_LABEL = re.compile(
 _RECORD_LABELS = _Merged(
     (_after_boundary(_RECORD_LABEL, lower=True), _gate("", *_RECORD_WORDS, *_RECORD_LABELLED)),
     (_in_text(_PERSIAN_RECORD_LABEL), _gate("", *_PERSIAN_RECORD_WORDS, lower=False)),
+    written=r"\b(?:mrn|urn|ssn|sin|nhs\s{0,3}(?:no|number)?|(?:" + "|".join(_RECORD_LABELLED)
+    + r")\s{0,3}(?:no\b\.?|num\b\.?|number\b|#|id\b|:))\s{0,3}[:#=]?\s{0,3}[A-Z]{0,3}[-/]?\d"
+    r"[\d -]{0,20}\d|" + _PERSIAN_RECORD_LABEL.pattern,
+    flags=re.IGNORECASE,
 )
 _IRAN_MOBILE = re.compile(
     r"(?:\+(?<![\d+]\+)98[ -]?|0(?<![\d+]0)(?:098[ -]?)?)9\d{2}[ -]?\d{3}[ -]?\d{4}(?!\d)"
@@ -478,6 +491,14 @@ _CODE_CONTEXT = _Merged(
     (_in_text(re.compile(r"hg(?<!\whg)\d{2}")), _gate(r"hg\d\d", lower=False)),
     # Decimals, from their point.
     (_from_anchor(r"\.(?<=\d\.)\d", r"\d\.\d{1,30}", (1,)), _gate(r"\.(?<=\d\.)\d", lower=False)),
+    written=_CURIE.pattern
+    + r"|\b(?:N[CGMRPTW]|X[MRP]|ENS[A-Z]{0,6}|LRG|rs)_?\d{1,15}(?:\.\d{1,3})?"
+    r"|(?<![A-Za-z])[cgmnopr]\.[-*]?\d{1,12}(?:[+-]\d{1,6})?(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?"
+    r"|\bchr(?:\d{1,2}|[XYM])[:\s]\s?\d{1,3}(?:,\d{3}){0,4}\d{0,9}(?:\s?[-_]\s?\d{1,3}"
+    r"(?:,\d{3}){0,4}\d{0,9})?"
+    r"|\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}\s?\)"
+    r"|\bGRC[hm]\d{2}|\bhg\d{2}"
+    r"|\d\.\d{1,30}",
 )
 
 
@@ -510,6 +531,10 @@ _CUE_WORDS = (
     r"|neurologist|and|dr|mr|mrs|ms|prof|sir|miss|doctor)"
 )
 _CUE_BEFORE = re.compile(rf"\b{_CUE_WORDS}\.?\s{{1,3}}\Z")
+# The rule as written, for the tests.
+_LATIN_CUE = re.compile(
+    rf"\b{_CUE_WORDS}\.?\s{{1,3}}([A-Z][a-z\u00df-\u00ff]{{1,30}})(?![\w'\u2019])"
+)
 # The longest cue word (11 letters), a full stop and three spaces.
 _CUE_REACH = 16
 _CAPITALISED = re.compile(r"[A-Z][a-z\u00df-\u00ff]{1,30}(?![\w'\u2019])")
