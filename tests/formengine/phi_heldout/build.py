@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Build the held-out identifier set (notes.json beside this file), deterministically.
 
     python tests/formengine/phi_heldout/build.py
@@ -394,7 +395,8 @@ class Builder:
         shape = self.r.randint(0, 4)
         if shape <= 2:
             number = self.r.randint(2, 4800)
-            unit = self.r.choice(["", "", f"Apt {self.r.randint(1, 40)}, ", f"Unit {self.r.randint(1, 9)}-"])
+            unit = self.r.choice(["", "", f"Apt {self.r.randint(1, 40)}, ",
+                                  f"Unit {self.r.randint(1, 9)}-"])
             value = f"{unit}{number} {self.pick(STREETS_EN)} {self.pick(STREET_TYPES)}"
             if shape == 1:
                 value += f", {self.pick(CITIES)}"
@@ -435,7 +437,8 @@ class Builder:
             value = f"{day}.{r.randint(1, 12):02d}.{r.randint(2015, 2024)}"
         elif shape == 7:
             value = f"{r.randint(1395, 1403)}/{r.randint(1, 12):02d}/{day:02d}".translate(FA_DIGITS)
-            return self.pick(["جراحی در تاریخ {d} انجام شد.", "ویزیت {d}"]).format(d=value), value, "fa"
+            sentence = self.pick(["جراحی در تاریخ {d} انجام شد.", "ویزیت {d}"])
+            return sentence.format(d=value), value, "fa"
         else:
             value = f"{day} {self.pick(FA_MONTHS)}".translate(FA_DIGITS)
             return self.pick(["بستری از {d}", "نوبت بعدی {d}"]).format(d=value), value, "fa"
@@ -552,11 +555,14 @@ class Builder:
             f"Occipital dermal sinus, tract {r.choice(['1.5', '2', '3'])} cm, no dermoid.",
             f"Tethered cord: conus at {self.pick(LEVELS)}, filum {r.choice(['2', '2.5', '3'])} mm.",
             f"TMS: RMT {r.randint(35, 75)}% MSO, ipsilateral MEP latency "
-            f"{r.randint(15, 25)}.{r.randint(0, 9)} ms, amplitude {r.randint(1, 9)}.{r.randint(0, 9)} mV.",
-            f"fMRI laterality index {r.choice(['0.12', '0.35', '-0.08', '0.6'])} during finger tapping.",
+            f"{r.randint(15, 25)}.{r.randint(0, 9)} ms, amplitude "
+            f"{r.randint(1, 9)}.{r.randint(0, 9)} mV.",
+            f"fMRI laterality index {r.choice(['0.12', '0.35', '-0.08', '0.6'])} "
+            "during finger tapping.",
             f"Variant {self.hgvs()}, ACMG class {self.pick(['3', '4', '5'])}.",
             f"Microarray: {self.microarray()}.",
-            f"Chiari {self.pick(['I', 'II', '1.5'])} malformation, tonsils {r.randint(3, 14)} mm below FM.",
+            f"Chiari {self.pick(['I', 'II', '1.5'])} malformation, tonsils "
+            f"{r.randint(3, 14)} mm below FM.",
             f"Klippel-Feil type {r.randint(1, 3)} with fusion {self.pick(CLEVELS)}.",
             f"Syrinx {self.pick(CLEVELS)} measuring {r.randint(2, 9)} x {r.randint(2, 9)} mm.",
             f"MRC power {r.randint(2, 5)}/5 hip flexors, reflexes {self.pick(['2+', '3+', '1+'])}.",
@@ -571,7 +577,8 @@ class Builder:
             f"Detethering done in {r.randint(2012, 2024)}; re-tethering suspected.",
             f"Urodynamics: bladder capacity {r.randint(80, 400)} mL, detrusor pressure "
             f"{r.randint(10, 60)} cmH2O.",
-            f"DTI: FA {r.choice(['0.41', '0.52', '0.38'])} in the corticospinal tract at C{r.randint(2, 7)}.",
+            f"DTI: FA {r.choice(['0.41', '0.52', '0.38'])} in the corticospinal tract at "
+            f"C{r.randint(2, 7)}.",
             f"Diastematomyelia split at {self.pick(['T10-T12', 'L1-L2', 'T8-L1'])}, type "
             f"{self.pick(['I', 'II'])}.",
             f"Lipomyelomeningocele {self.pick(LEVELS)}; Hoffmann sign negative, Babinski "
@@ -581,7 +588,8 @@ class Builder:
             f"{r.randint(15, 30)} Hz.",
             f"Preprocessed in FSL {self.pick(['6.0.7.4', '6.0.5', '5.0.11'])} and SPM12 "
             f"(v{r.randint(7000, 7800)}).",
-            f"Scoliosis Cobb angle {r.randint(10, 45)} degrees T{r.randint(4, 8)}-L{r.randint(1, 3)}.",
+            f"Scoliosis Cobb angle {r.randint(10, 45)} degrees "
+            f"T{r.randint(4, 8)}-L{r.randint(1, 3)}.",
             f"IQ (WISC-V) {r.randint(70, 120)}, processing speed {r.randint(70, 110)}.",
             f"Shunt setting {r.randint(1, 2)}.{r.randint(0, 5)}, Strata valve, no revision.",
             f"Sample DNA-{r.randint(1, 9)} sent, turnaround {r.randint(4, 12)} weeks.",
@@ -608,7 +616,8 @@ class Builder:
             f"مننگومیلوسل گردنی در سطح {self.pick(CLEVELS)}.",
             f"سینوس درمال اکسیپیتال به طول {fa(r.randint(1, 3))} سانتیمتر.",
             f"نخاع گیرافتاده با کونوس در سطح {self.pick(LEVELS)}.",
-            f"در TMS آستانه حرکتی {fa(r.randint(35, 75))}٪ و تاخیر {fa(r.randint(15, 25))}٫{fa(r.randint(0, 9))} میلی‌ثانیه.",
+            f"در TMS آستانه حرکتی {fa(r.randint(35, 75))}٪ و تاخیر "
+            f"{fa(r.randint(15, 25))}٫{fa(r.randint(0, 9))} میلی‌ثانیه.",
             f"واریانت {self.hgvs()} در ژن DCC.",
             f"نتیجه میکروارای: {self.microarray()}.",
             f"وزن {fa(r.randint(14, 60))} کیلوگرم، قد {fa(r.randint(95, 170))} سانتیمتر.",
