@@ -2,7 +2,8 @@
 
 Recall per kind of identifier and false alarms on the clinical notes are counted over the
 whole set (tests/formengine/phi_set/notes.json, synthetic; the tests assert the same on a fixed
-subset). Targets (issue 15): recall >= 0.95 per kind, no false alarm on the clinical notes;
+subset), and again on the held-out set (tests/formengine/phi_heldout/notes.json), written apart
+from the screen. Targets (issue 15): recall >= 0.95 per kind, no false alarm on the clinical notes;
 screening a 2,000-character note under 2 ms and a 20,000-character one under 20 ms, with the
 names lists loaded once per process; validation of the largest form with every free-text field
 filled under 1 ms. The timed notes are clinical notes of the set joined to length: clean text
@@ -23,6 +24,8 @@ from .figures import Figure, median_seconds
 from .validation import fullest_index_case_data, largest_form
 
 NOTES = Path(__file__).resolve().parent.parent / "tests" / "formengine" / "phi_set" / "notes.json"
+# Written apart from the screen (tests/formengine/phi_heldout/build.py): the fairer judge.
+HELD_OUT = NOTES.parent.parent / "phi_heldout" / "notes.json"
 
 
 def _figure(figure: str, unit: str, value: float, limit: float, target: str, met: bool
@@ -42,6 +45,23 @@ def _clinical_text(clinical: list[str], length: int) -> str:
     return " ".join(pieces)[:length]
 
 
+def _held_out_figures() -> list[Figure]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for note in json.loads(HELD_OUT.read_text(encoding="utf-8")):
+        by_kind[note["kind"]].append(note["text"])
+    figures = []
+    for kind in sorted(set(by_kind) - {"clinical"}):
+        texts = by_kind[kind]
+        recall = sum(1 for text in texts if screen_free_text(text)) / len(texts)
+        figures.append(_figure(f"held-out recall, {kind} ({len(texts)} notes)",
+                               "fraction caught", recall, 0.95, ">= 0.95", recall >= 0.95))
+    clinical = by_kind["clinical"]
+    alarms = sum(1 for text in clinical if screen_free_text(text))
+    figures.append(_figure(f"held-out false alarms, clinical ({len(clinical)} notes)",
+                           "notes refused", alarms, 0, "0", alarms == 0))
+    return figures
+
+
 def measure(scale: Scale) -> list[Figure]:
     notes = json.loads(NOTES.read_text(encoding="utf-8"))
     by_kind: dict[str, list[str]] = defaultdict(list)
@@ -57,6 +77,7 @@ def measure(scale: Scale) -> list[Figure]:
     alarms = sum(1 for text in clinical if screen_free_text(text))
     figures.append(_figure(f"identifier screen false alarms, clinical ({len(clinical)} notes)",
                            "notes refused", alarms, 0, "0", alarms == 0))
+    figures.extend(_held_out_figures())
 
     for length, limit in ((2_000, 2.0), (20_000, 20.0)):
         text = _clinical_text(clinical, length)
