@@ -483,10 +483,11 @@ _CODE_CONTEXT = _Merged(
         r"(?:,\d{3}){0,4}\d{0,9})?")),
      _gate("", "chr", lower=False)),
     # Cytobands, from their arm (p or q), which one or two digits, X or Y precede.
+    # (with the coordinates in brackets, as ISCN writes them, or after a space, as CNV reports)
     (_from_anchor(r"[pq](?<=[\dXY][pq])",
-                  r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}"
-                  r"\s?\)", (2, 1)),
-     _gate(r"[pq](?<=[\dXY][pq])\d{0,2}(?:\.\d{1,3})?\s?\(", lower=False)),
+                  r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?(?:\s?\(\s?\d{1,12}\s?[-_]\s?"
+                  r"\d{1,12}\s?\)|\s\d{1,12}\s?[-_]\s?\d{1,12})", (2, 1)),
+     _gate(r"[pq](?<=[\dXY][pq])\d{0,2}(?:\.\d{1,3})?(?:\s?\(|\s\d)", lower=False)),
     (_in_text(re.compile(r"GRC(?<!\wGRC)[hm]\d{2}")), _gate("", "GRC", lower=False)),
     (_in_text(re.compile(r"hg(?<!\whg)\d{2}")), _gate(r"hg\d\d", lower=False)),
     # Decimals, from their point.
@@ -496,7 +497,8 @@ _CODE_CONTEXT = _Merged(
     r"|(?<![A-Za-z])[cgmnopr]\.[-*]?\d{1,12}(?:[+-]\d{1,6})?(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?"
     r"|\bchr(?:\d{1,2}|[XYM])[:\s]\s?\d{1,3}(?:,\d{3}){0,4}\d{0,9}(?:\s?[-_]\s?\d{1,3}"
     r"(?:,\d{3}){0,4}\d{0,9})?"
-    r"|\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}\s?\)"
+    r"|\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?(?:\s?\(\s?\d{1,12}\s?[-_]\s?\d{1,12}\s?\)"
+    r"|\s\d{1,12}\s?[-_]\s?\d{1,12})"
     r"|\bGRC[hm]\d{2}|\bhg\d{2}"
     r"|\d\.\d{1,30}",
 )
@@ -527,15 +529,17 @@ _LATIN_PAIR = re.compile(
 # word would be tried at every position of the text.
 _CUE_WORDS = (
     r"(?i:by|mother|father|parents?|brother|sister|son|daughter|aunt|uncle|grandmother"
-    r"|grandfather|husband|wife|named|called|patient|guardian|cousin|nurse|surgeon"
+    r"|grandfather|mum|mom|dad|mummy|mommy|daddy|stepmother|stepfather|grandma|grandpa"
+    r"|granny|husband|wife|named|called|patient|guardian|cousin|nurse|surgeon"
     r"|neurologist|and|dr|mr|mrs|ms|prof|sir|miss|doctor)"
 )
-_CUE_BEFORE = re.compile(rf"\b{_CUE_WORDS}\.?\s{{1,3}}\Z")
+# A name may follow its cue in brackets: "mum (Harper Ross)".
+_CUE_BEFORE = re.compile(rf"\b{_CUE_WORDS}\.?\s{{1,3}}\(?\Z")
 # The rule as written, for the tests.
 _LATIN_CUE = re.compile(
-    rf"\b{_CUE_WORDS}\.?\s{{1,3}}([A-Z][a-z\u00df-\u00ff]{{1,30}})(?![\w'\u2019])"
+    rf"\b{_CUE_WORDS}\.?\s{{1,3}}\(?([A-Z][a-z\u00df-\u00ff]{{1,30}})(?![\w'\u2019])"
 )
-# The longest cue word (11 letters), a full stop and three spaces.
+# The longest cue word (11 letters), a full stop, three spaces and a bracket.
 _CUE_REACH = 16
 _CAPITALISED = re.compile(r"[A-Z][a-z\u00df-\u00ff]{1,30}(?![\w'\u2019])")
 _PERSIAN_CLASS = r"[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622\u200c]"
@@ -598,8 +602,14 @@ def _names(text: str, lowered: str) -> list[tuple[int, int]]:
         surnames = phi_names.english_surnames()
         for match in _LATIN_PAIR.finditer(text):
             first, last = match.group(1).upper(), match.group(2).upper()
-            if (first in first_names and first not in clinical and last not in clinical
-                    and (last in surnames or last in first_names)):
+            if first in clinical or last in clinical:
+                continue
+            if first in first_names and (last in surnames or last in first_names):
+                spans.append((match.start(1), match.end(2)))
+            elif last in surnames and _CUE_BEFORE.search(
+                    text, max(0, match.start() - _CUE_REACH), match.start()) is not None:
+                # A first name off the lists ("her dad Liam Henderson"): the cue word and
+                # the listed surname say it is a name.
                 spans.append((match.start(1), match.end(2)))
         spans += _cued_names(text, first_names, surnames)
     if _PERSIAN_LETTERS.search(text) is not None:
@@ -644,6 +654,14 @@ def _alternatives(pattern: _Alternatives | _Merged) -> _Finder:
     return pattern.spans
 
 
+# A version number of four parts (FSL 6.0.7.4) is written like an IP address: after the name
+# of a program or the word "version" it is the version. Looked for in the few characters before.
+_VERSION_BEFORE = re.compile(
+    r"(?:\bversion|\bver\.?|\bv|\brelease|\bbuild|\bfsl|\bspm\d{0,2}|\bfreesurfer|\bmatlab"
+    r"|\bafni|\bants|\bmrtrix\d?|\bdcm2niix|\bpython|\bfmriprep|\bqsiprep)\s{0,2}\Z")
+_VERSION_REACH = 14
+
+
 def _ipv4(text: str, lowered: str) -> list[tuple[int, int]]:
     if _IPV4_GATE.search(text) is None:
         return []
@@ -652,6 +670,9 @@ def _ipv4(text: str, lowered: str) -> list[tuple[int, int]]:
         try:
             ipaddress.IPv4Address(match.group(0))
         except ValueError:
+            continue
+        start = match.start()
+        if _VERSION_BEFORE.search(lowered, max(0, start - _VERSION_REACH), start):
             continue
         spans.append(match.span())
     return spans
@@ -689,9 +710,17 @@ def _numeric_dates(text: str, lowered: str) -> list[tuple[int, int]]:
             plausible = 1 <= a <= 12 and 1 <= b <= 31
         else:
             plausible = 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12
-        if plausible:
+        start = match.start()
+        if plausible and _SCORE_BEFORE.search(lowered, max(0, start - _SCORE_REACH),
+                                              start) is None:
             spans.append(match.span())
     return spans
+
+
+# The Purdue Pegboard is scored as three numbers, right/left/both (11/13/12), written like a
+# date; right after its name they are its scores.
+_SCORE_BEFORE = re.compile(r"\bpegboard(?:\s{1,3}(?:test|scores?))?[\s:]{1,3}\Z")
+_SCORE_REACH = 24
 
 
 def _postal_codes(text: str, lowered: str) -> list[tuple[int, int]]:
