@@ -45,39 +45,29 @@ def _clinical_text(clinical: list[str], length: int) -> str:
     return " ".join(pieces)[:length]
 
 
-def _held_out_figures() -> list[Figure]:
+def _set_figures(path: Path, name: str) -> list[Figure]:
+    """Recall per kind and false alarms on the clinical notes of one note set."""
     by_kind: dict[str, list[str]] = defaultdict(list)
-    for note in json.loads(HELD_OUT.read_text(encoding="utf-8")):
+    for note in json.loads(path.read_text(encoding="utf-8")):
         by_kind[note["kind"]].append(note["text"])
     figures = []
     for kind in sorted(set(by_kind) - {"clinical"}):
         texts = by_kind[kind]
         recall = sum(1 for text in texts if screen_free_text(text)) / len(texts)
-        figures.append(_figure(f"held-out recall, {kind} ({len(texts)} notes)",
+        figures.append(_figure(f"{name} recall, {kind} ({len(texts)} notes)",
                                "fraction caught", recall, 0.95, ">= 0.95", recall >= 0.95))
     clinical = by_kind["clinical"]
     alarms = sum(1 for text in clinical if screen_free_text(text))
-    figures.append(_figure(f"held-out false alarms, clinical ({len(clinical)} notes)",
+    figures.append(_figure(f"{name} false alarms, clinical ({len(clinical)} notes)",
                            "notes refused", alarms, 0, "0", alarms == 0))
     return figures
 
 
 def measure(scale: Scale) -> list[Figure]:
-    notes = json.loads(NOTES.read_text(encoding="utf-8"))
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for note in notes:
-        by_kind[note["kind"]].append(note["text"])
-    figures = []
-    for kind in sorted(set(by_kind) - {"clinical"}):
-        texts = by_kind[kind]
-        recall = sum(1 for text in texts if screen_free_text(text)) / len(texts)
-        figures.append(_figure(f"identifier screen recall, {kind} ({len(texts)} notes)",
-                               "fraction caught", recall, 0.95, ">= 0.95", recall >= 0.95))
-    clinical = by_kind["clinical"]
-    alarms = sum(1 for text in clinical if screen_free_text(text))
-    figures.append(_figure(f"identifier screen false alarms, clinical ({len(clinical)} notes)",
-                           "notes refused", alarms, 0, "0", alarms == 0))
-    figures.extend(_held_out_figures())
+    figures = _set_figures(NOTES, "identifier screen")
+    figures.extend(_set_figures(HELD_OUT, "held-out"))
+    clinical = [note["text"] for note in json.loads(NOTES.read_text(encoding="utf-8"))
+                if note["kind"] == "clinical"]
 
     for length, limit in ((2_000, 2.0), (20_000, 20.0)):
         text = _clinical_text(clinical, length)
