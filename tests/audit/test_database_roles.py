@@ -175,10 +175,10 @@ def test_the_registrys_services_run_as_the_app_role(granted_role):
     f"DELETE FROM {AUDIT_TABLE}",
 ])
 def test_the_app_role_cannot_erase_the_audit_trail(granted_role, statement):
-    record_event(None, "something.happened")
+    record_event(None, "login_failed")
     with connected_as(granted_role) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege):
         raw.execute(statement)
-    assert AuditEvent.objects.get().action == "something.happened"
+    assert AuditEvent.objects.get().action == "login_failed"
 
 
 @needs_postgresql
