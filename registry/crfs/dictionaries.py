@@ -8,9 +8,10 @@ fields not collected, flags and cells not carried over (docs/form-schema.md).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -69,10 +70,26 @@ def plan_dictionary_with_report(
             data = {**data, "version": latest.number, "title": latest.schema["title"],
                     "repeatable": latest.schema.get("repeatable", False)}
             if content_hash(load_schema(data)) != latest.content_hash:
-                data["version"] = latest.number + 1
+                data = _without_past_renames({**data, "version": latest.number + 1},
+                                             latest.schema)
         path = forms_root / data["form"] / f"v{data['version']}.yaml"
         files.append(FormFile(str(path), data))
     return files, imported
+
+
+def _without_past_renames(data: dict[str, Any], latest: Mapping[str, Any]) -> dict[str, Any]:
+    """A new version without the renames of the versions before it.
+
+    An exported dictionary carries each field's `@RENAMED-FROM` of the latest version; sent
+    back with an edit, it would claim the rename again in the next version, where the old name
+    no longer exists. A field whose name the latest version already has was renamed before,
+    not now.
+    """
+    names = {f["name"] for f in latest.get("fields", ())}
+    fields = [{key: value for key, value in f.items() if key != "renamed_from"}
+              if f.get("renamed_from") and f["name"] in names else f
+              for f in data.get("fields", ())]
+    return {**data, "fields": fields}
 
 
 def do_import_dictionary(

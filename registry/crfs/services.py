@@ -16,6 +16,7 @@ import yaml
 from django.db import transaction
 
 from registry.audit.services import record_event
+from registry.formengine.harmonise import HarmonisationError, harmonise
 from registry.formengine.schema import (
     FormSchema,
     SchemaError,
@@ -117,6 +118,7 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
                 f"A published version never changes: save your edit as version "
                 f"{_next_number(schema.form, files)} instead."
             )
+    problems += _harmonisation_problems(pending)
     if problems:
         raise FormSyncError(problems)
 
@@ -124,6 +126,24 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
         version = do_publish_form_version(actor, schema, source=form_file.path)
         report.published.append(str(version))
     return report
+
+
+def _harmonisation_problems(pending: Sequence[tuple[FormFile, FormSchema]]) -> list[str]:
+    """New versions must line up with the published ones (renames of fields that exist), or
+    every export of the form would fail after publishing."""
+    by_form: dict[str, list[tuple[FormFile, FormSchema]]] = {}
+    for form_file, schema in pending:
+        by_form.setdefault(schema.form, []).append((form_file, schema))
+    problems = []
+    for form, new in by_form.items():
+        published = [load_schema(version.schema)
+                     for version in FormVersion.objects.filter(form__name=form)]
+        try:
+            harmonise([*published, *(schema for _, schema in new)])
+        except HarmonisationError as error:
+            paths = ", ".join(form_file.path for form_file, _ in new)
+            problems += [f"{paths}: {problem}" for problem in error.problems]
+    return problems
 
 
 def _next_number(form_name: str, files: Sequence[FormFile]) -> int:

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 
 from registry.audit.services import record_event
 from registry.crfs.dictionaries import plan_dictionary_import
-from registry.crfs.models import FormDefinition, FormVersion
-from registry.crfs.services import FormFile, FormSyncError, do_sync_forms
+from registry.crfs.models import FormDefinition
+from registry.crfs.services import FormSyncError, do_sync_forms
 from registry.formengine.dictionary import COLUMNS, METADATA_KEYS, DictionaryError
 from registry.formengine.harmonise import HarmonisationError
 from registry.people.access import can_curate
@@ -109,7 +109,7 @@ def do_import_metadata(
     try:
         with transaction.atomic():
             files = plan_dictionary_import(buffer.getvalue(), forms_root=SOURCE_ROOT)
-            report = do_sync_forms(actor, [_without_past_renames(f) for f in files])
+            report = do_sync_forms(actor, files)
             try:
                 registry_layout()
             except (LayoutError, HarmonisationError) as error:
@@ -152,22 +152,3 @@ def _record_field_problems(row: Mapping[str, str], where: str) -> list[str]:
     return [f"{where}: {name} is kept on the patient record, not in a form; its definition "
             f"cannot change ({', '.join(changed)} differ from the exported metadata). Send it "
             "as exported, or leave the row out."]
-
-
-def _without_past_renames(form_file: FormFile) -> FormFile:
-    """A new version without the renames of the versions before it.
-
-    An exported dictionary carries each field's `@RENAMED-FROM` of the latest version; sent
-    back with an edit, it would claim the rename again in the next version, where the old
-    name no longer exists. A field whose name the latest version already has was renamed
-    before, not now.
-    """
-    data = form_file.data
-    latest = FormVersion.objects.filter(form__name=data["form"]).order_by("-number").first()
-    if latest is None or data["version"] <= latest.number:
-        return form_file
-    names = {f["name"] for f in latest.schema.get("fields", ())}
-    fields = [{key: value for key, value in f.items() if key != "renamed_from"}
-              if f.get("renamed_from") and f["name"] in names else f
-              for f in data.get("fields", ())]
-    return FormFile(form_file.path, {**data, "fields": fields})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from django.core.management import call_command
 from bench.dictionary import generate
 from registry.crfs.dictionaries import do_import_dictionary, export_dictionary
 from registry.crfs.models import FormVersion
+from registry.formengine.dictionary import COLUMNS
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +58,41 @@ def test_the_record_id_of_an_imported_project_comes_back_on_export(tmp_path):
     assert [row["Form Name"] for row in rows] == ["demographics"] * 8 + ["bp"] * 3
 
 
-def test_a_5000_field_dictionary_is_read_and_published_in_under_ten_seconds(tmp_path):
-    text = generate()
-    started = time.perf_counter()
-    report = do_import_dictionary(None, text, forms_root=tmp_path)
-    seconds = time.perf_counter() - started
+def test_a_5000_field_dictionary_is_published_whole(tmp_path):
+    # Its speed is a figure of the benchmark suite (`bench.run --only dictionary`), not a test.
+    report = do_import_dictionary(None, generate(), forms_root=tmp_path)
     assert len(report.published) == 25
     assert sum(len(version.schema["fields"]) for version in FormVersion.objects.all()) == 5000
-    assert seconds < 10, f"{seconds:.1f} s"
+
+
+def dictionary(*rows: tuple[str, str, str]) -> str:
+    """A one-instrument dictionary ("visit") of text fields: (name, label, annotation)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for name, label, annotation in (("record_id", "Record ID", ""), *rows):
+        row = dict.fromkeys(COLUMNS, "")
+        row.update({COLUMNS[0]: name, COLUMNS[1]: "visit", COLUMNS[3]: "text",
+                    COLUMNS[4]: label, COLUMNS[-1]: annotation})
+        writer.writerow(row[column] for column in COLUMNS)
+    return buffer.getvalue()
+
+
+def test_an_edited_export_of_a_renamed_field_publishes_and_exports_again(tmp_path):
+    do_import_dictionary(None, dictionary(("site_note", "Note", "")), forms_root=tmp_path)
+    do_import_dictionary(None, dictionary(("visit_note", "Note", '@RENAMED-FROM="site_note"')),
+                         forms_root=tmp_path)
+    exported = export_dictionary()
+    assert '@RENAMED-FROM=""site_note""' in exported
+    # The exported version 2 still says its field was renamed; sent back with a new field,
+    # version 3 must not claim that rename again (site_note is no field of version 2).
+    edited = exported + "visit_reason,visit,,text,Reason,,,,,,,,,,,,,\n"
+    report = do_import_dictionary(None, edited, forms_root=tmp_path)
+    assert report.published == ["visit v3"]
+    latest = FormVersion.objects.get(form__name="visit", number=3)
+    assert [f.get("renamed_from") for f in latest.schema["fields"]
+            if f["name"] == "visit_note"] == [None]
+    rows = list(csv.DictReader(io.StringIO(export_dictionary())))
+    assert [row["Variable / Field Name"] for row in rows] == [
+        "record_id", "visit_note", "visit_reason"]
+

@@ -116,3 +116,18 @@ def test_sync_forms_command_reports_and_refuses(tmp_path):
     write(tmp_path, assessment_schema(title="Changed"))
     with pytest.raises(CommandError, match="Nothing was published"):
         call_command("sync_forms", "--path", str(tmp_path), stdout=io.StringIO())
+
+
+
+def test_a_version_renaming_a_field_its_predecessor_lacks_is_refused_and_nothing_published(
+        tmp_path):
+    write(tmp_path, assessment_schema())
+    sync(tmp_path)
+    v2 = assessment_schema(version=2)
+    v2["fields"][0] = {**v2["fields"][0], "name": "age_now", "renamed_from": "no_such_field"}
+    write(tmp_path, v2)
+    with pytest.raises(FormSyncError) as refused:
+        sync(tmp_path)
+    assert "v2.yaml" in str(refused.value)
+    assert "'no_such_field', which is not a field of v1" in str(refused.value)
+    assert FormVersion.objects.count() == 1
