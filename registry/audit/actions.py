@@ -17,6 +17,7 @@ class Action(models.TextChoices):
     LOGOUT = "logout", "Someone signed out, or the registry ended their session"
     LOGIN_FAILED = "login_failed", "A sign-in was refused"
     PASSWORD_CHANGE = "password.change", "Someone changed their password"
+    PASSWORD_SET = "password.set", "An administrator set or turned off someone's password"
     OTP_ENROL = "otp.enrol", "Someone set up an authenticator app"
     OTP_VERIFY = "otp.verify", "The second step of signing in was passed"
     OTP_VERIFY_FAILED = "otp.verify_failed", "A wrong or throttled two-factor code"

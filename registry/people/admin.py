@@ -3,15 +3,21 @@ which checks it and audits it with the same action names as the shell commands a
 (`context.via` = `admin`); the forms show the services' refusals beside their fields."""
 
 from contextlib import suppress
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,6 +27,7 @@ from .services import (
     do_create_site,
     do_create_user,
     do_revoke_api_token,
+    do_set_password,
     do_update_api_token,
     do_update_site,
     do_update_user,
@@ -29,6 +36,19 @@ from .services import (
 from .two_factor import do_reset_two_factor
 
 VIA = "admin"
+
+# Django's password page builds its form without the request; the service needs who acted.
+_password_actor: ContextVar[User | None] = ContextVar("password_actor", default=None)
+
+
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Django's form for someone's password, saved by the service, so that it is audited."""
+
+    def save(self, commit: bool = True) -> User:
+        password = self.cleaned_data["password1"] if self.cleaned_data[
+            "set_usable_password"] else None
+        do_set_password(_password_actor.get(), self.user, password, via=VIA)
+        return self.user  # type: ignore[no-any-return]
 
 # django-otp's own device pages would let an administrator see a person's key or make them a
 # device; here devices are only set up by their owner and reset (action on People).
@@ -84,6 +104,7 @@ class RegistryUserAdmin(AdministrationAdmin, UserAdmin):
     list_filter = ("role", "is_active")
     form = UserEditForm
     add_form = UserAddForm
+    change_password_form = PasswordSetForm
     # Django's staff, superuser, group and permission flags follow the role (services).
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -99,6 +120,15 @@ class RegistryUserAdmin(AdministrationAdmin, UserAdmin):
     readonly_fields = ("last_login", "date_joined")
     filter_horizontal = ()
     actions = ["reset_two_factor"]
+
+    def user_change_password(self, request: HttpRequest, id: str,
+                             form_url: str = "") -> HttpResponse:
+        token = _password_actor.set(request.user)  # type: ignore[arg-type]
+        try:
+            with transaction.atomic():
+                return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> Any:

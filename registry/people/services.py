@@ -61,6 +61,22 @@ def _via(via: str) -> dict[str, str]:
     return {"via": via} if via else {}
 
 
+def do_set_password(actor: User | None, user: User, password: str | None, *,
+                    via: str = "") -> None:
+    """Set someone's password, or with None turn password sign-in off for them; audited as
+    their own change or as someone else's, never with the password."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        own = actor is not None and actor.pk == user.pk
+        record_event(actor, Action.PASSWORD_CHANGE if own else Action.PASSWORD_SET, user,
+                     context={**_via(via), "usable": password is not None})
+
+
 def do_create_user(
     actor: User | None,
     username: str,

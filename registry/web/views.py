@@ -9,11 +9,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import connection
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +24,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from registry.audit.reads import do_record_list_view, do_record_view
-from registry.audit.services import record_event
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import latest_version, schema_of
 from registry.curation.models import QueryStatus
@@ -34,6 +34,7 @@ from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
 from registry.people.access import can_enter_data
+from registry.people.services import do_set_password
 from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import visible_submissions
 from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
@@ -463,10 +464,10 @@ class PasswordChange(PasswordChangeView):
     template_name = "registration/password_change_form.html"
 
     def form_valid(self, form: BaseForm) -> HttpResponse:
-        with transaction.atomic():
-            response = super().form_valid(form)
-            record_event(self.request.user, "password.change", self.request.user)
-        return response
+        do_set_password(self.request.user, form.user,  # type: ignore[attr-defined]
+                        form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)  # type: ignore[attr-defined]
+        return redirect(self.get_success_url())
 
 
 def health(request: HttpRequest) -> JsonResponse:

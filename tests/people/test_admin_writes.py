@@ -140,3 +140,35 @@ def test_every_administration_page_writes_through_a_service():
     assert len(pages) == 3
     for page in pages:
         assert type(page).save_model is not AdministrationAdmin.save_model, type(page)
+
+
+def test_a_password_set_in_the_admin_is_audited_as_someone_elses_without_the_password(
+        signed_in, coordinator_a):
+    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
+        "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "usable_password": "true"})
+    assert response.status_code == 302
+    coordinator_a.refresh_from_db()
+    assert coordinator_a.check_password(GOOD_PASSWORD)
+    (event,) = events("password.set")
+    assert event.actor.username == "admin" and event.object_id == str(coordinator_a.pk)
+    assert event.context == {"via": "admin", "usable": True}
+    assert GOOD_PASSWORD not in str(event.changes) + str(event.context)
+    assert not events("password.change")
+
+
+def test_turning_password_sign_in_off_in_the_admin_is_audited(signed_in, coordinator_a):
+    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
+        "usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    coordinator_a.refresh_from_db()
+    assert not coordinator_a.has_usable_password()
+    (event,) = events("password.set")
+    assert event.context == {"via": "admin", "usable": False}
+
+
+def test_a_weak_password_set_in_the_admin_is_refused_and_not_audited(signed_in, coordinator_a):
+    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
+        "password1": "abc", "password2": "abc", "usable_password": "true"})
+    assert response.status_code == 200
+    coordinator_a.refresh_from_db()
+    assert not coordinator_a.check_password("abc") and not events("password.set")
