@@ -25,6 +25,7 @@ from registry.formengine.schema import (
 )
 from registry.people.models import User
 
+from .field_uses import field_use_problems
 from .models import FormDefinition, FormVersion
 from .selectors import forget_published_versions
 
@@ -117,6 +118,9 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
                 f"A published version never changes: save your edit as version "
                 f"{_next_number(schema.form, files)} instead."
             )
+    # A new version must not rename or drop a field the quality rules or the clinical
+    # statistics read (crfs/field_uses.py).
+    problems.extend(field_use_problems([schema for _, schema in pending]))
     if problems:
         raise FormSyncError(problems)
 
