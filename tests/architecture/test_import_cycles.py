@@ -9,6 +9,7 @@ form the layers of docs/architecture.md: each imports only apps of the layers be
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,6 +124,14 @@ def test_every_app_has_a_layer():
 def test_apps_import_only_the_layers_below_their_own():
     assert upward_imports(app_imports()) == [], (
         "import downwards only (move the shared part down a layer, or register it from above)")
+
+
+def test_the_layers_are_those_docs_architecture_draws():
+    text = (REGISTRY.parent / "docs" / "architecture.md").read_text()
+    table = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    drawn = [set(re.findall(r"`(\w+)`", row.split("|")[2]))
+             for row in table.splitlines() if re.match(r"\| \d", row)]
+    assert drawn == LAYERS
 
 
 def test_no_import_cycle_between_apps():
