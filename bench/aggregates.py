@@ -108,9 +108,8 @@ def measure(scale: Scale) -> list[Figure]:
     submissions = prepare(scale)
     from django.db import connection
 
-    from registry.statistics.aggregates import compute_statistics
     from registry.statistics.catalogue import form_catalogue, is_categorical, is_numeric
-    from registry.statistics.services import statistics_transaction
+    from registry.statistics.services import compute_statistics, statistics_transaction
 
     keys = sorted({
         name for info in form_catalogue().values() for harmonised in info.data_fields()

@@ -7,4 +7,6 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        from . import openapi  # noqa: F401  (registers the token scheme with drf-spectacular)
+        from registry.rest import (
+            openapi,  # noqa: F401  (registers the token scheme with drf-spectacular)
+        )

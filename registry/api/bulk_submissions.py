@@ -26,6 +26,8 @@ from registry.exchange.layout import RegistryLayout, current_layout
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients, with_pseudonyms
 from registry.people.models import User
+from registry.rest.openapi import VALIDATION_ERROR_REF
+from registry.rest.parsers import BoundedJSONParser
 from registry.submissions.models import Submission
 from registry.submissions.services import (
     BulkItem,
@@ -34,8 +36,6 @@ from registry.submissions.services import (
     do_save_submissions_bulk,
 )
 
-from .openapi import VALIDATION_ERROR_REF
-from .parsers import BoundedJSONParser
 from .permissions import ReadsOrEntersData
 from .submissions import REPLAYED, SubmissionIn, SubmissionOut
 

@@ -12,8 +12,7 @@ from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import published_forms
 from registry.people.access import sites_in_scope
 from registry.people.models import Site
-
-from .pagination import RegistryPagination
+from registry.rest.pagination import RegistryPagination
 
 
 class SiteOut(serializers.ModelSerializer[Site]):

@@ -25,9 +25,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from registry.exchange.exports import ExportError
 from registry.jobs.services import JobQueueUnavailable
+from registry.rest.throttling import TokenRateThrottle, too_many_requests_message
 from registry.submissions.services import StaleSubmission, SubmissionLocked
-
-from .throttling import TokenRateThrottle, too_many_requests_message
 
 # Seconds a client is asked to wait before starting a job again when the queue is down.
 QUEUE_RETRY_AFTER = 60

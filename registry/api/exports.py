@@ -29,9 +29,9 @@ from registry.exchange.services import (
     set_release_headers,
 )
 from registry.jobs.models import JobRun, JobStatus
+from registry.rest.filters import QueryParameters
 from registry.submissions.models import Status
 
-from .filters import QueryParameters
 from .selectors import visible_export_jobs
 
 

@@ -20,12 +20,12 @@ from registry.patients.models import Patient, Sex
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
 from registry.people.access import sites_in_scope
+from registry.rest.filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
+from registry.rest.mixins import AuditedListMixin
+from registry.rest.pagination import RegistryPagination
+from registry.rest.services import do_record_api_read
 
-from .filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
-from .mixins import AuditedListMixin
-from .pagination import RegistryPagination
 from .permissions import ReadsOrEntersData
-from .services import do_record_api_read
 
 
 class PatientOut(serializers.ModelSerializer[Patient]):

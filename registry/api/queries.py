@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.curation.models import DataQuery, DataQueryMessage, QueryStatus
+from registry.rest.filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
+from registry.rest.mixins import AuditedListMixin
+from registry.rest.pagination import RegistryPagination
+from registry.rest.services import do_record_api_read
 
-from .filters import MomentFilter, RegistryFilterSet, WholeNumberFilter
-from .mixins import AuditedListMixin
-from .pagination import RegistryPagination
 from .permissions import WorksOnData
 from .selectors import data_queries_with_threads
-from .services import do_record_api_read
 
 
 class MessageOut(serializers.ModelSerializer[DataQueryMessage]):

@@ -27,15 +27,20 @@ from rest_framework.response import Response
 from registry.crfs.models import FormVersion
 from registry.crfs.selectors import published_version
 from registry.patients.selectors import patient_for_data_entry
+from registry.rest.filters import (
+    MomentFilter,
+    RegistryFilterSet,
+    TrueOrFalseFilter,
+    WholeNumberFilter,
+)
+from registry.rest.mixins import AuditedListMixin
+from registry.rest.pagination import RegistryPagination
+from registry.rest.services import do_record_api_read
 from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import visible_submissions
 from registry.submissions.services import do_save_submission
 
-from .filters import MomentFilter, RegistryFilterSet, TrueOrFalseFilter, WholeNumberFilter
-from .mixins import AuditedListMixin
-from .pagination import RegistryPagination
 from .permissions import ReadsOrEntersData
-from .services import do_record_api_read
 
 # The same expression in Python and in the schema (ASCII digits and blanks only).
 _ETAG_PATTERN = r'^[ \t]*(W/)?"?([0-9]{1,9})"?[ \t]*$'

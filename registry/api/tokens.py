@@ -13,8 +13,8 @@ from rest_framework.response import Response
 
 from registry.people.models import ApiToken
 from registry.people.services import do_create_api_token, do_revoke_api_token
+from registry.rest.pagination import RegistryPagination
 
-from .pagination import RegistryPagination
 from .selectors import own_api_tokens
 
 

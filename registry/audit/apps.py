@@ -7,5 +7,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        # Registers the deployment check and the login and logout receivers.
-        from . import checks, signals  # noqa: F401
+        # Registers the deployment check.
+        from . import checks  # noqa: F401

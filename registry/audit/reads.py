@@ -9,16 +9,18 @@ are READ_ACTIONS in actions.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from registry.people.models import Site, User
-
 from .actions import Action
 from .models import AuditEvent
 from .services import record_event
+
+if TYPE_CHECKING:
+    # Types only: people records its own events through this app, so audit sits below it.
+    from registry.people.models import Site, User
 
 # Free text typed into a search box may be anything, a hospital number included, and the trail
 # is kept forever: it records that a search was made, and the records it showed.

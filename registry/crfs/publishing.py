@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from registry.formengine.compare import VersionDiff, compare_versions
 from registry.formengine.schema import FormSchema, SchemaError, content_hash, load_schema
 
+from .field_uses import field_use_problems
 from .models import FormVersion
 from .selectors import schema_of
 from .services import FormFile
@@ -51,4 +52,6 @@ def pending_publication(files: Sequence[FormFile]) -> PublicationPlan:
         previous = published.filter(number__lt=schema.version).order_by("-number").first()
         diff = compare_versions(schema_of(previous), schema) if previous else None
         plan.pending.append(PendingVersion(schema, form_file.path, diff))
+    # What publishing would then refuse: a field the statistics or quality rules read, gone.
+    plan.problems.extend(field_use_problems([pending.schema for pending in plan.pending]))
     return plan

@@ -26,6 +26,7 @@ from registry.formengine.schema import (
 )
 from registry.people.models import User
 
+from .field_uses import field_use_problems
 from .models import FormDefinition, FormVersion
 from .selectors import forget_published_versions
 
@@ -119,6 +120,9 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
                 f"{_next_number(schema.form, files)} instead."
             )
     problems += _harmonisation_problems(pending)
+    # A new version must not rename or drop a field the quality rules or the clinical
+    # statistics read (crfs/field_uses.py).
+    problems.extend(field_use_problems([schema for _, schema in pending]))
     if problems:
         raise FormSyncError(problems)
 

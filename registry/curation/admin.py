@@ -1,4 +1,8 @@
-"""Data queries for curators in the admin: the list across sites, each thread, close and re-open."""
+"""Data queries for curators in the admin: the list across sites, each thread, close and re-open.
+
+The rest of the curators' admin registers from here too: the review of submissions, quality
+triage and patients' audit trails. They sit in this app because they act on the apps below it
+(submissions, quality, patients), which import nothing of curation."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from registry.audit.reads import AuditedReads, do_record_view
 from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
 
+from . import patient_admin, quality_admin, submission_admin  # noqa: F401  (register their pages)
 from .models import DataQuery
 from .services import do_close_data_query, do_reopen_data_query
 

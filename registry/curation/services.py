@@ -23,6 +23,7 @@ from registry.crfs.selectors import schema_of
 from registry.formengine.phi import screen_free_text
 from registry.people.access import can_curate, can_enter_data
 from registry.people.models import User
+from registry.quality.models import QualityIssue
 from registry.submissions.models import Submission
 
 from .models import DataQuery, DataQueryMessage, MessageKind, QueryStatus
@@ -155,3 +156,17 @@ def do_reopen_data_query(curator: User, query: DataQuery, text: str) -> DataQuer
         message = _add_message(query, curator, MessageKind.REOPEN, cleaned)
         _audit(curator, "data_query.reopen", query, before, message)
     return query
+
+
+def do_send_quality_issue_to_site(actor: User, issue: QualityIssue) -> DataQuery:
+    """Ask the site about a finding: a data query on the field, worded from the finding."""
+    if issue.submission is None or not issue.field:
+        raise ValidationError({"field": [
+            "This finding concerns a whole patient, not one field of a form; look into it with "
+            "the site directly, or accept it with a reason."
+        ]})
+    return do_open_data_query(
+        actor, issue.submission, issue.field,
+        f"Data-quality check {issue.rule}: {issue.message} Please check the value and correct "
+        "it, or explain why it is right.",
+    )

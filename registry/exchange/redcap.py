@@ -31,14 +31,14 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
-from registry.api.parsers import JsonRefused, load_json, shown
-from registry.api.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 from registry.csvsafe import SafeWriter
 from registry.formengine.dictionary import COLUMNS, METADATA_KEYS
 from registry.people.access import sites_in_scope
 from registry.people.authentication import user_for_token
 from registry.people.models import User
 from registry.people.tokens import hash_token, looks_like_token
+from registry.rest.parsers import JsonRefused, load_json, shown
+from registry.rest.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 
 from .exports import ExportError, ExportSpec, xml_chunks, xml_text
 from .imports import ImportOptions, ImportRejected, do_import_records

@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.api.openapi import VALIDATION_ERROR_REF
-from registry.api.pagination import RegistryPagination
+from registry.rest.openapi import VALIDATION_ERROR_REF
+from registry.rest.pagination import RegistryPagination
 
 from .models import JobRun
 from .selectors import can_see_runs, run_for, visible_runs

@@ -2,7 +2,8 @@
 
 Every task acknowledges late (a worker that dies mid-run leaves the message for another) and
 is retried on transient database errors, a few times with growing pauses. Running a run twice
-is harmless: `execute_run` does not redo a run that succeeded.
+is harmless: `execute_run` does not redo a run that succeeded. What a run does is registered by
+the app that owns it (kinds.py).
 """
 
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from celery import shared_task
 from django.db import OperationalError, connection
 
-from .models import JobKind, JobRun
+from .kinds import work_for
+from .models import JobKind
 
 RETRYING: dict[str, Any] = {
     "bind": True,
@@ -32,26 +34,11 @@ def ping() -> dict[str, str]:
     return {"answer": "pong", "database": connection.vendor if one == 1 else "unreachable"}
 
 
-def _statistics(run: JobRun) -> dict[str, Any]:
-    from registry.statistics.services import do_compute_statistics
-
-    snapshot = do_compute_statistics(run.requested_by, run=run)
-    return {"snapshot": snapshot.pk, "patients": snapshot.data_cut["patients"],
-            "submissions": snapshot.data_cut["submissions"]}
-
-
-def _quality(run: JobRun) -> dict[str, Any]:
-    from registry.quality.services import do_run_quality_checks
-
-    return do_run_quality_checks(run.requested_by, full=bool(run.parameters.get("full")),
-                                 run=run)
-
-
 @shared_task(name="registry.jobs.run_statistics", **RETRYING)
 def run_statistics(self: Any, run_id: int) -> str:
     from .services import execute_run
 
-    run = execute_run(run_id, _statistics)
+    run = execute_run(run_id, work_for(JobKind.STATISTICS))
     return run.status if run is not None else "missing"
 
 
@@ -59,7 +46,7 @@ def run_statistics(self: Any, run_id: int) -> str:
 def run_quality_checks(self: Any, run_id: int) -> str:
     from .services import execute_run
 
-    run = execute_run(run_id, _quality)
+    run = execute_run(run_id, work_for(JobKind.QUALITY))
     return run.status if run is not None else "missing"
 
 

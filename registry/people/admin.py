@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import audit_admin  # noqa: F401  (registers the audit trail's page)
 from .admin_roles import AdministrationAdmin
 from .models import ApiToken, Site, User
 from .services import (

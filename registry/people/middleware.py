@@ -64,7 +64,7 @@ class SessionTimeoutMiddleware(OutageAwareMiddleware):
             now = time.time()
             reason = session_end_reason(request, now)
             if reason is not None:
-                # Read by the audit trail's logout receiver (registry/audit/signals.py).
+                # Read by the audit trail's logout receiver (registry/people/login_trail.py).
                 request.logout_reason = reason  # type: ignore[attr-defined]
                 logout(request)
                 if request.path.startswith(NOT_PAGES):

@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.api.filters import QueryParameters
-from registry.api.mixins import AuditedListMixin
-from registry.api.pagination import RegistryPagination
-from registry.api.services import do_record_api_read
+from registry.rest.filters import QueryParameters
+from registry.rest.mixins import AuditedListMixin
+from registry.rest.pagination import RegistryPagination
+from registry.rest.services import do_record_api_read
 from registry.statistics.catalogue import form_catalogue
 
 from .models import IssueStatus, QualityIssue, Severity

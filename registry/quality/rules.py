@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import yaml
 from django.conf import settings
 
 from registry.formengine import logic
+from registry.formengine.harmonise import Harmonisation
 
 from .models import Severity
 
@@ -153,6 +154,8 @@ def load_rules_file(
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"{path.name} rules[{index}]"
+        if isinstance(entry, dict) and entry.get("code"):
+            where += f" ({entry['code']})"
         rule = _custom_rule(entry, where, fields_by_form, seen, problems)
         if rule is not None:
             rules.append(rule)
@@ -233,3 +236,18 @@ def _hint(name: str, fields: Mapping[str, str]) -> str:
 
 def all_rules(custom: list[CustomRule] | None = None) -> list[Rule]:
     return [*BUILT_IN_RULES.values(), *(custom or [])]
+
+
+def field_use_problems(forms: Mapping[str, Harmonisation], changed: Collection[str]) -> list[str]:
+    """For crfs/field_uses.py: what the rules would lose with the forms as they would be after
+    publishing. A field the latest version no longer asks counts as gone: a rule on it would
+    find nothing in every new submission."""
+    fields = {
+        form: {h.name: h.field.type for h in harmonisation.fields if not h.retired}
+        for form, harmonisation in forms.items()
+    }
+    try:
+        load_rules_file(fields)
+    except QualityRulesError as error:
+        return error.problems
+    return []

@@ -26,8 +26,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.audit.services import record_event
-from registry.curation.models import DataQuery
-from registry.curation.services import do_open_data_query
 from registry.cyclic_gc import cyclic_gc_paused
 from registry.forked import can_fork, map_forked
 from registry.patients.models import Patient
@@ -61,6 +59,12 @@ WRITE_BATCH = 2000
 Progress = Callable[[int, int], None]
 # (lowest patient id, first id past the range); None: no bound on that side
 PatientRange = tuple[int | None, int | None]
+
+
+def quality_run(run: JobRun) -> dict[str, Any]:
+    """What a quality job run does (registered with jobs in apps.py): its counts."""
+    return do_run_quality_checks(run.requested_by, full=bool(run.parameters.get("full")),
+                                 run=run)
 
 
 def rules_file(catalogue: dict[str, FormInfo]) -> RulesFile:
@@ -418,17 +422,3 @@ def do_resolve_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
         record_event(actor, "quality_issue.resolve", issue, site=issue.site,
                      changes={"status": [before, issue.status]})
     return issue
-
-
-def do_send_quality_issue_to_site(actor: User, issue: QualityIssue) -> DataQuery:
-    """Ask the site about a finding: a data query on the field, worded from the finding."""
-    if issue.submission is None or not issue.field:
-        raise ValidationError({"field": [
-            "This finding concerns a whole patient, not one field of a form; look into it with "
-            "the site directly, or accept it with a reason."
-        ]})
-    return do_open_data_query(
-        actor, issue.submission, issue.field,
-        f"Data-quality check {issue.rule}: {issue.message} Please check the value and correct "
-        "it, or explain why it is right.",
-    )

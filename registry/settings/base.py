@@ -278,6 +278,8 @@ JOB_QUEUED_STALE_AFTER_SECONDS = env.float("JOB_QUEUED_STALE_AFTER_SECONDS", def
 STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
 # Custom data-quality rules written in the form engine's logic language.
 QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
+# Which forms and fields the clinical statistics tables read (docs/statistics.md).
+STATISTICS_FILE = BASE_DIR / "forms" / "statistics.yaml"
 # A full quality run on PostgreSQL of at least this many patients is split by patient over this
 # many processes (forked by the worker running it; 1: never split).
 QUALITY_PROCESSES = env.int("QUALITY_PROCESSES", default=os.cpu_count() or 1)
@@ -321,11 +323,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 REST_FRAMEWORK = {
     # JSON with its depth, strings, surrogates and NULs checked: a 400 naming the field.
     "DEFAULT_PARSER_CLASSES": [
-        "registry.api.parsers.BoundedJSONParser",
+        "registry.rest.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "registry.api.openapi.RegistryAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.rest.openapi.RegistryAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.people.authentication.ApiTokenAuthentication",
         # A browser session counts only once its second step is passed, where one is due.
@@ -333,7 +335,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Per token (or signed-in person): a clear 429 with Retry-After, counted in the cache.
-    "DEFAULT_THROTTLE_CLASSES": ["registry.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["registry.rest.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE_LIMIT", default="600/minute")},
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
 }

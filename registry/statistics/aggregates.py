@@ -1,4 +1,7 @@
-"""Aggregate statistics of the whole registry, computed in the database.
+"""Aggregate statistics of any registry's forms, computed in the database: the building blocks
+(count tables, numeric summaries) and the tables every form gets (patients and forms by site,
+completeness, the answers to each field). The registry's clinical questions, which read named
+fields, are in clinical.py; services.py puts both in a snapshot.
 
 Every figure is an SQL aggregation over the JSON column (registry/statistics/jsonsql.py), with
 the versions of a form lined up by registry.formengine.harmonise, so v1 and v2 answers to the
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics as pystats
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -22,17 +25,13 @@ from django.utils import timezone
 
 from registry.formengine.harmonise import HarmonisedField
 from registry.patients.models import Patient
-from registry.people.models import Site
 from registry.submissions.models import Status, Submission
 
-from .catalogue import FormInfo, form_catalogue, is_categorical, is_numeric
+from .catalogue import FormInfo, is_categorical, is_numeric
 from .jsonsql import JsonSql
 
-Progress = Callable[[int, int], None]
-DAYS_PER_MONTH = 30.44
 SUBMISSIONS = "submissions_submission"
 OTHER_VALUE = "__other__"
-TICKED = "'1'"  # the code of a one-option checkbox such as "since early childhood"
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,7 +102,7 @@ def _summary(n: int, mean: float | None, sd: float | None, median: float | None,
     }
 
 
-def _fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return list(cursor.fetchall())
@@ -113,7 +112,7 @@ def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
                      missing_codes: int = 0) -> dict[str, Any]:
     """The numeric summary of column `v` of the subquery `source`, NULLs left out."""
     if sql.postgres:
-        row = _fetch(
+        row = fetch(
             "SELECT COUNT(v), AVG(v), STDDEV_SAMP(v), "
             "percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
             "percentile_cont(0.25) WITHIN GROUP (ORDER BY v), "
@@ -122,44 +121,16 @@ def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
         )[0]
         return _summary(*row, missing_codes=missing_codes)
     # SQLite has no standard deviation or percentiles: one sorted column of numbers, fetched.
-    values = [row[0] for row in _fetch(
+    values = [row[0] for row in fetch(
         f"SELECT v FROM ({source}) AS t WHERE v IS NOT NULL ORDER BY v", params)]
     return numeric_summary_of(values, missing_codes)
 
 
 # --------------------------------------------------------------------------------------------
-# The computation
+# The tables of every registry: patients, forms, completeness, each field's answers
 
 
-def compute_statistics(progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(results, data cut) of the registry as it is now."""
-    sql = JsonSql()
-    catalogue = form_catalogue()
-    sites = list(Site.objects.order_by("code").values_list("pk", "code"))
-    steps = 3 + len(catalogue)
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, steps)
-
-    results: dict[str, Any] = {"patients_by_site": _patients_by_site(sites)}
-    results["submissions"] = _submissions_by_site(catalogue, sites)
-    step()
-    results["completeness"] = _completeness(sql, catalogue, sites)
-    step()
-    results["fields"] = []
-    for info in catalogue.values():
-        results["fields"].append(_field_statistics(sql, info))
-        step()
-    results["clinical"] = _clinical_tables(sql, catalogue)
-    step()
-    return results, _data_cut(catalogue, sites)
-
-
-def _data_cut(catalogue: Mapping[str, FormInfo],
+def data_cut(catalogue: Mapping[str, FormInfo],
               sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     by_version = dict(
         ((form, number), n) for form, number, n in
@@ -187,7 +158,7 @@ def _data_cut(catalogue: Mapping[str, FormInfo],
     }
 
 
-def _patients_by_site(sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+def patients_by_site(sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     counts = dict(Patient.objects.values_list("site_id").annotate(n=Count("id")).order_by())
     return count_table(
         "patients_by_site", "Patients by site", unit="patients",
@@ -196,7 +167,7 @@ def _patients_by_site(sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     )
 
 
-def _submissions_by_site(catalogue: Mapping[str, FormInfo],
+def submissions_by_site(catalogue: Mapping[str, FormInfo],
                          sites: Sequence[tuple[int, str]]) -> list[dict[str, Any]]:
     codes = dict(sites)
     counts: dict[int, dict[tuple[str, str], int]] = {}
@@ -216,7 +187,7 @@ def _submissions_by_site(catalogue: Mapping[str, FormInfo],
     ]
 
 
-def _completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
+def completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
                   sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     """Share of required fields filled, among those shown, per form and site.
 
@@ -244,7 +215,7 @@ def _completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
                 filled = sql.present("s", f.name)
                 parts.append(f"SUM(CASE WHEN {shown} THEN 1 ELSE 0 END)")
                 parts.append(f"SUM(CASE WHEN {shown} AND {filled} THEN 1 ELSE 0 END)")
-            rows = _fetch(
+            rows = fetch(
                 f"SELECT p.site_id, {', '.join(parts)} FROM {SUBMISSIONS} s "
                 "JOIN patients_patient p ON p.id = s.patient_id "
                 "WHERE s.form_version_id = %s GROUP BY p.site_id", [version.pk],
@@ -269,7 +240,7 @@ def _completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
     }
 
 
-def _labels(info: FormInfo, harmonised: HarmonisedField) -> list[tuple[str, str]]:
+def choice_rows(info: FormInfo, harmonised: HarmonisedField) -> list[tuple[str, str]]:
     """Choice codes and labels across versions, the latest version's wording first."""
     labels: dict[str, str] = {}
     for version in reversed(info.versions):
@@ -283,7 +254,7 @@ def _labels(info: FormInfo, harmonised: HarmonisedField) -> list[tuple[str, str]
     return [(code, labels[code]) for code in order]
 
 
-def _missing_codes(info: FormInfo) -> list[tuple[str, str]]:
+def missing_code_rows(info: FormInfo) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for schema in info.schemas.values():
         for missing in schema.missing_codes:
@@ -291,12 +262,12 @@ def _missing_codes(info: FormInfo) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def _field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
+def field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
     """Every categorical and numeric field of a form, in three scans of its submissions (one
     for the answers, one for the options ticked in checkbox lists, one for the numeric
     summaries) rather than a scan per field: at a million submissions the scans, not the
     aggregates, are what costs."""
-    missing = _missing_codes(info)
+    missing = missing_code_rows(info)
     summarised = [h for h in info.data_fields()
                   if is_categorical(h.field) or is_numeric(h.field)]
     names = [info.version_names(h) for h in summarised]
@@ -345,7 +316,7 @@ def _answer_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmonised
     if not entries:
         return counts
     join, (f, code, listed) = sql.fan_out(entries, "x", ("code", "listed"))
-    for index, answer, is_list, n in _fetch(
+    for index, answer, is_list, n in fetch(
         f"SELECT {f}, {code}, {listed}, COUNT(*) FROM {SUBMISSIONS} s {join} "
         f"WHERE s.form_id = %s AND ({code} IS NOT NULL OR {listed} = 1) GROUP BY 1, 2, 3",
         [info.form.pk],
@@ -366,7 +337,7 @@ def _ticked_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmonised
     join, (f, array) = sql.fan_out(
         [(sql.by_version("s", names[index], "array"),) for index in checkboxes], "x",
         ("list",))
-    for position, code, n in _fetch(
+    for position, code, n in fetch(
         f"SELECT {f}, e.value, COUNT(*) FROM {SUBMISSIONS} s {join} "
         f"{sql.each_element(array, 'e')} WHERE s.form_id = %s GROUP BY 1, 2", [info.form.pk],
     ):
@@ -386,7 +357,7 @@ def _numeric_summaries(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmon
     if sql.postgres:
         return {
             numeric[int(position)]: _summary(*row, missing_codes=0)
-            for position, *row in _fetch(
+            for position, *row in fetch(
                 f"SELECT {f}, COUNT({value}), AVG({value}), STDDEV_SAMP({value}), "
                 f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}), "
                 f"percentile_cont(0.25) WITHIN GROUP (ORDER BY {value}), "
@@ -395,7 +366,7 @@ def _numeric_summaries(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmon
         }
     # SQLite has no standard deviation or percentiles: each field's numbers, fetched in order.
     values: dict[int, list[float]] = {}
-    for position, number in _fetch(f"SELECT {f}, {value} {source} ORDER BY 1, 2",
+    for position, number in fetch(f"SELECT {f}, {value} {source} ORDER BY 1, 2",
                                    [info.form.pk]):
         values.setdefault(numeric[int(position)], []).append(number)
     return {index: numeric_summary_of(numbers) for index, numbers in values.items()}
@@ -409,7 +380,7 @@ def _distribution(info: FormInfo, harmonised: HarmonisedField,
                   missing: Sequence[tuple[str, str]], answers: Mapping[str, int],
                   ticked: Mapping[str, int]) -> dict[str, Any]:
     f = harmonised.field
-    choices = _labels(info, harmonised)
+    choices = choice_rows(info, harmonised)
     known = {code for code, _ in choices}
     missing_codes = {code for code, _ in missing}
     counts: dict[str, int] = {}
@@ -443,187 +414,6 @@ def _distribution(info: FormInfo, harmonised: HarmonisedField,
     )
     return {"name": harmonised.name, "label": f.display_name, "kind": "categorical",
             "multiple": multiple, "table": table}
-
-
-# --------------------------------------------------------------------------------------------
-# The registry's clinical questions
-
-
-_MM_COLUMNS = [("present", "Mirror movements present"), ("absent", "Absent at every assessment"),
-               ("unknown", "Unknown"), ("not_assessed", "Not assessed")]
-_ONSET_BINS = [("lt1", "Under 1 year"), ("1to2", "1 to 2 years"), ("2to5", "2 to 5 years"),
-               ("5to10", "5 to 10 years"), ("10plus", "10 years or older"),
-               ("early", "Since early childhood (no age given)")]
-
-
-def _value(info: FormInfo, name: str, kind: str, sql: JsonSql) -> str:
-    return sql.by_version("s", info.version_names(info.harmonised_field(name)), kind)
-
-
-
-
-def _clinical_tables(sql: JsonSql, catalogue: Mapping[str, FormInfo]) -> list[dict[str, Any]]:
-    lesion = catalogue.get("dysraphic_lesion")
-    mm = catalogue.get("mirror_movements")
-    surgery = catalogue.get("surgery")
-    follow_up = catalogue.get("follow_up")
-    tables: list[dict[str, Any]] = []
-    if lesion is not None and mm is not None:
-        tables.extend(_mm_by_lesion(sql, lesion, mm, {
-            "lesion_type": "Mirror movements by lesion type",
-            "lesion_level": "Mirror movements by lesion level",
-        }))
-        tables.append(_grade_by_lesion_type(sql, lesion, mm))
-    if surgery is not None and follow_up is not None:
-        tables.append(_persistence_by_procedure(sql, surgery, follow_up))
-    if mm is not None:
-        tables.append(_onset_table(sql, mm))
-    return tables
-
-
-def _mm_status_cte(sql: JsonSql, mm: FormInfo) -> str:
-    present = _value(mm, "mm_present", "text", sql)
-    return (
-        f"SELECT s.patient_id AS pid, MAX(CASE WHEN {present} = '1' THEN 2 "
-        f"WHEN {present} = '0' THEN 1 ELSE 0 END) AS st FROM {SUBMISSIONS} s "
-        "WHERE s.form_id = %s GROUP BY s.patient_id"
-    )
-
-
-def _lesion_cte(sql: JsonSql, lesion: FormInfo, field: str) -> str:
-    value = _value(lesion, field, "text", sql)
-    return (f"SELECT DISTINCT s.patient_id AS pid, {value} AS code FROM {SUBMISSIONS} s "
-            f"WHERE s.form_id = %s AND {value} IS NOT NULL")
-
-
-def _mm_by_lesion(sql: JsonSql, lesion: FormInfo, mm: FormInfo,
-                  titles: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Mirror movements by each lesion field of `titles`, from one pass over the assessments
-    (each patient's status) and one over the lesions (every field at once)."""
-    status_names = {2: "present", 1: "absent", 0: "unknown", -1: "not_assessed"}
-    join, (f, code) = sql.fan_out(
-        [(_value(lesion, field, "text", sql),) for field in titles], "x", ("code",))
-    rows = _fetch(
-        f"WITH mm AS ({_mm_status_cte(sql, mm)}), les AS (SELECT DISTINCT s.patient_id AS pid, "
-        f"{f} AS f, {code} AS code FROM {SUBMISSIONS} s {join} "
-        f"WHERE s.form_id = %s AND {code} IS NOT NULL) "
-        "SELECT les.f, les.code, COALESCE(mm.st, -1), COUNT(*) FROM les "
-        "LEFT JOIN mm ON mm.pid = les.pid GROUP BY les.f, les.code, COALESCE(mm.st, -1)",
-        [mm.form.pk, lesion.form.pk],
-    )
-    counts: dict[int, dict[tuple[str, str], int]] = {}
-    for index, value, st, n in rows:
-        counts.setdefault(int(index), {})[(value, status_names[int(st)])] = int(n)
-    tables = []
-    for index, (field, title) in enumerate(titles.items()):
-        field_counts = counts.get(index, {})
-        label = lesion.harmonised_field(field).field.display_name
-        tables.append(count_table(
-            f"mm_by_{field}", title, unit="patients",
-            rows=_codes_seen(lesion, field, (value for value, _ in field_counts)),
-            columns=_MM_COLUMNS, counts=field_counts, row_title=label,
-            column_title="Mirror movements",
-            note="A patient counts once in each row of a lesion they have; mirror movements "
-                 "are present if any assessment found them.",
-        ))
-    return tables
-
-
-def _codes_seen(info: FormInfo, field: str, seen: Iterable[str]) -> list[tuple[str, str]]:
-    """A field's choices, then the missing codes and any other values that occur."""
-    rows = _labels(info, info.harmonised_field(field))
-    seen = set(seen)
-    rows += [(code, f"{label} ({code})") for code, label in _missing_codes(info) if code in seen]
-    known = {code for code, _ in rows}
-    return rows + [(code, code) for code in sorted(seen - known)]
-
-
-def _grade_by_lesion_type(sql: JsonSql, lesion: FormInfo, mm: FormInfo) -> dict[str, Any]:
-    grades = [name for name in ("wt_grade_left_task", "wt_grade_right_task")
-              if name in mm.harmonisation.field_names]
-    # Both hands' grades from one pass over the assessments.
-    join, (_, grade) = sql.fan_out([(_value(mm, name, "text", sql),) for name in grades], "x",
-                                   ("g",))
-    rows = _fetch(
-        f"WITH wt AS (SELECT s.patient_id AS pid, MAX(CAST({grade} AS INTEGER)) AS g "
-        f"FROM {SUBMISSIONS} s {join} WHERE s.form_id = %s "
-        f"AND {grade} IN ('0', '1', '2', '3', '4') GROUP BY s.patient_id), "
-        f"les AS ({_lesion_cte(sql, lesion, 'lesion_type')}) "
-        "SELECT les.code, wt.g, COUNT(*) FROM les JOIN wt ON wt.pid = les.pid "
-        "GROUP BY les.code, wt.g",
-        [mm.form.pk, lesion.form.pk],
-    )
-    counts = {(code, str(int(grade))): int(n) for code, grade, n in rows}
-    return count_table(
-        "wt_grade_by_lesion_type", "Highest Woods & Teuber grade by lesion type",
-        unit="patients", rows=_codes_seen(lesion, "lesion_type", (code for code, _ in counts)),
-        columns=[(str(g), f"Grade {g}") for g in range(5)], counts=counts,
-        row_title="Type of lesion", column_title="Highest grade",
-        note="The highest grade of any assessment and either hand's task; patients with a "
-             "grade recorded.",
-    )
-
-
-def _persistence_by_procedure(sql: JsonSql, surgery: FormInfo,
-                              follow_up: FormInfo) -> dict[str, Any]:
-    procedures = surgery.version_names(surgery.harmonised_field("procedures"))
-    days = _value(surgery, "surg_age_days", "number", sql)
-    fu_age = _value(follow_up, "fu_age_months", "number", sql)
-    fu_mm = _value(follow_up, "fu_mm_status", "text", sql)
-    rows = _fetch(
-        f"WITH surg AS (SELECT s.patient_id AS pid, e.value AS code, {days} AS days "
-        f"FROM {SUBMISSIONS} s {sql.elements('s', procedures, 'e')} WHERE s.form_id = %s), "
-        f"fu AS (SELECT s.patient_id AS pid, s.instance AS inst, {fu_age} AS age, "
-        f"{fu_mm} AS st FROM {SUBMISSIONS} s WHERE s.form_id = %s AND {fu_mm} IS NOT NULL "
-        f"AND {fu_age} IS NOT NULL), "
-        "pairs AS (SELECT surg.pid, surg.code, fu.st, ROW_NUMBER() OVER (PARTITION BY "
-        "surg.pid, surg.code ORDER BY fu.age DESC, fu.inst DESC) AS rn FROM surg "
-        f"JOIN fu ON fu.pid = surg.pid WHERE surg.days IS NOT NULL "
-        f"AND fu.age * {DAYS_PER_MONTH} >= surg.days) "
-        "SELECT code, st, COUNT(*) FROM pairs WHERE rn = 1 GROUP BY code, st",
-        [surgery.form.pk, follow_up.form.pk],
-    )
-    counts = {(code, st): int(n) for code, st, n in rows}
-    columns = _codes_seen(follow_up, "fu_mm_status", (st for _, st in counts))
-    return count_table(
-        "mm_at_follow_up_by_procedure",
-        "Mirror movements at the latest follow-up after surgery, by procedure",
-        unit="patients", rows=_codes_seen(surgery, "procedures", (code for code, _ in counts)),
-        columns=columns,
-        counts=counts, row_title="Procedure", column_title="Mirror movements at follow-up",
-        note="For each patient and procedure, the latest follow-up visit on or after the "
-             "operation; a patient counts once in each procedure they had.",
-    )
-
-
-def _onset_table(sql: JsonSql, mm: FormInfo) -> dict[str, Any]:
-    onset = _value(mm, "onset_age_months", "number", sql)
-    early_names = mm.version_names(mm.harmonised_field("onset_early_childhood"))
-    early = " OR ".join(
-        f"(s.form_version_id = {int(version_id)} AND {sql.contains('s', name, TICKED)})"
-        for version_id, name in early_names.items() if name
-    ) or "(1 = 0)"
-    cte = (f"SELECT s.patient_id AS pid, MIN({onset}) AS age, "
-           f"MAX(CASE WHEN {early} THEN 1 ELSE 0 END) AS early FROM {SUBMISSIONS} s "
-           "WHERE s.form_id = %s GROUP BY s.patient_id")
-    rows = _fetch(
-        f"WITH onset AS ({cte}) SELECT CASE WHEN age IS NULL THEN 'early' "
-        "WHEN age < 12 THEN 'lt1' WHEN age < 24 THEN '1to2' WHEN age < 60 THEN '2to5' "
-        "WHEN age < 120 THEN '5to10' ELSE '10plus' END AS bin, COUNT(*) FROM onset "
-        "WHERE age IS NOT NULL OR early = 1 GROUP BY 1", [mm.form.pk],
-    )
-    counts = {(code, "n"): int(n) for code, n in rows}
-    table = count_table(
-        "age_at_onset", "Age at onset of mirror movements", unit="patients", rows=_ONSET_BINS,
-        columns=[("n", "Patients")], counts=counts, row_title="Age at onset",
-        note="The earliest age at onset recorded for each patient.",
-    )
-    table["summary"] = summarise_column(
-        sql, f"SELECT MIN({onset}) AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-        "GROUP BY s.patient_id", [mm.form.pk],
-    )
-    table["summary_title"] = "Age at onset (months), patients with an age recorded"
-    return table
 
 
 def iter_tables(results: Mapping[str, Any]) -> Iterable[dict[str, Any]]:

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.api.pagination import RegistryPagination
+from registry.rest.pagination import RegistryPagination
 
 from .models import StatsSnapshot
 from .selectors import (

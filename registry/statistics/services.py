@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
 from registry.audit.services import record_event
-from registry.people.models import User
+from registry.people.models import Site, User
 
-from .aggregates import compute_statistics
+from . import aggregates
+from .catalogue import form_catalogue
+from .clinical import clinical_tables
+from .jsonsql import JsonSql
 from .models import StatsSnapshot
 
 if TYPE_CHECKING:
     from registry.jobs.models import JobRun
+
+Progress = Callable[[int, int], None]
 
 
 @contextmanager
@@ -34,6 +39,35 @@ def statistics_transaction() -> Iterator[None]:
                 # more than it saves (seconds per query at a million submissions).
                 cursor.execute("SET LOCAL jit = off")
         yield
+
+
+def compute_statistics(progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(results, data cut) of the registry as it is now: the tables of every form
+    (aggregates.py), then the clinical tables forms/statistics.yaml declares (clinical.py)."""
+    sql = JsonSql()
+    catalogue = form_catalogue()
+    sites = list(Site.objects.order_by("code").values_list("pk", "code"))
+    steps = 3 + len(catalogue)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+
+    results: dict[str, Any] = {"patients_by_site": aggregates.patients_by_site(sites)}
+    results["submissions"] = aggregates.submissions_by_site(catalogue, sites)
+    step()
+    results["completeness"] = aggregates.completeness(sql, catalogue, sites)
+    step()
+    results["fields"] = []
+    for info in catalogue.values():
+        results["fields"].append(aggregates.field_statistics(sql, info))
+        step()
+    results["clinical"] = clinical_tables(sql, catalogue)
+    step()
+    return results, aggregates.data_cut(catalogue, sites)
 
 
 def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> StatsSnapshot:
@@ -64,3 +98,10 @@ def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> S
             "job_run": run.pk if run is not None else None,
         })
     return snapshot
+
+
+def statistics_run(run: JobRun) -> dict[str, Any]:
+    """What a statistics job run does (registered with jobs in apps.py): its counts."""
+    snapshot = do_compute_statistics(run.requested_by, run=run)
+    return {"snapshot": snapshot.pk, "patients": snapshot.data_cut["patients"],
+            "submissions": snapshot.data_cut["submissions"]}

@@ -35,7 +35,7 @@ def _has_nul(request: HttpRequest) -> bool:
     where = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace"),
              request.path.encode("utf-8", "replace")]
     # File uploads may hold any bytes; every other body is text. The REST API's JSON parser
-    # (registry/api/parsers.py) and the REDCap endpoint refuse NUL characters themselves, naming
+    # (registry/rest/parsers.py) and the REDCap endpoint refuse NUL characters themselves, naming
     # the field, and the REDCap one in REDCap's shape.
     own_check = request.path.startswith("/redcap/api/") or (
         request.path.startswith("/api/") and request.content_type == "application/json")

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from registry.audit.models import AuditEvent
+from registry.curation.review import do_lock_submission
 from registry.submissions.models import Submission
-from registry.submissions.review import do_lock_submission
 from tests.exchange.registry_data import ENROLMENT, enrol
 
 pytestmark = pytest.mark.django_db

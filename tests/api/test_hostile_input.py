@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
-from registry.api.parsers import MAX_JSON_DEPTH
 from registry.audit.models import AuditEvent
 from registry.formengine.validation import MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
 from registry.patients.models import Patient
+from registry.rest.parsers import MAX_JSON_DEPTH
 from registry.submissions.models import Submission
 from tests.exchange.registry_data import MM_V2
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from registry.api.throttling import TokenRateThrottle, key_for_token
+from registry.rest.throttling import TokenRateThrottle, key_for_token
 from tests.factories import api_token_for
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from registry.api.parsers import MAX_JSON_DEPTH
 from registry.audit.models import AuditEvent
 from registry.formengine.validation import MAX_NOTES_LENGTH
 from registry.patients.models import Patient
+from registry.rest.parsers import MAX_JSON_DEPTH
 from registry.submissions.models import Submission
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from registry.audit.models import AuditEvent
 from registry.curation.models import DataQuery, QueryStatus
-from registry.submissions.models import Submission
-from registry.submissions.review import (
+from registry.curation.review import (
     do_lock_submission,
     do_lock_submissions,
     do_unlock_submission,
     do_verify_submission,
 )
+from registry.submissions.models import Submission
 from registry.submissions.services import SubmissionLocked, do_save_submission
 from tests.factories import PatientFactory, assessment_schema, publish_form
 

@@ -7,9 +7,9 @@ import pytest
 
 from registry.audit.models import AuditEvent
 from registry.crfs.selectors import schema_of
+from registry.curation.review import do_lock_submission
 from registry.formengine import logic
 from registry.submissions.models import Submission
-from registry.submissions.review import do_lock_submission
 from tests.factories import enter_submission, publish_form
 from tests.web.helpers import MM_PRESENT, post_form
 

@@ -12,13 +12,10 @@ from django.template.response import TemplateResponse
 
 from registry.audit.reads import AuditedReads
 from registry.people.admin_roles import CurationAdmin
+from registry.quality.models import QualityIssue
+from registry.quality.services import do_accept_quality_issue, do_resolve_quality_issue
 
-from .models import QualityIssue
-from .services import (
-    do_accept_quality_issue,
-    do_resolve_quality_issue,
-    do_send_quality_issue_to_site,
-)
+from .services import do_send_quality_issue_to_site
 
 
 @admin.register(QualityIssue)

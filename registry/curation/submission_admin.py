@@ -17,14 +17,13 @@ from django.views.decorators.http import require_POST
 
 from registry.audit.reads import AuditedReads, do_record_view
 from registry.crfs.selectors import schema_of
-from registry.curation.models import QueryStatus
-from registry.curation.services import do_open_data_query
 from registry.formengine.display import display_value
 from registry.people.admin_roles import CurationAdmin
 from registry.quality.models import IssueStatus, QualityIssue
+from registry.submissions.history import submission_history
+from registry.submissions.models import Status, Submission
 
-from .history import submission_history
-from .models import Status, Submission
+from .models import QueryStatus
 from .review import (
     do_lock_submission,
     do_lock_submissions,
@@ -32,6 +31,7 @@ from .review import (
     do_verify_submission,
     do_verify_submissions,
 )
+from .services import do_open_data_query
 
 
 class ReviewFilter(admin.SimpleListFilter):

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.audit.services import record_event
-from registry.curation.models import QueryStatus
 from registry.people.access import require_curation
 from registry.people.models import User
+from registry.submissions.models import Status, Submission
 
-from .models import Status, Submission
+from .models import QueryStatus
 
 
 def _reload_for_update(submission: Submission) -> Submission:

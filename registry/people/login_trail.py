@@ -1,4 +1,7 @@
-"""Logins, failed logins and logouts land in the audit trail, whichever way in they came."""
+"""Logins, failed logins and logouts land in the audit trail, whichever way in they came.
+
+Here rather than in the audit app: the signals are about people, and the audit app sits below
+people (it knows nothing of users but their primary key and name)."""
 
 from typing import Any
 
@@ -6,10 +9,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from registry.people.addresses import client_address
-from registry.people.models import User
+from registry.audit.services import record_event
 
-from .services import record_event
+from .addresses import client_address
+from .models import User
 
 
 def _client_address(request: HttpRequest | None) -> str:

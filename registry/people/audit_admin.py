@@ -1,13 +1,16 @@
+"""The audit trail in the admin. Here, not in the audit app: who may read it is a matter of
+roles, and the audit app sits below people."""
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
-from registry.people.admin_roles import CurationAdmin
+from registry.audit.exports import audit_csv_response
+from registry.audit.models import AuditEvent
+from registry.audit.reads import AuditedReads
+from registry.audit.services import record_event
 
-from .exports import audit_csv_response
-from .models import AuditEvent
-from .reads import AuditedReads
-from .services import record_event
+from .admin_roles import CurationAdmin
 
 
 @admin.register(AuditEvent)

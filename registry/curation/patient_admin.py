@@ -9,11 +9,10 @@ from django.urls import path, reverse
 from registry.audit.exports import audit_csv_response
 from registry.audit.reads import AuditedReads, do_record_view
 from registry.audit.services import record_event
+from registry.patients.models import Patient
 from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
 from registry.submissions.history import patient_history
-
-from .models import Patient
 
 
 @admin.register(Patient)
