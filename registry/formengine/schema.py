@@ -535,9 +535,13 @@ def load_schemas(documents: Sequence[Mapping[str, Any]], *,
             first.append(load_schema(data, published=True))
         except SchemaError as error:
             first.append(error)
-    loaded = [schema for schema in first if isinstance(schema, FormSchema)]
-    names = {schema.form for schema in loaded}
-    others = [*loaded, *(schema for schema in published if schema.form not in names)]
+    # One version per form, the newest, when files hold several versions of one form.
+    newest: dict[str, FormSchema] = {}
+    for schema in first:
+        if isinstance(schema, FormSchema) and (
+                schema.form not in newest or schema.version > newest[schema.form].version):
+            newest[schema.form] = schema
+    others = [*newest.values(), *(schema for schema in published if schema.form not in newest)]
     results: list[FormSchema | SchemaError] = []
     for data, outcome in zip(documents, first, strict=True):
         if isinstance(outcome, FormSchema) and not outcome.external_fields:
