@@ -83,24 +83,36 @@ def published_version(form: str, number: int | None = None) -> FormVersion | Non
     return _published[1].get((form, number))
 
 
-_field_forms: tuple[object, dict[str, int]] | None = None
+_field_forms: tuple[object, dict[str, int], dict[int, FormVersion]] | None = None
 
 
 def forms_of_fields() -> dict[str, int]:
     """Field name -> id of the form whose newest version has it: where a form's logic finds a
     field of another form (publishing refuses a name two forms share). Worked out once per
     publication."""
+    return _newest()[1]
+
+
+def newest_versions() -> dict[int, FormVersion]:
+    """Form id -> its newest version (the schema deferred: `schema_of` parses it)."""
+    return _newest()[2]
+
+
+def _newest() -> tuple[object, dict[str, int], dict[int, FormVersion]]:
     global _field_forms
     published_version("")  # brings this process's copy of the published versions up to date
     assert _published is not None
     if _field_forms is None or _field_forms[0] is not _published:
         holders: dict[str, int] = {}
-        for (_, number), version in _published[1].items():
+        newest: dict[int, FormVersion] = {}
+        for (_, number), version in sorted(_published[1].items(),
+                                           key=lambda item: form_order_key(item[0][0])):
             if number is None:
+                newest[version.form_id] = version
                 for f in schema_of(version).fields:
                     holders.setdefault(f.name, version.form_id)
-        _field_forms = (_published, holders)
-    return _field_forms[1]
+        _field_forms = (_published, holders, newest)
+    return _field_forms
 
 
 def _published_generation() -> object:
