@@ -346,7 +346,9 @@ def do_save_submissions_bulk(
     # Items whose logic reads another form come last, to read what the batch saves of it.
     readers = {index for index, item in enumerate(items) if reads_other_forms(item)}
     contexts: dict[int, dict[str, Any]] | None = None
-    for index in sorted(range(len(items)), key=lambda index: index in readers):
+    order = sorted(range(len(items)), key=lambda index: index in readers) if readers else (
+        range(len(items)))
+    for index in order:
         item = items[index]
         if index in replayed or index in errors:
             continue
