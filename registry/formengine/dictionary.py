@@ -811,6 +811,8 @@ class _Reader:
         """A reference to a field of an instrument that has problems of its own says so,
         rather than "not a field"."""
         match = _NOT_HERE.match(problem.message)
+        if problem.path.endswith((".min", ".max")):
+            return problem  # a piped limit is always a field of the same form
         other = self.form_of.get(match[1]) if match else None
         if match is None or other is None or other == group.name:
             return problem

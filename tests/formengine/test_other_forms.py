@@ -174,3 +174,15 @@ def test_a_dictionary_reference_to_no_field_names_row_and_column() -> None:
     assert [(p.row, p.column, p.message) for p in caught.value.problems] == [
         (5, "Branching Logic (Show field only if...)",
          "[smoking] is not a field of this form or of another form; did you mean [smoker]?")]
+
+
+def test_a_piped_limit_still_names_a_field_of_its_own_form() -> None:
+    text = dictionary(
+        ["record_id", "intake", "", "text", "Record ID"],
+        ["weight_kg", "intake", "", "text", "Weight", "", "", "integer"],
+        ["dose", "visit", "", "text", "Dose", "", "", "integer", "[weight_kg]"],
+    )
+    with pytest.raises(DictionaryError) as caught:
+        read_dictionary(text)
+    assert [(p.row, p.column, p.message) for p in caught.value.problems] == [
+        (4, "Text Validation Min", "[weight_kg] is not a field of this form")]
