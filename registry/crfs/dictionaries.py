@@ -25,7 +25,7 @@ from registry.formengine.schema import content_hash, load_schema
 from registry.people.models import User
 
 from .models import FormDefinition, FormVersion
-from .selectors import form_order_key, latest_versions, schema_of
+from .selectors import form_order_key, latest_schemas, latest_versions, schema_of
 from .services import FormFile, SyncReport, do_sync_forms
 
 
@@ -60,7 +60,8 @@ def plan_dictionary_with_report(
         FormDefinition.objects.filter(repeatable=True).values_list("name", flat=True)
     )
     imported = read_dictionary(
-        text, repeatable_forms={*repeatable_forms, *known_repeatable}, keep_dates=keep_dates
+        text, repeatable_forms={*repeatable_forms, *known_repeatable}, keep_dates=keep_dates,
+        published=latest_schemas(),
     )
     files = []
     for schema, data in zip(imported.schemas, imported.data, strict=True):
@@ -69,7 +70,7 @@ def plan_dictionary_with_report(
             # Title and repeatability are not in a dictionary: they stay as published.
             data = {**data, "version": latest.number, "title": latest.schema["title"],
                     "repeatable": latest.schema.get("repeatable", False)}
-            if content_hash(load_schema(data)) != latest.content_hash:
+            if content_hash(load_schema(data, published=True)) != latest.content_hash:
                 data = _without_past_renames({**data, "version": latest.number + 1},
                                              latest.schema)
         path = forms_root / data["form"] / f"v{data['version']}.yaml"

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from registry.formengine.compare import VersionDiff, compare_versions
-from registry.formengine.schema import FormSchema, SchemaError, content_hash, load_schema
+from registry.formengine.schema import FormSchema, SchemaError, content_hash
 
 from .field_uses import field_use_problems
 from .models import FormVersion
 from .selectors import schema_of
-from .services import FormFile
+from .services import FormFile, load_together
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,11 @@ class PublicationPlan:
 def pending_publication(files: Sequence[FormFile]) -> PublicationPlan:
     """The new versions among `files`, each compared with the version before it."""
     plan = PublicationPlan()
-    for form_file in files:
-        try:
-            schema = load_schema(form_file.data)
-        except SchemaError as error:
-            plan.problems.extend(f"{form_file.path}: {problem}" for problem in error.problems)
+    for form_file, loaded in zip(files, load_together(files), strict=True):
+        if isinstance(loaded, SchemaError):
+            plan.problems.extend(f"{form_file.path}: {problem}" for problem in loaded.problems)
             continue
+        schema = loaded
         published = FormVersion.objects.filter(form__name=schema.form)
         same_number = published.filter(number=schema.version).first()
         if same_number is not None:

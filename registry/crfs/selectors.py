@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
@@ -43,8 +44,18 @@ def schema_of(version: FormVersion) -> FormSchema:
     """The engine's view of a version, parsed once per process."""
     schema = _parsed_schemas.get(version.content_hash)
     if schema is None:
-        schema = _parsed_schemas[version.content_hash] = load_schema(version.schema)
+        # Its references to other forms were checked when it was published.
+        schema = _parsed_schemas[version.content_hash] = load_schema(version.schema,
+                                                                     published=True)
     return schema
+
+
+def latest_schemas(leaving_out: Iterable[str] = ()) -> list[FormSchema]:
+    """The newest version of every form but those named, parsed: what a form being published
+    may read besides the forms published with it."""
+    left_out = set(leaving_out)
+    return [schema_of(version) for version in latest_versions()
+            if version.form.name not in left_out]
 
 
 # Every published version, without its schema, for the API's per-request version lookup. Versions
@@ -70,6 +81,38 @@ def published_version(form: str, number: int | None = None) -> FormVersion | Non
             versions[(version.form.name, None)] = version
         _published = (generation, versions)
     return _published[1].get((form, number))
+
+
+_field_forms: tuple[object, dict[str, int], dict[int, FormVersion]] | None = None
+
+
+def forms_of_fields() -> dict[str, int]:
+    """Field name -> id of the form whose newest version has it: where a form's logic finds a
+    field of another form (publishing refuses a name two forms share). Worked out once per
+    publication."""
+    return _newest()[1]
+
+
+def newest_versions() -> dict[int, FormVersion]:
+    """Form id -> its newest version (the schema deferred: `schema_of` parses it)."""
+    return _newest()[2]
+
+
+def _newest() -> tuple[object, dict[str, int], dict[int, FormVersion]]:
+    global _field_forms
+    published_version("")  # brings this process's copy of the published versions up to date
+    assert _published is not None
+    if _field_forms is None or _field_forms[0] is not _published:
+        holders: dict[str, int] = {}
+        newest: dict[int, FormVersion] = {}
+        for (_, number), version in sorted(_published[1].items(),
+                                           key=lambda item: form_order_key(item[0][0])):
+            if number is None:
+                newest[version.form_id] = version
+                for f in schema_of(version).fields:
+                    holders.setdefault(f.name, version.form_id)
+        _field_forms = (_published, holders, newest)
+    return _field_forms
 
 
 def _published_generation() -> object:

@@ -7,7 +7,7 @@ version already published under the same number is refused, and a refused run ch
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,14 @@ from registry.formengine.schema import (
     FormSchema,
     SchemaError,
     content_hash,
-    load_schema,
+    load_schemas,
     schema_to_dict,
 )
 from registry.people.models import User
 
 from .field_uses import field_use_problems
 from .models import FormDefinition, FormVersion
-from .selectors import forget_published_versions
+from .selectors import forget_published_versions, latest_schemas, schema_of
 
 _FILE_NAME = re.compile(r"^v(?P<number>[1-9][0-9]*)\.ya?ml$")
 
@@ -74,12 +74,12 @@ def read_form_files(root: Path) -> list[FormFile]:
     return files
 
 
-def _check_file(form_file: FormFile) -> tuple[FormSchema | None, list[str]]:
+def _check_file(form_file: FormFile, loaded: FormSchema | SchemaError
+                ) -> tuple[FormSchema | None, list[str]]:
     path = Path(form_file.path)
-    try:
-        schema = load_schema(form_file.data)
-    except SchemaError as error:
-        return None, [f"{path}: {problem}" for problem in error.problems]
+    if isinstance(loaded, SchemaError):
+        return None, [f"{path}: {problem}" for problem in loaded.problems]
+    schema = loaded
     expected = (path.parent.name, int(_FILE_NAME.match(path.name)["number"]))  # type: ignore[index]
     if (schema.form, schema.version) != expected:
         return None, [
@@ -89,6 +89,15 @@ def _check_file(form_file: FormFile) -> tuple[FormSchema | None, list[str]]:
     return schema, []
 
 
+def load_together(files: Sequence[FormFile]) -> list[FormSchema | SchemaError]:
+    """The files' schemas (or their problems), each form's logic free to read the fields of
+    the others and of the latest published versions of the registry's other forms."""
+    documents = [form_file.data for form_file in files]
+    names = [data.get("form") for data in documents if isinstance(data, Mapping)]
+    return load_schemas(documents, published=latest_schemas(
+        leaving_out=[name for name in names if isinstance(name, str)]))
+
+
 @transaction.atomic
 def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
     """Publish the versions among `files` that are new; refuse the whole run on any problem.
@@ -96,7 +105,8 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
     Versions are compared by meaning (the hash of the checked schema), so comments, key order
     and spelled-out defaults in a file are not changes.
     """
-    checked = [(form_file, *_check_file(form_file)) for form_file in files]
+    checked = [(form_file, *_check_file(form_file, loaded))
+               for form_file, loaded in zip(files, load_together(files), strict=True)]
     problems = [problem for _, _, found in checked for problem in found]
     if problems:
         raise FormSyncError(problems)
@@ -140,7 +150,7 @@ def _harmonisation_problems(pending: Sequence[tuple[FormFile, FormSchema]]) -> l
         by_form.setdefault(schema.form, []).append((form_file, schema))
     problems = []
     for form, new in by_form.items():
-        published = [load_schema(version.schema)
+        published = [schema_of(version)
                      for version in FormVersion.objects.filter(form__name=form)]
         try:
             harmonise([*published, *(schema for _, schema in new)])

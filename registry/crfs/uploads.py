@@ -42,8 +42,8 @@ from registry.people.models import User
 
 from .dictionaries import plan_dictionary_with_report
 from .models import FormDefinition, FormVersion
-from .selectors import schema_of
-from .services import FormFile, FormSyncError, SyncReport, do_sync_forms
+from .selectors import latest_schemas, schema_of
+from .services import FormFile, FormSyncError, SyncReport, do_sync_forms, load_together
 
 # A dictionary of 5,000 fields is about 1.5 MB; a form's YAML of 1,000 fields about 150 KB.
 MAX_DICTIONARY_BYTES: Final = 10 * 1024 * 1024
@@ -221,12 +221,12 @@ def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[Form
     if not review:
         return []
     schemas = []
-    for form_file in plan.files:
-        try:
-            schemas.append(load_schema(form_file.data))
-        except SchemaError as error:
+    for form_file, loaded in zip(plan.files, load_together(plan.files), strict=True):
+        if isinstance(loaded, SchemaError):
             plan.problems.extend(UploadNote(form_file.data.get("form", ""), str(problem))
-                                 for problem in error.problems)
+                                 for problem in loaded.problems)
+        else:
+            schemas.append(loaded)
     if plan.problems:
         return schemas
     published = _latest_numbers([schema.form for schema in schemas])
@@ -278,7 +278,7 @@ def _plan_form_file(plan: UploadPlan, root: Path) -> list[FormSchema]:
             "from the latest version.")))
         return []
     try:
-        schema = load_schema(data)
+        schema = load_schema(data, others=latest_schemas(leaving_out=[form]))
     except SchemaError as error:
         plan.problems.extend(UploadNote("", str(problem)) for problem in error.problems)
         return []
@@ -300,7 +300,7 @@ def _same_as_published(data: dict[str, Any], form: str) -> bool:
     if published is None:
         return False
     try:
-        return content_hash(load_schema(data)) == published.content_hash
+        return content_hash(load_schema(data, published=True)) == published.content_hash
     except (SchemaError, TypeError, ValueError, AttributeError):
         return False
 

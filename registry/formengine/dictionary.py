@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -43,7 +43,7 @@ from registry.formengine.schema import (
     Problem,
     RecordId,
     SchemaError,
-    load_schema,
+    load_schemas,
     name_problem,
     schema_to_dict,
 )
@@ -230,6 +230,7 @@ def read_dictionary(
     titles: Mapping[str, str] | None = None,
     version: int = 1,
     keep_dates: bool = False,
+    published: Iterable[FormSchema] = (),
 ) -> DictionaryImport:
     """Read a REDCap data dictionary; ``DictionaryError`` names the row and column of problems.
 
@@ -237,12 +238,15 @@ def read_dictionary(
     mark). The header may be REDCap's display headers or the API's metadata keys.
     ``repeatable_forms`` and ``titles`` supply what a dictionary does not hold; a form's title
     defaults to its name in Title Case. Every schema gets ``version``. Calendar dates are not
-    collected unless ``keep_dates`` (for dates that are not about the patient).
+    collected unless ``keep_dates`` (for dates that are not about the patient). Logic may read
+    fields of the dictionary's other instruments, and of ``published`` (the latest versions of
+    the registry's forms, for a dictionary that holds only some of them).
     ``DictionaryImport.notes`` says what the import changed.
     """
     if isinstance(text, bytes):
         text = decode_dictionary(text)
-    return _Reader(text, repeatable_forms, titles or {}, version, keep_dates).read()
+    return _Reader(text, repeatable_forms, titles or {}, version, keep_dates,
+                   tuple(published)).read()
 
 
 def read_metadata(
@@ -312,8 +316,10 @@ class _FormRows:
 
 class _Reader:
     def __init__(self, text: str, repeatable: Collection[str], titles: Mapping[str, str],
-                 version: int, keep_dates: bool = False) -> None:
+                 version: int, keep_dates: bool = False,
+                 published: Sequence[FormSchema] = ()) -> None:
         self.text = text.lstrip("\ufeff")
+        self.published = published
         self.repeatable = set(repeatable)
         self.titles = titles
         self.version = version
@@ -742,7 +748,8 @@ class _Reader:
     def build(self, forms: list[_FormRows],
               record: tuple[str, str, str]) -> list[FormSchema]:
         names = {group.name for group in forms}
-        built = []
+        built: list[FormSchema] = []
+        documents: list[tuple[_FormRows, dict[str, Any]]] = []
         first = next((group for group in forms if group.fields), None)
         for group in forms:
             # load_schema knows the form's own reserved names; the other forms' are known here.
@@ -766,11 +773,15 @@ class _Reader:
                                      **({"form": form} if form != group.name else {})}
                 data = {**{k: v for k, v in data.items() if k != "fields"},
                         "fields": data["fields"]}
-            try:
-                built.append(load_schema(data))
-            except SchemaError as error:
-                for problem in error.problems:
+            documents.append((group, data))
+        # Logic may read a field of another instrument of the dictionary, as in REDCap.
+        outcomes = load_schemas([data for _, data in documents], published=self.published)
+        for (group, _), outcome in zip(documents, outcomes, strict=True):
+            if isinstance(outcome, SchemaError):
+                for problem in outcome.problems:
                     self.schema_problem(problem, group)
+            else:
+                built.append(outcome)
         return built
 
     def schema_data(self, group: _FormRows) -> dict[str, Any]:
@@ -797,15 +808,17 @@ class _Reader:
         return data
 
     def elsewhere(self, problem: Problem, group: _FormRows) -> Problem:
-        """A reference to a field of another instrument says so, rather than "not a field"."""
+        """A reference to a field of an instrument that has problems of its own says so,
+        rather than "not a field"."""
         match = _NOT_HERE.match(problem.message)
+        if problem.path.endswith((".min", ".max")):
+            return problem  # a piped limit is always a field of the same form
         other = self.form_of.get(match[1]) if match else None
         if match is None or other is None or other == group.name:
             return problem
         return Problem(problem.path, f"[{match[1]}{match[2] or ''}] is a field of instrument "
-                       f"'{other}'; the registry checks each form on its own, so logic may read "
-                       f"only fields of '{group.name}' (copy the value into this form, or move "
-                       "the logic to the form that holds it)", problem.field)
+                       f"'{other}', which cannot be read until its own problems (listed) are "
+                       "corrected", problem.field)
 
     def schema_problem(self, problem: Problem, group: _FormRows) -> None:
         problem = self.elsewhere(problem, group)

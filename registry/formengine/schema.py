@@ -48,6 +48,7 @@ __all__ = [
     "checkbox_column",
     "content_hash",
     "load_schema",
+    "load_schemas",
     "schema_to_dict",
     "split_reference",
 ]
@@ -391,6 +392,11 @@ class FormSchema:
         default_factory=_empty_mapping, init=False, compare=False, repr=False
     )
     """Flat-export checkbox column (``field___code``) -> (field name, choice code)."""
+    external_fields: frozenset[str] = dc_field(
+        default=frozenset(), init=False, compare=False, repr=False
+    )
+    """Fields of other forms that this form's logic reads (docs/form-schema.md says from which
+    submission); their values are constants while this form is validated."""
     cache: dict[str, object] = dc_field(default_factory=dict, init=False, compare=False,
                                         repr=False)
     """Per-schema working data of the engine's modules (validation plans), built on first use."""
@@ -401,6 +407,9 @@ class FormSchema:
         order, _ = _evaluation_order(self.fields)
         put(self, "evaluation_order", tuple(self.fields[index] for index in order))
         put(self, "missing_code_set", frozenset(code.code for code in self.missing_codes))
+        read = set().union(*(f.show_if_fields | f.calc_fields for f in self.fields),
+                           *(check.references for check in self.checks))
+        put(self, "external_fields", frozenset(read - self.fields_by_name.keys()))
         put(
             self,
             "checkbox_columns",
@@ -503,15 +512,64 @@ def _date_as_datetime(value: object) -> dt.datetime | None:
 # Loading and checking
 
 
-def load_schema(data: Mapping[str, Any]) -> FormSchema:
-    """Check a schema document and build the ``FormSchema``; ``SchemaError`` lists all problems."""
-    return _Loader(data).load()
+def load_schema(data: Mapping[str, Any], *, others: Iterable[FormSchema] | None = None,
+                published: bool = False) -> FormSchema:
+    """Check a schema document and build the ``FormSchema``; ``SchemaError`` lists all problems.
+
+    Logic reads the form's own fields and, given ``others`` (the registry's other forms: those
+    published with it and the latest versions of the rest), theirs too; a reference to a field
+    of none of them is a problem. ``published`` loads a stored version, whose references to
+    other forms were checked when it was published, without checking them again.
+    """
+    return _Loader(data, others, published).load()
+
+
+def load_schemas(documents: Sequence[Mapping[str, Any]], *,
+                 published: Iterable[FormSchema] = ()) -> list[FormSchema | SchemaError]:
+    """Forms published together, each checked against the others and ``published`` (the latest
+    versions of the registry's forms that are not among them): a schema or the problems, per
+    document, in order."""
+    first: list[FormSchema | SchemaError] = []
+    for data in documents:
+        try:
+            first.append(load_schema(data, published=True))
+        except SchemaError as error:
+            first.append(error)
+    # One version per form, the newest, when files hold several versions of one form.
+    newest: dict[str, FormSchema] = {}
+    for schema in first:
+        if isinstance(schema, FormSchema) and (
+                schema.form not in newest or schema.version > newest[schema.form].version):
+            newest[schema.form] = schema
+    others = [*newest.values(), *(schema for schema in published if schema.form not in newest)]
+    results: list[FormSchema | SchemaError] = []
+    for data, outcome in zip(documents, first, strict=True):
+        if isinstance(outcome, FormSchema) and not outcome.external_fields:
+            results.append(outcome)  # it reads no other form: checked in full already
+            continue
+        try:
+            results.append(load_schema(data, others=others))
+        except SchemaError as error:
+            results.append(error)
+    return results
 
 
 class _Loader:
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], others: Iterable[FormSchema] | None = None,
+                 published: bool = False) -> None:
         self.data = data
         self.problems: list[Problem] = []
+        self.published = published
+        # field name -> the other forms that have a field so named, with it
+        self.elsewhere: dict[str, list[tuple[str, Field]]] | None = None
+        if others is not None:
+            own = data.get("form") if isinstance(data, Mapping) else None
+            self.elsewhere = {}
+            for schema in others:
+                if schema.form == own:
+                    continue
+                for f in schema.fields:
+                    self.elsewhere.setdefault(f.name, []).append((schema.form, f))
 
     def problem(self, path: str, message: str, field: str | None = None) -> None:
         self.problems.append(Problem(path, message, field))
@@ -1134,27 +1192,38 @@ class _Loader:
                 continue
             target = fields.get(ref.field)
             if target is None:
-                close = difflib.get_close_matches(ref.field, list(fields), n=1)
-                hint = f"; did you mean [{close[0]}]?" if close else ""
-                messages.append(f"[{shown}] is not a field of this form{hint}")
+                message = self.reference_elsewhere(ref.field, ref.code, shown, fields)
+                if message:
+                    messages.append(message)
                 continue
-            f = target[1]
-            base, code = ref.field, ref.code
-            if base == owner:
+            if ref.field == owner:
                 messages.append(f"[{shown}] refers to the field itself")
-            elif f.type == "descriptive":
-                messages.append(f"[{shown}] is a descriptive field, which holds no value")
-            elif code is not None and f.type != "checkbox":
-                messages.append(f"[{shown}] names an option, but {base} is a {f.type} "
-                                f"field; write [{base}]")
-            elif code is not None and code not in f.choice_codes:
-                messages.append(f"[{shown}]: '{code}' is not a choice code of {base}; its "
-                                f"codes are {', '.join(f.choice_codes)}")
-            elif code is None and f.type == "checkbox":
-                first = f.choice_codes[0] if f.choice_codes else "code"
-                messages.append(f"[{shown}] is a checkbox; name an option, for example "
-                                f"[{base}({first})]")
+                continue
+            message = _reference_kind_problem(target[1], ref.code, shown)
+            if message:
+                messages.append(message)
         return list(dict.fromkeys(messages))
+
+    def reference_elsewhere(self, name: str, code: str | None, shown: str,
+                            fields: Mapping[str, tuple[int, Field]]) -> str:
+        """What is wrong with a reference to a field this form does not have, or ''."""
+        if self.published:
+            return ""
+        holders = (self.elsewhere or {}).get(name, [])
+        if len(holders) == 1:
+            form, f = holders[0]
+            problem = _reference_kind_problem(f, code, shown)
+            return f"{problem} (a field of form {form})" if problem else ""
+        if holders:
+            forms = ", ".join(sorted(form for form, _ in holders))
+            return (f"[{shown}] is a field of several other forms ({forms}), so which one it "
+                    "reads is unclear; rename the field in all but one of them")
+        close = difflib.get_close_matches(name, list(fields), n=1)
+        if not close and self.elsewhere:
+            close = difflib.get_close_matches(name, list(self.elsewhere), n=1)
+        hint = f"; did you mean [{close[0]}]?" if close else ""
+        where = "this form" if self.elsewhere is None else "this form or of another form"
+        return f"[{shown}] is not a field of {where}{hint}"
 
     def logic_references(self, fields: list[tuple[int, Field]],
                          by_name: Mapping[str, tuple[int, Field]]) -> None:
@@ -1298,6 +1367,22 @@ class _Loader:
             index = next(i for i, f in fields if f.name == cycle[0])
             self.problem(f"fields[{index}]", f"show_if and calc depend on each other in a "
                          f"circle ({names}); break the circle", cycle[0])
+
+
+def _reference_kind_problem(f: Field, code: str | None, shown: str) -> str:
+    """What is wrong with reading field ``f`` as ``[shown]``, or ''."""
+    base = f.name
+    if f.type == "descriptive":
+        return f"[{shown}] is a descriptive field, which holds no value"
+    if code is not None and f.type != "checkbox":
+        return f"[{shown}] names an option, but {base} is a {f.type} field; write [{base}]"
+    if code is not None and code not in f.choice_codes:
+        return (f"[{shown}]: '{code}' is not a choice code of {base}; its codes are "
+                f"{', '.join(f.choice_codes)}")
+    if code is None and f.type == "checkbox":
+        first = f.choice_codes[0] if f.choice_codes else "code"
+        return f"[{shown}] is a checkbox; name an option, for example [{base}({first})]"
+    return ""
 
 
 def name_problem(name: str) -> str:

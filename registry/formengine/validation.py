@@ -18,6 +18,9 @@ Decisions worth knowing (docs/form-schema.md explains them to form authors):
   for one is an error, so that nobody believes it was kept.
 - Text has a limit: MAX_TEXT_LENGTH characters for any answer, MAX_NOTES_LENGTH for a notes
   field. A longer value is an error naming the field, found before anything reads the value.
+- Logic may read fields of other forms (``schema.external_fields``): their values come in
+  ``other_forms`` (the record's stored values, typed as stored), are read as constants, and are
+  never part of the cleaned document. One that is not given is blank.
 - Unknown keys are errors naming them. REDCap flat checkbox columns (``field___code``) are
   accepted and folded into the checkbox's list.
 """
@@ -122,11 +125,15 @@ def validate_submission(
     clear_hidden: bool = False,
     today: dt.date | None = None,
     require_answers: bool = True,
+    other_forms: Mapping[str, Any] | None = None,
 ) -> ValidationResult:
     """Check ``data`` against ``schema`` and return the cleaned document and any errors.
 
     ``require_answers=False`` checks a draft: a required field shown and left blank is listed
     in ``missing`` instead of being an error; every other rule still applies.
+
+    ``other_forms`` holds the values of the record's other forms that the logic reads (by
+    field name, as stored); only ``schema.external_fields`` are taken from it.
     """
     result = ValidationResult()
     if not isinstance(data, Mapping):
@@ -183,6 +190,13 @@ def validate_submission(
         elif typed is not _BLANK:
             values[name] = typed
 
+    if other_forms and schema.external_fields:
+        # Read by the logic like the form's own answers; the cleaned document takes only the
+        # form's own names, so they never become part of it.
+        for name in schema.external_fields:
+            value = other_forms.get(name)
+            if value is not None and not _is_blank(value):
+                values[name] = value
     # One context for every tree: it reads `values` as the steps below fill it in.
     ctx = Context(values, today, missing, None)
     hidden: set[str] = set()
@@ -408,8 +422,8 @@ def _evaluate(compiled: Compiled, ctx: Context) -> Any:
     try:
         return compiled(ctx)
     except logic.LogicEvaluationError:
-        # The schema refuses references that need another record; anything left cannot be
-        # decided here and counts as blank.
+        # The schema refuses references that need another event or instance; anything left
+        # cannot be decided here and counts as blank.
         return None
 
 

@@ -153,12 +153,22 @@ class QualityChecker:
         self.today = today or dt.date.today()
         self.forms_by_id = {info.form.pk: info for info in catalogue.values()}
         self.plans: dict[int, _VersionPlan] = {}
-        self._memo: dict[tuple[int, str], tuple[list[_Template], dict[str, Any]]] = {}
-        self._memo_used: set[tuple[int, str]] = set()
+        self._memo: dict[tuple[Any, ...], tuple[list[_Template], dict[str, Any]]] = {}
+        self._memo_used: set[tuple[Any, ...]] = set()
         for info in catalogue.values():
             custom = [rule for rule in custom_rules if rule.form == info.name]
             for version in info.versions:
                 self.plans[version.pk] = self._plan(info, version.pk, version.number, custom)
+        # Logic that reads another form reads the patient's first instance of it, as a save
+        # does (registry/submissions/other_forms.py): the batch holds every submission of its
+        # patients, so the values come from it, with no query.
+        self.field_forms: dict[str, int] = {}
+        for info in catalogue.values():
+            if info.versions:
+                newest = max(info.versions, key=lambda version: version.number)
+                for f in info.schemas[newest.pk].fields:
+                    self.field_forms.setdefault(f.name, info.form.pk)
+        self.reads_other_forms = any(plan.schema.external_fields for plan in self.plans.values())
 
     def _plan(self, info: FormInfo, version_id: int, number: int,
               custom: list[CustomRule]) -> _VersionPlan:
@@ -196,13 +206,18 @@ class QualityChecker:
         findings: list[Finding] = []
         facts: dict[int, _Facts] = defaultdict(_Facts)
         checked = 0
+        others: dict[int, dict[str, Any]] = {}
+        if self.reads_other_forms:
+            submissions = list(submissions)
+            others = self._other_form_values(submissions)
         for row in submissions:
             plan = self.plans.get(row.form_version_id)
             if plan is None:
                 continue
             checked += 1
             patient = patients[row.patient_id]
-            templates, cleaned = self._document_findings(plan, row)
+            templates, cleaned = self._document_findings(
+                plan, row, others.get(row.patient_id) if plan.schema.external_fields else None)
             for rule, severity, name, message, key, details in templates:
                 findings.append(Finding(rule, severity, patient.site_id, patient.pk, row.pk,
                                         name, message, key, dict(details)))
@@ -217,7 +232,30 @@ class QualityChecker:
         return Finding(rule, BUILT_IN_RULES[rule].severity, patient.site_id, patient.pk,
                        submission_id, field, message, key, details)
 
-    def _document_findings(self, plan: _VersionPlan, row: SubmissionRow
+    def _other_form_values(self, rows: Sequence[SubmissionRow]) -> dict[int, dict[str, Any]]:
+        """patient id -> the values of other forms' fields that some form's logic reads."""
+        first: dict[tuple[int, int], SubmissionRow] = {}
+        for row in rows:
+            key = (row.patient_id, row.form_id)
+            if key not in first or row.instance < first[key].instance:
+                first[key] = row
+        read = set().union(*(plan.schema.external_fields for plan in self.plans.values()))
+        by_form: dict[int, list[str]] = defaultdict(list)
+        for name in read:
+            if name in self.field_forms:
+                by_form[self.field_forms[name]].append(name)
+        values: dict[int, dict[str, Any]] = defaultdict(dict)
+        for (patient_id, form_id), row in first.items():
+            names = by_form.get(form_id)
+            if not names:
+                continue
+            data = row.data if row.data is not None else json.loads(row.raw or "{}")
+            if isinstance(data, dict):
+                values[patient_id].update((name, data[name]) for name in names if name in data)
+        return values
+
+    def _document_findings(self, plan: _VersionPlan, row: SubmissionRow,
+                           other_forms: Mapping[str, Any] | None = None,
                            ) -> tuple[list[_Template], dict[str, Any]]:
         """The findings of one stored document, and its cleaned data.
 
@@ -226,14 +264,21 @@ class QualityChecker:
         assessment at the same age) are checked once per run. The memo is keyed by the JSON
         text as stored and swept when it grows large, so memory stays bounded.
         """
-        memo_key = (row.form_version_id, row.raw) if row.raw is not None else None
+        memo_key: tuple[Any, ...] | None = (
+            (row.form_version_id, row.raw) if row.raw is not None else None)
+        if memo_key is not None and other_forms is not None:
+            # The same document judged on other answers of another form is another case.
+            memo_key = (*memo_key, json.dumps(
+                [other_forms.get(name) for name in sorted(plan.schema.external_fields)],
+                sort_keys=True))
         if memo_key is not None:
             known = self._memo.get(memo_key)
             if known is not None:
                 self._memo_used.add(memo_key)
                 return known
         data = row.data if row.data is not None else json.loads(row.raw or "{}")
-        outcome = self._check_document(plan, data if isinstance(data, dict) else {})
+        outcome = self._check_document(plan, data if isinstance(data, dict) else {},
+                                       other_forms)
         if memo_key is not None:
             if len(self._memo) >= MEMO_LIMIT:
                 # Keep the documents met again since the last sweep (those that recur all
@@ -243,9 +288,11 @@ class QualityChecker:
             self._memo[memo_key] = outcome
         return outcome
 
-    def _check_document(self, plan: _VersionPlan, data: dict[str, Any]
+    def _check_document(self, plan: _VersionPlan, data: dict[str, Any],
+                        other_forms: Mapping[str, Any] | None = None,
                         ) -> tuple[list[_Template], dict[str, Any]]:
-        result = validate_submission(plan.schema, data, today=self.today)
+        result = validate_submission(plan.schema, data, today=self.today,
+                                     other_forms=other_forms)
         fields = plan.schema.fields_by_name
         flagged: set[str] = set()
         out: list[_Template] = []

@@ -27,6 +27,7 @@ from registry.people.access import require_data_entry
 from registry.people.models import User
 
 from .models import Status, Submission
+from .other_forms import batch_other_form_values, patient_other_form_values, reads_other_forms
 
 
 class SubmissionLocked(Exception):
@@ -116,8 +117,10 @@ def _save(
     if status not in Status.values:
         raise ValidationError({"status": [f"Choose one of: {', '.join(Status.values)}."]})
     # Drafts save with required answers missing; Complete needs every one that is shown.
-    result = validate_submission(schema_of(form_version), data, clear_hidden=clear_hidden,
-                                 require_answers=status == Status.COMPLETE)
+    schema = schema_of(form_version)
+    result = validate_submission(schema, data, clear_hidden=clear_hidden,
+                                 require_answers=status == Status.COMPLETE,
+                                 other_forms=patient_other_form_values(patient, schema))
     if result.errors:
         raise ValidationError(result.errors)
 
@@ -339,21 +342,28 @@ def do_save_submissions_bulk(
             require_data_entry(actor, site)
     errors: dict[int, dict[str, list[str]]] = {}
     replayed = _replays(items, errors)
-    results: list[Any] = []
-    for index, item in enumerate(items):
+    results: list[Any] = [None] * len(items)
+    # Items whose logic reads another form come last, to read what the batch saves of it.
+    readers = {index for index, item in enumerate(items) if reads_other_forms(item)}
+    contexts: dict[int, dict[str, Any]] | None = None
+    order = sorted(range(len(items)), key=lambda index: index in readers) if readers else (
+        range(len(items)))
+    for index in order:
+        item = items[index]
         if index in replayed or index in errors:
-            results.append(None)
             continue
         if item.status not in _STATUSES:
             errors[index] = {"status": [f"Choose one of: {', '.join(Status.values)}."]}
-            results.append(None)
             continue
+        if index in readers and contexts is None:
+            contexts = batch_other_form_values(items, results, readers, new_patients)
         result = validate_submission(schema_of(item.form_version), item.data,
                                      require_answers=item.status == Status.COMPLETE,
-                                     clear_hidden=clear_hidden, today=today)
+                                     clear_hidden=clear_hidden, today=today,
+                                     other_forms=contexts.get(index) if contexts else None)
         if result.errors:
             errors[index] = result.errors
-        results.append(result)
+        results[index] = result
 
     now = timezone.now()
     with transaction.atomic():

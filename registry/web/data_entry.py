@@ -401,9 +401,12 @@ def entry_helper(schema: FormSchema) -> FormHelper:
 # Live logic
 
 
-def logic_config(schema: FormSchema, today: dt.date) -> dict[str, Any]:
+def logic_config(schema: FormSchema, today: dt.date,
+                 other_forms: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What data_entry.js needs: each field's show_if and calc as JSON logic trees, and the
-    order the server evaluates them in, so the page hides, shows and computes as it will."""
+    order the server evaluates them in, so the page hides, shows and computes as it will.
+    ``other_forms`` are the stored values of other forms' fields the logic reads: constants
+    on this page, as they are to the server when it saves."""
     fields: dict[str, Any] = {}
     for f in schema.fields:
         if not f.stores_data and f.type != "descriptive":
@@ -424,4 +427,6 @@ def logic_config(schema: FormSchema, today: dt.date) -> dict[str, Any]:
         "fields": fields,
         "missingCodes": [code.code for code in schema.missing_codes],
         "today": today.isoformat(),
+        "otherForms": {name: value for name, value in (other_forms or {}).items()
+                       if name in schema.external_fields and value is not None},
     }

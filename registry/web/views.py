@@ -36,7 +36,7 @@ from registry.patients.services import do_enrol_patient
 from registry.people.access import can_enter_data
 from registry.people.services import do_set_password
 from registry.submissions.models import Status, Submission
-from registry.submissions.selectors import visible_submissions
+from registry.submissions.selectors import other_form_answers, visible_submissions
 from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
 
 from . import data_entry
@@ -221,6 +221,7 @@ def _entry_page(
         queries = list(visible_data_queries(target.request.user).filter(
             submission=submission).exclude(status=QueryStatus.CLOSED))
     labels = {f.name: data_entry.plain_label(f) for f in target.schema.fields}
+    other_answers = other_form_answers(target.request.user, target.patient, target.schema)
     older_versions: list[int] = []
     if target.instance is None and target.version == target.latest:
         older_versions = list(target.form.versions.filter(
@@ -230,7 +231,11 @@ def _entry_page(
         "version": target.version, "latest": target.latest, "schema": target.schema,
         "submission": submission, "form": form,
         "helper": data_entry.entry_helper(target.schema),
-        "logic": data_entry.logic_config(target.schema, timezone.localdate()),
+        "logic": data_entry.logic_config(
+            target.schema, timezone.localdate(),
+            {answer.field.name: answer.value for answer in other_answers}),
+        "other_answers": [(answer.form_title, data_entry.plain_label(answer.field),
+                           display_value(answer.field, answer.value)) for answer in other_answers],
         "read_only": target.read_only,
         "row_version": submission.row_version if submission else 0,
         "client_uuid": client_uuid or str(uuid.uuid4()),

@@ -6,6 +6,8 @@
  * change this script reads the answers in the server's representation (text as typed, choice
  * codes as strings, checkboxes as lists of codes), walks the fields in the server's evaluation
  * order with window.RegistryLogic.evaluate, hides what is not asked, and fills in calculations.
+ * Fields of the patient's other forms that the logic reads come with the page (otherForms),
+ * as stored, and are read as constants.
  *
  * A field that becomes hidden has its answer cleared (the server would drop it anyway, and a
  * hidden value must never feed later logic); the answer is kept aside and put back if the
@@ -213,6 +215,11 @@
 
   function update() {
     var values = {};
+    // Answers of the patient's other forms that the logic reads: constants on this page.
+    var others = config.otherForms || {};
+    Object.keys(others).forEach(function (name) {
+      values[name] = others[name];
+    });
     var names = Object.keys(config.fields);
     var changes = { cleared: [], restored: [] };
     names.forEach(function (name) {

@@ -498,15 +498,18 @@ def test_a_piped_limit_must_name_a_field_of_the_same_kind() -> None:
     assert "[nowhere] is not a field" in problems[1][2]
 
 
-def test_a_reference_to_another_instrument_says_where_the_field_is() -> None:
+def test_a_reference_to_an_instrument_with_problems_says_where_the_field_is() -> None:
     problems = problems_of(dictionary(
         {"field_name": "sex", "field_type": "radio", "select_choices_or_calculations":
             "1, Female | 2, Male"},
+        {"field_name": "score", "field_type": "calc"},
         {"field_name": "pregnant", "form_name": "followup", "field_type": "yesno",
-         "branching_logic": "[sex] = '1'"},
+         "branching_logic": "[sex] = '1' or [nowhere] = 1"},
     ))
-    assert problems == [(4, "Branching Logic (Show field only if...)",
-                         "[sex] is a field of instrument 'intake'; the registry checks each "
-                         "form on its own, so logic may read only fields of 'followup' (copy "
-                         "the value into this form, or move the logic to the form that holds "
-                         "it)")]
+    assert [(row, column) for row, column, _ in problems] == [
+        (4, "Choices, Calculations, OR Slider Labels"),
+        (5, "Branching Logic (Show field only if...)"),
+        (5, "Branching Logic (Show field only if...)")]
+    assert problems[1][2] == ("[sex] is a field of instrument 'intake', which cannot be read "
+                              "until its own problems (listed) are corrected")
+    assert problems[2][2] == "[nowhere] is not a field of this form or of another form"
