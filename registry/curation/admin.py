@@ -18,6 +18,7 @@ from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
 
 from .models import DataQuery
+from .selectors import visible_data_queries
 from .services import do_close_data_query, do_reopen_data_query
 
 
@@ -48,7 +49,7 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         query = get_object_or_404(
-            DataQuery.objects.select_related("submission__patient__site", "submission__form"),
+            visible_data_queries(request.user),
             pk=object_id,
         )
         do_record_view(request.user, "data_query.view", query, page=request.path,
