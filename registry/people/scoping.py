@@ -11,7 +11,8 @@ carry patient data (`ScopedManager`) read it on every query:
 - `scoped_to(user)` gives the same scope outside a request (a job run on someone's behalf);
 - `unscoped(reason)` sees every site, for work that is no one's request: jobs, management
   commands, the tests' own set-up;
-- with no scope at all, a query of patient data raises `ScopeError` instead of guessing.
+- with no scope at all, a query of patient data raises `ScopeError` when it runs, instead of
+  guessing (building one, as libraries do while modules load, is harmless).
 
 The filter goes through subqueries of memberships and patients, never a join, so that a
 `select_for_update()` still locks only the rows it names. Writes are not filtered (an enrolment
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Expression, Q
 from django.http import FileResponse
 
 if TYPE_CHECKING:
@@ -115,6 +116,24 @@ def _through(model: type[models.Model], site_path: str, sites: Q) -> Q:
     return Q(**{f"{first}_id__in": inner})
 
 
+class _NoScope(Expression):
+    """A condition that refuses to become SQL: the query it is in ran outside any scope."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, model_name: str) -> None:
+        super().__init__()
+        self.model_name = model_name
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        raise ScopeError(
+            f"{self.model_name} was queried outside any scope. A request has its person's "
+            "scope; a job, command or test must say whose records it reads "
+            "(registry.people.scoping: scoped_to(user) or unscoped(reason))."
+        )
+
+
 _M = TypeVar("_M", bound=models.Model)
 
 
@@ -138,11 +157,9 @@ class ScopedManager(models.Manager[_M], Generic[_M]):
         queryset = super().get_queryset()
         scope = _active.get()
         if scope is None:
-            raise ScopeError(
-                f"{self.model.__name__} was queried outside any scope. A request has its "
-                "person's scope; a job, command or test must say whose records it reads "
-                "(registry.people.scoping: scoped_to(user) or unscoped(reason))."
-            )
+            # Raised when the query runs, not now: libraries build querysets while modules
+            # load (django-filter reads `_default_manager.all().query` for each filter).
+            return queryset.filter(_NoScope(self.model.__name__))
         if scope.person is None:
             return queryset
         sites = site_filter(scope.person())

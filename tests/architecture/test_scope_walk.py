@@ -39,15 +39,12 @@ pytestmark = pytest.mark.django_db
 
 # Pages anyone may open, each with its reason. Matched against the route's name.
 PUBLIC = {
-    "login": "where one signs in",
+    "login": "where one signs in (the admin's sign-in page has the same name)",
     "logout": "signing out, which asks nothing of a caller not signed in",
     "health": "the load balancer's probe; it says whether the database answers, nothing more",
-    "password_reset": "the start of a password reset, which reveals no account",
     "openapi-schema": "the API's description, the same for everyone (docs/api.md)",
     "api-docs": "Swagger UI over that description",
-    "login_view": "the admin's sign-in page (admin:login)",
-    "logout_view": "the admin's sign-out",
-    "javascript-catalog": "the admin's translations",
+    "jsi18n": "the admin's translations, the same for everyone",
 }
 
 # Site A's values, which must not reach anyone walked here.
@@ -142,6 +139,11 @@ def callers(site_b: Any, coordinator_b: User, researcher: User) -> list[Caller]:
 def test_the_walk_has_someone_of_each_kind(callers: list[Caller]) -> None:
     roles = [caller.user.role if caller.user else None for caller in callers]
     assert roles == [Role.COORDINATOR, Role.RESEARCHER, None]
+
+
+def test_every_public_page_is_a_route_of_the_urlconf() -> None:
+    names = {pattern.name for _, pattern in _patterns(get_resolver().url_patterns)}
+    assert set(PUBLIC) <= names
 
 
 # --- The URLconf -------------------------------------------------------------------------------

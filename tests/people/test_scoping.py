@@ -52,6 +52,25 @@ def test_a_query_of_patient_data_outside_any_scope_raises(records, no_scope, mod
 
 
 @pytest.mark.django_db
+def test_every_way_of_running_a_query_outside_any_scope_raises(records, no_scope):
+    submission = records["A"][1]
+    for run in (lambda: list(Patient.objects.all()), lambda: Patient.objects.exists(),
+                lambda: Submission.objects.filter(pk=submission.pk).update(locked=True),
+                lambda: Submission.objects.get(pk=submission.pk),
+                lambda: list(submission.patient.submissions.all()),
+                lambda: Submission.objects.values_list("pk").first(),
+                lambda: Patient._base_manager.filter(
+                    pk__in=Submission.objects.values("patient_id")).count()):
+        with pytest.raises(ScopeError):
+            run()
+
+
+def test_a_query_may_be_built_outside_any_scope_as_libraries_do_on_import(no_scope):
+    """django-filter reads `_default_manager.all().query` while the URLconf loads."""
+    assert "patients_patient" in str(Patient._default_manager.all().query.get_meta().db_table)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("model", PATIENT_DATA, ids=lambda model: model.__name__)
 def test_a_coordinator_scope_shows_only_their_sites_rows(records, no_scope, coordinator_b,
                                                          model):
