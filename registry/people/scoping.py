@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from django.db import models
 from django.db.models import BooleanField, Expression, Q
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -110,8 +110,7 @@ def _through(model: type[models.Model], site_path: str, sites: Q) -> Q:
     first, _, rest = site_path.partition("__")
     if not rest:
         return sites
-    related = model._meta.get_field(first).related_model
-    assert isinstance(related, type)
+    related = cast("type[models.Model]", model._meta.get_field(first).related_model)
     inner = related._base_manager.filter(_through(related, rest, sites)).values("pk")
     return Q(**{f"{first}_id__in": inner})
 
@@ -184,8 +183,8 @@ class ScopeMiddleware:
             response = self.get_response(request)
         # A streamed answer (an export) runs its queries after this returns, while the server
         # writes it out: each chunk is made in the request's scope too.
-        if response.streaming and not response.is_async and not isinstance(
-                response, FileResponse):
+        if isinstance(response, StreamingHttpResponse) and not response.is_async and \
+                not isinstance(response, FileResponse):
             response.streaming_content = _within(scope, response.streaming_content)
         return response
 
