@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
@@ -30,10 +32,9 @@ from registry.exchange.exports import ExportSpec
 from registry.exchange.services import do_request_export_job
 from registry.patients.models import Patient
 from registry.people.models import ApiToken, Role, User
-from registry.people.tokens import hash_token, new_token
 from registry.quality.models import QualityIssue
 from tests.exchange.registry_data import enrol, save
-from tests.factories import verify_session
+from tests.factories import api_token_for, verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,29 @@ QUERY_TEXT = "Please recheck the grade recorded at the visit"
 ISSUE_TEXT = "Value far from the other patients of this site"
 
 REFUSED = {401, 403, 404, 405}
-# Ids of the callers' own tokens, far above the ids of site A's records, so that an id of
-# site A's never names a token the walk itself uses.
-OWN_TOKEN_IDS = iter(range(900_000, 1_000_000))
+# How far above site A's ids the rows made after them (the callers' tokens, what their walked
+# POSTs create) are numbered, so that an id of site A's never names a row of the caller's own.
+GAP = 1_000_000
+
+
+def _later_rows_numbered_above(start: int) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("DELETE FROM sqlite_sequence")
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT name, %s FROM "
+                           "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%%'",
+                           [start])
+            return
+        # PostgreSQL's sequences outlive the test's transaction: only ever moved forward.
+        for model in apps.get_models():
+            if model._meta.pk.get_internal_type() not in ("AutoField", "BigAutoField"):
+                continue
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
+                           [model._meta.db_table, model._meta.pk.column])
+            (sequence,) = cursor.fetchone()
+            cursor.execute(f"SELECT last_value FROM {sequence}")
+            (last,) = cursor.fetchone()
+            cursor.execute("SELECT setval(%s, %s)", [sequence, max(last, start)])
 
 
 @dataclass
@@ -86,6 +107,7 @@ def site_a_records(registry_forms: None, site_a: Any, coordinator_a: User, curat
     ids = sorted({str(pk) for pk in (assessment.pk, query.pk, issue.pk, export.pk,
                                      *ApiToken.objects.filter(user=coordinator_a)
                                      .values_list("pk", flat=True))})
+    _later_rows_numbered_above(GAP + max(int(pk) for pk in ids))
     return SiteA(
         markers=[first.pseudonym, second.pseudonym, SECRET_TEXT, QUERY_TEXT, ISSUE_TEXT],
         values={
@@ -115,15 +137,9 @@ class Caller:
             verify_session(self.session, self.user)
 
 
-def _token(user: User) -> str:
-    raw = new_token()
-    ApiToken.objects.create(pk=next(OWN_TOKEN_IDS), user=user, name="walk",
-                            key_hash=hash_token(raw))
-    return raw
-
-
 @pytest.fixture
-def callers(site_b: Any, coordinator_b: User, researcher: User) -> list[Caller]:
+def callers(site_a_records: SiteA, site_b: Any, coordinator_b: User, researcher: User
+            ) -> list[Caller]:
     found = []
     for name, user in (("coordinator of site B", coordinator_b), ("researcher", researcher),
                        ("anonymous", None)):
@@ -131,7 +147,7 @@ def callers(site_b: Any, coordinator_b: User, researcher: User) -> list[Caller]:
         if user is not None:
             session.force_login(user)
             verify_session(session, user)
-            api.credentials(HTTP_AUTHORIZATION=f"Token {_token(user)}")
+            api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
         found.append(Caller(name, user, session, api))
     return found
 
