@@ -55,16 +55,8 @@ class Scope:
     person: Callable[[], Any] | None = None
     reason: str = ""
 
-    @property
-    def sees_every_site(self) -> bool:
-        return self.person is None
-
 
 _active: ContextVar[Scope | None] = ContextVar("registry_scope", default=None)
-
-
-def active_scope() -> Scope | None:
-    return _active.get()
 
 
 @contextmanager
@@ -95,6 +87,7 @@ NO_SITE = Q(pk__in=[])
 def site_filter(user: Any) -> Q | None:
     """The rows of the sites `user` may read, as a filter on site ids (`NO_SITE` for none);
     None for all sites. The same rule as `access.sites_in_scope`, without a query of its own."""
+    # Imported here: the models of other apps import this module while models still load.
     from .models import SiteMembership
 
     if user is None or not user.is_authenticated or not user.is_active:
