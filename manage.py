@@ -10,7 +10,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings.local")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from registry.people.scoping import unscoped
+
+    # A command at a terminal is an operator's: it reads every site (docs/security.md).
+    with unscoped("management command"):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,18 @@ def _forget_published_versions():
     selectors._published = None
 
 
+@pytest.fixture(autouse=True)
+def _unscoped():
+    """Tests build and inspect rows directly, as a management command does: every site.
+    Autouse, since nearly every test touches patient data through factories or services;
+    requests made by the test client still run in their person's scope (the middleware sets
+    it), and tests of the guard itself leave this scope with `no_scope`."""
+    from registry.people.scoping import unscoped
+
+    with unscoped("test set-up and checks"):
+        yield
+
+
 @pytest.fixture
 def site_a():
     return SiteFactory(code="SITEA", name="Hospital A")

@@ -23,6 +23,7 @@ from registry.people.admin_roles import CurationAdmin
 
 from . import patient_admin, quality_admin, submission_admin  # noqa: F401  (register their pages)
 from .models import DataQuery
+from .selectors import visible_data_queries
 from .services import do_close_data_query, do_reopen_data_query
 
 
@@ -53,7 +54,7 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         query = get_object_or_404(
-            DataQuery.objects.select_related("submission__patient__site", "submission__form"),
+            visible_data_queries(request.user),
             pk=object_id,
         )
         do_record_view(request.user, "data_query.view", query, page=request.path,

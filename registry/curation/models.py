@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from registry.people.scoping import ScopedManager
+
 
 class QueryStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -31,6 +33,8 @@ class DataQuery(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    objects: ScopedManager[DataQuery] = ScopedManager("submission__patient__site")
+
     class Meta:
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["status", "updated_at"])]
@@ -55,6 +59,8 @@ class DataQueryMessage(models.Model):
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
     text = models.TextField()
     at = models.DateTimeField(default=timezone.now)
+
+    objects: ScopedManager[DataQueryMessage] = ScopedManager("query__submission__patient__site")
 
     class Meta:
         ordering = ["at", "id"]

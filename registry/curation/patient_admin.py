@@ -10,6 +10,7 @@ from registry.audit.exports import audit_csv_response
 from registry.audit.reads import AuditedReads, do_record_view
 from registry.audit.services import record_event
 from registry.patients.models import Patient
+from registry.patients.selectors import visible_patients
 from registry.people.access import can_curate
 from registry.people.admin_roles import CurationAdmin
 from registry.submissions.history import patient_history
@@ -32,7 +33,7 @@ class PatientAdmin(AuditedReads, CurationAdmin):
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        patient = get_object_or_404(Patient.objects.select_related("site"), pk=object_id)
+        patient = get_object_or_404(visible_patients(request.user), pk=object_id)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         # The patient's page in the admin is their audit trail; its CSV is "audit.export".
@@ -49,7 +50,7 @@ class PatientAdmin(AuditedReads, CurationAdmin):
         return TemplateResponse(request, "admin/patients/patient/trail.html", context)
 
     def trail_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        patient = get_object_or_404(Patient, pk=pk)
+        patient = get_object_or_404(visible_patients(request.user), pk=pk)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         events = [entry.event for entry in patient_history(patient, with_reads=True)]

@@ -19,9 +19,11 @@ from registry.audit.reads import AuditedReads, do_record_view
 from registry.crfs.selectors import schema_of
 from registry.formengine.display import display_value
 from registry.people.admin_roles import CurationAdmin
-from registry.quality.models import IssueStatus, QualityIssue
+from registry.quality.models import IssueStatus
+from registry.quality.selectors import visible_issues
 from registry.submissions.history import submission_history
 from registry.submissions.models import Status, Submission
+from registry.submissions.selectors import visible_submissions
 
 from .models import QueryStatus
 from .review import (
@@ -128,8 +130,7 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         submission = get_object_or_404(
-            Submission.objects.select_related("patient__site", "form", "form_version",
-                                              "verified_by"),
+            visible_submissions(request.user).select_related("patient__site", "verified_by"),
             pk=object_id,
         )
         if not self.has_view_permission(request, submission):
@@ -137,7 +138,8 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
         do_record_view(request.user, "submission.view", submission, page=request.path,
                        site=submission.patient.site)
         schema = schema_of(submission.form_version)
-        issues = QualityIssue.objects.filter(submission=submission, status=IssueStatus.OPEN)
+        issues = visible_issues(request.user).filter(submission=submission,
+                                                     status=IssueStatus.OPEN)
         queries = submission.queries.prefetch_related("messages__author").order_by("-opened_at")
         flagged = {issue.field for issue in issues} | {
             query.field for query in queries if query.status != QueryStatus.CLOSED

@@ -184,7 +184,7 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
 def _release_lines(released: Mapping[int, Released]) -> str:
     lines = "\n".join(f"{pk}\t{shown.pseudonym}\t{shown.site_code}\t{shown.sex}\t"
                       f"{shown.year_of_birth}" for pk, shown in released.items())
-    if lines.count("\t") != 4 * len(released) or lines.count("\n") != len(released) - 1:
+    if lines.count("\t") != 4 * len(released) or lines.count("\n") != max(len(released) - 1, 0):
         raise ValueError("a released value holds a tab or a line break")
     return lines  # (an empty text is no line at all to string_to_table)
 

@@ -737,6 +737,8 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
         if user is None:
             return error_response("You do not have permissions to use the API: the token is "
                                   "missing, unknown, expired or revoked.", 403, fmt)
+        # As the REST API does: the request's queries run in the scope of the token's person.
+        request.user = user
         throttle = TokenRateThrottle()
         if not throttle.allow_key(key_for_token(token)):
             wait = throttle.wait()

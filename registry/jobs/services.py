@@ -32,6 +32,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from registry.audit.services import record_event
 from registry.people.access import can_curate
 from registry.people.models import User
+from registry.people.scoping import scoped_to, unscoped
 
 from .models import JobKind, JobRun, JobStatus
 
@@ -157,6 +158,13 @@ def heartbeat(run: JobRun) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+def scope_of(run: JobRun) -> Any:
+    """A run reads what the person who asked for it may read; a scheduled run, every site."""
+    if run.requested_by_id is None:
+        return unscoped(f"scheduled {run.kind} run")
+    return scoped_to(run.requested_by)
+
+
 def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> JobRun | None:
     """Run `work` for a recorded run. Idempotent: a run that already succeeded is not redone,
     and a run another worker is busy with (running, heartbeat fresh) is left to it.
@@ -175,7 +183,7 @@ def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> Job
     if run is None or not claimed:
         return run
     try:
-        with heartbeat(run):
+        with heartbeat(run), scope_of(run):
             counts = dict(work(run))
     except Exception:
         run.status, run.finished_at = JobStatus.FAILED, timezone.now()

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from registry.people.scoping import ScopedManager
+
 
 class Sex(models.TextChoices):
     MALE = "male", "Male"
@@ -26,6 +28,8 @@ class Patient(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+
+    objects: ScopedManager[Patient] = ScopedManager("site")
 
     class Meta:
         ordering = ["site", "pseudonym"]

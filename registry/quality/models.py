@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from registry.people.scoping import ScopedManager
+
 
 class Severity(models.TextChoices):
     ERROR = "error", "Error"
@@ -50,6 +52,8 @@ class QualityIssue(models.Model):
     # Rule-specific facts for curators (the other patient of a near-duplicate pair, the bounds
     # an outlier was judged against). Never shown to coordinators of another site.
     details = models.JSONField(default=dict, blank=True)
+
+    objects: ScopedManager[QualityIssue] = ScopedManager("site")
 
     class Meta:
         ordering = ["site", "-last_seen"]

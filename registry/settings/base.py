@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files keep their long cache), before everything that answers.
     "registry.no_store.NoStoreMiddleware",
+    # Every query of patient data from here on runs in the scope of the person asking
+    # (registry/people/scoping.py), including what the middleware below does.
+    "registry.people.scoping.ScopeMiddleware",
     # Early, so that answers made by the middleware below (a 503, CommonMiddleware's redirects)
     # carry the Content Security Policy and the other headers too.
     "csp.middleware.CSPMiddleware",

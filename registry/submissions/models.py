@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from registry.people.scoping import ScopedManager
+
 
 class Status(models.TextChoices):
     """REDCap's form status; its API speaks them as 0, 1 and 2."""
@@ -53,6 +55,8 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+
+    objects: ScopedManager[Submission] = ScopedManager("patient__site")
 
     class Meta:
         ordering = ["patient", "form", "instance"]

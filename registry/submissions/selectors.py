@@ -1,7 +1,9 @@
 """Reads of submissions, always through the access layer."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -13,6 +15,9 @@ from registry.people.models import User
 
 from .models import Submission
 from .other_forms import other_form_values
+
+if TYPE_CHECKING:
+    from registry.crfs.models import FormDefinition
 
 
 def visible_submissions(user: User) -> QuerySet[Submission]:
@@ -49,3 +54,10 @@ def other_form_answers(user: User, patient: Patient, schema: FormSchema
             if f.name in schema.external_fields and holders.get(f.name) == version.form_id:
                 answers.append(OtherFormAnswer(version.form.title, f, values.get(f.name)))
     return answers
+
+
+def submission_at(user: User, patient: Patient, form: FormDefinition,
+                  instance: int | None) -> Submission:
+    """The submission of `patient` on `form` numbered `instance`, as `user` may see it."""
+    return visible_submissions(user).select_related("updated_by").get(
+        patient=patient, form=form, instance=instance)

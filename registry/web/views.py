@@ -36,7 +36,11 @@ from registry.patients.services import do_enrol_patient
 from registry.people.access import can_enter_data
 from registry.people.services import do_set_password
 from registry.submissions.models import Status, Submission
-from registry.submissions.selectors import other_form_answers, visible_submissions
+from registry.submissions.selectors import (
+    other_form_answers,
+    submission_at,
+    visible_submissions,
+)
 from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
 
 from . import data_entry
@@ -315,12 +319,13 @@ def _save(target: EntryTarget) -> HttpResponse:
                            notice="Nothing was saved. Correct the answers marked below, then "
                                   "save again.")
     except StaleSubmission:
-        current = Submission.objects.select_related("updated_by").get(pk=_pk_of(target))
+        current = submission_at(request.user, target.patient, target.form, target.instance)
         form = _posted_form(target)
         form.no_errors()
         return _entry_page(target, form, status=409, conflict=_differences(target, current))
     except SubmissionLocked:
-        target.submission = Submission.objects.get(pk=_pk_of(target))
+        target.submission = submission_at(request.user, target.patient, target.form,
+                                          target.instance)
         messages.error(request, "Your changes were not saved: a curator locked this form while "
                                 "you were editing it. Ask a curator to unlock it if a "
                                 "correction is needed.")
@@ -340,11 +345,6 @@ def _save(target: EntryTarget) -> HttpResponse:
                                   f"answers, their questions are not asked: {'; '.join(labels)}.")
     return redirect("web:submission", pseudonym=target.patient.pseudonym,
                     form=target.form.name, instance=submission.instance)
-
-
-def _pk_of(target: EntryTarget) -> int:
-    return Submission.objects.get(patient=target.patient, form=target.form,
-                                  instance=target.instance).pk
 
 
 def _form_or_404(name: str) -> FormDefinition:
