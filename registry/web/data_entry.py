@@ -27,6 +27,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from registry.formengine import logic
+from registry.formengine.actiontags import ActionTags, Conditional
+from registry.formengine.logic.compiler import compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.schema import Field as SchemaField
 from registry.formengine.schema import FormSchema, Slider
 from registry.formengine.validation import FORM_ERRORS, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
@@ -122,12 +125,34 @@ class SubmissionForm(forms.Form):
         self._errors = ErrorDict(renderer=self.renderer)
 
 
-def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
+def page_tags(schema: FormSchema, saved: Mapping[str, Any] | None) -> dict[str, ActionTags]:
+    """The action tags of each field as the page opens: an @IF is decided with the answers
+    saved so far (a new form: none), as REDCap decides it when a page loads."""
+    tags = {f.name: f.tags for f in schema.fields}
+    conditional = [f for f in schema.fields if f.tags.conditionals]
+    if not conditional:
+        return tags
+    ctx = Context(saved or {}, None, schema.missing_code_set, None)
+
+    def decide(conditional: Conditional) -> bool:
+        try:
+            outcome = compile_tree(conditional.logic)(ctx)
+        except logic.LogicEvaluationError:
+            return False
+        if isinstance(outcome, str):
+            return outcome.strip().lower() not in {"", "0", "false"}
+        return bool(outcome)
+
+    for f in conditional:
+        tags[f.name] = f.tags.resolve(decide)
+    return tags
+
+
+def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags) -> forms.Field:
     common: dict[str, Any] = {
         "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
     }
     attrs: dict[str, Any] = {"data-field-type": f.type}
-    tags = f.tags
     if f.required:
         attrs["aria-required"] = "true"
     if f.type in ("radio", "yesno", "truefalse"):
@@ -148,6 +173,8 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
         attrs["placeholder"] = tags.placeholder
     if f.type == "notes":
         # The browser keeps a note within what the form engine accepts (it says so if not).
+        if f.tags.conditionals:
+            attrs["data-maxlength"] = MAX_NOTES_LENGTH
         return forms.CharField(widget=forms.Textarea(
             attrs={**attrs, "rows": 3, "maxlength": tags.charlimit or MAX_NOTES_LENGTH}),
             **common)
@@ -177,6 +204,8 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
     # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
     attrs["autocomplete"] = "off"
     attrs["maxlength"] = min(tags.charlimit or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
+    if f.tags.conditionals:
+        attrs["data-maxlength"] = MAX_TEXT_LENGTH
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
@@ -191,9 +220,12 @@ def submission_form(
     data: QueryDict | None = None,
     initial: Mapping[str, Any] | None = None,
     read_only: bool = False,
+    saved: Mapping[str, Any] | None = None,
 ) -> SubmissionForm:
-    """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`."""
-    fields = {f.name: _django_field(f, schema) for f in entry_fields(schema)}
+    """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`;
+    ``saved`` (the stored answers) decides the @IFs."""
+    tags = page_tags(schema, saved)
+    fields = {f.name: _django_field(f, schema, tags[f.name]) for f in entry_fields(schema)}
     form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
                       (SubmissionForm,), {**fields, "schema": schema})
     form = form_class(data=None if data is None else _shortened(data), initial=initial,
@@ -202,7 +234,7 @@ def submission_form(
         for field in form.fields.values():
             field.disabled = True
     for f in entry_fields(schema):
-        if f.tags.readonly:
+        if tags[f.name].readonly:
             form.fields[f.name].disabled = True
     return form
 
@@ -227,12 +259,13 @@ def posted_data(schema: FormSchema, post: QueryDict,
     (@HIDDEN, @READONLY) keeps what was ``saved`` (a new form: its @DEFAULT), whatever arrives.
     """
     data: dict[str, Any] = {}
+    tags = page_tags(schema, saved)
     for f in entry_fields(schema):
         if f.is_computed or f.type == "file":
             continue
-        if f.tags.hidden or f.tags.readonly:
+        if tags[f.name].hidden or tags[f.name].readonly:
             if saved is None:
-                default = _default(f)
+                default = _default(tags[f.name], f)
                 if default is not None:
                     data[f.name] = default
             elif f.name in saved:
@@ -253,9 +286,9 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _default(f: SchemaField) -> Any:
+def _default(tags: ActionTags, f: SchemaField) -> Any:
     """A field's @DEFAULT as the form holds it; a default piped from elsewhere is not used."""
-    default = f.tags.default
+    default = tags.default
     if default is None or "[" in default:
         return None
     if f.type == "checkbox":
@@ -268,9 +301,10 @@ def initial_data(schema: FormSchema, data: Mapping[str, Any], *,
     """A stored document as the form shows it (numbers as text, checkbox lists as lists);
     a ``new`` form starts with the fields' @DEFAULT values."""
     initial: dict[str, Any] = {}
+    tags = page_tags(schema, None) if new else {}
     for f in entry_fields(schema):
         if f.name not in data:
-            default = _default(f) if new else None
+            default = _default(tags[f.name], f) if new else None
             if default is not None:
                 initial[f.name] = default
             continue
@@ -375,11 +409,12 @@ def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
         index += 1
 
 
-def entry_helper(schema: FormSchema) -> FormHelper:
+def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> FormHelper:
     """The crispy-forms layout: one block per section, each headed by its title."""
     # @HIDDEN fields are not on the page; their saved values are kept by posted_data.
+    tags = page_tags(schema, saved)
     visible = [f for f in schema.fields
-               if (f.stores_data or f.type == "descriptive") and not f.tags.hidden]
+               if (f.stores_data or f.type == "descriptive") and not tags[f.name].hidden]
     sections: list[tuple[str, list[SchemaField]]] = []
     for f in visible:
         if f.section or not sections:
@@ -419,9 +454,24 @@ def logic_config(schema: FormSchema, today: dt.date) -> dict[str, Any]:
             "calc": logic.to_json(computed) if computed is not None else None,
             "text": f.calctext_logic is not None,
         }
+        if f.tags.conditionals:
+            fields[f.name]["tags"] = _tags_json(f.tags)
     return {
         "order": [f.name for f in schema.evaluation_order if f.name in fields],
         "fields": fields,
         "missingCodes": [code.code for code in schema.missing_codes],
         "today": today.isoformat(),
     }
+
+
+_LIVE_TAGS = ("charlimit", "wordlimit", "maxchecked")
+
+
+def _tags_json(tags: ActionTags) -> dict[str, Any]:
+    """The limit tags of a field and its @IFs, for RegistryLogic.resolveTags on the page."""
+    out: dict[str, Any] = {key: getattr(tags, key) for key in _LIVE_TAGS
+                           if getattr(tags, key) is not None}
+    if tags.conditionals:
+        out["if"] = [{"when": logic.to_json(c.logic), "then": _tags_json(c.then),
+                      "else": _tags_json(c.otherwise)} for c in tags.conditionals]
+    return out

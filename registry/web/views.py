@@ -228,7 +228,8 @@ def _entry_page(
         "target": target, "patient": target.patient, "form_def": target.form,
         "version": target.version, "latest": target.latest, "schema": target.schema,
         "submission": submission, "form": form,
-        "helper": data_entry.entry_helper(target.schema),
+        "helper": data_entry.entry_helper(target.schema,
+                                          submission.data if submission else None),
         "logic": data_entry.logic_config(target.schema, timezone.localdate()),
         "read_only": target.read_only,
         "row_version": submission.row_version if submission else 0,
@@ -244,13 +245,15 @@ def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
     form = data_entry.submission_form(
         target.schema, initial=data_entry.initial_data(target.schema, data,
                                                        new=target.submission is None),
-        read_only=target.read_only,
+        read_only=target.read_only, saved=data if target.submission else None,
     )
     return _entry_page(target, form, status=status)
 
 
 def _posted_form(target: EntryTarget) -> data_entry.SubmissionForm:
-    return data_entry.submission_form(target.schema, data=target.request.POST)
+    return data_entry.submission_form(
+        target.schema, data=target.request.POST,
+        saved=target.submission.data if target.submission else None)
 
 
 def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str]]:

@@ -241,8 +241,40 @@
         if (output) output.textContent = result === "" ? "" : String(result);
       }
     });
+    applyTags(values);
     hideEmptyGroups();
     announce(changes);
+  }
+
+  /* @IF limits follow the answers as they change, so the page refuses what the save would:
+     a text's @CHARLIMIT becomes its maxlength, a checkbox at its @MAXCHECKED takes no more. */
+  function applyTags(values) {
+    Object.keys(config.fields).forEach(function (name) {
+      var spec = config.fields[name];
+      if (!spec.tags || !spec.tags["if"]) return;
+      var tags = window.RegistryLogic.resolveTags(spec.tags, values, {
+        today: config.today,
+        missingCodes: config.missingCodes
+      });
+      var nodes = controls(name);
+      var i;
+      if (spec.type === "checkbox") {
+        var ticked = 0;
+        for (i = 0; i < nodes.length; i++) if (nodes[i].checked) ticked++;
+        for (i = 0; i < nodes.length; i++) {
+          if (readOnly || nodes[i].hasAttribute("data-exhausted")) continue;
+          nodes[i].disabled = !nodes[i].checked && tags.maxchecked !== undefined &&
+            ticked >= tags.maxchecked;
+        }
+        return;
+      }
+      for (i = 0; i < nodes.length; i++) {
+        var limit = nodes[i].getAttribute("data-maxlength");
+        if (limit === null) continue;
+        var chars = tags.charlimit !== undefined ? Math.min(tags.charlimit, Number(limit)) : limit;
+        nodes[i].setAttribute("maxlength", String(chars));
+      }
+    });
   }
 
   function showSliderValue(slider) {

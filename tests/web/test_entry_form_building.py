@@ -106,3 +106,49 @@ def test_hidden_and_read_only_fields_keep_their_saved_values_whatever_is_posted(
     assert data_entry.posted_data(tagged, post, None)["internal"] == "n/a"
     assert data_entry.initial_data(tagged, {}, new=True) == {"internal": "n/a"}
     assert data_entry.initial_data(tagged, {}) == {}
+
+
+@pytest.fixture
+def conditional():
+    raw = assessment_schema()
+    raw["fields"] += [
+        {"name": "kept", "type": "text", "label": "Kept",
+         "annotation": "@IF([mm_present] = '1', @HIDDEN, @PLACEHOLDER='Say more')"},
+        {"name": "locked", "type": "text", "label": "Locked",
+         "annotation": "@IF([age_months] > 12, @READONLY, @DEFAULT='none')"},
+        {"name": "brief", "type": "notes", "label": "Brief",
+         "annotation": "@IF([mm_present] = '1', @CHARLIMIT=5, '')"},
+    ]
+    return load_schema(raw)
+
+
+def test_if_is_decided_with_the_saved_answers_when_the_page_opens(conditional):
+    saved = {"mm_present": "1", "age_months": 24}
+    form = data_entry.submission_form(conditional, saved=saved)
+    assert form.fields["locked"].disabled and form.fields["brief"].widget.attrs["maxlength"] == 5
+    on_page = [p.name for p in data_entry.entry_helper(conditional, saved).layout
+               .get_field_names()]
+    assert "kept" not in on_page
+    fresh = data_entry.submission_form(conditional)
+    assert not fresh.fields["locked"].disabled
+    assert fresh.fields["kept"].widget.attrs["placeholder"] == "Say more"
+    assert fresh.fields["brief"].widget.attrs["maxlength"] == data_entry.MAX_NOTES_LENGTH
+    on_page = [p.name for p in data_entry.entry_helper(conditional).layout.get_field_names()]
+    assert "kept" in on_page
+    assert data_entry.initial_data(conditional, {}, new=True) == {"locked": "none"}
+
+
+def test_a_field_hidden_by_if_keeps_its_saved_value_whatever_is_posted(conditional):
+    post = QueryDict("mm_present=1&kept=typed&locked=typed")
+    saved = {"mm_present": "1", "age_months": 24, "kept": "old", "locked": "old"}
+    posted = data_entry.posted_data(conditional, post, saved)
+    assert posted["kept"] == "old" and posted["locked"] == "old"
+    assert data_entry.posted_data(conditional, post, {})["kept"] == "typed"
+
+
+def test_the_page_carries_if_limits_for_the_browser(conditional):
+    config = data_entry.logic_config(conditional, datetime.date(2026, 1, 1))
+    tags = config["fields"]["brief"]["tags"]
+    assert tags["if"][0]["then"] == {"charlimit": 5} and tags["if"][0]["else"] == {}
+    assert tags["if"][0]["when"]["type"] == "binary"
+    assert "tags" not in config["fields"]["findings"]
