@@ -16,14 +16,19 @@ unchanged, and acts on the tags that change data entry or validation:
 | ``@NONEOFTHEABOVE=code`` | a checkbox option that cannot be ticked with another |
 | ``@MAXCHECKED=n`` | at most n options of a checkbox |
 | ``@IF(logic, tags, tags)`` | the first tags when the logic is true, else the second |
+| ``@MAXCHOICE=code(n),...`` | a choice no longer offered once n records have saved it |
 
 ``@IF`` may hold any of the tags above but ``@CALCTEXT`` (a computed value does not come and
-go), and further ``@IF``s up to ``MAX_IF_DEPTH`` deep. Its condition is read with the record's
+go) and ``@MAXCHOICE`` (a count over all records is not one record's to change), and
+further ``@IF``s up to ``MAX_IF_DEPTH`` deep. Its condition is read with the record's
 answers: on the page, when it opens (as REDCap does); in validation, with the answers being
 saved (``ActionTags.resolve``).
 
-Every other tag (``@HIDDEN-SURVEY``, ``@NOW``, ``@RANDOMORDER``, ``@MAXCHOICE`` ...) and all
-free text is kept and exported, and has no effect here (``KEPT_ONLY`` says why).
+``@MAXCHOICE`` needs a count across records, which one submission cannot know: the engine reads
+it (``ActionTags.maxchoice``) and the submissions service enforces it.
+
+Every other tag (``@HIDDEN-SURVEY``, ``@NOW``, ``@RANDOMORDER`` ...) and all free text is kept
+and exported, and has no effect here (``KEPT_ONLY`` says why).
 """
 
 from __future__ import annotations
@@ -56,7 +61,6 @@ REGISTRY_TAGS: Final[frozenset[str]] = frozenset({
 """The registry's own tags: what its schema says and REDCap has no column for."""
 
 KEPT_ONLY: Final[dict[str, str]] = {
-    "MAXCHOICE": "it limits choices across all records, which one form cannot know",
     "SETVALUE": "the registry does not overwrite saved values",
     "NOW": "the registry stores no calendar dates or times of the patient",
     "TODAY": "the registry stores no calendar dates of the patient",
@@ -100,6 +104,8 @@ class ActionTags:
     placeholder: str | None = None
     none_of_the_above: tuple[str, ...] = ()
     maxchecked: int | None = None
+    maxchoice: tuple[tuple[str, int], ...] = ()
+    """(choice code, records allowed) of @MAXCHOICE, in the order written."""
     conditionals: tuple[Conditional, ...] = ()
     """The @IFs, in order: each adds its chosen branch's tags to the ones above."""
 
@@ -260,9 +266,13 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
             conditional = _conditional(value, depth, problems)
             if conditional is not None:
                 conditionals.append(conditional)
-        elif depth and name == "CALCTEXT":
-            problems.append("@CALCTEXT cannot be inside @IF: a computed value does not come "
-                            "and go; write it outside the @IF")
+        elif depth and name in {"CALCTEXT", "MAXCHOICE"}:
+            problems.append(f"@{name} cannot be inside @IF: it holds for every record alike; "
+                            "write it outside the @IF")
+        elif name == "MAXCHOICE":
+            limits = _maxchoice(value, problems)
+            if limits:
+                found["maxchoice"] = limits
         elif name in _HIDDEN:
             found["hidden"] = True
         elif name in _READONLY:
@@ -296,6 +306,21 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
     if conditionals:
         found["conditionals"] = tuple(conditionals)
     return ActionTags(**found), problems  # type: ignore[arg-type]
+
+
+_MAXCHOICE_ITEM: Final = re.compile(r"\s*([A-Za-z0-9._-]{1,100})\s*\(\s*(\d{1,9})\s*\)\s*")
+
+
+def _maxchoice(value: str | None, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    limits: list[tuple[str, int]] = []
+    for item in (value or "").split(","):
+        match = _MAXCHOICE_ITEM.fullmatch(item)
+        if match is None:
+            problems.append("@MAXCHOICE needs choice codes each with its number of records, "
+                            f"for example @MAXCHOICE=1(20),2(10); found {value!r}")
+            return ()
+        limits.append((match[1], int(match[2])))
+    return tuple(limits)
 
 
 _IF_SHAPE: Final = ("@IF needs a condition and two sets of tags, for example "

@@ -1096,6 +1096,17 @@ class _Loader:
                 yield (f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
                        f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
                        f"of this checkbox; its codes are {', '.join(c.code for c in choices)}")
+        if tags.maxchoice:
+            codes = {choice.code for choice in choices} or (
+                {"1", "0"} if kind in {"yesno", "truefalse"} else set())
+            if not codes or kind in {"calc", "slider"}:
+                yield f"@MAXCHOICE applies to fields with choices, not {kind}"
+            else:
+                unknown = [code for code, _ in tags.maxchoice if code not in codes]
+                if unknown:
+                    yield (f"@MAXCHOICE names {', '.join(unknown)}, which "
+                           f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of "
+                           f"this field; its codes are {', '.join(sorted(codes))}")
 
     def limits(self, raw: object, path: str, kind: str, info: Validation | None,
                field: str | None) -> Limits | None:

@@ -26,6 +26,7 @@ from registry.patients.models import Patient
 from registry.people.access import require_data_entry
 from registry.people.models import User
 
+from .choice_limits import choice_limit_errors, limited_fields
 from .models import Status, Submission
 
 
@@ -123,6 +124,7 @@ def _save(
 
     form = form_version.form
     with transaction.atomic():
+        _check_choice_limits(form, form_version, [(patient.pk, result.data)])
         existing = None
         if instance is not None:
             existing = (
@@ -357,6 +359,7 @@ def do_save_submissions_bulk(
 
     now = timezone.now()
     with transaction.atomic():
+        _bulk_choice_limits(items, results, errors)
         existing = _lock_existing(items, new_patients)
         next_instance = _next_instances(items, new_patients)
         taken: set[tuple[int, int, int]] = set()
@@ -446,6 +449,46 @@ def do_save_submissions_bulk(
             outcomes[index] = _outcome(submission, results[index], created=False)
         record_events(events)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _lock_counts(form: FormDefinition) -> None:
+    # Saves that count choices across records take turns per form: two at once could each see
+    # one place left and both take it.
+    FormDefinition.objects.select_for_update().filter(pk=form.pk).order_by().exists()
+
+
+def _check_choice_limits(form: FormDefinition, form_version: FormVersion,
+                         saves: list[tuple[int, dict[str, Any]]]) -> None:
+    schema = schema_of(form_version)
+    if not limited_fields(schema):
+        return
+    _lock_counts(form)
+    for errors in choice_limit_errors(form, schema, saves):
+        if errors:
+            raise ValidationError(errors)
+
+
+def _bulk_choice_limits(items: list[BulkItem], results: list[Any],
+                        errors: dict[int, dict[str, list[str]]]) -> None:
+    """@MAXCHOICE over a batch: per form version, in batch order (see choice_limits)."""
+    groups: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        if results[index] is not None and index not in errors:
+            groups.setdefault(item.form_version.pk, []).append(index)
+    locked: set[int] = set()
+    for indexes in groups.values():
+        version = items[indexes[0]].form_version
+        schema = schema_of(version)
+        if not limited_fields(schema):
+            continue
+        if version.form_id not in locked:
+            _lock_counts(version.form)
+            locked.add(version.form_id)
+        found = choice_limit_errors(version.form, schema, [
+            (items[index].patient.pk, results[index].data) for index in indexes])
+        for index, refused in zip(indexes, found, strict=True):
+            if refused:
+                _merge(errors, index, refused)
 
 
 def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]

@@ -101,6 +101,36 @@ class SliderInput(forms.NumberInput):
         self.slider = slider or Slider()
 
 
+class LimitedChoices:
+    """A choice widget whose @MAXCHOICE-exhausted options are shown disabled (the server
+    refuses them anyway: submissions/choice_limits.py)."""
+
+    exhausted: frozenset[str] = frozenset()
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int,
+                      subindex: int | None = None, attrs: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(  # type: ignore[misc]
+            name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.exhausted and not selected:
+            option["attrs"] = {**option["attrs"], "disabled": True, "data-exhausted": "1"}
+            option["exhausted"] = True
+            option["label"] = f"{label} (no longer available)"
+        return option
+
+
+class LimitedRadioSelect(LimitedChoices, forms.RadioSelect):
+    pass
+
+
+class LimitedCheckboxes(LimitedChoices, forms.CheckboxSelectMultiple):
+    pass
+
+
+class LimitedSelect(LimitedChoices, forms.Select):
+    pass
+
+
 class SubmissionForm(forms.Form):
     """Base of the generated form classes; see `submission_form`."""
 
@@ -148,7 +178,13 @@ def page_tags(schema: FormSchema, saved: Mapping[str, Any] | None) -> dict[str, 
     return tags
 
 
-def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags) -> forms.Field:
+def _limited(widget: LimitedChoices, exhausted: frozenset[str]) -> Any:
+    widget.exhausted = exhausted
+    return widget
+
+
+def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags,
+                  exhausted: frozenset[str] = frozenset()) -> forms.Field:
     common: dict[str, Any] = {
         "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
     }
@@ -157,18 +193,21 @@ def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags) -> forms
         attrs["aria-required"] = "true"
     if f.type in ("radio", "yesno", "truefalse"):
         return forms.ChoiceField(choices=list(f.all_choices()),
-                                 widget=forms.RadioSelect(attrs=attrs), **common)
+                                 widget=_limited(LimitedRadioSelect(attrs=attrs), exhausted),
+                                 **common)
     if f.type == "checkbox":
-        return forms.MultipleChoiceField(choices=list(f.all_choices()),
-                                         widget=forms.CheckboxSelectMultiple(attrs=attrs),
-                                         **common)
+        return forms.MultipleChoiceField(
+            choices=list(f.all_choices()),
+            widget=_limited(LimitedCheckboxes(attrs=attrs), exhausted), **common)
     if f.type == "dropdown":
         choices: list[Any] = [("", "Choose…"), *f.all_choices()]
         if schema.missing_codes:
             choices.append(("Missing data", [
                 (code.code, f"{code.label} ({code.code})") for code in schema.missing_codes
             ]))
-        return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+        return forms.ChoiceField(choices=choices,
+                                 widget=_limited(LimitedSelect(attrs=attrs), exhausted),
+                                 **common)
     if tags.placeholder is not None:
         attrs["placeholder"] = tags.placeholder
     if f.type == "notes":
@@ -221,11 +260,16 @@ def submission_form(
     initial: Mapping[str, Any] | None = None,
     read_only: bool = False,
     saved: Mapping[str, Any] | None = None,
+    exhausted: Mapping[str, frozenset[str]] | None = None,
 ) -> SubmissionForm:
     """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`;
-    ``saved`` (the stored answers) decides the @IFs."""
+    ``saved`` (the stored answers) decides the @IFs, ``exhausted`` lists the choices that
+    @MAXCHOICE no longer offers."""
     tags = page_tags(schema, saved)
-    fields = {f.name: _django_field(f, schema, tags[f.name]) for f in entry_fields(schema)}
+    exhausted = exhausted or {}
+    fields = {f.name: _django_field(f, schema, tags[f.name],
+                                    exhausted.get(f.name, frozenset()))
+              for f in entry_fields(schema)}
     form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
                       (SubmissionForm,), {**fields, "schema": schema})
     form = form_class(data=None if data is None else _shortened(data), initial=initial,
@@ -360,13 +404,15 @@ class MatrixGroup(LayoutObject):
         rows = []
         for f in self.schema_fields:
             bound = form[f.name]
+            exhausted = getattr(bound.field.widget, "exhausted", frozenset())
             chosen = bound.value()
             chosen_codes = {str(code) for code in (chosen if isinstance(chosen, list)
                                                    else [chosen]) if code not in (None, "")}
             rows.append({
                 "field": f, "bound": bound, "label": plain_label(f),
                 "options": [
-                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes}
+                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes,
+                     "exhausted": code in exhausted and code not in chosen_codes}
                     for index, (code, label) in enumerate(f.all_choices())
                 ],
             })

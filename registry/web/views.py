@@ -35,7 +35,7 @@ from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
 from registry.people.access import can_enter_data
 from registry.submissions.models import Status, Submission
-from registry.submissions.selectors import visible_submissions
+from registry.submissions.selectors import exhausted_choices, visible_submissions
 from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
 
 from . import data_entry
@@ -246,14 +246,21 @@ def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
         target.schema, initial=data_entry.initial_data(target.schema, data,
                                                        new=target.submission is None),
         read_only=target.read_only, saved=data if target.submission else None,
+        exhausted=_exhausted(target),
     )
     return _entry_page(target, form, status=status)
+
+
+def _exhausted(target: EntryTarget) -> dict[str, frozenset[str]]:
+    """The choices @MAXCHOICE no longer offers this patient."""
+    return exhausted_choices(target.request.user, target.patient, target.form, target.schema)
 
 
 def _posted_form(target: EntryTarget) -> data_entry.SubmissionForm:
     return data_entry.submission_form(
         target.schema, data=target.request.POST,
-        saved=target.submission.data if target.submission else None)
+        saved=target.submission.data if target.submission else None,
+        exhausted=_exhausted(target))
 
 
 def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str]]:
