@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from registry.formengine import logic
 from registry.formengine.actiontags import ActionTags, Conditional
+from registry.formengine.hpo import hpo_release
 from registry.formengine.logic.compiler import Compiled, compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.phi import screen_free_text
@@ -575,15 +576,28 @@ def _text_limits(f: Field, tags: ActionTags, text: str) -> _Invalid | None:
 
 
 def _ontology_term(f: Field, value: Any, today: dt.date) -> Any:
-    """A term of the field's ontology, as its code: a CURIE-shaped code is accepted as it is
-    (the registry has no connection to look terms up); an HPO code must be HP: + 7 digits."""
+    """A term of the field's ontology, as its code. An HPO code must be a term of the HPO
+    release the registry holds (hpo.py, offline); any other ontology's code is accepted by
+    its CURIE shape (the registry has no connection to look terms up)."""
     text = value.strip() if isinstance(value, str) else ""
     shape = ONTOLOGY_TERM.fullmatch(text)
-    if shape is None or (f.ontology.upper() == "HP" and text[:3].upper() in {"HP:", "HP_"}
-                         and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
-        example = "HP:0001250" if f.ontology.upper() == "HP" else f"{f.ontology}:0000000"
+    hpo = f.ontology.upper() == "HP"
+    if shape is None or (hpo and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
+        example = "HP:0001250" if hpo else f"{f.ontology}:0000000"
         return _Invalid(f"{f.display_name} must be a {f.ontology} term's code, for example "
                         f"{example}; you entered {_shown(value)}.")
+    if hpo:
+        release = hpo_release()
+        term = release.term(text)
+        if term is None:
+            return _Invalid(f"{f.display_name}: {text} is not a term of the Human Phenotype "
+                            f"Ontology (release {release.version}); choose one from the list.")
+        if term.obsolete:
+            instead = release.term(term.replaced_by) if term.replaced_by else None
+            hint = (f"; use {instead.id} ({instead.name}) instead" if instead
+                    else "; choose a current term")
+            return _Invalid(f"{f.display_name}: {text} ({term.name}) is obsolete in the Human "
+                            f"Phenotype Ontology{hint}.")
     return text
 
 

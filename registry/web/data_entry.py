@@ -23,11 +23,13 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from registry.formengine import logic
 from registry.formengine.actiontags import ActionTags, Conditional
+from registry.formengine.hpo import hpo_release
 from registry.formengine.logic.compiler import compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.schema import Field as SchemaField
@@ -240,6 +242,10 @@ def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags,
     elif info is not None and info.family in ("date", "datetime", "time"):
         attrs.setdefault("placeholder", {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
                                          "time": "HH:MM"}[info.family])
+    if f.ontology.upper() == "HP":
+        # data_entry.js suggests terms from the registry's own HPO release as one types.
+        attrs["data-hpo-lookup"] = reverse("web:hpo_terms")
+        attrs.setdefault("placeholder", "HP:0000000 or words of the term")
     # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
     attrs["autocomplete"] = "off"
     attrs["maxlength"] = min(tags.charlimit or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
@@ -280,7 +286,18 @@ def submission_form(
     for f in entry_fields(schema):
         if tags[f.name].readonly:
             form.fields[f.name].disabled = True
+        if f.ontology.upper() == "HP":
+            # On the bound field, which the form keeps and the template renders.
+            bound = form[f.name]
+            bound.help_text = _term_label(f, bound.value(), bound.help_text)
     return form
+
+
+def _term_label(f: SchemaField, value: Any, help_text: str) -> SafeString:
+    """An HPO field's note with the chosen term's name, which data_entry.js keeps current."""
+    term = hpo_release().term(value) if isinstance(value, str) and value.strip() else None
+    return format_html('{}<span class="hpo-label d-block" data-hpo-label="{}">{}</span>',
+                       help_text, f.name, term.name if term is not None else "")
 
 
 def _shortened(data: QueryDict) -> QueryDict:

@@ -30,6 +30,7 @@ from registry.curation.models import QueryStatus
 from registry.curation.selectors import visible_data_queries
 from registry.curation.services import do_answer_data_query
 from registry.formengine.display import display_value
+from registry.formengine.hpo import MAX_QUERY_LENGTH, hpo_release
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
@@ -484,3 +485,20 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_http_methods(["GET"])
+def hpo_terms(request: HttpRequest) -> JsonResponse:
+    """HPO terms for a BIOPORTAL:HP field's suggestions, from the release the registry holds
+    (offline); signed-in people only."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Sign in to look up HPO terms."}, status=403)
+    query = request.GET.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return JsonResponse({"error": f"q has {len(query):,} characters; a search takes at "
+                                      f"most {MAX_QUERY_LENGTH}."}, status=400)
+    release = hpo_release()
+    return JsonResponse({
+        "release": release.version,
+        "terms": [{"id": term.id, "name": term.name} for term in release.search(query)],
+    })

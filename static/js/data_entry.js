@@ -301,5 +301,50 @@
     update();
   });
 
+  /* BIOPORTAL:HP fields: suggestions from the registry's HPO release (GET data-hpo-lookup),
+     and the chosen term's name under the box. The server checks the code again on saving. */
+  var HPO_ID = /^HP[:_][0-9]{7}$/i;
+  Array.prototype.forEach.call(form.querySelectorAll("input[data-hpo-lookup]"), function (box) {
+    var list = document.createElement("datalist");
+    list.id = box.id + "-terms";
+    box.parentNode.appendChild(list);
+    box.setAttribute("list", list.id);
+    var label = form.querySelector('[data-hpo-label="' + box.name + '"]');
+    var names = {};
+    var timer = null;
+    var asked = "";
+    function showName() {
+      var code = box.value.trim().toUpperCase().replace("_", ":");
+      if (label) label.textContent = names[code] || "";
+    }
+    function lookUp() {
+      var query = box.value.trim();
+      if (query.length < 2 || query.length > 100 || query === asked) return;
+      asked = query;
+      fetch(box.getAttribute("data-hpo-lookup") + "?q=" + encodeURIComponent(query), {
+        credentials: "same-origin", headers: { Accept: "application/json" }
+      }).then(function (response) {
+        return response.ok ? response.json() : { terms: [] };
+      }).then(function (answer) {
+        if (query !== asked) return; // a later search is on its way
+        list.textContent = "";
+        answer.terms.forEach(function (term) {
+          names[term.id] = term.name;
+          var option = document.createElement("option");
+          option.value = term.id;
+          option.textContent = term.name;
+          option.label = term.name;
+          list.appendChild(option);
+        });
+        showName();
+      }).catch(function () { /* no suggestions; the save still checks the code */ });
+    }
+    box.addEventListener("input", function () {
+      showName();
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(lookUp, HPO_ID.test(box.value.trim()) ? 0 : 200);
+    });
+  });
+
   update();
 })();

@@ -51,3 +51,27 @@ def test_if_limits_follow_the_answers_and_hidden_follows_the_saved_ones(
     # Opened again, the saved "no" decides the @IF: the field is off the page.
     page.reload()
     assert page.locator("#field-extra").count() == 0
+
+
+@pytest.fixture
+def hpo_form():
+    raw = assessment_schema()
+    raw["fields"].append({"name": "phenotype", "type": "text", "label": "Phenotype",
+                          "ontology": "HP"})
+    return publish_form(raw)
+
+
+def test_an_hpo_field_suggests_terms_from_the_registrys_release(
+        page, coordinator_a, patient_a, hpo_form):
+    log_in(page, "coord_a", DEFAULT_PASSWORD)
+    page.goto(f"/patients/{patient_a.pseudonym}/assessment/new/")
+    box = page.locator("#field-phenotype")
+    box.press_sequentially("seizu")
+    options = page.locator("#field-phenotype-terms option")
+    options.first.wait_for(state="attached")
+    assert options.first.get_attribute("value") == "HP:0001250"
+    box.fill("HP:0001250")
+    label = page.locator('[data-hpo-label="phenotype"]')
+    page.wait_for_function(
+        "document.querySelector('[data-hpo-label=\"phenotype\"]').textContent === 'Seizure'")
+    assert label.text_content() == "Seizure"
