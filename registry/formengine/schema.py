@@ -1190,10 +1190,10 @@ class _Loader:
                 for message in self.reference_problems(node, by_name, f.name):
                     self.problem(f"fields[{index}].{key}", message, f.name)
             for conditional in _conditionals(f.tags):
-                # REDCap's @IF may read smart variables (the user's role, the event); here
-                # they have no value, so such a condition reads them as blank.
+                # REDCap's @IF may read smart variables (the user's role, the event) and other
+                # events; here they have no value, so such a condition reads them as blank.
                 for message in self.reference_problems(conditional.logic, by_name, None):
-                    if "smart variable" not in message:
+                    if "smart variable" not in message and "another event" not in message:
                         self.problem(f"fields[{index}].annotation", f"@IF: {message}", f.name)
 
     def piped_limits(self, fields: list[tuple[int, Field]],

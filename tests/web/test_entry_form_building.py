@@ -1,10 +1,16 @@
 """The schema -> page translation: what is posted reaches the engine in its own shapes."""
 
 import datetime
+import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.http import QueryDict
 
+from registry.formengine.logic.compiler import compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.schema import load_schema
 from registry.web import data_entry
 from tests.factories import assessment_schema
@@ -152,3 +158,35 @@ def test_the_page_carries_if_limits_for_the_browser(conditional):
     assert tags["if"][0]["then"] == {"charlimit": 5} and tags["if"][0]["else"] == {}
     assert tags["if"][0]["when"]["type"] == "binary"
     assert "tags" not in config["fields"]["findings"]
+
+
+NODE = shutil.which("node")
+LOGIC_JS = Path(data_entry.__file__).resolve().parents[1] / "formengine" / "js" / "logic.js"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on PATH")
+def test_the_browser_resolves_if_as_the_server_does():
+    raw = assessment_schema()
+    raw["fields"].append({
+        "name": "brief", "type": "notes", "label": "Brief",
+        "annotation": "@CHARLIMIT=90 @IF([mm_present] = '1', @IF([age_months] > 12, "
+                      "@CHARLIMIT=5, @WORDLIMIT=2), @CHARLIMIT=40) @IF([age_months] = 7, "
+                      "@WORDLIMIT=9, '')"})
+    schema = load_schema(raw)
+    f = schema.field("brief")
+    records = [{}, {"mm_present": "1"}, {"mm_present": "1", "age_months": 24},
+               {"mm_present": "0", "age_months": 7}, {"mm_present": "1", "age_months": 7}]
+    tags = data_entry.logic_config(schema, datetime.date(2026, 1, 1))["fields"]["brief"]["tags"]
+    script = (f"const L = require({json.dumps(str(LOGIC_JS))});"
+              f"const tags = {json.dumps(tags)};"
+              f"console.log(JSON.stringify({json.dumps(records)}.map("
+              "r => L.resolveTags(tags, r, {today: '2026-01-01'}))));")
+    browser = json.loads(subprocess.run([NODE, "-e", script], capture_output=True, text=True,
+                                        check=True).stdout)
+    for record, seen in zip(records, browser, strict=True):
+        context = Context(record, datetime.date(2026, 1, 1), (), None)
+        server = f.tags.resolve(lambda c, ctx=context: bool(compile_tree(c.logic)(ctx)))
+        assert seen == {key: getattr(server, key) for key in ("charlimit", "wordlimit",
+                                                                "maxchecked")
+                        if getattr(server, key) is not None}, record
+    assert browser[2] == {"charlimit": 5} and browser[4]["wordlimit"] == 9
