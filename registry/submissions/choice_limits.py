@@ -11,7 +11,7 @@ keeps it (saving its form again is never refused for it), so the limit is reache
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from registry.crfs.models import FormDefinition
@@ -37,17 +37,18 @@ def _codes(value: Any) -> list[str]:
 
 
 def _holders(form: FormDefinition, fields: Iterable[Field]) -> Holders:
-    holders: Holders = {}
+    codes: dict[str, set[str]] = {}
     for f in fields:
-        limited = {code for code, _ in f.tags.maxchoice}
-        for key, _ in f.tags.maxchoice:
-            holders.setdefault((f.name, key), set())
-        rows = (Submission.objects.filter(form=form, data__has_key=f.name).order_by()
-                .values_list("patient_id", f"data__{f.name}"))
+        codes.setdefault(f.name, set()).update(code for code, _ in f.tags.maxchoice)
+    holders: Holders = {(name, code): set() for name, limited in codes.items()
+                        for code in limited}
+    for name, limited in codes.items():
+        rows = (Submission.objects.filter(form=form, data__has_key=name).order_by()
+                .values_list("patient_id", f"data__{name}"))
         for patient_id, value in rows.iterator(chunk_size=2_000):
             for code in _codes(value):
                 if code in limited:
-                    holders[(f.name, code)].add(patient_id)
+                    holders[(name, code)].add(patient_id)
     return holders
 
 
@@ -74,19 +75,20 @@ def exhausted_choices(form: FormDefinition, schema: FormSchema,
             if (codes := _exhausted(f, holders, patient_id))}
 
 
-def choice_limit_errors(form: FormDefinition, schema: FormSchema,
-                        saves: Iterable[tuple[int, Mapping[str, Any]]]
+def choice_limit_errors(form: FormDefinition,
+                        saves: Sequence[tuple[int, FormSchema, Mapping[str, Any]]]
                         ) -> list[dict[str, list[str]]]:
-    """For each (patient id, cleaned data) about to be saved, in order, the field -> messages
-    of the exhausted choices it picks (an empty dict when none). Earlier saves of the list
-    count towards later ones, as they would once written."""
-    fields = limited_fields(schema)
-    saves = list(saves)
-    if not fields:
+    """For each (patient id, the version's schema, cleaned data) about to be saved to
+    ``form``, in order, the field -> messages of the exhausted choices it picks (an empty dict
+    when none). Earlier saves of the list count towards later ones, as they would once
+    written, whichever version of the form they are on."""
+    limited = {id(schema): limited_fields(schema) for _, schema, _ in saves}
+    if not any(limited.values()):
         return [{} for _ in saves]
-    holders = _holders(form, fields)
+    holders = _holders(form, (f for fields in limited.values() for f in fields))
     out: list[dict[str, list[str]]] = []
-    for patient_id, data in saves:
+    for patient_id, schema, data in saves:
+        fields = limited[id(schema)]
         errors: dict[str, list[str]] = {}
         for f in fields:
             chosen = _codes(data.get(f.name))

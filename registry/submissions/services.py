@@ -463,29 +463,26 @@ def _check_choice_limits(form: FormDefinition, form_version: FormVersion,
     if not limited_fields(schema):
         return
     _lock_counts(form)
-    for errors in choice_limit_errors(form, schema, saves):
+    for errors in choice_limit_errors(form, [(patient, schema, data) for patient, data in saves]):
         if errors:
             raise ValidationError(errors)
 
 
 def _bulk_choice_limits(items: list[BulkItem], results: list[Any],
                         errors: dict[int, dict[str, list[str]]]) -> None:
-    """@MAXCHOICE over a batch: per form version, in batch order (see choice_limits)."""
+    """@MAXCHOICE over a batch: per form, whatever the versions, in batch order (see
+    choice_limits)."""
     groups: dict[int, list[int]] = {}
     for index, item in enumerate(items):
-        if results[index] is not None and index not in errors:
-            groups.setdefault(item.form_version.pk, []).append(index)
-    locked: set[int] = set()
+        if (results[index] is not None and index not in errors
+                and limited_fields(schema_of(item.form_version))):
+            groups.setdefault(item.form_version.form_id, []).append(index)
     for indexes in groups.values():
-        version = items[indexes[0]].form_version
-        schema = schema_of(version)
-        if not limited_fields(schema):
-            continue
-        if version.form_id not in locked:
-            _lock_counts(version.form)
-            locked.add(version.form_id)
-        found = choice_limit_errors(version.form, schema, [
-            (items[index].patient.pk, results[index].data) for index in indexes])
+        form = items[indexes[0]].form_version.form
+        _lock_counts(form)
+        found = choice_limit_errors(form, [
+            (items[index].patient.pk, schema_of(items[index].form_version),
+             results[index].data) for index in indexes])
         for index, refused in zip(indexes, found, strict=True):
             if refused:
                 _merge(errors, index, refused)

@@ -116,3 +116,19 @@ def test_the_entry_page_disables_a_full_choice_and_a_post_of_it_saves_nothing(
                                       "_status": "incomplete"})
     assert "&#x27;Arm A&#x27; (a) is no longer available" in response.content.decode()
     assert Submission.objects.count() == 2
+
+
+def test_a_batch_counts_rows_on_another_version_of_the_form(coordinator_a, patients, limited):
+    raw = assessment_schema(version=2)
+    raw["fields"] += [
+        {"name": "arm", "type": "radio", "label": "Study arm",
+         "choices": [{"code": "a", "label": "Arm A"}, {"code": "b", "label": "Arm B"}],
+         "annotation": "@MAXCHOICE=a(2)"},
+    ]
+    v2 = publish_form(raw)
+    answers = {"age_months": "3", "mm_present": "0", "arm": "a"}
+    items = [BulkItem(patients[0], limited, answers), BulkItem(patients[1], v2, answers),
+             BulkItem(patients[2], v2, answers)]
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(coordinator_a, items)
+    assert list(refused.value.errors) == [2]
