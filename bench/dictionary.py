@@ -1,23 +1,39 @@
-"""Reading a 5,000-field REDCap data dictionary, beside parsing the same CSV with `csv`.
+"""Reading and publishing a 5,000-field REDCap data dictionary, beside parsing the same CSV.
 
-Target (issue 16): importing a 5,000-field dictionary takes under 10 s. The figure is the
-engine's part (`read_dictionary`: parsing, checking every field and compiling its logic into
-schemas); publishing adds the database writes of `sync_forms`. No database is involved here.
+Target (issue 16): importing a 5,000-field dictionary takes under 10 s. Two figures:
+
+- reading it (`read_dictionary`: parsing, checking every field and compiling its logic into
+  schemas; no database);
+- reading *and publishing* it (`do_import_dictionary`, the path of `manage.py
+  import_dictionary`: the read above, then `do_sync_forms` checking each instrument as a form
+  file and writing its 25 new form versions and their audit events), on PostgreSQL in a
+  database of its own (`registry_bench_dictionary`, migrated and holding the registry's forms);
+  each round runs in a transaction that is rolled back, so every round publishes the same new
+  versions into the same database.
+
+`csv.reader` on the same text is reported beside both: what the file costs to parse at all.
+The three are timed in turn within each round (alternating_median_seconds).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 from registry.formengine.dictionary import COLUMNS, METADATA_KEYS, read_dictionary
 
-from .database import Scale
-from .figures import Figure, median_seconds
+from .database import Scale, configure_django
+from .figures import Figure, alternating_median_seconds
 
 FIELDS = 5_000
 FORMS = 25
 LIMIT_SECONDS = 10.0
+ROUNDS = 3
+DATABASE = Scale("dictionary", 0)
+"""The publish figure's database: the registry's forms and no patient data."""
 
 
 def generate(fields: int = FIELDS, forms: int = FORMS) -> str:
@@ -59,13 +75,41 @@ def measure(scale: Scale) -> list[Figure]:
     text = generate()
     imported = read_dictionary(text)
     assert sum(len(schema.fields) for schema in imported.schemas) == FIELDS
-    seconds = median_seconds(lambda: read_dictionary(text), repeats=5)
-    parse = median_seconds(lambda: list(csv.reader(io.StringIO(text))), repeats=5)
-    label = f"{FIELDS:,} fields, {FORMS} instruments, {len(text) / 1e6:.1f} MB"
+    configure_django(DATABASE)
+    publish = _publisher(text)
+    publish()  # a first round, which must publish every instrument
+    seconds = alternating_median_seconds({
+        "read": lambda: read_dictionary(text),
+        "publish": publish,
+        "csv": lambda: list(csv.reader(io.StringIO(text))),
+    }, rounds=ROUNDS)
+    read, published, parse = seconds["read"], seconds["publish"], seconds["csv"]
+    label = (f"{FIELDS:,} fields, {FORMS} instruments, {len(text) / 1e6:.1f} MB; "
+             f"{ROUNDS} rounds")
     return [
-        Figure("Dictionary import, 5,000 fields (read_dictionary)", "s", round(seconds, 3),
-               LIMIT_SECONDS, round(seconds / LIMIT_SECONDS, 3), "< 10 s",
-               seconds < LIMIT_SECONDS, label),
+        Figure("Dictionary import, 5,000 fields (read_dictionary)", "s", round(read, 3),
+               LIMIT_SECONDS, round(read / LIMIT_SECONDS, 3), "< 10 s",
+               read < LIMIT_SECONDS, label),
+        Figure("Dictionary read and publish, 5,000 fields (do_import_dictionary, PostgreSQL)",
+               "s", round(published, 3), LIMIT_SECONDS, round(published / LIMIT_SECONDS, 3),
+               "< 10 s", published < LIMIT_SECONDS, label),
         Figure("Parsing the same CSV with the csv module", "s", round(parse, 4),
-               round(seconds, 3), round(parse / seconds, 3), "reported", True, label),
+               round(published, 3), round(parse / published, 3), "reported", True, label),
     ]
+
+
+def _publisher(text: str) -> Callable[[], None]:
+    from django.db import transaction
+
+    from registry.crfs.dictionaries import do_import_dictionary
+
+    forms_root = Path(tempfile.mkdtemp(prefix="bench-dictionary-"))
+
+    def publish() -> None:
+        with transaction.atomic():
+            report = do_import_dictionary(None, text, forms_root=forms_root)
+            assert len(report.published) == FORMS, report.published
+            # Every round publishes the same versions anew: none of it is kept.
+            transaction.set_rollback(True)
+
+    return publish

@@ -295,9 +295,13 @@ def _import_metadata(user: User, params: Params) -> HttpResponse:
         result = do_import_metadata(user, rows, where=lambda index: where(index, rows))
     except MetadataRejected as rejected:
         raise RedcapError(rejected.text()) from None
-    if (params.get("returnFormat") or "json").lower() == "csv":
-        return HttpResponse(str(result.fields), content_type="text/csv; charset=utf-8")
-    return HttpResponse(json.dumps(result.fields), content_type="application/json")
+    # REDCap answers a dictionary import with the bare number of fields whatever the
+    # returnFormat (API/metadata/import.php); only the content type follows it here, and a
+    # refusal takes returnFormat's error shape (error_response).
+    return_format = (params.get("returnFormat") or "json").lower()
+    content_type = {"csv": "text/csv; charset=utf-8",
+                    "xml": "text/xml; charset=utf-8"}.get(return_format, "application/json")
+    return HttpResponse(str(result.fields), content_type=content_type)
 
 
 def _data(params: Params) -> str:

@@ -15,22 +15,37 @@ unchanged, and acts on the tags that change data entry or validation:
 | ``@PLACEHOLDER="t"`` | the hint shown in an empty input |
 | ``@NONEOFTHEABOVE=code`` | a checkbox option that cannot be ticked with another |
 | ``@MAXCHECKED=n`` | at most n options of a checkbox |
+| ``@IF(logic, tags, tags)`` | the first tags when the logic is true, else the second |
+| ``@MAXCHOICE=code(n),...`` | a choice no longer offered once n records have saved it |
 
-Every other tag (``@HIDDEN-SURVEY``, ``@NOW``, ``@RANDOMORDER``, ``@IF``, ``@MAXCHOICE`` ...)
-and all free text is kept and exported, and has no effect here (``KEPT_ONLY`` says why).
+``@IF`` may hold any of the tags above but ``@CALCTEXT`` (a computed value does not come and
+go) and ``@MAXCHOICE`` (a count over all records is not one record's to change), and
+further ``@IF``s up to ``MAX_IF_DEPTH`` deep. Its condition is read with the record's
+answers: on the page, when it opens (as REDCap does); in validation, with the answers being
+saved (``ActionTags.resolve``).
+
+``@MAXCHOICE`` needs a count across records, which one submission cannot know: the engine reads
+it (``ActionTags.maxchoice``) and the submissions service enforces it.
+
+Every other tag (``@HIDDEN-SURVEY``, ``@NOW``, ``@RANDOMORDER`` ...) and all free text is kept
+and exported, and has no effect here (``KEPT_ONLY`` says why).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
 from typing import Final
+
+from registry.formengine import logic
 
 __all__ = [
     "KEPT_ONLY",
+    "MAX_IF_DEPTH",
     "REGISTRY_TAGS",
     "ActionTags",
+    "Conditional",
     "Token",
     "parse_action_tags",
     "tokens",
@@ -46,9 +61,6 @@ REGISTRY_TAGS: Final[frozenset[str]] = frozenset({
 """The registry's own tags: what its schema says and REDCap has no column for."""
 
 KEPT_ONLY: Final[dict[str, str]] = {
-    "IF": "its condition is evaluated by REDCap when a page opens; the registry keeps it as "
-          "written and applies neither branch",
-    "MAXCHOICE": "it limits choices across all records, which one form cannot know",
     "SETVALUE": "the registry does not overwrite saved values",
     "NOW": "the registry stores no calendar dates or times of the patient",
     "TODAY": "the registry stores no calendar dates of the patient",
@@ -58,6 +70,10 @@ KEPT_ONLY: Final[dict[str, str]] = {
     "TODAY-UTC": "the registry stores no calendar dates of the patient",
 }
 """Tags that change data entry in REDCap but are kept without effect here, with the reason."""
+
+MAX_IF_DEPTH: Final = 4
+"""How deep @IF may nest: deeper than any real dictionary goes, and it keeps reading an
+annotation linear in its length (each level is read once)."""
 
 _HIDDEN: Final = frozenset({"HIDDEN", "HIDDEN-FORM"})
 _READONLY: Final = frozenset({"READONLY", "READONLY-FORM"})
@@ -88,10 +104,53 @@ class ActionTags:
     placeholder: str | None = None
     none_of_the_above: tuple[str, ...] = ()
     maxchecked: int | None = None
+    maxchoice: tuple[tuple[str, int], ...] = ()
+    """(choice code, records allowed) of @MAXCHOICE, in the order written."""
+    conditionals: tuple[Conditional, ...] = ()
+    """The @IFs, in order: each adds its chosen branch's tags to the ones above."""
 
     @property
     def any(self) -> bool:
         return self != _NONE
+
+    def every(self) -> Iterator[ActionTags]:
+        """These tags and those of every @IF branch, however deep (for checks of the schema)."""
+        yield self
+        for conditional in self.conditionals:
+            yield from conditional.then.every()
+            yield from conditional.otherwise.every()
+
+    def resolve(self, decide: Callable[[Conditional], bool]) -> ActionTags:
+        """The tags in effect when ``decide`` says which @IF conditions hold.
+
+        A branch adds to what is already set: a flag once set stays set, a value in a branch
+        replaces the one before it (REDCap applies the chosen tags as if written in place)."""
+        if not self.conditionals:
+            return self
+        tags = replace(self, conditionals=())
+        for conditional in self.conditionals:
+            branch = conditional.then if decide(conditional) else conditional.otherwise
+            tags = _merge(tags, branch.resolve(decide))
+        return tags
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """One ``@IF(condition, then, otherwise)``: ``logic`` is the parsed condition."""
+
+    condition: str
+    logic: logic.Node
+    then: ActionTags
+    otherwise: ActionTags
+
+
+def _merge(base: ActionTags, branch: ActionTags) -> ActionTags:
+    changes: dict[str, object] = {}
+    for item in fields(ActionTags):
+        value = getattr(branch, item.name)
+        if item.name != "conditionals" and value != item.default:
+            changes[item.name] = value
+    return replace(base, **changes) if changes else base  # type: ignore[arg-type]
 
 
 _NONE: Final = ActionTags()
@@ -187,10 +246,15 @@ def _count(name: str, value: str | None, problems: list[str]) -> int | None:
 
 def parse_action_tags(text: str) -> tuple[ActionTags, list[str]]:
     """The tags of ``text`` the registry acts on, and what is wrong with them."""
+    return _parse(text, 0)
+
+
+def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
     if "@" not in text:
         return _NONE, []
     problems: list[str] = []
     found: dict[str, object] = {}
+    conditionals: list[Conditional] = []
     for token in tokens(text):
         if not token.name:
             continue
@@ -198,7 +262,18 @@ def parse_action_tags(text: str) -> tuple[ActionTags, list[str]]:
             problems.append(token.problem)
             continue
         name, value = token.name, token.value
-        if name in _HIDDEN:
+        if name == "IF":
+            conditional = _conditional(value, depth, problems)
+            if conditional is not None:
+                conditionals.append(conditional)
+        elif depth and name in {"CALCTEXT", "MAXCHOICE"}:
+            problems.append(f"@{name} cannot be inside @IF: it holds for every record alike; "
+                            "write it outside the @IF")
+        elif name == "MAXCHOICE":
+            limits = _maxchoice(value, problems)
+            if limits:
+                found["maxchoice"] = limits
+        elif name in _HIDDEN:
             found["hidden"] = True
         elif name in _READONLY:
             found["readonly"] = True
@@ -228,4 +303,84 @@ def parse_action_tags(text: str) -> tuple[ActionTags, list[str]]:
                                 "@NONEOFTHEABOVE=99")
             else:
                 found["none_of_the_above"] = codes
+    if conditionals:
+        found["conditionals"] = tuple(conditionals)
     return ActionTags(**found), problems  # type: ignore[arg-type]
+
+
+_MAXCHOICE_ITEM: Final = re.compile(r"\s*([A-Za-z0-9._-]{1,100})\s*\(\s*(\d{1,9})\s*\)\s*")
+
+
+def _maxchoice(value: str | None, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    limits: list[tuple[str, int]] = []
+    for item in (value or "").split(","):
+        match = _MAXCHOICE_ITEM.fullmatch(item)
+        if match is None:
+            problems.append("@MAXCHOICE needs choice codes each with its number of records, "
+                            f"for example @MAXCHOICE=1(20),2(10); found {value!r}")
+            return ()
+        limits.append((match[1], int(match[2])))
+    return tuple(limits)
+
+
+_IF_SHAPE: Final = ("@IF needs a condition and two sets of tags, for example "
+                    "@IF([age] < 18, @HIDDEN, ''); ")
+
+
+def _conditional(value: str | None, depth: int, problems: list[str]) -> Conditional | None:
+    if depth + 1 > MAX_IF_DEPTH:
+        problems.append(f"@IF is nested more than {MAX_IF_DEPTH} deep; write the conditions "
+                        "side by side instead")
+        return None
+    if value is None:
+        problems.append(_IF_SHAPE + "found @IF without parentheses")
+        return None
+    parts = _arguments(value)
+    if len(parts) != 3:
+        problems.append(_IF_SHAPE + f"found {len(parts)} part{'s' if len(parts) != 1 else ''} "
+                        "separated by commas (put a tag value holding a comma in quotes)")
+        return None
+    condition = parts[0].strip()
+    try:
+        node = logic.compile_logic(condition)
+    except logic.LogicSyntaxError as error:
+        problems.append(f"@IF: {error.message} (at character {error.position + 1} of "
+                        f"{condition!r})")
+        return None
+    branches = []
+    for part in parts[1:]:
+        branch = _unquoted(part.strip())
+        tags, found = _parse(branch, depth + 1)
+        problems.extend(found)
+        branches.append(tags)
+    return Conditional(condition, node, branches[0], branches[1])
+
+
+def _arguments(text: str) -> list[str]:
+    """``text`` split at the commas outside quotes and parentheses, in one pass."""
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    for position, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:position])
+            start = position + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _unquoted(text: str) -> str:
+    """A branch written in quotes (REDCap writes '' for "no tags") without them."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text

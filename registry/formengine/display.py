@@ -1,9 +1,11 @@
-"""Stored values in words, for people reading a submission: choice labels rather than codes."""
+"""Stored values in words, for people reading a submission: choice labels rather than codes,
+an HPO term's name beside its code."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from registry.formengine.hpo import hpo_release
 from registry.formengine.schema import Field
 from registry.formengine.values import format_number
 
@@ -22,4 +24,7 @@ def display_value(field: Field, value: Any) -> str:
         return "1" if value else "0"
     if isinstance(value, int | float):
         return format_number(value)
+    if field.ontology.upper() == "HP" and isinstance(value, str):
+        term = hpo_release().term(value)
+        return f"{value} ({term.name})" if term is not None else value
     return str(value)

@@ -15,14 +15,20 @@ import hashlib
 import heapq
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 from registry.formengine import logic
-from registry.formengine.actiontags import REGISTRY_TAGS, ActionTags, parse_action_tags, tokens
+from registry.formengine.actiontags import (
+    REGISTRY_TAGS,
+    ActionTags,
+    Conditional,
+    parse_action_tags,
+    tokens,
+)
 from registry.formengine.values import (
     Validation,
     parse_date,
@@ -1125,22 +1131,40 @@ class _Loader:
                 except logic.LogicSyntaxError as error:
                     self.problem(path, f"@CALCTEXT: {error.message} (at character "
                                  f"{error.position + 1} of {tags.calctext!r})", field)
+        seen: set[str] = set()
+        # The tags inside @IF branches obey the same rules as those written outside.
+        for part in tags.every():
+            for message in self.tag_kinds(part, kind, choices):
+                if message not in seen:
+                    seen.add(message)
+                    self.problem(path, message, field)
+        return text
+
+    @staticmethod
+    def tag_kinds(tags: ActionTags, kind: str, choices: tuple[Choice, ...]) -> Iterator[str]:
         for name, value in (("CHARLIMIT", tags.charlimit), ("WORDLIMIT", tags.wordlimit)):
             if value is not None and kind not in {"text", "notes"}:
-                self.problem(path, f"@{name} applies to text and notes fields, not {kind}",
-                             field)
+                yield f"@{name} applies to text and notes fields, not {kind}"
         if (tags.none_of_the_above or tags.maxchecked is not None) and kind != "checkbox":
-            self.problem(path, "@NONEOFTHEABOVE and @MAXCHECKED apply to checkbox fields, "
-                         f"not {kind}", field)
+            yield f"@NONEOFTHEABOVE and @MAXCHECKED apply to checkbox fields, not {kind}"
         elif tags.none_of_the_above:
             codes = {choice.code for choice in choices}
             unknown = [code for code in tags.none_of_the_above if code not in codes]
             if unknown:
-                self.problem(path, f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
-                             f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
-                             f"of this checkbox; its codes are "
-                             f"{', '.join(c.code for c in choices)}", field)
-        return text
+                yield (f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
+                       f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
+                       f"of this checkbox; its codes are {', '.join(c.code for c in choices)}")
+        if tags.maxchoice:
+            codes = {choice.code for choice in choices} or (
+                {"1", "0"} if kind in {"yesno", "truefalse"} else set())
+            if not codes or kind in {"calc", "slider"}:
+                yield f"@MAXCHOICE applies to fields with choices, not {kind}"
+            else:
+                unknown = [code for code, _ in tags.maxchoice if code not in codes]
+                if unknown:
+                    yield (f"@MAXCHOICE names {', '.join(unknown)}, which "
+                           f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of "
+                           f"this field; its codes are {', '.join(sorted(codes))}")
 
     def limits(self, raw: object, path: str, kind: str, info: Validation | None,
                field: str | None) -> Limits | None:
@@ -1234,6 +1258,12 @@ class _Loader:
                     continue
                 for message in self.reference_problems(node, by_name, f.name):
                     self.problem(f"fields[{index}].{key}", message, f.name)
+            for conditional in _conditionals(f.tags):
+                # REDCap's @IF may read smart variables (the user's role, the event) and other
+                # events; here they have no value, so such a condition reads them as blank.
+                for message in self.reference_problems(conditional.logic, by_name, None):
+                    if "smart variable" not in message and "another event" not in message:
+                        self.problem(f"fields[{index}].annotation", f"@IF: {message}", f.name)
 
     def piped_limits(self, fields: list[tuple[int, Field]],
                      by_name: Mapping[str, tuple[int, Field]]) -> None:
@@ -1627,3 +1657,8 @@ def _json_default(value: object) -> str:
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
+
+def _conditionals(tags: ActionTags) -> Iterator[Conditional]:
+    """Every @IF of a field, nested ones included."""
+    for part in tags.every():
+        yield from part.conditionals

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from registry.formengine import logic
+from registry.formengine.actiontags import ActionTags, Conditional
+from registry.formengine.hpo import hpo_release
 from registry.formengine.logic.compiler import Compiled, compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.phi import screen_free_text
@@ -92,6 +94,8 @@ class ValidationResult:
     """Fields not shown given these answers (their show_if is false)."""
     missing: list[str] = field(default_factory=list)
     """Required fields shown and left blank, when ``require_answers`` was False (a draft)."""
+    tags: dict[str, ActionTags] = field(default_factory=dict)
+    """The action tags in effect, given these answers, of the fields with an @IF."""
 
     @property
     def is_valid(self) -> bool:
@@ -216,7 +220,13 @@ def validate_submission(
             else:
                 _recompute_text(f, calc, values, submitted_calcs, hidden, ctx, result)
 
+    if plan.conditional:
+        _conditional_tags(plan, values, failed, hidden, ctx, result)
+
     for name, f in plan.required:
+        tags = result.tags.get(name)
+        if tags is not None and (tags.hidden or tags.readonly):
+            continue
         if name not in hidden and name not in values and name not in failed:
             if require_answers:
                 result.add_error(name, f"{f.display_name} is required.")
@@ -355,6 +365,28 @@ def _recompute(
         )
         if not same:
             result.recomputed[f.name] = (sent, computed)
+
+
+def _conditional_tags(plan: _Plan, values: dict[str, Any], failed: set[str], hidden: set[str],
+                      ctx: Context, result: ValidationResult) -> None:
+    """@IF: its condition read with the answers being saved, its chosen tags enforced."""
+    def decide(conditional: Conditional) -> bool:
+        return _truthy(_evaluate(plan.conditions[conditional.condition], ctx))
+
+    missing = ctx.missing
+    for f in plan.conditional:
+        tags = f.tags.resolve(decide)
+        result.tags[f.name] = tags
+        value = values.get(f.name)
+        if (value is None or f.name in failed or f.name in hidden
+                or (isinstance(value, str) and value in missing)):
+            continue
+        problem = (_text_limits(f, tags, value) if isinstance(value, str)
+                   else _checkbox_limits(f, tags, value) if isinstance(value, list) else None)
+        if problem is not None:
+            result.add_error(f.name, problem.message)
+            failed.add(f.name)
+            values.pop(f.name)
 
 
 def _piped_limits(f: Field, schema: FormSchema, values: Mapping[str, Any], failed: set[str],
@@ -529,13 +561,9 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
         return _Invalid(f"{f.display_name} must be text; you sent {_shown(value)}.")
     text = value if isinstance(value, str) else format_number(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    tags = f.tags
-    if tags.charlimit is not None and len(text) > tags.charlimit:
-        return _Invalid(f"{f.display_name} has {len(text):,} characters; at most "
-                        f"{tags.charlimit:,} are allowed.")
-    if tags.wordlimit is not None and len(text.split()) > tags.wordlimit:
-        return _Invalid(f"{f.display_name} has {len(text.split()):,} words; at most "
-                        f"{tags.wordlimit:,} are allowed.")
+    limited = _text_limits(f, f.tags, text)
+    if limited is not None:
+        return limited
     if f.pattern_regex is not None and not f.pattern_regex.search(text):
         if f.pattern_message:
             return _Invalid(f"{f.display_name}: {f.pattern_message}")
@@ -551,16 +579,39 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
     return text
 
 
+def _text_limits(f: Field, tags: ActionTags, text: str) -> _Invalid | None:
+    if tags.charlimit is not None and len(text) > tags.charlimit:
+        return _Invalid(f"{f.display_name} has {len(text):,} characters; at most "
+                        f"{tags.charlimit:,} are allowed.")
+    if tags.wordlimit is not None and len(text.split()) > tags.wordlimit:
+        return _Invalid(f"{f.display_name} has {len(text.split()):,} words; at most "
+                        f"{tags.wordlimit:,} are allowed.")
+    return None
+
+
 def _ontology_term(f: Field, value: Any, today: dt.date) -> Any:
-    """A term of the field's ontology, as its code: a CURIE-shaped code is accepted as it is
-    (the registry has no connection to look terms up); an HPO code must be HP: + 7 digits."""
+    """A term of the field's ontology, as its code. An HPO code must be a term of the HPO
+    release the registry holds (hpo.py, offline); any other ontology's code is accepted by
+    its CURIE shape (the registry has no connection to look terms up)."""
     text = value.strip() if isinstance(value, str) else ""
     shape = ONTOLOGY_TERM.fullmatch(text)
-    if shape is None or (f.ontology.upper() == "HP" and text[:3].upper() in {"HP:", "HP_"}
-                         and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
-        example = "HP:0001250" if f.ontology.upper() == "HP" else f"{f.ontology}:0000000"
+    hpo = f.ontology.upper() == "HP"
+    if shape is None or (hpo and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
+        example = "HP:0001250" if hpo else f"{f.ontology}:0000000"
         return _Invalid(f"{f.display_name} must be a {f.ontology} term's code, for example "
                         f"{example}; you entered {_shown(value)}.")
+    if hpo:
+        release = hpo_release()
+        term = release.term(text)
+        if term is None:
+            return _Invalid(f"{f.display_name}: {text} is not a term of the Human Phenotype "
+                            f"Ontology (release {release.version}); choose one from the list.")
+        if term.obsolete:
+            instead = release.term(term.replaced_by) if term.replaced_by else None
+            hint = (f"; use {instead.id} ({instead.name}) instead" if instead
+                    else "; choose a current term")
+            return _Invalid(f"{f.display_name}: {text} ({term.name}) is obsolete in the Human "
+                            f"Phenotype Ontology{hint}.")
     return text
 
 
@@ -678,7 +729,12 @@ def _checkbox(f: Field, value: Any, today: dt.date) -> Any:
         )
     if not chosen:
         return _BLANK
-    tags = f.tags
+    ordered = [code for code in f.choice_codes if code in chosen]
+    limited = _checkbox_limits(f, f.tags, ordered)
+    return ordered if limited is None else limited
+
+
+def _checkbox_limits(f: Field, tags: ActionTags, chosen: list[str]) -> _Invalid | None:
     alone = [code for code in tags.none_of_the_above if code in chosen]
     if alone and len(chosen) > 1:
         label = f.choice_labels[alone[0]]
@@ -688,7 +744,7 @@ def _checkbox(f: Field, value: Any, today: dt.date) -> Any:
         return _Invalid(f"{f.display_name}: at most {tags.maxchecked} option"
                         f"{'s' if tags.maxchecked != 1 else ''} may be ticked; you ticked "
                         f"{len(chosen)}.")
-    return [code for code in f.choice_codes if code in chosen]
+    return None
 
 
 def _slider(f: Field, value: Any, today: dt.date) -> Any:
@@ -754,6 +810,10 @@ class _Plan:
     checks: tuple[tuple[Check, Compiled], ...]
     piped: tuple[Field, ...] = ()
     """Fields with a limit taken from another field."""
+    conditional: tuple[Field, ...] = ()
+    """Fields with an @IF in their annotation."""
+    conditions: Mapping[str, Compiled] = field(default_factory=dict)
+    """Each @IF condition, compiled once."""
 
 
 def _role(f: Field) -> str:
@@ -790,6 +850,9 @@ def _plan_for(schema: FormSchema) -> _Plan:
             ),
             checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
             piped=tuple(f for f in schema.fields if f.piped_bounds),
+            conditional=tuple(f for f in schema.fields if f.tags.conditionals),
+            conditions={c.condition: compile_tree(c.logic) for f in schema.fields
+                        for part in f.tags.every() for c in part.conditionals},
         )
         cache["validation_plan"] = plan
     return plan

@@ -13,6 +13,7 @@ from registry.patients.models import Patient
 from registry.people.access import sites_in_scope
 from registry.people.models import User
 
+from . import choice_limits
 from .models import Submission
 from .other_forms import other_form_values
 
@@ -61,3 +62,14 @@ def submission_at(user: User, patient: Patient, form: FormDefinition,
     """The submission of `patient` on `form` numbered `instance`, as `user` may see it."""
     return visible_submissions(user).select_related("updated_by").get(
         patient=patient, form=form, instance=instance)
+
+
+def exhausted_choices(user: User, patient: Patient, form: FormDefinition,
+                      schema: FormSchema) -> dict[str, frozenset[str]]:
+    """The choices @MAXCHOICE no longer offers `patient` (whom `user` must see), by field.
+
+    The count runs over every record of the registry, as REDCap counts a whole project; what
+    the page learns is only that a choice is full, never whose records hold it."""
+    if not sites_in_scope(user).filter(pk=patient.site_id).exists():
+        return {}
+    return choice_limits.exhausted_choices(form, schema, patient.pk)

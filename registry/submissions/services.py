@@ -26,6 +26,7 @@ from registry.patients.models import Patient
 from registry.people.access import require_data_entry
 from registry.people.models import User
 
+from .choice_limits import choice_limit_errors, limited_fields
 from .models import Status, Submission
 from .other_forms import batch_other_form_values, patient_other_form_values, reads_other_forms
 
@@ -126,6 +127,7 @@ def _save(
 
     form = form_version.form
     with transaction.atomic():
+        _check_choice_limits(form, form_version, [(patient.pk, result.data)])
         existing = None
         if instance is not None:
             existing = (
@@ -367,6 +369,7 @@ def do_save_submissions_bulk(
 
     now = timezone.now()
     with transaction.atomic():
+        _bulk_choice_limits(items, results, errors)
         existing = _lock_existing(items, new_patients)
         next_instance = _next_instances(items, new_patients)
         taken: set[tuple[int, int, int]] = set()
@@ -456,6 +459,43 @@ def do_save_submissions_bulk(
             outcomes[index] = _outcome(submission, results[index], created=False)
         record_events(events)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _lock_counts(form: FormDefinition) -> None:
+    # Saves that count choices across records take turns per form: two at once could each see
+    # one place left and both take it.
+    FormDefinition.objects.select_for_update().filter(pk=form.pk).order_by().exists()
+
+
+def _check_choice_limits(form: FormDefinition, form_version: FormVersion,
+                         saves: list[tuple[int, dict[str, Any]]]) -> None:
+    schema = schema_of(form_version)
+    if not limited_fields(schema):
+        return
+    _lock_counts(form)
+    for errors in choice_limit_errors(form, [(patient, schema, data) for patient, data in saves]):
+        if errors:
+            raise ValidationError(errors)
+
+
+def _bulk_choice_limits(items: list[BulkItem], results: list[Any],
+                        errors: dict[int, dict[str, list[str]]]) -> None:
+    """@MAXCHOICE over a batch: per form, whatever the versions, in batch order (see
+    choice_limits)."""
+    groups: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        if (results[index] is not None and index not in errors
+                and limited_fields(schema_of(item.form_version))):
+            groups.setdefault(item.form_version.form_id, []).append(index)
+    for indexes in groups.values():
+        form = items[indexes[0]].form_version.form
+        _lock_counts(form)
+        found = choice_limit_errors(form, [
+            (items[index].patient.pk, schema_of(items[index].form_version),
+             results[index].data) for index in indexes])
+        for index, refused in zip(indexes, found, strict=True):
+            if refused:
+                _merge(errors, index, refused)
 
 
 def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]

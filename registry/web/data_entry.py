@@ -23,10 +23,15 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from registry.formengine import logic
+from registry.formengine.actiontags import ActionTags, Conditional
+from registry.formengine.hpo import hpo_release
+from registry.formengine.logic.compiler import compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.schema import Field as SchemaField
 from registry.formengine.schema import FormSchema, Slider
 from registry.formengine.validation import FORM_ERRORS, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
@@ -98,6 +103,36 @@ class SliderInput(forms.NumberInput):
         self.slider = slider or Slider()
 
 
+class LimitedChoices:
+    """A choice widget whose @MAXCHOICE-exhausted options are shown disabled (the server
+    refuses them anyway: submissions/choice_limits.py)."""
+
+    exhausted: frozenset[str] = frozenset()
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int,
+                      subindex: int | None = None, attrs: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(  # type: ignore[misc]
+            name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.exhausted and not selected:
+            option["attrs"] = {**option["attrs"], "disabled": True, "data-exhausted": "1"}
+            option["exhausted"] = True
+            option["label"] = f"{label} (no longer available)"
+        return option
+
+
+class LimitedRadioSelect(LimitedChoices, forms.RadioSelect):
+    pass
+
+
+class LimitedCheckboxes(LimitedChoices, forms.CheckboxSelectMultiple):
+    pass
+
+
+class LimitedSelect(LimitedChoices, forms.Select):
+    pass
+
+
 class SubmissionForm(forms.Form):
     """Base of the generated form classes; see `submission_form`."""
 
@@ -122,32 +157,65 @@ class SubmissionForm(forms.Form):
         self._errors = ErrorDict(renderer=self.renderer)
 
 
-def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
+def page_tags(schema: FormSchema, saved: Mapping[str, Any] | None) -> dict[str, ActionTags]:
+    """The action tags of each field as the page opens: an @IF is decided with the answers
+    saved so far (a new form: none), as REDCap decides it when a page loads."""
+    tags = {f.name: f.tags for f in schema.fields}
+    conditional = [f for f in schema.fields if f.tags.conditionals]
+    if not conditional:
+        return tags
+    ctx = Context(saved or {}, None, schema.missing_code_set, None)
+
+    def decide(conditional: Conditional) -> bool:
+        try:
+            outcome = compile_tree(conditional.logic)(ctx)
+        except logic.LogicEvaluationError:
+            return False
+        if isinstance(outcome, str):
+            return outcome.strip().lower() not in {"", "0", "false"}
+        return bool(outcome)
+
+    for f in conditional:
+        tags[f.name] = f.tags.resolve(decide)
+    return tags
+
+
+def _limited(widget: LimitedChoices, exhausted: frozenset[str]) -> Any:
+    widget.exhausted = exhausted
+    return widget
+
+
+def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags,
+                  exhausted: frozenset[str] = frozenset()) -> forms.Field:
     common: dict[str, Any] = {
         "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
     }
     attrs: dict[str, Any] = {"data-field-type": f.type}
-    tags = f.tags
     if f.required:
         attrs["aria-required"] = "true"
     if f.type in ("radio", "yesno", "truefalse"):
         return forms.ChoiceField(choices=list(f.all_choices()),
-                                 widget=forms.RadioSelect(attrs=attrs), **common)
+                                 widget=_limited(LimitedRadioSelect(attrs=attrs), exhausted),
+                                 **common)
     if f.type == "checkbox":
-        return forms.MultipleChoiceField(choices=list(f.all_choices()),
-                                         widget=forms.CheckboxSelectMultiple(attrs=attrs),
-                                         **common)
+        return forms.MultipleChoiceField(
+            choices=list(f.all_choices()),
+            widget=_limited(LimitedCheckboxes(attrs=attrs), exhausted), **common)
     if f.type == "dropdown":
         choices: list[Any] = [("", "Choose…"), *f.all_choices()]
         if schema.missing_codes:
             choices.append(("Missing data", [
                 (code.code, f"{code.label} ({code.code})") for code in schema.missing_codes
             ]))
-        return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+        return forms.ChoiceField(choices=choices,
+                                 widget=_limited(LimitedSelect(attrs=attrs), exhausted),
+                                 **common)
     if tags.placeholder is not None:
         attrs["placeholder"] = tags.placeholder
     if f.type == "notes":
         # The browser keeps a note within what the form engine accepts (it says so if not).
+        if f.tags.conditionals:
+            attrs["data-maxlength"] = MAX_NOTES_LENGTH
         return forms.CharField(widget=forms.Textarea(
             attrs={**attrs, "rows": 3, "maxlength": tags.charlimit or MAX_NOTES_LENGTH}),
             **common)
@@ -174,9 +242,15 @@ def _django_field(f: SchemaField, schema: FormSchema) -> forms.Field:
     elif info is not None and info.family in ("date", "datetime", "time"):
         attrs.setdefault("placeholder", {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
                                          "time": "HH:MM"}[info.family])
+    if f.ontology.upper() == "HP":
+        # data_entry.js suggests terms from the registry's own HPO release as one types.
+        attrs["data-hpo-lookup"] = reverse("web:hpo_terms")
+        attrs.setdefault("placeholder", "HP:0000000 or words of the term")
     # Names, hospital numbers and dates must not be suggested from earlier patients' forms.
     attrs["autocomplete"] = "off"
     attrs["maxlength"] = min(tags.charlimit or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
+    if f.tags.conditionals:
+        attrs["data-maxlength"] = MAX_TEXT_LENGTH
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
@@ -191,9 +265,17 @@ def submission_form(
     data: QueryDict | None = None,
     initial: Mapping[str, Any] | None = None,
     read_only: bool = False,
+    saved: Mapping[str, Any] | None = None,
+    exhausted: Mapping[str, frozenset[str]] | None = None,
 ) -> SubmissionForm:
-    """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`."""
-    fields = {f.name: _django_field(f, schema) for f in entry_fields(schema)}
+    """A form instance for `schema`: bound to `data` (what was posted) or showing `initial`;
+    ``saved`` (the stored answers) decides the @IFs, ``exhausted`` lists the choices that
+    @MAXCHOICE no longer offers."""
+    tags = page_tags(schema, saved)
+    exhausted = exhausted or {}
+    fields = {f.name: _django_field(f, schema, tags[f.name],
+                                    exhausted.get(f.name, frozenset()))
+              for f in entry_fields(schema)}
     form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
                       (SubmissionForm,), {**fields, "schema": schema})
     form = form_class(data=None if data is None else _shortened(data), initial=initial,
@@ -202,9 +284,20 @@ def submission_form(
         for field in form.fields.values():
             field.disabled = True
     for f in entry_fields(schema):
-        if f.tags.readonly:
+        if tags[f.name].readonly:
             form.fields[f.name].disabled = True
+        if f.ontology.upper() == "HP":
+            # On the bound field, which the form keeps and the template renders.
+            bound = form[f.name]
+            bound.help_text = _term_label(f, bound.value(), bound.help_text)
     return form
+
+
+def _term_label(f: SchemaField, value: Any, help_text: str) -> SafeString:
+    """An HPO field's note with the chosen term's name, which data_entry.js keeps current."""
+    term = hpo_release().term(value) if isinstance(value, str) and value.strip() else None
+    return format_html('{}<span class="hpo-label d-block" data-hpo-label="{}">{}</span>',
+                       help_text, f.name, term.name if term is not None else "")
 
 
 def _shortened(data: QueryDict) -> QueryDict:
@@ -227,12 +320,13 @@ def posted_data(schema: FormSchema, post: QueryDict,
     (@HIDDEN, @READONLY) keeps what was ``saved`` (a new form: its @DEFAULT), whatever arrives.
     """
     data: dict[str, Any] = {}
+    tags = page_tags(schema, saved)
     for f in entry_fields(schema):
         if f.is_computed or f.type == "file":
             continue
-        if f.tags.hidden or f.tags.readonly:
+        if tags[f.name].hidden or tags[f.name].readonly:
             if saved is None:
-                default = _default(f)
+                default = _default(tags[f.name], f)
                 if default is not None:
                     data[f.name] = default
             elif f.name in saved:
@@ -253,9 +347,9 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _default(f: SchemaField) -> Any:
+def _default(tags: ActionTags, f: SchemaField) -> Any:
     """A field's @DEFAULT as the form holds it; a default piped from elsewhere is not used."""
-    default = f.tags.default
+    default = tags.default
     if default is None or "[" in default:
         return None
     if f.type == "checkbox":
@@ -268,9 +362,10 @@ def initial_data(schema: FormSchema, data: Mapping[str, Any], *,
     """A stored document as the form shows it (numbers as text, checkbox lists as lists);
     a ``new`` form starts with the fields' @DEFAULT values."""
     initial: dict[str, Any] = {}
+    tags = page_tags(schema, None) if new else {}
     for f in entry_fields(schema):
         if f.name not in data:
-            default = _default(f) if new else None
+            default = _default(tags[f.name], f) if new else None
             if default is not None:
                 initial[f.name] = default
             continue
@@ -326,13 +421,15 @@ class MatrixGroup(LayoutObject):
         rows = []
         for f in self.schema_fields:
             bound = form[f.name]
+            exhausted = getattr(bound.field.widget, "exhausted", frozenset())
             chosen = bound.value()
             chosen_codes = {str(code) for code in (chosen if isinstance(chosen, list)
                                                    else [chosen]) if code not in (None, "")}
             rows.append({
                 "field": f, "bound": bound, "label": plain_label(f),
                 "options": [
-                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes}
+                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes,
+                     "exhausted": code in exhausted and code not in chosen_codes}
                     for index, (code, label) in enumerate(f.all_choices())
                 ],
             })
@@ -375,11 +472,12 @@ def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
         index += 1
 
 
-def entry_helper(schema: FormSchema) -> FormHelper:
+def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> FormHelper:
     """The crispy-forms layout: one block per section, each headed by its title."""
     # @HIDDEN fields are not on the page; their saved values are kept by posted_data.
+    tags = page_tags(schema, saved)
     visible = [f for f in schema.fields
-               if (f.stores_data or f.type == "descriptive") and not f.tags.hidden]
+               if (f.stores_data or f.type == "descriptive") and not tags[f.name].hidden]
     sections: list[tuple[str, list[SchemaField]]] = []
     for f in visible:
         if f.section or not sections:
@@ -422,6 +520,8 @@ def logic_config(schema: FormSchema, today: dt.date,
             "calc": logic.to_json(computed) if computed is not None else None,
             "text": f.calctext_logic is not None,
         }
+        if f.tags.conditionals:
+            fields[f.name]["tags"] = _tags_json(f.tags)
     return {
         "order": [f.name for f in schema.evaluation_order if f.name in fields],
         "fields": fields,
@@ -430,3 +530,16 @@ def logic_config(schema: FormSchema, today: dt.date,
         "otherForms": {name: value for name, value in (other_forms or {}).items()
                        if name in schema.external_fields and value is not None},
     }
+
+
+_LIVE_TAGS = ("charlimit", "wordlimit", "maxchecked")
+
+
+def _tags_json(tags: ActionTags) -> dict[str, Any]:
+    """The limit tags of a field and its @IFs, for RegistryLogic.resolveTags on the page."""
+    out: dict[str, Any] = {key: getattr(tags, key) for key in _LIVE_TAGS
+                           if getattr(tags, key) is not None}
+    if tags.conditionals:
+        out["if"] = [{"when": logic.to_json(c.logic), "then": _tags_json(c.then),
+                      "else": _tags_json(c.otherwise)} for c in tags.conditionals]
+    return out

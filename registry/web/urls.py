@@ -23,6 +23,7 @@ record_patterns = [
          name="submission"),
     path("queries/", views.queries, name="queries"),
     path("queries/<int:query_id>/", views.query, name="query"),
+    path("ontology/hp/", views.hpo_terms, name="hpo_terms"),
 ]
 
 urlpatterns = [

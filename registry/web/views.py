@@ -30,6 +30,7 @@ from registry.curation.models import QueryStatus
 from registry.curation.selectors import visible_data_queries
 from registry.curation.services import do_answer_data_query
 from registry.formengine.display import display_value
+from registry.formengine.hpo import MAX_QUERY_LENGTH, hpo_release
 from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient
@@ -37,6 +38,7 @@ from registry.people.access import can_enter_data
 from registry.people.services import do_set_password
 from registry.submissions.models import Status, Submission
 from registry.submissions.selectors import (
+    exhausted_choices,
     other_form_answers,
     submission_at,
     visible_submissions,
@@ -234,7 +236,8 @@ def _entry_page(
         "target": target, "patient": target.patient, "form_def": target.form,
         "version": target.version, "latest": target.latest, "schema": target.schema,
         "submission": submission, "form": form,
-        "helper": data_entry.entry_helper(target.schema),
+        "helper": data_entry.entry_helper(target.schema,
+                                          submission.data if submission else None),
         "logic": data_entry.logic_config(
             target.schema, timezone.localdate(),
             {answer.field.name: answer.value for answer in other_answers}),
@@ -254,13 +257,22 @@ def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
     form = data_entry.submission_form(
         target.schema, initial=data_entry.initial_data(target.schema, data,
                                                        new=target.submission is None),
-        read_only=target.read_only,
+        read_only=target.read_only, saved=data if target.submission else None,
+        exhausted=_exhausted(target),
     )
     return _entry_page(target, form, status=status)
 
 
+def _exhausted(target: EntryTarget) -> dict[str, frozenset[str]]:
+    """The choices @MAXCHOICE no longer offers this patient."""
+    return exhausted_choices(target.request.user, target.patient, target.form, target.schema)
+
+
 def _posted_form(target: EntryTarget) -> data_entry.SubmissionForm:
-    return data_entry.submission_form(target.schema, data=target.request.POST)
+    return data_entry.submission_form(
+        target.schema, data=target.request.POST,
+        saved=target.submission.data if target.submission else None,
+        exhausted=_exhausted(target))
 
 
 def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str]]:
@@ -480,3 +492,20 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_http_methods(["GET"])
+def hpo_terms(request: HttpRequest) -> JsonResponse:
+    """HPO terms for a BIOPORTAL:HP field's suggestions, from the release the registry holds
+    (offline); signed-in people only."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Sign in to look up HPO terms."}, status=403)
+    query = request.GET.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return JsonResponse({"error": f"q has {len(query):,} characters; a search takes at "
+                                      f"most {MAX_QUERY_LENGTH}."}, status=400)
+    release = hpo_release()
+    return JsonResponse({
+        "release": release.version,
+        "terms": [{"id": term.id, "name": term.name} for term in release.search(query)],
+    })

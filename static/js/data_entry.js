@@ -248,8 +248,40 @@
         if (output) output.textContent = result === "" ? "" : String(result);
       }
     });
+    applyTags(values);
     hideEmptyGroups();
     announce(changes);
+  }
+
+  /* @IF limits follow the answers as they change, so the page refuses what the save would:
+     a text's @CHARLIMIT becomes its maxlength, a checkbox at its @MAXCHECKED takes no more. */
+  function applyTags(values) {
+    Object.keys(config.fields).forEach(function (name) {
+      var spec = config.fields[name];
+      if (!spec.tags || !spec.tags["if"]) return;
+      var tags = window.RegistryLogic.resolveTags(spec.tags, values, {
+        today: config.today,
+        missingCodes: config.missingCodes
+      });
+      var nodes = controls(name);
+      var i;
+      if (spec.type === "checkbox") {
+        var ticked = 0;
+        for (i = 0; i < nodes.length; i++) if (nodes[i].checked) ticked++;
+        for (i = 0; i < nodes.length; i++) {
+          if (readOnly || nodes[i].hasAttribute("data-exhausted")) continue;
+          nodes[i].disabled = !nodes[i].checked && tags.maxchecked !== undefined &&
+            ticked >= tags.maxchecked;
+        }
+        return;
+      }
+      for (i = 0; i < nodes.length; i++) {
+        var limit = nodes[i].getAttribute("data-maxlength");
+        if (limit === null) continue;
+        var chars = tags.charlimit !== undefined ? Math.min(tags.charlimit, Number(limit)) : limit;
+        nodes[i].setAttribute("maxlength", String(chars));
+      }
+    });
   }
 
   function showSliderValue(slider) {
@@ -274,6 +306,51 @@
     var name = button.getAttribute("data-clear") || button.getAttribute("data-slider-clear");
     clear(name);
     update();
+  });
+
+  /* BIOPORTAL:HP fields: suggestions from the registry's HPO release (GET data-hpo-lookup),
+     and the chosen term's name under the box. The server checks the code again on saving. */
+  var HPO_ID = /^HP[:_][0-9]{7}$/i;
+  Array.prototype.forEach.call(form.querySelectorAll("input[data-hpo-lookup]"), function (box) {
+    var list = document.createElement("datalist");
+    list.id = box.id + "-terms";
+    box.parentNode.appendChild(list);
+    box.setAttribute("list", list.id);
+    var label = form.querySelector('[data-hpo-label="' + box.name + '"]');
+    var names = {};
+    var timer = null;
+    var asked = "";
+    function showName() {
+      var code = box.value.trim().toUpperCase().replace("_", ":");
+      if (label) label.textContent = names[code] || "";
+    }
+    function lookUp() {
+      var query = box.value.trim();
+      if (query.length < 2 || query.length > 100 || query === asked) return;
+      asked = query;
+      fetch(box.getAttribute("data-hpo-lookup") + "?q=" + encodeURIComponent(query), {
+        credentials: "same-origin", headers: { Accept: "application/json" }
+      }).then(function (response) {
+        return response.ok ? response.json() : { terms: [] };
+      }).then(function (answer) {
+        if (query !== asked) return; // a later search is on its way
+        list.textContent = "";
+        answer.terms.forEach(function (term) {
+          names[term.id] = term.name;
+          var option = document.createElement("option");
+          option.value = term.id;
+          option.textContent = term.name;
+          option.label = term.name;
+          list.appendChild(option);
+        });
+        showName();
+      }).catch(function () { /* no suggestions; the save still checks the code */ });
+    }
+    box.addEventListener("input", function () {
+      showName();
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(lookUp, HPO_ID.test(box.value.trim()) ? 0 : 200);
+    });
   });
 
   update();

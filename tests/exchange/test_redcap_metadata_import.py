@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import redcap
@@ -101,6 +102,21 @@ def test_pycap_sees_a_refused_dictionary_as_an_error(live_project):
                                       if row["field_name"] == "handedness" else row
                                       for row in rows])
     assert "handedness" in str(refused.value) and "Field Type" in str(refused.value)
+    assert published() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pycap_asking_for_xml_gets_the_count_and_sees_a_refusal_as_an_error(live_project):
+    rows = live_project.export_metadata()
+    # As REDCap answers a dictionary import: the number of fields, whatever the returnFormat.
+    assert live_project.import_metadata(rows, return_format_type="xml") == str(len(rows))
+    before = published()
+    with pytest.raises(RedcapError) as refused:
+        live_project.import_metadata([{**row, "field_type": "banana"}
+                                      if row["field_name"] == "handedness" else row
+                                      for row in rows], return_format_type="xml")
+    assert str(refused.value).startswith('<?xml version="1.0" encoding="UTF-8" ?>\n<hash>')
+    assert "handedness" in str(refused.value)
     assert published() == before
 
 
@@ -261,3 +277,28 @@ def test_the_metadata_exported_as_xml_imports_again_unchanged(curator_token):
                         data=text)
     assert reply.status_code == 200 and reply.json() == len(metadata(curator_token))
     assert published() == before
+
+
+def test_return_format_xml_answers_the_count_and_refusals_in_redcaps_xml_shapes(
+        curator_token, token_a):
+    rows = metadata(curator_token)
+    reply = redcap_post(curator_token, content="metadata", format="json", returnFormat="xml",
+                        data=json.dumps(rows))
+    assert reply.status_code == 200 and reply.text == str(len(rows))
+    bad = [{**row, "field_type": "banana"} if row["field_name"] == "handedness" else row
+           for row in rows]
+    refusals = [
+        redcap_post(curator_token, content="metadata", format="json", returnFormat="xml",
+                    data=json.dumps(bad)),
+        redcap_post(curator_token, content="metadata", format="json", returnFormat="xml",
+                    data="[{not json"),
+        redcap_post(token_a, content="metadata", format="json", returnFormat="xml",
+                    data=json.dumps(rows)),
+    ]
+    for refused in refusals:
+        assert 400 <= refused.status_code < 500
+        root = ElementTree.fromstring(refused.text)
+        assert root.tag == "hash" and [child.tag for child in root] == ["error"]
+        assert root.findtext("error")
+    assert "handedness" in ElementTree.fromstring(refusals[0].text).findtext("error")
+    assert refusals[2].status_code == 403

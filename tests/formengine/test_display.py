@@ -11,6 +11,7 @@ SCHEMA = load_schema({
                      {"code": "proximal", "label": "Proximal"}]},
         {"name": "present", "type": "yesno", "label": "Present"},
         {"name": "weight", "type": "text", "label": "Weight", "validation": "number"},
+        {"name": "phenotype", "type": "text", "label": "Phenotype", "ontology": "HP"},
     ],
 })
 
@@ -32,3 +33,8 @@ def test_numbers_read_without_a_spurious_decimal():
 def test_blanks_read_as_nothing():
     assert display_value(SCHEMA.field("grade"), None) == ""
     assert display_value(SCHEMA.field("regions"), []) == ""
+
+
+def test_an_hpo_code_reads_with_its_terms_name():
+    assert display_value(SCHEMA.field("phenotype"), "HP:0001250") == "HP:0001250 (Seizure)"
+    assert display_value(SCHEMA.field("phenotype"), "HP:9999999") == "HP:9999999"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from registry.formengine.actiontags import parse_action_tags
 from registry.formengine.dictionary import (
     COLUMNS,
     METADATA_KEYS,
@@ -238,12 +241,91 @@ def test_tags_kept_without_effect_are_named_in_the_report() -> None:
         {"field_name": "when_seen", "field_annotation": "@NOW"},
         {"field_name": "pick", "field_type": "radio",
          "select_choices_or_calculations": "1, A | 2, B",
-         "field_annotation": "@IF([record-name] = '1', @HIDDEN, '') @MAXCHOICE='1(10)'"}))
+         "field_annotation": "@IF([record-name] = '1', @HIDDEN, '') @RANDOMORDER @SETVALUE='1'"}))
     messages = {(note.row, note.field): note.message for note in result.notes}
     assert "@NOW is kept" in messages[(3, "when_seen")]
     assert {note.message.split(" ")[0] for note in result.notes if note.row == 4} == {
-        "@IF", "@MAXCHOICE"}
+        "@SETVALUE"}
     assert result.schemas[0].field("pick").annotation.startswith("@IF(")
+
+
+def if_schema(annotation: str, *, field_type: str = "notes", choices: str = "") -> Any:
+    return read_dictionary(dictionary(
+        {"field_name": "kind", "field_type": "radio",
+         "select_choices_or_calculations": "1, Short | 2, Long"},
+        {"field_name": "depth", "text_validation_type_or_show_slider_number": "integer"},
+        {"field_name": "summary", "field_type": field_type, "required_field": "y",
+         "select_choices_or_calculations": choices, "field_annotation": annotation},
+    )).schemas[0]
+
+
+def test_if_applies_the_tags_of_the_branch_its_condition_chooses() -> None:
+    schema = if_schema("@IF([kind] = '1', @CHARLIMIT=5, @CHARLIMIT=50) see the SOP")
+    assert validate_submission(schema, {"kind": "2", "summary": "long enough text"}).errors == {}
+    result = validate_submission(schema, {"kind": "1", "summary": "long enough text"})
+    assert result.errors["summary"] == ["Question has 16 characters; at most 5 are allowed."]
+    assert result.tags["summary"].charlimit == 5
+
+
+def test_nested_if_decides_inside_the_chosen_branch() -> None:
+    schema = if_schema("@IF([kind] = '1', @IF([depth] > 3, @WORDLIMIT=1, @WORDLIMIT=2), '')")
+    two_words = {"summary": "two words"}
+    assert validate_submission(schema, {"kind": "2", **two_words}).errors == {}
+    assert validate_submission(schema, {"kind": "1", "depth": "1", **two_words}).errors == {}
+    result = validate_submission(schema, {"kind": "1", "depth": "9", **two_words})
+    assert "at most 1 are allowed" in result.errors["summary"][0]
+
+
+def test_a_field_hidden_or_read_only_by_if_is_not_required() -> None:
+    schema = if_schema("@IF([kind] = '1', @HIDDEN, '') @IF([kind] = '2', @READONLY, '')")
+    assert "summary" in validate_submission(schema, {}).errors
+    assert validate_submission(schema, {"kind": "1"}).errors == {}
+    assert validate_submission(schema, {"kind": "2"}).errors == {}
+
+
+def test_if_limits_checkbox_options() -> None:
+    schema = if_schema("@IF([depth] >= 2, @MAXCHECKED=1, @NONEOFTHEABOVE=9)",
+                       field_type="checkbox", choices="1, A | 2, B | 9, None")
+    assert validate_submission(schema, {"summary": ["1", "2"]}).errors == {}
+    assert "together" in validate_submission(schema, {"summary": ["1", "9"]}).errors[
+        "summary"][0]
+    assert "at most 1 option" in validate_submission(
+        schema, {"depth": "2", "summary": ["1", "2"]}).errors["summary"][0]
+
+
+def test_if_round_trips_through_the_dictionary_export() -> None:
+    schema = if_schema("@IF([kind] = '1', @IF([depth] > 3, @HIDDEN, @READONLY), "
+                       "'@CHARLIMIT=9') team note")
+    again = read_dictionary(write_dictionary([schema])).schemas[0]
+    assert again == schema and again.field("summary").tags == schema.field("summary").tags
+
+
+@pytest.mark.parametrize(("annotation", "expected"), [
+    ("@IF([kind] = '1', @HIDDEN)", "found 2 parts"),
+    ("@IF([kind] = , @HIDDEN, '')", "@IF: "),
+    ("@IF([nowhere] = '1', @HIDDEN, '')", "[nowhere] is not a field"),
+    ("@IF([kind] = '1', @MAXCHECKED=2, '')", "apply to checkbox fields, not notes"),
+    ("@IF([kind] = '1', @CALCTEXT('x'), '')", "@CALCTEXT cannot be inside @IF"),
+    ("@IF(1, " * 5 + "@HIDDEN" + ", '')" * 5, "nested more than 4 deep"),
+])
+def test_a_bad_if_is_refused_by_row_and_column(annotation: str, expected: str) -> None:
+    problems = problems_of(dictionary(
+        {"field_name": "kind", "field_type": "radio",
+         "select_choices_or_calculations": "1, Short | 2, Long"},
+        {"field_name": "summary", "field_type": "notes", "field_annotation": annotation}))
+    assert [(row, column) for row, column, _ in problems][:1] == [(4, "Field Annotation")]
+    assert expected in problems[0][2]
+
+
+def test_hostile_if_nesting_is_read_in_linear_time() -> None:
+    deep = "@IF([a] = 1, " * 20_000 + "@HIDDEN" + ", '')" * 20_000
+    many = "@IF([a] = 1, @HIDDEN, '') " * 5_000
+    for text in (deep, many):
+        started = time.perf_counter()
+        parse_action_tags(text)
+        assert time.perf_counter() - started < 1.0
+    assert any("nested more than" in p for p in parse_action_tags(deep)[1])
+    assert len(parse_action_tags(many)[0].conditionals) == 5_000
 
 
 def test_a_bad_supported_tag_is_refused_by_row_and_column() -> None:

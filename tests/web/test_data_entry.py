@@ -380,3 +380,46 @@ def test_complete_needs_every_required_answer_that_is_shown(client_a, patient_a,
                          {"mm_age_months": "36"}, status="complete")
     assert response.status_code == 200 and not Submission.objects.exists()
     assert "is required" in field_block(response.content.decode(), "mm_present")
+
+
+# --------------------------------------------------------------------------------------------
+# HPO look-ups
+
+
+@pytest.fixture
+def hpo_form():
+    from tests.factories import assessment_schema
+
+    raw = assessment_schema()
+    raw["fields"].append({"name": "phenotype", "type": "text", "label": "Phenotype",
+                          "ontology": "HP"})
+    return publish_form(raw)
+
+
+def test_hpo_terms_are_looked_up_for_signed_in_people_only(client, client_a):
+    answer = client_a.get("/ontology/hp/", {"q": "seizure"}).json()
+    assert answer["terms"][0] == {"id": "HP:0001250", "name": "Seizure"}
+    assert answer["release"].startswith("20")
+    assert client_a.get("/ontology/hp/", {"q": "HP:0001250"}).json()["terms"] == [
+        {"id": "HP:0001250", "name": "Seizure"}]
+    too_long = client_a.get("/ontology/hp/", {"q": "a" * 101})
+    assert too_long.status_code == 400 and "at most 100" in too_long.json()["error"]
+    client.logout()
+    refused = client.get("/ontology/hp/", {"q": "seizure"})
+    assert refused.status_code == 403 and "terms" not in refused.json()
+
+
+def test_an_hpo_field_shows_its_terms_name_and_refuses_an_unknown_term(
+        client_a, patient_a, hpo_form):
+    response = post_form(client_a, url(patient_a, "assessment"), {
+        "age_months": "3", "mm_present": "0", "phenotype": "HP:9999999"})
+    page = response.content.decode()
+    assert "Phenotype: HP:9999999 is not a term of the Human Phenotype Ontology" in page
+    assert not Submission.objects.exists()
+    post_form(client_a, url(patient_a, "assessment"), {
+        "age_months": "3", "mm_present": "0", "phenotype": "HP:0001250"})
+    assert Submission.objects.get().data["phenotype"] == "HP:0001250"
+    block = field_block(client_a.get(url(patient_a, "assessment", 1)).content.decode(),
+                        "phenotype")
+    assert 'data-hpo-lookup="/ontology/hp/"' in block
+    assert 'data-hpo-label="phenotype">Seizure</span>' in block

@@ -1,10 +1,16 @@
 """The schema -> page translation: what is posted reaches the engine in its own shapes."""
 
 import datetime
+import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.http import QueryDict
 
+from registry.formengine.logic.compiler import compile_tree
+from registry.formengine.logic.context import Context
 from registry.formengine.schema import load_schema
 from registry.web import data_entry
 from tests.factories import assessment_schema
@@ -106,3 +112,81 @@ def test_hidden_and_read_only_fields_keep_their_saved_values_whatever_is_posted(
     assert data_entry.posted_data(tagged, post, None)["internal"] == "n/a"
     assert data_entry.initial_data(tagged, {}, new=True) == {"internal": "n/a"}
     assert data_entry.initial_data(tagged, {}) == {}
+
+
+@pytest.fixture
+def conditional():
+    raw = assessment_schema()
+    raw["fields"] += [
+        {"name": "kept", "type": "text", "label": "Kept",
+         "annotation": "@IF([mm_present] = '1', @HIDDEN, @PLACEHOLDER='Say more')"},
+        {"name": "locked", "type": "text", "label": "Locked",
+         "annotation": "@IF([age_months] > 12, @READONLY, @DEFAULT='none')"},
+        {"name": "brief", "type": "notes", "label": "Brief",
+         "annotation": "@IF([mm_present] = '1', @CHARLIMIT=5, '')"},
+    ]
+    return load_schema(raw)
+
+
+def test_if_is_decided_with_the_saved_answers_when_the_page_opens(conditional):
+    saved = {"mm_present": "1", "age_months": 24}
+    form = data_entry.submission_form(conditional, saved=saved)
+    assert form.fields["locked"].disabled and form.fields["brief"].widget.attrs["maxlength"] == 5
+    on_page = [p.name for p in data_entry.entry_helper(conditional, saved).layout
+               .get_field_names()]
+    assert "kept" not in on_page
+    fresh = data_entry.submission_form(conditional)
+    assert not fresh.fields["locked"].disabled
+    assert fresh.fields["kept"].widget.attrs["placeholder"] == "Say more"
+    assert fresh.fields["brief"].widget.attrs["maxlength"] == data_entry.MAX_NOTES_LENGTH
+    on_page = [p.name for p in data_entry.entry_helper(conditional).layout.get_field_names()]
+    assert "kept" in on_page
+    assert data_entry.initial_data(conditional, {}, new=True) == {"locked": "none"}
+
+
+def test_a_field_hidden_by_if_keeps_its_saved_value_whatever_is_posted(conditional):
+    post = QueryDict("mm_present=1&kept=typed&locked=typed")
+    saved = {"mm_present": "1", "age_months": 24, "kept": "old", "locked": "old"}
+    posted = data_entry.posted_data(conditional, post, saved)
+    assert posted["kept"] == "old" and posted["locked"] == "old"
+    assert data_entry.posted_data(conditional, post, {})["kept"] == "typed"
+
+
+def test_the_page_carries_if_limits_for_the_browser(conditional):
+    config = data_entry.logic_config(conditional, datetime.date(2026, 1, 1))
+    tags = config["fields"]["brief"]["tags"]
+    assert tags["if"][0]["then"] == {"charlimit": 5} and tags["if"][0]["else"] == {}
+    assert tags["if"][0]["when"]["type"] == "binary"
+    assert "tags" not in config["fields"]["findings"]
+
+
+NODE = shutil.which("node")
+LOGIC_JS = Path(data_entry.__file__).resolve().parents[1] / "formengine" / "js" / "logic.js"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on PATH")
+def test_the_browser_resolves_if_as_the_server_does():
+    raw = assessment_schema()
+    raw["fields"].append({
+        "name": "brief", "type": "notes", "label": "Brief",
+        "annotation": "@CHARLIMIT=90 @IF([mm_present] = '1', @IF([age_months] > 12, "
+                      "@CHARLIMIT=5, @WORDLIMIT=2), @CHARLIMIT=40) @IF([age_months] = 7, "
+                      "@WORDLIMIT=9, '')"})
+    schema = load_schema(raw)
+    f = schema.field("brief")
+    records = [{}, {"mm_present": "1"}, {"mm_present": "1", "age_months": 24},
+               {"mm_present": "0", "age_months": 7}, {"mm_present": "1", "age_months": 7}]
+    tags = data_entry.logic_config(schema, datetime.date(2026, 1, 1))["fields"]["brief"]["tags"]
+    script = (f"const L = require({json.dumps(str(LOGIC_JS))});"
+              f"const tags = {json.dumps(tags)};"
+              f"console.log(JSON.stringify({json.dumps(records)}.map("
+              "r => L.resolveTags(tags, r, {today: '2026-01-01'}))));")
+    browser = json.loads(subprocess.run([NODE, "-e", script], capture_output=True, text=True,
+                                        check=True).stdout)
+    for record, seen in zip(records, browser, strict=True):
+        context = Context(record, datetime.date(2026, 1, 1), (), None)
+        server = f.tags.resolve(lambda c, ctx=context: bool(compile_tree(c.logic)(ctx)))
+        assert seen == {key: getattr(server, key) for key in ("charlimit", "wordlimit",
+                                                                "maxchecked")
+                        if getattr(server, key) is not None}, record
+    assert browser[2] == {"charlimit": 5} and browser[4]["wordlimit"] == 9

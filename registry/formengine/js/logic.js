@@ -590,8 +590,45 @@
     return walk(ast, makeContext(record, options));
   }
 
+  /* Whether an @IF condition holds: the server's rule (blank, "0" and "false" do not). */
+  function holds(value) {
+    if (value === null || value === undefined || value === "") return false;
+    if (typeof value === "string") {
+      var lowered = value.trim().toLowerCase();
+      return lowered !== "0" && lowered !== "false";
+    }
+    return Boolean(value);
+  }
+
+  /* The action tags in effect for one record, from a field's tags as the page carries them
+     ({charlimit: 5, "if": [{when: ast, then: {...}, else: {...}}]}): each @IF adds the tags
+     of the branch its condition chooses, as ActionTags.resolve does on the server. */
+  function resolveTags(tags, record, options) {
+    var out = {};
+    var key;
+    for (key in tags) if (key !== "if" && Object.prototype.hasOwnProperty.call(tags, key)) {
+      out[key] = tags[key];
+    }
+    var conditionals = tags["if"] || [];
+    for (var i = 0; i < conditionals.length; i++) {
+      var chosen;
+      try {
+        chosen = holds(evaluate(conditionals[i].when, record, options));
+      } catch (error) {
+        chosen = false; // what cannot be evaluated counts as blank
+      }
+      var branch = resolveTags(chosen ? conditionals[i].then : conditionals[i]["else"],
+        record, options);
+      for (key in branch) if (Object.prototype.hasOwnProperty.call(branch, key)) {
+        out[key] = branch[key];
+      }
+    }
+    return out;
+  }
+
   return {
     evaluate: evaluate,
+    resolveTags: resolveTags,
     truthy: truthy,
     LogicEvaluationError: LogicEvaluationError
   };
