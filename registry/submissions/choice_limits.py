@@ -16,6 +16,7 @@ from typing import Any
 
 from registry.crfs.models import FormDefinition
 from registry.formengine.schema import Field, FormSchema
+from registry.people.scoping import unscoped
 
 from .models import Submission
 
@@ -42,13 +43,16 @@ def _holders(form: FormDefinition, fields: Iterable[Field]) -> Holders:
         codes.setdefault(f.name, set()).update(code for code, _ in f.tags.maxchoice)
     holders: Holders = {(name, code): set() for name, limited in codes.items()
                         for code in limited}
-    for name, limited in codes.items():
-        rows = (Submission.objects.filter(form=form, data__has_key=name).order_by()
-                .values_list("patient_id", f"data__{name}"))
-        for patient_id, value in rows.iterator(chunk_size=2_000):
-            for code in _codes(value):
-                if code in limited:
-                    holders[(name, code)].add(patient_id)
+    # The limit is the registry's, not a site's: the count reads every site's records (it
+    # learns only how many hold a code, never whose they are).
+    with unscoped("@MAXCHOICE counts the records of every site"):
+        for name, limited in codes.items():
+            rows = (Submission.objects.filter(form=form, data__has_key=name).order_by()
+                    .values_list("patient_id", f"data__{name}"))
+            for patient_id, value in rows.iterator(chunk_size=2_000):
+                for code in _codes(value):
+                    if code in limited:
+                        holders[(name, code)].add(patient_id)
     return holders
 
 

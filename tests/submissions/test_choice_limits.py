@@ -132,3 +132,17 @@ def test_a_batch_counts_rows_on_another_version_of_the_form(coordinator_a, patie
     with pytest.raises(BulkSaveRefused) as refused:
         do_save_submissions_bulk(coordinator_a, items)
     assert list(refused.value.errors) == [2]
+
+
+def test_a_coordinator_meets_the_limit_that_another_sites_records_filled(
+        client, coordinator_a, coordinator_b, site_b, patients, limited):
+    save(coordinator_a, patients[0], limited, arm="a")
+    save(coordinator_a, patients[1], limited, arm="a")
+    theirs = PatientFactory(site=site_b, pseudonym="SITEB-00001")
+    client.force_login(coordinator_b)
+    # A request runs in coordinator B's scope, which cannot see site A's records; the count
+    # is the registry's all the same.
+    response = client.post(f"/patients/{theirs.pseudonym}/assessment/new/", {
+        "age_months": "3", "mm_present": "0", "arm": "a", "_status": "incomplete"})
+    assert "&#x27;Arm A&#x27; (a) is no longer available" in response.content.decode()
+    assert not Submission.objects.filter(patient=theirs).exists()
