@@ -24,14 +24,6 @@ def client():
     return Client()
 
 
-@pytest.fixture(autouse=True)
-def _forget_published_versions():
-    # A rolled-back test's versions must not outlive it in the per-process copy.
-    from registry.crfs import selectors
-
-    selectors._published = None
-
-
 @pytest.fixture
 def site_a():
     return SiteFactory(code="SITEA", name="Hospital A")

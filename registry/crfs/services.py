@@ -26,7 +26,6 @@ from registry.formengine.schema import (
 from registry.people.models import User
 
 from .models import FormDefinition, FormVersion
-from .selectors import forget_published_versions
 
 _FILE_NAME = re.compile(r"^v(?P<number>[1-9][0-9]*)\.ya?ml$")
 
@@ -151,5 +150,4 @@ def do_publish_form_version(
         form.save(update_fields=["title", "repeatable"])
     record_event(actor, "form_version.publish", version,
                  context={"content_hash": digest, "source": source})
-    forget_published_versions()
     return version

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from registry.crfs.models import FormVersion
-from registry.crfs.selectors import form_order_key, schema_of
+from registry.crfs.selectors import PublishedMemo, form_order_key, schema_of
 from registry.formengine.dictionary import METADATA_KEYS, metadata_rows
 from registry.formengine.harmonise import Harmonisation, harmonise
 from registry.formengine.schema import Field, FormSchema, checkbox_column
@@ -133,18 +133,9 @@ class RegistryLayout:
         return [rows[0], *record_field_rows(self.first_form), *rows[1:]]
 
 
-_cache: dict[str, Any] = {}
-
-
 def current_layout() -> RegistryLayout:
     """The layout of the published forms, rebuilt only when a version is published."""
-    key = tuple(FormVersion.objects.order_by("pk").values_list("pk", "content_hash"))
-    if _cache.get("key") != key:
-        # Published versions never change, so the pair list identifies the whole layout.
-        _cache["layout"] = registry_layout()
-        _cache["key"] = key
-    layout: RegistryLayout = _cache["layout"]
-    return layout
+    return _current_layout.get()
 
 
 def record_field_rows(form_name: str) -> list[dict[str, str]]:
@@ -200,6 +191,9 @@ def registry_layout(versions: Iterable[FormVersion] | None = None) -> RegistryLa
         checkbox_columns=checkbox_columns,
         form_of_version={pk: form for form in forms for pk in form.versions},
     )
+
+
+_current_layout = PublishedMemo(registry_layout)
 
 
 def _form_layout(versions: list[FormVersion]) -> FormLayout:
