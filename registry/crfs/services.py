@@ -128,7 +128,8 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
 def _next_number(form_name: str, files: Sequence[FormFile]) -> int:
     published = FormVersion.objects.filter(form__name=form_name).values_list("number", flat=True)
     on_disk = [f.data.get("version", 0) for f in files if f.data.get("form") == form_name]
-    return max([*published, *on_disk, 0]) + 1
+    numbers: list[int] = [*published, *on_disk, 0]
+    return max(numbers) + 1
 
 
 def do_publish_form_version(

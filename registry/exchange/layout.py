@@ -9,8 +9,9 @@ declared in the metadata as fields of the first instrument right after the recor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -62,7 +63,8 @@ class LayoutField:
     retired: bool
     codes: tuple[str, ...] = ()
     """Checkbox fields: every option code of any version, then the form's missing codes."""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    # dataclasses.field: `field` is the name of an attribute above.
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Choice and missing codes -> label (the latest version's label where codes recur)."""
 
     @property
@@ -202,8 +204,8 @@ def _form_layout(versions: list[FormVersion]) -> FormLayout:
     harmonisation = harmonise(list(schemas.values()))
     missing: dict[str, str] = {}
     for schema in reversed(list(schemas.values())):
-        for code in schema.missing_codes:
-            missing.setdefault(code.code, code.label)
+        for missing_code in schema.missing_codes:
+            missing.setdefault(missing_code.code, missing_code.label)
     fields = []
     for harmonised in harmonisation.fields:
         definitions = tuple(schemas[number].field(name)

@@ -466,13 +466,13 @@ def _replays(items: list[BulkItem], positions: list[int], errors: Errors
     replayed: dict[int, Submission] = {}
     for index in positions:
         item = items[index]
-        submission = earlier.get(item.client_uuid) if item.client_uuid is not None else None
-        if submission is None:
+        first = earlier.get(item.client_uuid) if item.client_uuid is not None else None
+        if first is None:
             continue
-        if submission.patient_id != item.patient.pk:
+        if first.patient_id != item.patient.pk:
             _add(errors, index, "client_uuid", "This key was used for another patient.")
             continue
-        replayed[index] = submission
+        replayed[index] = first
     return replayed
 
 
