@@ -1,10 +1,9 @@
 """Going on without the shared cache (Redis in production) while it cannot be reached.
 
-The cache holds only what makes the registry fairer or faster (the API's request counts, the
-generation of the published form versions), never what a request needs to be answered right,
-so a Redis outage must cost neither an error nor a stalled request. Code that uses the cache
-asks `cache_reachable()` first, catches `CACHE_UNREACHABLE`, calls `cache_failed()` and goes
-on without it.
+The cache holds only what makes the registry fairer (the API's request counts), never what a
+request needs to be answered right, so a Redis outage must cost neither an error nor a stalled
+request. Code that uses the cache asks `cache_reachable()` first, catches `CACHE_UNREACHABLE`,
+calls `cache_failed()` and goes on without it.
 
 After a failure the process leaves the cache alone for `RETRY_AFTER_SECONDS`: a Redis that
 accepts connections but never answers would otherwise cost every request its socket timeout.

@@ -96,7 +96,7 @@ def _copy(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[
         keys = [key for (key,) in cursor.fetchall()]
         prepared = [(field.attname, _BINARY_TYPES[_column_type(field)], _adapter(field))
                     for field in fields]
-        with cursor.cursor.copy(  # type: ignore[attr-defined]
+        with cursor.cursor.copy(
                 f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([_column_type(meta.pk), *(_column_type(field) for field in fields)])
             for key, values in zip(keys, rows, strict=True):
@@ -163,7 +163,9 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 
         return adapt_datetime
     if kind == "JSONField":
-        from django.db.backends.postgresql.operations import get_json_dumps
+        from django.db.backends.postgresql.operations import (  # type: ignore[attr-defined]
+            get_json_dumps,
+        )
         from psycopg.types.json import Jsonb
 
         # The dumps Django's JSONField would use, so the stored documents are the same.

@@ -17,7 +17,7 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db import connection, connections
 
@@ -55,7 +55,7 @@ def map_forked(work: Callable[[Part], Result], parts: Sequence[Part]) -> list[Re
     failures = [outcome for ok, outcome in outcomes if not ok]
     if failures:
         raise ForkedWorkFailed("\n".join(str(failure) for failure in failures))
-    return [first, *(outcome for _, outcome in outcomes)]
+    return [first, *(cast(Result, outcome) for _, outcome in outcomes)]
 
 
 def _start_child(work: Callable[[Part], Result], part: Part) -> tuple[int, int]:

@@ -25,14 +25,6 @@ def client():
 
 
 @pytest.fixture(autouse=True)
-def _forget_published_versions():
-    # A rolled-back test's versions must not outlive it in the per-process copy.
-    from registry.crfs import selectors
-
-    selectors._published = None
-
-
-@pytest.fixture(autouse=True)
 def _unscoped():
     """Tests build and inspect rows directly, as a management command does: every site.
     Autouse, since nearly every test touches patient data through factories or services;

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
-from registry.cache_outage import CACHE_UNREACHABLE, cache_failed, cache_reachable
 from registry.formengine.schema import FormSchema, load_schema
 
 from .models import FormDefinition, FormVersion
+
+T = TypeVar("T")
 
 
 def published_forms() -> QuerySet[FormDefinition]:
@@ -58,87 +57,88 @@ def latest_schemas(leaving_out: Iterable[str] = ()) -> list[FormSchema]:
             if version.form.name not in left_out]
 
 
-# Every published version, without its schema, for the API's per-request version lookup. Versions
-# never change once published, and a form's title and repeatability change only when one is
-# published, so the copy goes stale only then: each publication sets a new generation in the
-# shared cache (after its commit), and a process whose copy belongs to another generation
-# reads the versions again. The generation is read before the versions, so a publication that
-# commits in between only costs one more read.
-_GENERATION_KEY = "crfs:published-generation"
-_published: tuple[object, dict[tuple[str, int | None], FormVersion]] | None = None
+# What the published versions determine (the API's version lookup, the exchange's layout) is
+# kept per process and rebuilt when the published set changes. Whether it changed is asked of
+# the database itself at each use, one aggregate over a small table: a shared cache would have
+# to be told of every publication, by every process and machine, and a process without it
+# would serve stale forms. Versions are only ever added (never changed, and removed only by a
+# rolled-back transaction), and a form's title and repeatability change only when one is
+# published, so the count, the newest primary key and the newest publication time together
+# name the published set. The time tells apart two sets of equal count and key, which a
+# rolled-back publication followed by another can leave on a database that reuses keys.
+Generation = tuple[int, int | None, object]
+
+
+def published_generation() -> Generation:
+    """What names the current set of published versions, as this transaction sees it."""
+    row = FormVersion.objects.aggregate(
+        count=Count("pk"), newest=Max("pk"), published_at=Max("published_at"))
+    return (row["count"], row["newest"], row["published_at"])
+
+
+class PublishedMemo(Generic[T]):
+    """A value built from the published versions, kept per process and built again when a
+    publication (in any process, on any machine) has changed them. The generation is read
+    before the value is built, so a publication that commits in between costs one more build
+    at the next use, never a stale value."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._memo: tuple[Generation, T] | None = None
+
+    def get(self) -> T:
+        generation = published_generation()
+        memo = self._memo
+        if memo is not None and memo[0] == generation:
+            return memo[1]
+        value = self._build()
+        self._memo = (generation, value)
+        return value
+
+    def forget(self) -> None:
+        self._memo = None
+
+
+def _read_published_versions() -> dict[tuple[str, int | None], FormVersion]:
+    versions: dict[tuple[str, int | None], FormVersion] = {}
+    for version in (FormVersion.objects.select_related("form").defer("schema")
+                    .order_by("form__name", "number")):
+        versions[(version.form.name, version.number)] = version
+        versions[(version.form.name, None)] = version
+    return versions
+
+
+_published_versions = PublishedMemo(_read_published_versions)
 
 
 def published_version(form: str, number: int | None = None) -> FormVersion | None:
     """Version `number` of the form named `form` (the newest when None), or None. The schema is
     deferred: `schema_of` parses it once per process."""
-    global _published
-    generation = _published_generation()
-    if _published is None or _published[0] != generation:
-        versions: dict[tuple[str, int | None], FormVersion] = {}
-        for version in (FormVersion.objects.select_related("form").defer("schema")
-                        .order_by("form__name", "number")):
-            versions[(version.form.name, version.number)] = version
-            versions[(version.form.name, None)] = version
-        _published = (generation, versions)
-    return _published[1].get((form, number))
-
-
-_field_forms: tuple[object, dict[str, int], dict[int, FormVersion]] | None = None
+    return _published_versions.get().get((form, number))
 
 
 def forms_of_fields() -> dict[str, int]:
     """Field name -> id of the form whose newest version has it: where a form's logic finds a
     field of another form (publishing refuses a name two forms share). Worked out once per
     publication."""
-    return _newest()[1]
+    return _newest.get()[0]
 
 
 def newest_versions() -> dict[int, FormVersion]:
     """Form id -> its newest version (the schema deferred: `schema_of` parses it)."""
-    return _newest()[2]
+    return _newest.get()[1]
 
 
-def _newest() -> tuple[object, dict[str, int], dict[int, FormVersion]]:
-    global _field_forms
-    published_version("")  # brings this process's copy of the published versions up to date
-    assert _published is not None
-    if _field_forms is None or _field_forms[0] is not _published:
-        holders: dict[str, int] = {}
-        newest: dict[int, FormVersion] = {}
-        for (_, number), version in sorted(_published[1].items(),
-                                           key=lambda item: form_order_key(item[0][0])):
-            if number is None:
-                newest[version.form_id] = version
-                for f in schema_of(version).fields:
-                    holders.setdefault(f.name, version.form_id)
-        _field_forms = (_published, holders, newest)
-    return _field_forms
+def _read_newest() -> tuple[dict[str, int], dict[int, FormVersion]]:
+    holders: dict[str, int] = {}
+    newest: dict[int, FormVersion] = {}
+    for (_, number), version in sorted(_published_versions.get().items(),
+                                       key=lambda item: form_order_key(item[0][0])):
+        if number is None:
+            newest[version.form_id] = version
+            for f in schema_of(version).fields:
+                holders.setdefault(f.name, version.form_id)
+    return holders, newest
 
 
-def _published_generation() -> object:
-    if cache_reachable():
-        try:
-            return cache.get(_GENERATION_KEY)
-        except CACHE_UNREACHABLE as error:
-            cache_failed(error, "Published form versions are read from the database at each "
-                                "API request instead of once per publication")
-    # Equal to no copy's generation: without the cache, a publication elsewhere would go unseen.
-    return object()
-
-
-def forget_published_versions() -> None:
-    """Drop this process's copy now, and every process's once the current transaction commits."""
-    global _published
-    _published = None
-    transaction.on_commit(_announce_publication)
-
-
-def _announce_publication() -> None:
-    try:
-        cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
-    except CACHE_UNREACHABLE as error:
-        # The publication itself is committed: failing now would only hide that.
-        cache_failed(error, "A form version was published, but processes that have not read "
-                            "the published versions during the outage may go on using the "
-                            "ones they knew: restart the web and worker processes once the "
-                            "cache is back")
+_newest = PublishedMemo(_read_newest)

@@ -28,7 +28,7 @@ from registry.people.models import User
 
 from .field_uses import field_use_problems
 from .models import FormDefinition, FormVersion
-from .selectors import forget_published_versions, latest_schemas, schema_of
+from .selectors import latest_schemas, schema_of
 
 _FILE_NAME = re.compile(r"^v(?P<number>[1-9][0-9]*)\.ya?ml$")
 
@@ -163,7 +163,8 @@ def _harmonisation_problems(pending: Sequence[tuple[FormFile, FormSchema]]) -> l
 def _next_number(form_name: str, files: Sequence[FormFile]) -> int:
     published = FormVersion.objects.filter(form__name=form_name).values_list("number", flat=True)
     on_disk = [f.data.get("version", 0) for f in files if f.data.get("form") == form_name]
-    return max([*published, *on_disk, 0]) + 1
+    numbers: list[int] = [*published, *on_disk, 0]
+    return max(numbers) + 1
 
 
 def do_publish_form_version(
@@ -185,5 +186,4 @@ def do_publish_form_version(
         form.save(update_fields=["title", "repeatable"])
     record_event(actor, "form_version.publish", version,
                  context={"content_hash": digest, "source": source})
-    forget_published_versions()
     return version

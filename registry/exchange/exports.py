@@ -625,7 +625,7 @@ class ExportRecord:
     data: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
-        item = {
+        item: dict[str, Any] = {
             "record_id": self.record_id, "site": self.site, "sex": self.sex,
             "year_of_birth": self.year_of_birth, "form": self.form, "version": self.version,
             "instance": self.instance, "status": self.status,

@@ -9,14 +9,15 @@ declared in the metadata as fields of the first instrument right after the recor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
 from registry.crfs.models import FormVersion
-from registry.crfs.selectors import form_order_key, schema_of
+from registry.crfs.selectors import PublishedMemo, form_order_key, schema_of
 from registry.formengine.dictionary import METADATA_KEYS, metadata_rows
 from registry.formengine.harmonise import Harmonisation, harmonise
 from registry.formengine.schema import Field, FormSchema, checkbox_column
@@ -62,7 +63,8 @@ class LayoutField:
     retired: bool
     codes: tuple[str, ...] = ()
     """Checkbox fields: every option code of any version, then the form's missing codes."""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    # dataclasses.field: `field` is the name of an attribute above.
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Choice and missing codes -> label (the latest version's label where codes recur)."""
 
     @property
@@ -133,18 +135,9 @@ class RegistryLayout:
         return [rows[0], *record_field_rows(self.first_form), *rows[1:]]
 
 
-_cache: dict[str, Any] = {}
-
-
 def current_layout() -> RegistryLayout:
     """The layout of the published forms, rebuilt only when a version is published."""
-    key = tuple(FormVersion.objects.order_by("pk").values_list("pk", "content_hash"))
-    if _cache.get("key") != key:
-        # Published versions never change, so the pair list identifies the whole layout.
-        _cache["layout"] = registry_layout()
-        _cache["key"] = key
-    layout: RegistryLayout = _cache["layout"]
-    return layout
+    return _current_layout.get()
 
 
 def record_field_rows(form_name: str) -> list[dict[str, str]]:
@@ -202,14 +195,17 @@ def registry_layout(versions: Iterable[FormVersion] | None = None) -> RegistryLa
     )
 
 
+_current_layout = PublishedMemo(registry_layout)
+
+
 def _form_layout(versions: list[FormVersion]) -> FormLayout:
     versions.sort(key=lambda version: version.number)
     schemas = {version.number: schema_of(version) for version in versions}
     harmonisation = harmonise(list(schemas.values()))
     missing: dict[str, str] = {}
     for schema in reversed(list(schemas.values())):
-        for code in schema.missing_codes:
-            missing.setdefault(code.code, code.label)
+        for missing_code in schema.missing_codes:
+            missing.setdefault(missing_code.code, missing_code.label)
     fields = []
     for harmonised in harmonisation.fields:
         definitions = tuple(schemas[number].field(name)

@@ -236,8 +236,9 @@ def can_run_jobs(user: User | None) -> bool:
 def _task_for(kind: str) -> QueueableTask:
     from . import tasks
 
-    return {JobKind.STATISTICS: tasks.run_statistics,
-            JobKind.QUALITY: tasks.run_quality_checks}[JobKind(kind)]
+    task: QueueableTask = {JobKind.STATISTICS: tasks.run_statistics,
+                           JobKind.QUALITY: tasks.run_quality_checks}[JobKind(kind)]
+    return task
 
 
 def do_start_job(actor: User | None, kind: str, *, full: bool = False) -> JobRun:

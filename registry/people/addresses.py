@@ -39,7 +39,7 @@ def trusted_proxies(configured: list[str]) -> list[str]:
 
 def client_address(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or behind a trusted proxy the address it forwarded."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = str(request.META.get("REMOTE_ADDR", ""))
     address = _normalised(remote)
     if address is None:
         return remote

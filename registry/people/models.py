@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -45,7 +47,8 @@ class User(AbstractUser):
     """A person with one registry-wide role; coordinators also belong to one or more sites."""
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COORDINATOR)
-    sites = models.ManyToManyField(Site, through="SiteMembership", related_name="members")
+    sites: models.ManyToManyField[Site, SiteMembership] = models.ManyToManyField(
+        Site, through="SiteMembership", related_name="members")
 
     @property
     def sees_all_sites(self) -> bool:
@@ -85,6 +88,6 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"token {self.name or self.pk} of {self.user}"
 
-    def is_usable(self, now: timezone.datetime | None = None) -> bool:
+    def is_usable(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

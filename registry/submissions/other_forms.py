@@ -125,11 +125,3 @@ def _stored_forms(patient_ids: Collection[int], form_ids: Collection[int]
                      .filter(patient_id__in=ids[start:start + _CHUNK], form_id__in=form_ids)
                      .values_list("patient_id", "form_id").distinct())
     return pairs
-
-
-def patient_other_form_values(patient: Patient, schema: FormSchema) -> dict[str, Any] | None:
-    """The other forms' values `schema`'s logic reads for one patient; None when it reads none
-    (and nothing is looked up)."""
-    if not schema.external_fields:
-        return None
-    return other_form_values([patient.pk], [schema]).get(patient.pk, {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from registry.audit.actions import Action
 from registry.audit.request_context import current_request_id
-from registry.audit.services import diff, event_row, record_event, record_events
+from registry.audit.services import diff, event_row, record_events
 from registry.copy_insert import insert_all, new_object
 from registry.crfs.models import FormDefinition, FormVersion
 from registry.crfs.selectors import schema_of
@@ -28,7 +28,7 @@ from registry.people.models import User
 
 from .choice_limits import choice_limit_errors, limited_fields
 from .models import Status, Submission
-from .other_forms import batch_other_form_values, patient_other_form_values, reads_other_forms
+from .other_forms import batch_other_form_values, reads_other_forms
 
 
 class SubmissionLocked(Exception):
@@ -81,109 +81,16 @@ def do_save_submission(
     A create sent again with the same `client_uuid` gets the first one's submission back
     (created=False) and changes nothing. Raises ValidationError (field -> messages) for bad
     data, SubmissionLocked, StaleSubmission.
+
+    A batch of one: `do_save_submissions_bulk` holds the rules of every save.
     """
-    require_data_entry(actor, patient.site)
-    # A retry naming its instance would find its first attempt's submission and update it.
-    if (client_uuid is not None and instance is not None
-            and (replayed := _replayed(client_uuid, patient)) is not None):
-        return replayed
+    item = BulkItem(patient, form_version, data, status=status, instance=instance,
+                    expected_row_version=expected_row_version, client_uuid=client_uuid)
     try:
-        return _save(actor, patient, form_version, data, status, instance,
-                     expected_row_version, client_uuid, clear_hidden)
-    except ValidationError:
-        # Otherwise a retry shows itself here, as the owner of the key its insert met (or of
-        # data a version published since refuses): retries are rare, and looking for the first
-        # attempt before every create would cost each create a query.
-        if client_uuid is not None and (replayed := _replayed(client_uuid, patient)) is not None:
-            return replayed
-        raise
-
-
-def _replayed(client_uuid: uuid.UUID, patient: Patient) -> SaveOutcome | None:
-    """The outcome of an earlier create sent with the same key, if there was one."""
-    # The key is unique; ordering by pk spares the joins of the model's default ordering.
-    earlier = Submission.objects.filter(client_uuid=client_uuid).order_by("pk").first()
-    if earlier is None:
-        return None
-    if earlier.patient_id != patient.pk:
-        raise ValidationError({"client_uuid": ["This key was used for another patient."]})
-    return SaveOutcome(earlier, created=False)
-
-
-def _save(
-    actor: User, patient: Patient, form_version: FormVersion, data: dict[str, Any], status: str,
-    instance: int | None, expected_row_version: int | None, client_uuid: uuid.UUID | None,
-    clear_hidden: bool,
-) -> SaveOutcome:
-    if status not in Status.values:
-        raise ValidationError({"status": [f"Choose one of: {', '.join(Status.values)}."]})
-    # Drafts save with required answers missing; Complete needs every one that is shown.
-    schema = schema_of(form_version)
-    result = validate_submission(schema, data, clear_hidden=clear_hidden,
-                                 require_answers=status == Status.COMPLETE,
-                                 other_forms=patient_other_form_values(patient, schema))
-    if result.errors:
-        raise ValidationError(result.errors)
-
-    form = form_version.form
-    with transaction.atomic():
-        _check_choice_limits(form, form_version, [(patient.pk, result.data)])
-        existing = None
-        if instance is not None:
-            existing = (
-                Submission.objects.select_for_update()
-                .filter(patient=patient, form=form, instance=instance)
-                .first()
-            )
-        if existing is None:
-            submission = _create(actor, patient, form_version, result.data, status, instance,
-                                 client_uuid)
-            changes = diff({}, {**result.data, "status": status})
-            created = True
-        else:
-            before = {**existing.data, "status": existing.status}
-            submission = _update(actor, existing, form_version, result.data, status,
-                                 expected_row_version)
-            changes = diff(before, {**result.data, "status": status})
-            created = False
-        record_event(
-            actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE,
-            submission, site=patient.site, changes=changes,
-            context=_save_context(submission, result),
-        )
-    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden),
-                       list(result.missing))
-
-
-def _create(
-    actor: User, patient: Patient, form_version: FormVersion, data: dict[str, Any], status: str,
-    instance: int | None, client_uuid: uuid.UUID | None,
-) -> Submission:
-    form = form_version.form
-    if instance is not None:
-        check_new_instance(form, instance)
-    numbered = instance is None and form.repeatable
-    submission = Submission(
-        patient=patient, form=form, form_version=form_version, instance=instance or 1,
-        data=data, status=status, client_uuid=client_uuid, created_by=actor, updated_by=actor,
-    )
-    try:
-        # No savepoint: the ValidationError below leaves the caller's transaction, which rolls
-        # it back whole, so a savepoint would only add two round trips to every create.
-        with transaction.atomic(savepoint=False):
-            if numbered:
-                _insert_as_next_instance(submission)
-            else:
-                submission.save(force_insert=True)
-    except IntegrityError as error:
-        if numbered:
-            message = (f"Another {form.title} for {patient} was saved at the same moment and "
-                       "took the next number; save again to add yours after it.")
-        else:
-            message = (f"{form.title} #{submission.instance} exists already for {patient}; "
-                       "open it to change it.")
-        raise ValidationError({"instance": [message]}) from error
-    return submission
+        [outcome] = do_save_submissions_bulk(actor, [item], clear_hidden=clear_hidden)
+    except BulkSaveRefused as refused:
+        raise refused.refusal(0) from None
+    return outcome
 
 
 def _insert_as_next_instance(submission: Submission) -> None:
@@ -215,18 +122,8 @@ def _next_instance_insert() -> tuple[list[Any], str]:
     return fields, sql
 
 
-def _update(
-    actor: User, submission: Submission, form_version: FormVersion, data: dict[str, Any],
-    status: str, expected_row_version: int | None,
-) -> Submission:
-    check_update(submission, form_version, expected_row_version)
-    apply_update(submission, data, status, actor, timezone.now())
-    submission.save(update_fields=_UPDATED_FIELDS)
-    return submission
-
-
 # --------------------------------------------------------------------------------------------
-# The rules of a save, shared by the single and the bulk save: one place for each.
+# The rules of a save, each in one place.
 
 
 def check_new_instance(form: FormDefinition, instance: int) -> None:
@@ -271,7 +168,7 @@ def apply_update(current: Submission, data: dict[str, Any], status: str, actor: 
 
 
 # --------------------------------------------------------------------------------------------
-# Many submissions at once (imports)
+# Every save: many submissions at once (imports), or one (`do_save_submission`)
 
 
 @dataclass(frozen=True)
@@ -293,24 +190,35 @@ class BulkSaveRefused(Exception):
     `errors` maps an item's position in the batch to field -> messages, as a ValidationError's
     `message_dict` would (`"__all__"` for a locked or stale submission); `locked` holds the
     positions of the items refused because a curator locked their submission, `conflicts`
-    those a create-only batch refused because their instance exists.
+    those refused because their instance exists (a create-only batch's item naming it, or a
+    create of a form filled once per patient who has it).
     """
 
     def __init__(self, errors: dict[int, dict[str, list[str]]],
                  locked: frozenset[int] = frozenset(),
-                 conflicts: frozenset[int] = frozenset()) -> None:
+                 conflicts: frozenset[int] = frozenset(),
+                 refusals: Mapping[int, SubmissionLocked | StaleSubmission] | None = None
+                 ) -> None:
         self.errors = errors
         self.locked = locked
         self.conflicts = conflicts
+        self._refusals = dict(refusals or {})
         count = len(errors)
         super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
                          "be saved; nothing was saved.")
+
+    def refusal(self, index: int) -> Exception:
+        """Why the item at `index` was refused, as a save of it alone says it:
+        SubmissionLocked, StaleSubmission, or a ValidationError (field -> messages)."""
+        return self._refusals.get(index) or ValidationError(self.errors[index])
 
 
 # Keeps the IN lists of the lookups below within every database's parameter limit.
 _LOOKUP_CHUNK = 2000
 # Status.values builds a new list on every use.
 _STATUSES = frozenset(Status.values)
+
+Errors = dict[int, dict[str, list[str]]]
 
 
 @cyclic_gc_paused()
@@ -319,14 +227,15 @@ def do_save_submissions_bulk(
     new_patients: Set[int] = frozenset(), create_only: bool = False,
     today: date | None = None,
 ) -> list[SaveOutcome]:
-    """Save many submissions in one transaction: all of them, or none.
+    """Save many submissions in one transaction: all of them, or none. Every save goes
+    through here, `do_save_submission` as a batch of one.
 
-    Each item is validated exactly as `do_save_submission` would validate it, refused for the
-    same reasons (locked, stale, another version, an instance a form does not have), and
-    audited with the same event. An item whose `client_uuid` was saved before returns that
-    submission, unchanged (created=False). Every item is checked before anything is written;
-    any problem raises BulkSaveRefused listing all of them. Raises PermissionDenied when
-    `actor` may not enter data for one of the patients' sites.
+    Items are refused when locked, stale, on another version than their submission, or naming
+    an instance their form does not have, and audited with one event each. An item whose
+    `client_uuid` was saved before returns that submission, unchanged (created=False). Every
+    item is checked before anything is written; any problem raises BulkSaveRefused listing
+    all of them. Raises PermissionDenied when `actor` may not enter data for one of the
+    patients' sites.
 
     `actor` None is the registry's own shell command (the synthetic data generator), trusted
     as its access to the database is; `today` is the day answers are judged on (dates in the
@@ -342,8 +251,35 @@ def do_save_submissions_bulk(
     if actor is not None:
         for site in {item.patient.site_id: item.patient.site for item in items}.values():
             require_data_entry(actor, site)
-    errors: dict[int, dict[str, list[str]]] = {}
-    replayed = _replays(items, errors)
+    errors = _keys_given_twice(items)
+    keyed = [index for index, item in enumerate(items)
+             if item.client_uuid is not None and index not in errors]
+    # A retry naming its instance would find its first attempt's submission and update it:
+    # those keys are looked up first.
+    replayed = _replays(items, [index for index in keyed if items[index].instance is not None],
+                        errors)
+    save = functools.partial(_save_checked, actor, items, clear_hidden=clear_hidden,
+                             new_patients=new_patients, create_only=create_only, today=today)
+    try:
+        return save(errors, replayed)
+    except (BulkSaveRefused, ValidationError):
+        # The other retries show themselves here, as owners of the keys their inserts met (or
+        # of data a version published since refuses): retries are rare, and looking for first
+        # attempts before every create would cost each save a query.
+        unsure = [index for index in keyed if index not in replayed and index not in errors]
+        found_before = len(errors)
+        found = _replays(items, unsure, errors)
+        if not found and len(errors) == found_before:
+            raise
+    return save(errors, {**replayed, **found})
+
+
+def _save_checked(
+    actor: User | None, items: list[BulkItem], known: Errors, replayed: dict[int, Submission],
+    *, clear_hidden: bool, new_patients: Set[int], create_only: bool, today: date | None,
+) -> list[SaveOutcome]:
+    errors: Errors = {index: {key: list(messages) for key, messages in fields.items()}
+                      for index, fields in known.items()}
     results: list[Any] = [None] * len(items)
     # Items whose logic reads another form come last, to read what the batch saves of it.
     readers = {index for index, item in enumerate(items) if reads_other_forms(item)}
@@ -367,32 +303,44 @@ def do_save_submissions_bulk(
             errors[index] = result.errors
         results[index] = result
 
+    # A batch of one numbers a new instance in its INSERT, sparing every save from a page or
+    # the API a round trip; a larger batch looks the last numbers up once.
+    numbered_in_insert = (len(items) == 1 and items[0].instance is None
+                          and items[0].form_version.form.repeatable)
     now = timezone.now()
     with transaction.atomic():
         _bulk_choice_limits(items, results, errors)
         existing = _lock_existing(items, new_patients)
-        next_instance = _next_instances(items, new_patients)
+        next_instance = {} if numbered_in_insert else _next_instances(items, new_patients)
         taken: set[tuple[int, int, int]] = set()
         to_create: list[tuple[int, Submission]] = []
         to_update: list[tuple[int, Submission, dict[str, Any]]] = []
         locked: set[int] = set()
         conflicts: set[int] = set()
+        refusals: dict[int, SubmissionLocked | StaleSubmission] = {}
         for index, item in enumerate(items):
             if index in replayed:
                 continue
             result = results[index]
             form = item.form_version.form
-            key_instance = item.instance
-            if key_instance is None:
+            named = key_instance = _named_instance(item)
+            if key_instance is None and not numbered_in_insert:
                 key_instance = next_instance[(item.patient.pk, form.pk)]
                 next_instance[(item.patient.pk, form.pk)] += 1
-            key = (item.patient.pk, form.pk, key_instance)
-            if key in taken:
-                _add(errors, index, "instance", f"{form.title} #{key_instance} of "
-                     f"{item.patient} appears more than once in this batch; send it once.")
+            key = None if key_instance is None else (item.patient.pk, form.pk, key_instance)
+            if key is not None:
+                if key in taken:
+                    _add(errors, index, "instance", f"{form.title} #{key_instance} of "
+                         f"{item.patient} appears more than once in this batch; send it once.")
+                    continue
+                taken.add(key)
+            current = existing.get(key) if key is not None and named is not None else None
+            if current is not None and item.instance is None:
+                # A form filled once per patient, asked for a new instance.
+                _add(errors, index, "instance", f"{form.title} #{key_instance} exists already "
+                     f"for {item.patient}; open it to change it.")
+                conflicts.add(index)
                 continue
-            taken.add(key)
-            current = existing.get(key) if item.instance is not None else None
             if current is not None and create_only:
                 what = f"{form.title} #{key_instance} of {item.patient}"
                 if current.locked:
@@ -405,23 +353,23 @@ def do_save_submissions_bulk(
                     conflicts.add(index)
                 continue
             if current is None:
-                try:
-                    check_new_instance(form, key_instance)
-                except ValidationError as refused:
-                    _merge(errors, index, refused.message_dict)
+                if key_instance is not None:
+                    try:
+                        check_new_instance(form, key_instance)
+                    except ValidationError as refused:
+                        _merge(errors, index, refused.message_dict)
                 if index in errors or result is None:
                     continue
                 to_create.append((index, _new_submission(
-                    item, key_instance, result.data, actor, now)))
+                    item, key_instance or 1, result.data, actor, now)))
                 continue
             try:
                 check_update(current, item.form_version, item.expected_row_version)
-            except SubmissionLocked as refused:
+            except (SubmissionLocked, StaleSubmission) as refused:
                 _add(errors, index, "__all__", str(refused))
-                locked.add(index)
-                continue
-            except StaleSubmission as refused:
-                _add(errors, index, "__all__", str(refused))
+                refusals[index] = refused
+                if isinstance(refused, SubmissionLocked):
+                    locked.add(index)
                 continue
             except ValidationError as refused:
                 _merge(errors, index, refused.message_dict)
@@ -433,18 +381,11 @@ def do_save_submissions_bulk(
             to_update.append((index, current, before))
         if errors:
             raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked),
-                                  frozenset(conflicts))
+                                  frozenset(conflicts), refusals)
 
-        try:
-            with transaction.atomic():
-                insert_all([s for _, s in to_create])
-        except IntegrityError as error:
-            raise ValidationError({"instance": [
-                "Someone else created some of these instances at the same moment; nothing was "
-                "saved. Run the import again."
-            ]}) from error
-        Submission.objects.bulk_update([s for _, s, _ in to_update], _UPDATED_FIELDS,
-                                       batch_size=500)
+        _insert([submission for _, submission in to_create], numbered_in_insert,
+                alone=len(items) == 1)
+        _write_updates([submission for _, submission, _ in to_update])
         outcomes: dict[int, SaveOutcome] = {
             index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
         events = []
@@ -467,19 +408,7 @@ def _lock_counts(form: FormDefinition) -> None:
     FormDefinition.objects.select_for_update().filter(pk=form.pk).order_by().exists()
 
 
-def _check_choice_limits(form: FormDefinition, form_version: FormVersion,
-                         saves: list[tuple[int, dict[str, Any]]]) -> None:
-    schema = schema_of(form_version)
-    if not limited_fields(schema):
-        return
-    _lock_counts(form)
-    for errors in choice_limit_errors(form, [(patient, schema, data) for patient, data in saves]):
-        if errors:
-            raise ValidationError(errors)
-
-
-def _bulk_choice_limits(items: list[BulkItem], results: list[Any],
-                        errors: dict[int, dict[str, list[str]]]) -> None:
+def _bulk_choice_limits(items: list[BulkItem], results: list[Any], errors: Errors) -> None:
     """@MAXCHOICE over a batch: per form, whatever the versions, in batch order (see
     choice_limits)."""
     groups: dict[int, list[int]] = {}
@@ -498,10 +427,68 @@ def _bulk_choice_limits(items: list[BulkItem], results: list[Any],
                 _merge(errors, index, refused)
 
 
-def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]
+def _named_instance(item: BulkItem) -> int | None:
+    """The instance an item is about before any numbering: the one it names, or the only one
+    a form filled once per patient has."""
+    if item.instance is None and not item.form_version.form.repeatable:
+        return 1
+    return item.instance
+
+
+def _insert(created: list[Submission], numbered_in_insert: bool, *, alone: bool) -> None:
+    if not created:
+        return
+    try:
+        # No savepoint: the ValidationError below leaves the batch's transaction, which rolls
+        # it back whole, so a savepoint would only add two round trips to every save.
+        with transaction.atomic(savepoint=False):
+            if numbered_in_insert:
+                _insert_as_next_instance(created[0])
+            else:
+                insert_all(created)
+    except IntegrityError as error:
+        if not alone:
+            message = ("Someone else created some of these instances at the same moment; "
+                       "nothing was saved. Run the import again.")
+        elif numbered_in_insert:
+            submission = created[0]
+            message = (f"Another {submission.form.title} for {submission.patient} was saved at "
+                       "the same moment and took the next number; save again to add yours "
+                       "after it.")
+        else:
+            submission = created[0]
+            message = (f"{submission.form.title} #{submission.instance} exists already for "
+                       f"{submission.patient}; open it to change it.")
+        raise ValidationError({"instance": [message]}) from error
+
+
+def _write_updates(updated: list[Submission]) -> None:
+    if len(updated) == 1:
+        # One plain UPDATE: bulk_update's CASE over the keys buys nothing for a single row.
+        updated[0].save(update_fields=_UPDATED_FIELDS)
+    elif updated:
+        Submission.objects.bulk_update(updated, _UPDATED_FIELDS, batch_size=500)
+
+
+def _keys_given_twice(items: list[BulkItem]) -> Errors:
+    errors: Errors = {}
+    seen: set[uuid.UUID] = set()
+    for index, item in enumerate(items):
+        key = item.client_uuid
+        if key is None:
+            continue
+        if key in seen:
+            _add(errors, index, "client_uuid", "This key appears more than once in the batch; "
+                 "give each submission a key of its own.")
+        seen.add(key)
+    return errors
+
+
+def _replays(items: list[BulkItem], positions: list[int], errors: Errors
              ) -> dict[int, Submission]:
-    """Items whose client_uuid was saved before -> that submission (as do_save_submission)."""
-    keys = [item.client_uuid for item in items if item.client_uuid is not None]
+    """The items at `positions` whose client_uuid was saved before -> that submission; an item
+    whose key was saved for another patient gets an error instead."""
+    keys = [items[index].client_uuid for index in positions]
     if not keys:
         return {}
     earlier: dict[uuid.UUID, Submission] = {}
@@ -512,23 +499,15 @@ def _replays(items: list[BulkItem], errors: dict[int, dict[str, list[str]]]
             if submission.client_uuid is not None:
                 earlier[submission.client_uuid] = submission
     replayed: dict[int, Submission] = {}
-    seen: set[uuid.UUID] = set()
-    for index, item in enumerate(items):
-        key = item.client_uuid
-        if key is None:
+    for index in positions:
+        item = items[index]
+        first = earlier.get(item.client_uuid) if item.client_uuid is not None else None
+        if first is None:
             continue
-        if key in seen:
-            _add(errors, index, "client_uuid", "This key appears more than once in the batch; "
-                 "give each submission a key of its own.")
-            continue
-        seen.add(key)
-        submission = earlier.get(key)
-        if submission is None:
-            continue
-        if submission.patient_id != item.patient.pk:
+        if first.patient_id != item.patient.pk:
             _add(errors, index, "client_uuid", "This key was used for another patient.")
             continue
-        replayed[index] = submission
+        replayed[index] = first
     return replayed
 
 
@@ -544,17 +523,18 @@ def _merge(errors: dict[int, dict[str, list[str]]], index: int,
 
 def _lock_existing(items: list[BulkItem], new_patients: Set[int]
                    ) -> dict[tuple[int, int, int], Submission]:
-    wanted = {(item.patient.pk, item.form_version.form_id, item.instance)
-              for item in items if item.instance is not None
+    wanted = {(item.patient.pk, item.form_version.form_id, instance)
+              for item in items if (instance := _named_instance(item)) is not None
               and item.patient.pk not in new_patients}
     versions = {item.form_version.pk: item.form_version for item in items}
     patient_ids = sorted({key[0] for key in wanted})
     form_ids = {key[1] for key in wanted}
+    instances = {key[2] for key in wanted}
     found: dict[tuple[int, int, int], Submission] = {}
     for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
         chunk = patient_ids[start:start + _LOOKUP_CHUNK]
         rows = (Submission.objects.select_for_update(of=("self",))
-                .filter(patient_id__in=chunk, form_id__in=form_ids)
+                .filter(patient_id__in=chunk, form_id__in=form_ids, instance__in=instances)
                 .select_related("patient", "form"))
         for submission in rows:
             key = (submission.patient_id, submission.form_id, submission.instance)
@@ -569,7 +549,7 @@ def _lock_existing(items: list[BulkItem], new_patients: Set[int]
 def _next_instances(items: list[BulkItem], new_patients: Set[int]
                     ) -> dict[tuple[int, int], int]:
     wanted = {(item.patient.pk, item.form_version.form_id)
-              for item in items if item.instance is None}
+              for item in items if _named_instance(item) is None}
     numbers = dict.fromkeys(wanted, 1)
     for item in items:
         key = (item.patient.pk, item.form_version.form_id)
@@ -627,7 +607,6 @@ def _save_event(
     actor: User | None, submission: Submission, result: Any, before: dict[str, Any], *,
     created: bool, request_id: str, at: datetime,
 ) -> dict[str, Any]:
-    # The event `do_save_submission` records, as a row for record_events.
     return event_row(
         actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE, submission,
         site_id=submission.patient.site_id,

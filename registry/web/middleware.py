@@ -39,7 +39,7 @@ def _has_nul(request: HttpRequest) -> bool:
     # the field, and the REDCap one in REDCap's shape.
     own_check = request.path.startswith("/redcap/api/") or (
         request.path.startswith("/api/") and request.content_type == "application/json")
-    if not request.content_type.startswith("multipart/") and not own_check:
+    if not (request.content_type or "").startswith("multipart/") and not own_check:
         # A body over Django's limit is left to the view: the REDCap endpoint reads large
         # imports itself and refuses NUL characters as it parses them; any other view refuses
         # a body this large anyway.

@@ -1,6 +1,9 @@
-"""do_save_submissions_bulk: the same rules as do_save_submission, for a whole batch at once."""
+"""do_save_submissions_bulk: the rules of every save (do_save_submission is a batch of one),
+for a whole batch at once."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +14,8 @@ from registry.submissions.models import Submission
 from registry.submissions.services import (
     BulkItem,
     BulkSaveRefused,
+    StaleSubmission,
+    SubmissionLocked,
     do_save_submission,
     do_save_submissions_bulk,
 )
@@ -140,3 +145,43 @@ def test_a_patient_said_to_be_new_who_has_the_instance_is_still_refused(
     assert Submission.objects.get() == first
     first.refresh_from_db()
     assert first.data["wt_grade"] == "2"
+
+
+def test_a_new_instance_of_a_once_per_patient_form_that_has_it_is_refused_before_writing(
+        coordinator_a, patients):
+    once = publish_form(assessment_schema(form="baseline", repeatable=False))
+    do_save_submission(coordinator_a, patients[0], once, GOOD)
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(coordinator_a, [
+            BulkItem(patients[1], once, GOOD), BulkItem(patients[0], once, GOOD)])
+    assert list(refused.value.errors) == [1]
+    assert "#1 exists already" in refused.value.errors[1]["instance"][0]
+    assert refused.value.conflicts == {1}
+    assert Submission.objects.count() == 1
+
+
+def test_a_batch_sent_again_with_its_keys_returns_the_first_saves(coordinator_a, patients, v1):
+    items = [BulkItem(patient, v1, GOOD, client_uuid=uuid.uuid4()) for patient in patients]
+    first = do_save_submissions_bulk(coordinator_a, items)
+    again = do_save_submissions_bulk(coordinator_a, items)
+    assert [o.submission.pk for o in again] == [o.submission.pk for o in first]
+    assert not any(o.created for o in again)
+    assert Submission.objects.count() == 3
+    assert AuditEvent.objects.filter(action="submission.create").count() == 3
+
+
+def test_each_refused_item_reads_as_its_save_alone_would_say_it(coordinator_a, patients, v1):
+    locked = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=locked.pk).update(locked=True)
+    do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1)
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(coordinator_a, [
+            BulkItem(patients[0], v1, GOOD, instance=1),
+            BulkItem(patients[1], v1, GOOD, instance=1, expected_row_version=7),
+            BulkItem(patients[2], v1, {**GOOD, "age_months": "old"}),
+        ])
+    assert isinstance(refused.value.refusal(0), SubmissionLocked)
+    stale = refused.value.refusal(1)
+    assert isinstance(stale, StaleSubmission) and stale.current_row_version == 1
+    invalid = refused.value.refusal(2)
+    assert isinstance(invalid, ValidationError) and list(invalid.message_dict) == ["age_months"]
