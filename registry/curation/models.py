@@ -33,7 +33,7 @@ class DataQuery(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ScopedManager[DataQuery] = ScopedManager("submission__patient__site")
+    objects = ScopedManager("submission__patient__site")
 
     class Meta:
         ordering = ["-updated_at"]
@@ -60,7 +60,7 @@ class DataQueryMessage(models.Model):
     text = models.TextField()
     at = models.DateTimeField(default=timezone.now)
 
-    objects: ScopedManager[DataQueryMessage] = ScopedManager("query__submission__patient__site")
+    objects = ScopedManager("query__submission__patient__site")
 
     class Meta:
         ordering = ["at", "id"]

@@ -29,7 +29,7 @@ class Patient(models.Model):
         related_name="+",
     )
 
-    objects: ScopedManager[Patient] = ScopedManager("site")
+    objects = ScopedManager("site")
 
     class Meta:
         ordering = ["site", "pseudonym"]

@@ -53,7 +53,7 @@ class QualityIssue(models.Model):
     # an outlier was judged against). Never shown to coordinators of another site.
     details = models.JSONField(default=dict, blank=True)
 
-    objects: ScopedManager[QualityIssue] = ScopedManager("site")
+    objects = ScopedManager("site")
 
     class Meta:
         ordering = ["site", "-last_seen"]

@@ -56,7 +56,7 @@ class Submission(models.Model):
         related_name="+",
     )
 
-    objects: ScopedManager[Submission] = ScopedManager("patient__site")
+    objects = ScopedManager("patient__site")
 
     class Meta:
         ordering = ["patient", "form", "instance"]

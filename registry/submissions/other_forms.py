@@ -59,9 +59,12 @@ def other_form_values(patient_ids: Collection[int], schemas: Iterable[FormSchema
 
 
 class _Item(Protocol):
-    patient: Patient
-    form_version: FormVersion
-    instance: int | None
+    @property
+    def patient(self) -> Patient: ...
+    @property
+    def form_version(self) -> FormVersion: ...
+    @property
+    def instance(self) -> int | None: ...
 
 
 class _Result(Protocol):

@@ -59,9 +59,10 @@ def other_form_answers(user: User, patient: Patient, schema: FormSchema
 
 def submission_at(user: User, patient: Patient, form: FormDefinition,
                   instance: int | None) -> Submission:
-    """The submission of `patient` on `form` numbered `instance`, as `user` may see it."""
+    """The submission of `patient` on `form` numbered `instance`, as `user` may see it; with
+    None, the first (the only one of a form filled once per patient)."""
     return visible_submissions(user).select_related("updated_by").get(
-        patient=patient, form=form, instance=instance)
+        patient=patient, form=form, instance=1 if instance is None else instance)
 
 
 def exhausted_choices(user: User, patient: Patient, form: FormDefinition,
