@@ -414,7 +414,9 @@ class FormSchema:
         put(self, "evaluation_order", tuple(self.fields[index] for index in order))
         put(self, "missing_code_set", frozenset(code.code for code in self.missing_codes))
         read = set().union(*(f.show_if_fields | f.calc_fields for f in self.fields),
-                           *(check.references for check in self.checks))
+                           *(check.references for check in self.checks),
+                           *(_base_names(logic.field_references(conditional.logic))
+                             for f in self.fields for conditional in _conditionals(f.tags)))
         put(self, "external_fields", frozenset(read - self.fields_by_name.keys()))
         put(
             self,

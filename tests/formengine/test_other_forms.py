@@ -186,3 +186,15 @@ def test_a_piped_limit_still_names_a_field_of_its_own_form() -> None:
         read_dictionary(text)
     assert [(p.row, p.column, p.message) for p in caught.value.problems] == [
         (4, "Text Validation Min", "[weight_kg] is not a field of this form")]
+
+
+def test_an_if_condition_reads_another_forms_field() -> None:
+    note = {"name": "note", "type": "text", "label": "Note",
+            "annotation": "@IF([smoker] = '1', @CHARLIMIT=3, '')"}
+    assert problems(visit(note)) == [
+        ("fields[1].annotation", "@IF: [smoker] is not a field of this form")]
+    schema = load_schema(visit(note), others=[load_schema(INTAKE)])
+    assert schema.external_fields == {"smoker"}
+    answers = {"age": "30", "note": "longer"}
+    assert "note" in validate_submission(schema, answers, other_forms={"smoker": "1"}).errors
+    assert validate_submission(schema, answers, other_forms={"smoker": "0"}).errors == {}
