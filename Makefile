@@ -9,7 +9,7 @@ PORT ?= 8000
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/registry
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run demo test test-services check-production lint compose-check bench clean
+.PHONY: install run demo test test-services check-production lint mutation compose-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ check-production: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# Mutation testing of the modules that guard privacy, access and integrity (pyproject.toml,
+# [tool.mutmut]); the survivors must be those listed in mutation/survivors.txt.
+mutation: install
+	rm -rf mutants
+	env -u DATABASE_URL -u REDIS_URL HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run --max-children 2 >/dev/null
+	$(PY) -m mutation.check
 
 compose-check:
 	docker-compose -f docker/compose.yaml config --quiet

@@ -2,9 +2,19 @@ import os
 
 import django.test
 import pytest
+from hypothesis import HealthCheck, settings
 
 from registry.people.models import Role
 from tests.factories import SiteFactory, UserFactory, verify_session
+
+# Property tests are about what they find, not how fast: a loaded CI machine (or the tracing of
+# a mutation run) must not fail them on time. The mutation run also needs each mutant to meet
+# the same examples, and fewer of them (python -m mutation.check).
+settings.register_profile("registry", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("mutation", parent=settings.get_profile("registry"),
+                          derandomize=True, max_examples=25)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "registry"))
 
 
 class Client(django.test.Client):

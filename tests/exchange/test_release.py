@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 from registry.audit.models import AuditEvent
 from registry.exchange.exports import ExportSpec, FlatExport, RecordExport, csv_chunks
 from registry.exchange.pgcopy import can_copy, copy_chunks
-from registry.exchange.release import Release, registry_pseudonyms
+from registry.exchange.release import Release, registry_pseudonyms, releasable_to_researchers
+from registry.formengine.schema import load_schema
 from registry.patients.models import Patient
 from registry.submissions.models import Submission
 from tests.exchange.registry_data import version
@@ -234,3 +235,21 @@ def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(rese
         [by_second[record] for record in orders[1]] != enrolment
     records = [record.record_id for record in RecordExport(researcher, ExportSpec()).records()]
     assert records == sorted(records)
+
+
+def test_only_screened_free_text_and_coded_answers_reach_researchers():
+    schema = load_schema({"form": "visit", "version": 1, "title": "Visit", "fields": [
+        {"name": "side", "type": "radio", "label": "Side",
+         "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]},
+        {"name": "findings", "type": "notes", "label": "Findings"},
+        {"name": "scanner", "type": "text", "label": "Scanner", "phi_screen": False},
+        {"name": "report", "type": "file", "label": "Report"},
+        {"name": "intro", "type": "descriptive", "label": "Read this first"},
+    ]})
+    released = {f.name: releasable_to_researchers([f]) for f in schema.fields}
+    assert released == {"side": True, "findings": True, "scanner": False, "report": False,
+                        "intro": False}
+    # A field is released only when every version of it may be: one unscreened version is enough
+    # to hold it back.
+    assert not releasable_to_researchers([schema.field("findings"), schema.field("scanner")])
+    assert not releasable_to_researchers([schema.field("side"), schema.field("report")])

@@ -1,11 +1,19 @@
 """The access layer: a coordinator of site A sees and changes nothing of site B."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from registry.patients.models import Patient
 from registry.patients.selectors import visible_patients
 from registry.patients.services import do_enrol_patient, do_update_patient
-from registry.people.access import can_enter_data, sites_in_scope
+from registry.people.access import (
+    can_enter_data,
+    in_data_entry_sites,
+    require_curation,
+    require_data_entry,
+    sites_in_scope,
+)
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +81,27 @@ def test_inactive_coordinator_sees_nothing(coordinator_a, patients):
 
 
 def test_anonymous_user_sees_nothing(patients):
-    from django.contrib.auth.models import AnonymousUser
-
     assert visible_patients(AnonymousUser()).count() == 0
+
+
+def test_an_inactive_coordinator_may_not_enter_data_even_at_their_own_site(
+        coordinator_a, site_a, patients):
+
+    assert can_enter_data(coordinator_a, site_a)
+    assert Patient.objects.filter(in_data_entry_sites(coordinator_a)).count() == 1
+    coordinator_a.is_active = False
+    assert not can_enter_data(coordinator_a, site_a)
+    assert not Patient.objects.filter(in_data_entry_sites(coordinator_a)).exists()
+
+
+def test_no_one_signed_in_may_enter_data(site_a, patients):
+
+    assert not can_enter_data(AnonymousUser(), site_a)
+    assert not Patient.objects.filter(in_data_entry_sites(AnonymousUser())).exists()
+
+
+def test_refusals_name_who_and_where(coordinator_b, site_a):
+    with pytest.raises(PermissionDenied, match="coord_b may not enter data for site SITEA"):
+        require_data_entry(coordinator_b, site_a)
+    with pytest.raises(PermissionDenied, match="coord_b is not a curator"):
+        require_curation(coordinator_b)

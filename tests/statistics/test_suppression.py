@@ -101,8 +101,54 @@ def test_a_numeric_summary_of_few_values_is_suppressed_whole():
     summary = {"n": 4, "mean": 10.0, "sd": 1.0, "median": 10.0, "q1": 9.0, "q3": 11.0,
                "min": 8.0, "max": 12.0, "missing_codes": 0}
     hidden = suppress_summary(summary, 5)
-    assert hidden["suppressed"] and all(hidden[k] is None for k in ("n", "mean", "min", "max"))
-    assert suppress_summary({**summary, "n": 5}, 5)["mean"] == 10.0
+    statistics = ("n", "mean", "sd", "median", "q1", "q3", "min", "max")
+    assert hidden["suppressed"] is True
+    assert {k: hidden[k] for k in statistics} == dict.fromkeys(statistics)
+    assert summary["mean"] == 10.0  # the snapshot's own copy is left as it was
+    shown = suppress_summary({**summary, "n": 5}, 5)
+    assert shown == {**summary, "n": 5} and "suppressed" not in shown
+
+
+def test_a_small_count_of_missing_codes_is_suppressed_and_marked():
+    summary = {"n": 40, "mean": 10.0, "sd": 1.0, "median": 10.0, "q1": 9.0, "q3": 11.0,
+               "min": 8.0, "max": 12.0}
+    hidden = suppress_summary({**summary, "missing_codes": 2}, 5)
+    assert hidden == {**summary, "missing_codes": None, "suppressed": True}
+    assert suppress_summary({**summary, "missing_codes": 5}, 5)["missing_codes"] == 5
+
+
+def test_the_second_figure_hidden_is_the_smallest_other_one_of_its_line():
+    # Row 0 has one small cell (2): the smallest other non-zero figure of its row (7) and of
+    # its column (9) go with it, then 60, the smallest other one of 7's column; the larger
+    # figures and the totals stay.
+    t = suppress_table(two_way([[2, 7, 50], [9, 60, 70], [40, 80, 90]]), 5)
+    assert t["cells"] == [[None, None, 50], [None, None, 70], [40, 80, 90]]
+    assert t["row_totals"] == [59, 139, 210] and t["total"] == 408
+    assert t["suppressed"] == 4
+    assert_protected(t, 5)
+
+
+def test_suppressing_a_snapshot_hides_small_summaries_and_leaves_the_snapshot_as_it_was():
+    small = {"n": 2, "mean": 3.0, "sd": 1.0, "median": 3.0, "q1": 2.0, "q3": 4.0,
+             "min": 2.0, "max": 4.0, "missing_codes": 0}
+    table = two_way([[2, 40], [30, 50]])
+    results = {
+        "patients_by_site": table, "submissions": [table], "completeness": {"cells": []},
+        "fields": [{"fields": [{"kind": "numeric", "summary": small},
+                               {"kind": "categorical", "table": table}]}],
+        "clinical": [{**table, "summary": small}],
+    }
+    shown = suppress_results(results, 5)
+    assert shown["fields"][0]["fields"][0]["summary"]["mean"] is None
+    assert shown["fields"][0]["fields"][1]["table"]["cells"][0][0] is None
+    assert shown["clinical"][0]["summary"]["mean"] is None
+    assert shown["clinical"][0]["cells"][0][0] is None
+    assert shown["patients_by_site"]["cells"][0][0] is None
+    assert shown["suppression"] == {"threshold": 5}
+    assert results["fields"][0]["fields"][0]["summary"]["mean"] == 3.0
+    assert results["patients_by_site"]["cells"][0][0] == 2
+    # A threshold of 2 hides the counts of 1 only.
+    assert suppress_results(results, 2)["patients_by_site"]["cells"][0][0] == 2
 
 
 @pytest.mark.django_db
