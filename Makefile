@@ -48,7 +48,9 @@ lint: install
 # [tool.mutmut]); the survivors must be those listed in mutation/survivors.txt.
 mutation: install
 	rm -rf mutants
-	env -u DATABASE_URL -u REDIS_URL HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run --max-children 2 >/dev/null
+	mkdir -p var
+	env -u DATABASE_URL -u REDIS_URL HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run \
+		--max-children 2 >var/mutation.log 2>&1 || { tail -n 60 var/mutation.log; exit 1; }
 	$(PY) -m mutation.check
 
 compose-check:
