@@ -213,26 +213,33 @@ def _tag_value(text: str, position: int) -> tuple[str, int, str]:
     return "", position, f"the value's closing {quote} is missing"
 
 
-def _parenthesised(text: str, position: int) -> tuple[str, int, str]:
-    """The text inside balanced parentheses; quoted strings may hold parentheses."""
+def _structure(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Each character of ``text`` from ``start`` that is outside quoted strings, with the depth
+    of parentheses once it is read: quoted strings may hold parentheses and commas."""
     depth = 0
-    start = position
     quote = ""
-    while position < len(text):
+    for position in range(start, len(text)):
         char = text[position]
         if quote:
             if char == quote:
                 quote = ""
-        elif char in "\"'":
+            continue
+        if char in "\"'":
             quote = char
-        elif char == "(":
+            continue
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0:
-                return text[start + 1:position], position + 1, ""
-        position += 1
-    return text[start + 1:], position, "the closing ')' is missing"
+        yield position, char, depth
+
+
+def _parenthesised(text: str, position: int) -> tuple[str, int, str]:
+    """The text inside the balanced parentheses that open at ``position``."""
+    for end, char, depth in _structure(text, position):
+        if char == ")" and depth == 0:
+            return text[position + 1:end], end + 1, ""
+    return text[position + 1:], len(text), "the closing ')' is missing"
 
 
 def _count(name: str, value: str | None, problems: list[str]) -> int | None:
@@ -359,20 +366,9 @@ def _conditional(value: str | None, depth: int, problems: list[str]) -> Conditio
 def _arguments(text: str) -> list[str]:
     """``text`` split at the commas outside quotes and parentheses, in one pass."""
     parts: list[str] = []
-    depth = 0
-    quote = ""
     start = 0
-    for position, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
+    for position, char, depth in _structure(text):
+        if char == "," and depth == 0:
             parts.append(text[start:position])
             start = position + 1
     parts.append(text[start:])
