@@ -1,5 +1,6 @@
 """Saving a submission: one engine validates, the audit trail records, nothing is lost."""
 
+import contextvars
 import threading
 import time
 import uuid
@@ -164,7 +165,9 @@ def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinato
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    # A thread starts with no scope of its own: each runs in a copy of the test's.
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(target,))
+               for target in (first, second)]
     threads[0].start()
     assert first_inserted.wait(30)
     # The second numbers itself 1 as well (the first's row is not committed yet) and waits on
