@@ -42,6 +42,7 @@ check-production: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 # Mutation testing of the modules that guard privacy, access and integrity (pyproject.toml,

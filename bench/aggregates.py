@@ -94,12 +94,14 @@ def summaries_of(rows: list[tuple[Any, ...]]) -> dict[tuple[int, str], dict[str,
         mean = sum(v * n for v, n in frequencies) / total
         squares = sum((v - mean) ** 2 * n for v, n in frequencies)
         result[field] = {
-            "n": total, "mean": mean,
+            "n": total,
+            "mean": mean,
             "sd": math.sqrt(squares / (total - 1)) if total > 1 else math.nan,
             "median": _percentile(frequencies, total, 0.5),
             "q1": _percentile(frequencies, total, 0.25),
             "q3": _percentile(frequencies, total, 0.75),
-            "min": frequencies[0][0], "max": frequencies[-1][0],
+            "min": frequencies[0][0],
+            "max": frequencies[-1][0],
         }
     return result
 
@@ -111,11 +113,15 @@ def measure(scale: Scale) -> list[Figure]:
     from registry.statistics.catalogue import form_catalogue, is_categorical, is_numeric
     from registry.statistics.services import compute_statistics, statistics_transaction
 
-    keys = sorted({
-        name for info in form_catalogue().values() for harmonised in info.data_fields()
-        if is_categorical(harmonised.field) or is_numeric(harmonised.field)
-        for name in harmonised.names.values()
-    })
+    keys = sorted(
+        {
+            name
+            for info in form_catalogue().values()
+            for harmonised in info.data_fields()
+            if is_categorical(harmonised.field) or is_numeric(harmonised.field)
+            for name in harmonised.names.values()
+        }
+    )
 
     def full_run() -> None:
         with statistics_transaction():
@@ -130,7 +136,14 @@ def measure(scale: Scale) -> list[Figure]:
     run_seconds, pass_seconds = medians["run"], medians["pass"]
     ratio = run_seconds / pass_seconds
     return [
-        Figure("statistics, full run", "s", round(run_seconds, 3), round(pass_seconds, 3),
-               round(ratio, 3), "<= 2 x single SQL pass", ratio <= 2,
-               f"{scale.label}: {submissions:,} submissions"),
+        Figure(
+            "statistics, full run",
+            "s",
+            round(run_seconds, 3),
+            round(pass_seconds, 3),
+            round(ratio, 3),
+            "<= 2 x single SQL pass",
+            ratio <= 2,
+            f"{scale.label}: {submissions:,} submissions",
+        ),
     ]

@@ -41,9 +41,14 @@ class Scale:
         return max(1, math.ceil(self.patients / PATIENTS_PER_SITE))
 
 
-SCALES = {scale.label: scale for scale in (
-    Scale("10k", 10_000), Scale("100k", 100_000), Scale("1M", 1_000_000),
-)}
+SCALES = {
+    scale.label: scale
+    for scale in (
+        Scale("10k", 10_000),
+        Scale("100k", 100_000),
+        Scale("1M", 1_000_000),
+    )
+}
 PAGES = Scale("pages", round(PATIENTS_PER_SITE * SUBMISSIONS_PER_PATIENT))
 
 
@@ -77,10 +82,14 @@ def prepare(scale: Scale) -> int:
 
     if Patient.objects.count() < scale.patients:
         sites = ensure_synthetic_sites(None, scale.sites)
-        print(f"making the {scale.label} data set ({scale.patients:,} patients), once",
-              file=sys.stderr, flush=True)
-        do_generate_synthetic(None, sites, patients=scale.patients, seed=SEED,
-                              progress=_report, batch_size=5000)
+        print(
+            f"making the {scale.label} data set ({scale.patients:,} patients), once",
+            file=sys.stderr,
+            flush=True,
+        )
+        do_generate_synthetic(
+            None, sites, patients=scale.patients, seed=SEED, progress=_report, batch_size=5000
+        )
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -47,26 +47,42 @@ def generate(fields: int = FIELDS, forms: int = FORMS) -> str:
     per_form = fields // forms
     for index in range(fields):
         row = dict.fromkeys(METADATA_KEYS, "")
-        row.update(field_name=f"f_{index:05d}", form_name=f"form_{index // per_form:02d}",
-                   field_label=f"Question {index}, with a comma | and a pipe")
+        row.update(
+            field_name=f"f_{index:05d}",
+            form_name=f"form_{index // per_form:02d}",
+            field_label=f"Question {index}, with a comma | and a pipe",
+        )
         kind = (index % per_form) % 6
         if kind == 0:
-            row.update(field_type="text", text_validation_type_or_show_slider_number="integer",
-                       text_validation_min="0", text_validation_max="120")
+            row.update(
+                field_type="text",
+                text_validation_type_or_show_slider_number="integer",
+                text_validation_min="0",
+                text_validation_max="120",
+            )
         elif kind == 1:
-            row.update(field_type="radio", select_choices_or_calculations="1, Yes | 0, No | "
-                       "9, Unknown", branching_logic=f"[f_{index - 1:05d}] > 3")
+            row.update(
+                field_type="radio",
+                select_choices_or_calculations="1, Yes | 0, No | 9, Unknown",
+                branching_logic=f"[f_{index - 1:05d}] > 3",
+            )
         elif kind == 2:
-            row.update(field_type="checkbox", select_choices_or_calculations="1, A | 2, B | "
-                       "3, C | 99, None", field_annotation="@NONEOFTHEABOVE=99 see the SOP")
+            row.update(
+                field_type="checkbox",
+                select_choices_or_calculations="1, A | 2, B | 3, C | 99, None",
+                field_annotation="@NONEOFTHEABOVE=99 see the SOP",
+            )
         elif kind == 3:
-            row.update(field_type="calc", select_choices_or_calculations=f"[f_{index - 3:05d}] "
-                       "* 2")
+            row.update(field_type="calc", select_choices_or_calculations=f"[f_{index - 3:05d}] * 2")
         elif kind == 4:
             row.update(field_type="notes", field_annotation="@CHARLIMIT=500 @HIDDEN-SURVEY")
         else:
-            row.update(field_type="text", text_validation_type_or_show_slider_number=(
-                "email" if index % 60 == 5 else "number"))
+            row.update(
+                field_type="text",
+                text_validation_type_or_show_slider_number=(
+                    "email" if index % 60 == 5 else "number"
+                ),
+            )
         writer.writerow([row[key] for key in METADATA_KEYS])
     return buffer.getvalue()
 
@@ -78,23 +94,47 @@ def measure(scale: Scale) -> list[Figure]:
     configure_django(DATABASE)
     publish = _publisher(text)
     publish()  # a first round, which must publish every instrument
-    seconds = alternating_median_seconds({
-        "read": lambda: read_dictionary(text),
-        "publish": publish,
-        "csv": lambda: list(csv.reader(io.StringIO(text))),
-    }, rounds=ROUNDS)
+    seconds = alternating_median_seconds(
+        {
+            "read": lambda: read_dictionary(text),
+            "publish": publish,
+            "csv": lambda: list(csv.reader(io.StringIO(text))),
+        },
+        rounds=ROUNDS,
+    )
     read, published, parse = seconds["read"], seconds["publish"], seconds["csv"]
-    label = (f"{FIELDS:,} fields, {FORMS} instruments, {len(text) / 1e6:.1f} MB; "
-             f"{ROUNDS} rounds")
+    label = f"{FIELDS:,} fields, {FORMS} instruments, {len(text) / 1e6:.1f} MB; {ROUNDS} rounds"
     return [
-        Figure("Dictionary import, 5,000 fields (read_dictionary)", "s", round(read, 3),
-               LIMIT_SECONDS, round(read / LIMIT_SECONDS, 3), "< 10 s",
-               read < LIMIT_SECONDS, label),
-        Figure("Dictionary read and publish, 5,000 fields (do_import_dictionary, PostgreSQL)",
-               "s", round(published, 3), LIMIT_SECONDS, round(published / LIMIT_SECONDS, 3),
-               "< 10 s", published < LIMIT_SECONDS, label),
-        Figure("Parsing the same CSV with the csv module", "s", round(parse, 4),
-               round(published, 3), round(parse / published, 3), "reported", True, label),
+        Figure(
+            "Dictionary import, 5,000 fields (read_dictionary)",
+            "s",
+            round(read, 3),
+            LIMIT_SECONDS,
+            round(read / LIMIT_SECONDS, 3),
+            "< 10 s",
+            read < LIMIT_SECONDS,
+            label,
+        ),
+        Figure(
+            "Dictionary read and publish, 5,000 fields (do_import_dictionary, PostgreSQL)",
+            "s",
+            round(published, 3),
+            LIMIT_SECONDS,
+            round(published / LIMIT_SECONDS, 3),
+            "< 10 s",
+            published < LIMIT_SECONDS,
+            label,
+        ),
+        Figure(
+            "Parsing the same CSV with the csv module",
+            "s",
+            round(parse, 4),
+            round(published, 3),
+            round(parse / published, 3),
+            "reported",
+            True,
+            label,
+        ),
     ]
 
 

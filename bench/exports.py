@@ -37,6 +37,7 @@ def _rates(actions: dict[str, Callable[[], int]]) -> dict[str, float]:
     def counting(name: str, action: Callable[[], int]) -> Callable[[], None]:
         def run() -> None:
             rows[name] = action()
+
         return run
 
     # One untimed round first: the first request of a process pays for what a running server
@@ -44,7 +45,8 @@ def _rates(actions: dict[str, Callable[[], int]]) -> dict[str, float]:
     for action in actions.values():
         action()
     seconds = alternating_median_seconds(
-        {name: counting(name, action) for name, action in actions.items()}, rounds=ROUNDS)
+        {name: counting(name, action) for name, action in actions.items()}, rounds=ROUNDS
+    )
     return {name: rows[name] / seconds[name] for name in actions}
 
 
@@ -60,30 +62,37 @@ def same_columns_query() -> str:
         for layout_field in form.fields:
             names = sorted(set(layout_field.names.values()))
             if layout_field.is_checkbox:
-                columns += [f"CASE WHEN s.data -> '{layout_field.name}' ? '{code}' "
-                            f"THEN '1' ELSE '0' END" for code in layout_field.codes]
+                columns += [
+                    f"CASE WHEN s.data -> '{layout_field.name}' ? '{code}' THEN '1' ELSE '0' END"
+                    for code in layout_field.codes
+                ]
             elif len(names) == 1:
                 columns.append(f"s.data ->> '{names[0]}'")
             else:
                 columns.append("COALESCE(" + ", ".join(f"s.data ->> '{n}'" for n in names) + ")")
-        columns.append("CASE s.status WHEN 'incomplete' THEN '0' WHEN 'unverified' THEN '1' "
-                       "ELSE '2' END")
+        columns.append(
+            "CASE s.status WHEN 'incomplete' THEN '0' WHEN 'unverified' THEN '1' ELSE '2' END"
+        )
         per_form[form.name] = columns
     selects = []
     for position, form in enumerate(forms):
-        cells = ["p.pseudonym", f"'{form.name}'", "s.instance::text", "p.sex",
-                 "p.year_of_birth::text"]
+        cells = [
+            "p.pseudonym",
+            f"'{form.name}'",
+            "s.instance::text",
+            "p.sex",
+            "p.year_of_birth::text",
+        ]
         for other in forms:
-            cells += (per_form[other.name] if other is form
-                      else ["NULL"] * len(per_form[other.name]))
+            cells += per_form[other.name] if other is form else ["NULL"] * len(per_form[other.name])
         named = ", ".join(f"{cell} AS c{index}" for index, cell in enumerate(cells))
         selects.append(
             f"SELECT p.id AS k1, {position} AS k2, s.instance AS k3, {named} "
             f"FROM submissions_submission s JOIN patients_patient p ON p.id = s.patient_id "
-            f"JOIN crfs_formdefinition f ON f.id = s.form_id WHERE f.name = '{form.name}'")
+            f"JOIN crfs_formdefinition f ON f.id = s.form_id WHERE f.name = '{form.name}'"
+        )
     columns = ", ".join(f"c{index}" for index in range(len(cells)))
-    return (f"SELECT {columns} FROM ({' UNION ALL '.join(selects)}) r "
-            f"ORDER BY k1, k2, k3")
+    return f"SELECT {columns} FROM ({' UNION ALL '.join(selects)}) r ORDER BY k1, k2, k3"
 
 
 def measure(scale: Scale) -> list[Figure]:
@@ -96,7 +105,8 @@ def measure(scale: Scale) -> list[Figure]:
     from registry.people.services import do_create_user
 
     researcher = User.objects.filter(username="bench_researcher").first() or do_create_user(
-        None, "bench_researcher", Role.RESEARCHER)
+        None, "bench_researcher", Role.RESEARCHER
+    )
     client = Client(SERVER_NAME="localhost")
     client.force_login(researcher)
 
@@ -119,26 +129,51 @@ def measure(scale: Scale) -> list[Figure]:
                     for _ in stream:
                         rows += 1
             return rows
+
         return run
 
-    documents = ("SELECT p.pseudonym, f.name, s.instance, s.status, s.data::text "
-                 "FROM submissions_submission s JOIN patients_patient p ON p.id = s.patient_id "
-                 "JOIN crfs_formdefinition f ON f.id = s.form_id ORDER BY p.id, s.id")
-    rates = _rates({"export": export, "same": copy(same_columns_query()),
-                    "documents": copy(documents)})
+    documents = (
+        "SELECT p.pseudonym, f.name, s.instance, s.status, s.data::text "
+        "FROM submissions_submission s JOIN patients_patient p ON p.id = s.patient_id "
+        "JOIN crfs_formdefinition f ON f.id = s.form_id ORDER BY p.id, s.id"
+    )
+    rates = _rates(
+        {"export": export, "same": copy(same_columns_query()), "documents": copy(documents)}
+    )
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     label = f"{scale.label}: {submissions:,} submissions"
     ratio = rates["export"] / rates["same"]
     bare = rates["export"] / rates["documents"]
     return [
-        Figure("flat CSV export (REST, researcher) vs COPY of the same columns", "rows/s",
-               round(rates["export"]), round(rates["same"]), round(ratio, 3),
-               ">= 0.5 x COPY", ratio >= 0.5, label),
-        Figure("flat CSV export vs COPY of the bare documents (reference)", "rows/s",
-               round(rates["export"]), round(rates["documents"]), round(bare, 3),
-               "reported", True, label),
-        Figure("peak RSS of the exporting process", "MB", round(peak_rss_mb),
-               PEAK_RSS_LIMIT_MB, round(peak_rss_mb / PEAK_RSS_LIMIT_MB, 3), "< 300 MB",
-               peak_rss_mb < PEAK_RSS_LIMIT_MB, label),
+        Figure(
+            "flat CSV export (REST, researcher) vs COPY of the same columns",
+            "rows/s",
+            round(rates["export"]),
+            round(rates["same"]),
+            round(ratio, 3),
+            ">= 0.5 x COPY",
+            ratio >= 0.5,
+            label,
+        ),
+        Figure(
+            "flat CSV export vs COPY of the bare documents (reference)",
+            "rows/s",
+            round(rates["export"]),
+            round(rates["documents"]),
+            round(bare, 3),
+            "reported",
+            True,
+            label,
+        ),
+        Figure(
+            "peak RSS of the exporting process",
+            "MB",
+            round(peak_rss_mb),
+            PEAK_RSS_LIMIT_MB,
+            round(peak_rss_mb / PEAK_RSS_LIMIT_MB, 3),
+            "< 300 MB",
+            peak_rss_mb < PEAK_RSS_LIMIT_MB,
+            label,
+        ),
     ]

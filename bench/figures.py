@@ -35,8 +35,9 @@ def median_seconds(action: Callable[[], object], *, repeats: int, inner: int = 1
     return statistics.median(rounds)
 
 
-def alternating_median_seconds(actions: dict[str, Callable[[], object]], *, rounds: int
-                               ) -> dict[str, float]:
+def alternating_median_seconds(
+    actions: dict[str, Callable[[], object]], *, rounds: int
+) -> dict[str, float]:
     """Median wall time of each action over `rounds`, the actions taken in turn within each
     round, so that the machine's moods fall on all of them alike."""
     seconds: dict[str, list[float]] = {name: [] for name in actions}

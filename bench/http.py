@@ -68,12 +68,15 @@ def measure(scale: Scale) -> list[Figure]:
 
     site = Site.objects.get(code="SYN01")
     user = User.objects.filter(username="bench_api").first() or do_create_user(
-        None, "bench_api", Role.COORDINATOR, site_codes=[site.code])
+        None, "bench_api", Role.COORDINATOR, site_codes=[site.code]
+    )
     # A token is shown only once, so each run makes its own and revokes it at the end.
     api_token, token = do_create_api_token(None, user, name="HTTP benchmark", expires_in_days=1)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-http-") as folder, \
-                _gunicorn(scale, Path(folder)) as base_url:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-http-") as folder,
+            _gunicorn(scale, Path(folder)) as base_url,
+        ):
             patients = Path(folder) / "patients.txt"
             patients.write_text("\n".join(_pseudonyms(site)) + "\n", encoding="utf-8")
             figures = _measure(base_url, patients, token, user, scale)
@@ -89,16 +92,20 @@ def _measure(base_url: str, patients: Path, token: str, user: Any, scale: Scale)
         before = Submission.objects.filter(created_by=user).count()
         result = _wrk(base_url + path, seconds, patients, token)
         if result["failed"] or result["socket_errors"] or not result["succeeded"]:
-            raise RuntimeError(f"{path}: {result['failed']} answers were not 2xx, "
-                               f"{result['socket_errors']} socket errors; the first: "
-                               f"{result['failure'] or '(none)'}")
+            raise RuntimeError(
+                f"{path}: {result['failed']} answers were not 2xx, "
+                f"{result['socket_errors']} socket errors; the first: "
+                f"{result['failure'] or '(none)'}"
+            )
         if path == POST_PATH:
             # Requests still in flight when wrk stops finish afterwards, uncounted by wrk.
             time.sleep(1)
             created = Submission.objects.filter(created_by=user).count() - before
             if not result["succeeded"] <= created <= result["succeeded"] + CONNECTIONS:
-                raise RuntimeError(f"{result['succeeded']} POSTs answered 2xx but {created} "
-                                   "submissions were created")
+                raise RuntimeError(
+                    f"{result['succeeded']} POSTs answered 2xx but {created} "
+                    "submissions were created"
+                )
         return result
 
     # Figures on a shared machine mean little without how busy it was.
@@ -112,41 +119,81 @@ def _measure(base_url: str, patients: Path, token: str, user: Any, scale: Scale)
 
     def median(results: list[dict[str, Any]], key: str) -> float:
         return statistics.median(
-            r["succeeded"] / r["seconds"] if key == "rate" else r[key] for r in results)
+            r["succeeded"] / r["seconds"] if key == "rate" else r[key] for r in results
+        )
 
     rate, limit = median(posts, "rate"), median(trivials, "rate")
     workers = runpy.run_path(str(GUNICORN_CONFIG))["workers"]
-    label = (f"{scale.label}, gunicorn {workers} workers, {CONNECTIONS} connections, load "
-             f"{load:.1f} before; trivial view p99 {median(trivials, 'p99_ms'):.1f} ms")
+    label = (
+        f"{scale.label}, gunicorn {workers} workers, {CONNECTIONS} connections, load "
+        f"{load:.1f} before; trivial view p99 {median(trivials, 'p99_ms'):.1f} ms"
+    )
     figures = [
-        Figure("single submission POST over HTTP", "requests/s", round(rate), round(limit),
-               round(rate / limit, 3), ">= 300/s", rate >= 300, label),
+        Figure(
+            "single submission POST over HTTP",
+            "requests/s",
+            round(rate),
+            round(limit),
+            round(rate / limit, 3),
+            ">= 300/s",
+            rate >= 300,
+            label,
+        ),
     ]
     for name, target in (("p50", ""), ("p95", ""), ("p99", "< 100 ms")):
         value = median(posts, f"{name}_ms")
-        figures.append(Figure(
-            f"single submission POST over HTTP, latency {name}", "ms", round(value, 1), 100.0,
-            round(value / 100, 3), target or "reported", value < 100 if target else True, label))
+        figures.append(
+            Figure(
+                f"single submission POST over HTTP, latency {name}",
+                "ms",
+                round(value, 1),
+                100.0,
+                round(value / 100, 3),
+                target or "reported",
+                value < 100 if target else True,
+                label,
+            )
+        )
     return figures
 
 
 def _pseudonyms(site: Any) -> list[str]:
     from registry.patients.models import Patient
 
-    return list(Patient.objects.filter(site=site).order_by("pk")
-                .values_list("pseudonym", flat=True)[:PATIENTS])
+    return list(
+        Patient.objects.filter(site=site)
+        .order_by("pk")
+        .values_list("pseudonym", flat=True)[:PATIENTS]
+    )
 
 
 def _wrk(url: str, seconds: int, patients: Path, token: str) -> dict[str, Any]:
-    command = ["wrk", "--threads", "1", "--connections", str(CONNECTIONS),
-               "--duration", f"{seconds}s", "--timeout", "10s", "--script", str(SCRIPT), url,
-               "--", str(patients), token, secrets.token_hex(4)]
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(CONNECTIONS),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "--script",
+        str(SCRIPT),
+        url,
+        "--",
+        str(patients),
+        token,
+        secrets.token_hex(4),
+    ]
     try:
-        finished = subprocess.run(command, capture_output=True, text=True, check=True,
-                                  timeout=seconds + 60)
+        finished = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=seconds + 60
+        )
     except FileNotFoundError as error:
-        raise RuntimeError("wrk is not installed: apt-get install -y wrk "
-                           "(make bench installs it)") from error
+        raise RuntimeError(
+            "wrk is not installed: apt-get install -y wrk (make bench installs it)"
+        ) from error
     # wrk prints its own summary first; the script's JSON line is the last.
     result: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
     return result
@@ -168,8 +215,9 @@ def _gunicorn(scale: Scale, folder: Path) -> Iterator[str]:
     try:
         redis.Redis.from_url(redis_url).ping()
     except redis.RedisError as error:
-        raise RuntimeError(f"Redis is not reachable at {redis_url}; start it or set "
-                           "BENCH_REDIS_URL") from error
+        raise RuntimeError(
+            f"Redis is not reachable at {redis_url}; start it or set BENCH_REDIS_URL"
+        ) from error
     port = _free_port()
     env = {
         **os.environ,
@@ -184,9 +232,20 @@ def _gunicorn(scale: Scale, folder: Path) -> Iterator[str]:
     log = folder / "gunicorn.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "registry.wsgi:application",
-             "--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "registry.wsgi:application",
+                "--config",
+                str(GUNICORN_CONFIG),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"

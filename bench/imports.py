@@ -50,17 +50,34 @@ def measure(scale: Scale) -> list[Figure]:
         for name in order if number % 2 == 0 else reversed(order):
             seconds = actions[name](number)
             rates[name].append(submissions / seconds)
-    insert, imported, rest = (statistics.median(rates[name]) for name in
-                              ("insert", "import", "rest"))
+    insert, imported, rest = (
+        statistics.median(rates[name]) for name in ("insert", "import", "rest")
+    )
 
-    label = (f"{scale.label}: {len(rows):,} REDCap rows, {submissions:,} submissions, "
-             f"{ROUNDS} rounds")
+    label = (
+        f"{scale.label}: {len(rows):,} REDCap rows, {submissions:,} submissions, {ROUNDS} rounds"
+    )
     return [
-        Figure("REDCap-API import, forceAutoNumber (new records)", "rows/s", round(imported),
-               round(insert), round(imported / insert, 3), ">= 0.25 x INSERT",
-               imported / insert >= 0.25, label),
-        Figure(f"REST bulk create, batches of {REST_BATCH}", "submissions/s", round(rest),
-               round(insert), round(rest / insert, 3), "reported", True, label),
+        Figure(
+            "REDCap-API import, forceAutoNumber (new records)",
+            "rows/s",
+            round(imported),
+            round(insert),
+            round(imported / insert, 3),
+            ">= 0.25 x INSERT",
+            imported / insert >= 0.25,
+            label,
+        ),
+        Figure(
+            f"REST bulk create, batches of {REST_BATCH}",
+            "submissions/s",
+            round(rest),
+            round(insert),
+            round(rest / insert, 3),
+            "reported",
+            True,
+            label,
+        ),
     ]
 
 
@@ -74,9 +91,11 @@ class _Bench:
         from registry.people.services import do_create_api_token, do_create_site, do_create_user
 
         site = Site.objects.filter(code=SITE).first() or do_create_site(
-            None, SITE, "Benchmark imports")
+            None, SITE, "Benchmark imports"
+        )
         user = User.objects.filter(username=USERNAME).first() or do_create_user(
-            None, USERNAME, Role.COORDINATOR, site_codes=[SITE])
+            None, USERNAME, Role.COORDINATOR, site_codes=[SITE]
+        )
         self.site, self.user = site, user
         self.token = do_create_api_token(None, user, name="bench", expires_in_days=1)[1]
         self.client = Client(SERVER_NAME="localhost")
@@ -92,19 +111,35 @@ class _Bench:
         from registry.people.services import do_create_api_token, do_create_user
 
         admin = User.objects.filter(username="bench_admin").first() or do_create_user(
-            None, "bench_admin", Role.ADMIN)
+            None, "bench_admin", Role.ADMIN
+        )
         token = do_create_api_token(None, admin, name="bench", expires_in_days=1)[1]
-        pseudonyms = list(Patient.objects.exclude(site=self.site).order_by("pk")
-                          .values_list("pseudonym", flat=True)[:round(wanted / 4)])
-        response = self.client.post("/redcap/api/", urlencode({
-            "token": token, "content": "record", "format": "json", "type": "flat",
-            "records": ",".join(pseudonyms),
-        }), content_type="application/x-www-form-urlencoded")
+        pseudonyms = list(
+            Patient.objects.exclude(site=self.site)
+            .order_by("pk")
+            .values_list("pseudonym", flat=True)[: round(wanted / 4)]
+        )
+        response = self.client.post(
+            "/redcap/api/",
+            urlencode(
+                {
+                    "token": token,
+                    "content": "record",
+                    "format": "json",
+                    "type": "flat",
+                    "records": ",".join(pseudonyms),
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
+        )
         assert response.status_code == 200, response.content[:500]
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
-        body = (b"".join(response.streaming_content)  # type: ignore[attr-defined]
-                if response.streaming else response.content)
+        body = (
+            b"".join(response.streaming_content)  # type: ignore[attr-defined]
+            if response.streaming
+            else response.content
+        )
         for row in json.loads(body):
             if row["record_id"] not in seen and len(rows) >= wanted:
                 break
@@ -119,24 +154,41 @@ class _Bench:
         from registry.submissions.models import Submission
 
         self._post_import(rows, "DOC")
-        stored = Submission.objects.filter(patient__site=self.site).order_by("pk").values_list(
-            "patient__pseudonym", "form_id", "form_version_id", "form_version__number",
-            "form__name", "instance", "data", "status")
+        stored = (
+            Submission.objects.filter(patient__site=self.site)
+            .order_by("pk")
+            .values_list(
+                "patient__pseudonym",
+                "form_id",
+                "form_version_id",
+                "form_version__number",
+                "form__name",
+                "instance",
+                "data",
+                "status",
+            )
+        )
         places: dict[str, int] = {}
         documents = [(places.setdefault(row[0], len(places)), *row[1:]) for row in stored]
         self._cleanup()
         return documents
 
-    def _records(self, documents: list[tuple[Any, ...]], round_number: int, kind: str
-                 ) -> list[Any]:
+    def _records(self, documents: list[tuple[Any, ...]], round_number: int, kind: str) -> list[Any]:
         from registry.patients.models import Patient
 
         count = max(document[0] for document in documents) + 1
-        return Patient.objects.bulk_create([
-            Patient(site=self.site, pseudonym=f"{SITE}-{kind}{round_number}-{index:06d}",
-                    sex="female", year_of_birth=2015, created_by=self.user)
-            for index in range(count)
-        ])
+        return Patient.objects.bulk_create(
+            [
+                Patient(
+                    site=self.site,
+                    pseudonym=f"{SITE}-{kind}{round_number}-{index:06d}",
+                    sex="female",
+                    year_of_birth=2015,
+                    created_by=self.user,
+                )
+                for index in range(count)
+            ]
+        )
 
     # -- what is timed
 
@@ -148,14 +200,29 @@ class _Bench:
 
         patients = self._records(documents, round_number, "RAW")
         now = timezone.now()
-        values = [(patients[index].pk, form, version, instance, Jsonb(data), status, False, 1,
-                   now, self.user.pk, now, self.user.pk)
-                  for index, form, version, _number, _name, instance, data, status
-                  in documents]
-        sql = ("INSERT INTO submissions_submission (patient_id, form_id, form_version_id, "
-               "instance, data, status, locked, row_version, created_at, created_by_id, "
-               "updated_at, updated_by_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-               "%s)")
+        values = [
+            (
+                patients[index].pk,
+                form,
+                version,
+                instance,
+                Jsonb(data),
+                status,
+                False,
+                1,
+                now,
+                self.user.pk,
+                now,
+                self.user.pk,
+            )
+            for index, form, version, _number, _name, instance, data, status in documents
+        ]
+        sql = (
+            "INSERT INTO submissions_submission (patient_id, form_id, form_version_id, "
+            "instance, data, status, locked, row_version, created_at, created_by_id, "
+            "updated_at, updated_by_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s)"
+        )
         with connection.cursor() as cursor:
             raw = cursor.connection
             start = time.perf_counter()
@@ -168,8 +235,9 @@ class _Bench:
         self._cleanup()
         return seconds
 
-    def redcap_import(self, rows: list[dict[str, Any]], round_number: int,
-                      submissions: int) -> float:
+    def redcap_import(
+        self, rows: list[dict[str, Any]], round_number: int, submissions: int
+    ) -> float:
         from registry.submissions.models import Submission
 
         # The client's encoding of the request is not the server's work: done before timing.
@@ -185,15 +253,24 @@ class _Bench:
         from registry.submissions.models import Submission
 
         patients = self._records(documents, round_number, "API")
-        bodies = [{"patient": patients[index].pseudonym, "form": name, "version": number,
-                   "instance": instance, "data": data, "status": status}
-                  for index, _form, _version, number, name, instance, data, status
-                  in documents]
+        bodies = [
+            {
+                "patient": patients[index].pseudonym,
+                "form": name,
+                "version": number,
+                "instance": instance,
+                "data": data,
+                "status": status,
+            }
+            for index, _form, _version, number, name, instance, data, status in documents
+        ]
         start = time.perf_counter()
         for first in range(0, len(bodies), REST_BATCH):
-            response = self.rest.post("/api/v1/submissions/bulk/",
-                                      bodies[first:first + REST_BATCH],
-                                      content_type="application/json")
+            response = self.rest.post(
+                "/api/v1/submissions/bulk/",
+                bodies[first : first + REST_BATCH],
+                content_type="application/json",
+            )
             assert response.status_code == 201, response.content[:500]
         seconds = time.perf_counter() - start
         assert Submission.objects.filter(patient__site=self.site).count() == len(documents)
@@ -205,19 +282,29 @@ class _Bench:
 
     def _import_body(self, rows: list[dict[str, Any]], prefix: str) -> str:
         # Fresh local IDs make every row a new record, enrolled by the import itself.
-        local = {record: f"BENCH-{prefix}-{number:06d}" for number, record in
-                 enumerate(dict.fromkeys(row["record_id"] for row in rows))}
+        local = {
+            record: f"BENCH-{prefix}-{number:06d}"
+            for number, record in enumerate(dict.fromkeys(row["record_id"] for row in rows))
+        }
         data = json.dumps([{**row, "record_id": local[row["record_id"]]} for row in rows])
         # Form-encoded, as PyCap sends it (a multipart body this large would be refused).
-        return urlencode({
-            "token": self.token, "content": "record", "format": "json", "type": "flat",
-            "data": data, "forceAutoNumber": "true", "overwriteBehavior": "normal",
-            "returnContent": "count",
-        })
+        return urlencode(
+            {
+                "token": self.token,
+                "content": "record",
+                "format": "json",
+                "type": "flat",
+                "data": data,
+                "forceAutoNumber": "true",
+                "overwriteBehavior": "normal",
+                "returnContent": "count",
+            }
+        )
 
     def _send_import(self, body: str) -> None:
-        response = self.client.post("/redcap/api/", body,
-                                    content_type="application/x-www-form-urlencoded")
+        response = self.client.post(
+            "/redcap/api/", body, content_type="application/x-www-form-urlencoded"
+        )
         assert response.status_code == 200, response.content[:2000]
 
     def _cleanup(self) -> None:

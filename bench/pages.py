@@ -47,11 +47,15 @@ def measure(scale: Scale) -> list[Figure]:
     client.force_login(user)
     submission = (
         Submission.objects.filter(patient__site=site, form__name="mirror_movements")
-        .select_related("patient", "form").order_by("pk").first()
+        .select_related("patient", "form")
+        .order_by("pk")
+        .first()
     )
     assert submission is not None
-    form_url = reverse("web:submission", args=[submission.patient.pseudonym, "mirror_movements",
-                                               submission.instance])
+    form_url = reverse(
+        "web:submission",
+        args=[submission.patient.pseudonym, "mirror_movements", submission.instance],
+    )
 
     def get(url: str) -> None:
         response = client.get(url)
@@ -60,12 +64,44 @@ def measure(scale: Scale) -> list[Figure]:
     form_p50, form_p95 = _percentiles(lambda: get(form_url))
     dash_p50, dash_p95 = _percentiles(lambda: get("/"))
     return [
-        Figure("form page render p50 (mirror_movements)", "ms", round(form_p50, 1), 100.0,
-               round(form_p50 / 100, 3), "reported", True, "1 form"),
-        Figure("form page render p95 (mirror_movements)", "ms", round(form_p95, 1), 100.0,
-               round(form_p95 / 100, 3), "< 100 ms", form_p95 < 100, "1 form"),
-        Figure("dashboard render p50, site of 10,000 patients", "ms", round(dash_p50, 1),
-               300.0, round(dash_p50 / 300, 3), "reported", True, "10k patients"),
-        Figure("dashboard render p95, site of 10,000 patients", "ms", round(dash_p95, 1),
-               300.0, round(dash_p95 / 300, 3), "< 300 ms", dash_p95 < 300, "10k patients"),
+        Figure(
+            "form page render p50 (mirror_movements)",
+            "ms",
+            round(form_p50, 1),
+            100.0,
+            round(form_p50 / 100, 3),
+            "reported",
+            True,
+            "1 form",
+        ),
+        Figure(
+            "form page render p95 (mirror_movements)",
+            "ms",
+            round(form_p95, 1),
+            100.0,
+            round(form_p95 / 100, 3),
+            "< 100 ms",
+            form_p95 < 100,
+            "1 form",
+        ),
+        Figure(
+            "dashboard render p50, site of 10,000 patients",
+            "ms",
+            round(dash_p50, 1),
+            300.0,
+            round(dash_p50 / 300, 3),
+            "reported",
+            True,
+            "10k patients",
+        ),
+        Figure(
+            "dashboard render p95, site of 10,000 patients",
+            "ms",
+            round(dash_p95, 1),
+            300.0,
+            round(dash_p95 / 300, 3),
+            "< 300 ms",
+            dash_p95 < 300,
+            "10k patients",
+        ),
     ]

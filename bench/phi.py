@@ -28,11 +28,17 @@ NOTES = Path(__file__).resolve().parent.parent / "tests" / "formengine" / "phi_s
 HELD_OUT = NOTES.parent.parent / "phi_heldout" / "notes.json"
 
 
-def _figure(figure: str, unit: str, value: float, limit: float, target: str, met: bool
-            ) -> Figure:
-    return Figure(figure=figure, unit=unit, value=round(value, 3), limit=limit,
-                  ratio=round(value / limit, 3) if limit else float(value), target=target,
-                  met=met, scale="n/a")
+def _figure(figure: str, unit: str, value: float, limit: float, target: str, met: bool) -> Figure:
+    return Figure(
+        figure=figure,
+        unit=unit,
+        value=round(value, 3),
+        limit=limit,
+        ratio=round(value / limit, 3) if limit else float(value),
+        target=target,
+        met=met,
+        scale="n/a",
+    )
 
 
 def _clinical_text(clinical: list[str], length: int) -> str:
@@ -54,28 +60,61 @@ def _set_figures(path: Path, name: str) -> list[Figure]:
     for kind in sorted(set(by_kind) - {"clinical"}):
         texts = by_kind[kind]
         recall = sum(1 for text in texts if screen_free_text(text)) / len(texts)
-        figures.append(_figure(f"{name} recall, {kind} ({len(texts)} notes)",
-                               "fraction caught", recall, 0.95, ">= 0.95", recall >= 0.95))
+        figures.append(
+            _figure(
+                f"{name} recall, {kind} ({len(texts)} notes)",
+                "fraction caught",
+                recall,
+                0.95,
+                ">= 0.95",
+                recall >= 0.95,
+            )
+        )
     clinical = by_kind["clinical"]
     alarms = sum(1 for text in clinical if screen_free_text(text))
-    figures.append(_figure(f"{name} false alarms, clinical ({len(clinical)} notes)",
-                           "notes refused", alarms, 0, "0", alarms == 0))
+    figures.append(
+        _figure(
+            f"{name} false alarms, clinical ({len(clinical)} notes)",
+            "notes refused",
+            alarms,
+            0,
+            "0",
+            alarms == 0,
+        )
+    )
     return figures
 
 
 def measure(scale: Scale) -> list[Figure]:
     figures = _set_figures(NOTES, "identifier screen")
     figures.extend(_set_figures(HELD_OUT, "held-out"))
-    clinical = [note["text"] for note in json.loads(NOTES.read_text(encoding="utf-8"))
-                if note["kind"] == "clinical"]
+    clinical = [
+        note["text"]
+        for note in json.loads(NOTES.read_text(encoding="utf-8"))
+        if note["kind"] == "clinical"
+    ]
 
     for length, limit in ((2_000, 2.0), (20_000, 20.0)):
         text = _clinical_text(clinical, length)
         assert not screen_free_text(text), "the timed note must be clinical text"
-        ms = median_seconds(lambda text=text: screen_free_text(text), repeats=15,
-                            inner=max(1, 200_000 // length)) * 1000
-        figures.append(_figure(f"identifier screen, {length:,}-character clinical note",
-                               "ms", ms, limit, f"< {limit:g} ms", ms < limit))
+        ms = (
+            median_seconds(
+                lambda text=text: screen_free_text(text),
+                repeats=15,
+                inner=max(1, 200_000 // length),
+            )
+            * 1000
+        )
+        figures.append(
+            _figure(
+                f"identifier screen, {length:,}-character clinical note",
+                "ms",
+                ms,
+                limit,
+                f"< {limit:g} ms",
+                ms < limit,
+            )
+        )
 
     schema = largest_form()
     data = dict(fullest_index_case_data(schema))
@@ -86,9 +125,15 @@ def measure(scale: Scale) -> list[Figure]:
         data[f.name] = _clinical_text(clinical[number:] + clinical[:number], 400)
     errors = validate_submission(schema, data).errors
     assert not errors, f"the benchmark data must be valid: {errors}"
-    micro = median_seconds(lambda: validate_submission(schema, data), repeats=15,
-                           inner=200) * 1e6
-    figures.append(_figure(
-        f"validation, largest form with its {len(free)} free-text fields filled (400 chars)",
-        "µs per submission", micro, 1000.0, "< 1 ms", micro < 1000.0))
+    micro = median_seconds(lambda: validate_submission(schema, data), repeats=15, inner=200) * 1e6
+    figures.append(
+        _figure(
+            f"validation, largest form with its {len(free)} free-text fields filled (400 chars)",
+            "µs per submission",
+            micro,
+            1000.0,
+            "< 1 ms",
+            micro < 1000.0,
+        )
+    )
     return figures

@@ -46,8 +46,18 @@ Flag = Callable[[str], bool]
 # DATE_TIME (which also takes "6 months", "12-year-old") are left out of the tuned setting;
 # the "all" setting keeps every recogniser at its default threshold.
 PRESIDIO_IDENTIFIERS = [
-    "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "IP_ADDRESS", "US_SSN", "LOCATION",
-    "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "MEDICAL_LICENSE", "URL", "US_PASSPORT",
+    "PERSON",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "IP_ADDRESS",
+    "US_SSN",
+    "LOCATION",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "UK_NHS",
+    "MEDICAL_LICENSE",
+    "URL",
+    "US_PASSPORT",
 ]
 
 
@@ -64,10 +74,12 @@ def _presidio_engine():  # type: ignore[no-untyped-def]
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    provider = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
-    })
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
+        }
+    )
     return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
 
 
@@ -78,14 +90,16 @@ def _presidio_all() -> Flag:
 
 def _presidio_tuned() -> Flag:
     engine = _presidio_engine()
-    return lambda text: bool(engine.analyze(text, language="en", entities=PRESIDIO_IDENTIFIERS,
-                                            score_threshold=0.35))
+    return lambda text: bool(
+        engine.analyze(text, language="en", entities=PRESIDIO_IDENTIFIERS, score_threshold=0.35)
+    )
 
 
 def _presidio_person() -> Flag:
     engine = _presidio_engine()
-    return lambda text: bool(engine.analyze(text, language="en", entities=["PERSON"],
-                                            score_threshold=0.35))
+    return lambda text: bool(
+        engine.analyze(text, language="en", entities=["PERSON"], score_threshold=0.35)
+    )
 
 
 def _scrubadub() -> Flag:
@@ -151,8 +165,14 @@ def _load_seconds(name: str) -> float | None:
         "flag('Seen in clinic, mirror movements grade 2.')\n"
         "print(time.perf_counter() - start)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, env=os.environ.copy(), check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
     if done.returncode != 0:
         return None
     return float(done.stdout.strip().splitlines()[-1])
@@ -204,8 +224,13 @@ def _evaluate(flag: Flag, notes: list[dict[str, str]]) -> dict[str, object]:
                 luck[kind] += 1
         else:
             missed.append(note)
-    return {"caught": dict(caught), "total": dict(total), "luck": dict(luck),
-            "missed": missed, "alarms": alarms}
+    return {
+        "caught": dict(caught),
+        "total": dict(total),
+        "luck": dict(luck),
+        "missed": missed,
+        "alarms": alarms,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             if text not in memo[name]:
                 memo[name][text] = flags[name](text)
             return memo[name][text]
+
         return flag
 
     for label, notes in sets.items():
@@ -245,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             if all(p in flags for p in parts):
                 members = [remembered(p) for p in parts]
                 set_report[combo] = _evaluate(
-                    lambda text, members=members: any(m(text) for m in members), notes)
+                    lambda text, members=members: any(m(text) for m in members), notes
+                )
         report["sets"][label] = set_report  # type: ignore[index]
         _print_set(label, notes, set_report)
 
@@ -253,8 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## Speed (held-out clinical notes joined to length), ms median; load in s")
     print(f"{'detector':28} {'2,000 chars':>12} {'20,000 chars':>13} {'load':>7}")
     for name, flag in flags.items():
-        speeds = {length: _median_ms(flag, _clinical_text(clinical, length))
-                  for length in (2_000, 20_000)}
+        speeds = {
+            length: _median_ms(flag, _clinical_text(clinical, length)) for length in (2_000, 20_000)
+        }
         load = _load_seconds(name)
         report["speed"][name] = speeds  # type: ignore[index]
         report["load_s"][name] = load  # type: ignore[index]

@@ -22,23 +22,43 @@ from pathlib import Path
 from .database import SCALES
 from .figures import Figure
 
-SUITES = ("validation", "phi", "pages", "exports", "quality", "http", "imports", "aggregates",
-          "dictionary")
+SUITES = (
+    "validation",
+    "phi",
+    "pages",
+    "exports",
+    "quality",
+    "http",
+    "imports",
+    "aggregates",
+    "dictionary",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def run_suite(name: str, scale: str) -> list[Figure]:
     """Run one suite in a child process and read back its figures."""
     with tempfile.NamedTemporaryFile(suffix=".json") as output:
         subprocess.run(
-            [sys.executable, "-m", "bench.run", "--suite", name, "--scale", scale,
-             "--output", output.name],
+            [
+                sys.executable,
+                "-m",
+                "bench.run",
+                "--suite",
+                name,
+                "--scale",
+                scale,
+                "--output",
+                output.name,
+            ],
             check=True,
         )
         return [Figure(**item) for item in json.loads(Path(output.name).read_text())]
@@ -46,8 +66,12 @@ def run_suite(name: str, scale: str) -> list[Figure]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", choices=list(SCALES), default="10k",
-                        help="data set: about this many submissions (default 10k)")
+    parser.add_argument(
+        "--scale",
+        choices=list(SCALES),
+        default="10k",
+        help="data set: about this many submissions (default 10k)",
+    )
     parser.add_argument("--only", nargs="*", choices=SUITES, default=list(SUITES))
     parser.add_argument("--suite", choices=SUITES, help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -76,8 +100,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"{'figure':<60} {'value':>12} {'limit':>12} {'ratio':>7}  {'target':<16} met")
     for f in figures:
-        print(f"{f.figure:<60} {f.value:>12.2f} {f.limit:>12.2f} {f.ratio:>7.3f}  "
-              f"{f.target:<16} {'yes' if f.met else 'NO'}  ({f.unit}, {f.scale})")
+        print(
+            f"{f.figure:<60} {f.value:>12.2f} {f.limit:>12.2f} {f.ratio:>7.3f}  "
+            f"{f.target:<16} {'yes' if f.met else 'NO'}  ({f.unit}, {f.scale})"
+        )
     print(f"written to {out}")
     print()
     print(markdown_table(figures))
@@ -85,11 +111,15 @@ def main() -> None:
 
 def markdown_table(figures: list[Figure]) -> str:
     """The figures as the table of BENCHMARKS.md."""
-    lines = ["| figure | scale | value | limit | ratio | target | met |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| figure | scale | value | limit | ratio | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for f in figures:
-        lines.append(f"| {f.figure} | {f.scale} | {f.value:,g} {f.unit} | {f.limit:,g} | "
-                     f"{f.ratio:.3f} | {f.target} | {'yes' if f.met else '**no**'} |")
+        lines.append(
+            f"| {f.figure} | {f.scale} | {f.value:,g} {f.unit} | {f.limit:,g} | "
+            f"{f.ratio:.3f} | {f.target} | {'yes' if f.met else '**no**'} |"
+        )
     return "\n".join(lines)
 
 

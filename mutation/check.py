@@ -24,8 +24,9 @@ _UNFINISHED = {"not checked"}
 
 def run_results(mutmut: str) -> dict[str, str]:
     """Every mutant of the last run with its status, as `mutmut results --all true` lists it."""
-    out = subprocess.run([mutmut, "results", "--all", "true"], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [mutmut, "results", "--all", "true"], check=True, capture_output=True, text=True
+    ).stdout
     results = {}
     for line in out.splitlines():
         name, sep, status = line.strip().rpartition(": ")
@@ -40,10 +41,13 @@ def listed() -> set[str]:
 
 
 def write(survivors: set[str]) -> None:
-    header = ("# Mutants that survive the tests (python -m mutation.check). This list may only\n"
-              "# shrink: a new survivor needs a test; a mutant killed since comes off.\n")
-    SURVIVORS.write_text(header + "".join(f"{name}\n" for name in sorted(survivors)),
-                         encoding="utf-8")
+    header = (
+        "# Mutants that survive the tests (python -m mutation.check). This list may only\n"
+        "# shrink: a new survivor needs a test; a mutant killed since comes off.\n"
+    )
+    SURVIVORS.write_text(
+        header + "".join(f"{name}\n" for name in sorted(survivors)), encoding="utf-8"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -68,8 +72,9 @@ def main(argv: list[str]) -> int:
     for name in gone:
         print(f"listed, but killed now (or gone): {name}  (take it off {SURVIVORS.name})")
     killed = len(results) - len(surviving)
-    print(f"{killed} of {len(results)} mutants killed; {len(surviving)} survive, "
-          f"{len(known)} listed.")
+    print(
+        f"{killed} of {len(results)} mutants killed; {len(surviving)} survive, {len(known)} listed."
+    )
     return 1 if new or gone else 0
 
 

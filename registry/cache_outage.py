@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 # What the Redis client raises when the server is down, unreachable, still loading its data
 # or slower than the socket timeout of CACHES["default"]["OPTIONS"].
 CACHE_UNREACHABLE: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 
 RETRY_AFTER_SECONDS = 5.0
 WARNING_INTERVAL_SECONDS = 60.0
@@ -51,7 +53,11 @@ def cache_failed(error: Exception, consequence: str) -> None:
     logger.warning(
         "The cache (Redis) cannot be reached (%s): %s. Trying again in %g seconds; this "
         "warning repeats at most every %g seconds while the outage lasts.",
-        error, consequence, RETRY_AFTER_SECONDS, WARNING_INTERVAL_SECONDS)
+        error,
+        consequence,
+        RETRY_AFTER_SECONDS,
+        WARNING_INTERVAL_SECONDS,
+    )
 
 
 def forget_cache_failures() -> None:

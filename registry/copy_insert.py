@@ -24,8 +24,15 @@ M = TypeVar("M", bound=models.Model)
 # Column type -> the Python type psycopg writes in its binary form as it is; a value of any
 # other type goes through the field's own conversion first (see _adapter).
 _BINARY_TYPES: Final[Mapping[str, type | None]] = {
-    "bigint": int, "integer": int, "smallint": int, "varchar": str, "text": str,
-    "boolean": bool, "uuid": uuid.UUID, "timestamp with time zone": None, "jsonb": None,
+    "bigint": int,
+    "integer": int,
+    "smallint": int,
+    "varchar": str,
+    "text": str,
+    "boolean": bool,
+    "uuid": uuid.UUID,
+    "timestamp with time zone": None,
+    "jsonb": None,
 }
 _MISSING: Final = object()
 COPY_FROM_ROWS: Final = 200
@@ -54,8 +61,9 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
     if not rows:
         return
     if not _by_copy(model, len(rows)):
-        model._default_manager.bulk_create([new_object(model, row) for row in rows],
-                                           batch_size=1000)
+        model._default_manager.bulk_create(
+            [new_object(model, row) for row in rows], batch_size=1000
+        )
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     complete = []
@@ -65,14 +73,18 @@ def insert_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
         if named is None or row.keys() != named:
             named = row.keys()
             missing = [field for field in fields if field.attname not in row]
-        complete.append({**row, **{field.attname: field.get_default() for field in missing}}
-                        if missing else row)
+        complete.append(
+            {**row, **{field.attname: field.get_default() for field in missing}} if missing else row
+        )
     _copy(model, complete)
 
 
 def _by_copy(model: type[models.Model], count: int) -> bool:
-    return (connection.vendor == "postgresql" and count >= COPY_FROM_ROWS
-            and all(_column_type(field) in _BINARY_TYPES for field in model._meta.concrete_fields))
+    return (
+        connection.vendor == "postgresql"
+        and count >= COPY_FROM_ROWS
+        and all(_column_type(field) in _BINARY_TYPES for field in model._meta.concrete_fields)
+    )
 
 
 def _column_type(field: models.Field[Any, Any]) -> str:
@@ -86,18 +98,23 @@ def _copy(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in
-                        [meta.pk.column, *(field.column for field in fields)])
+    columns = ", ".join(
+        quote(column) for column in [meta.pk.column, *(field.column for field in fields)]
+    )
     # wrap_database_errors: a unique key broken inside COPY raises Django's IntegrityError, as
     # bulk_create would.
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                       [_sequence(cursor, meta.db_table, meta.pk.column), len(rows)])
+        cursor.execute(
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_sequence(cursor, meta.db_table, meta.pk.column), len(rows)],
+        )
         keys = [key for (key,) in cursor.fetchall()]
-        prepared = [(field.attname, _BINARY_TYPES[_column_type(field)], _adapter(field))
-                    for field in fields]
+        prepared = [
+            (field.attname, _BINARY_TYPES[_column_type(field)], _adapter(field)) for field in fields
+        ]
         with cursor.cursor.copy(
-                f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
             copy.set_types([_column_type(meta.pk), *(_column_type(field) for field in fields)])
             for key, values in zip(keys, rows, strict=True):
                 row = [key]
@@ -149,6 +166,7 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     `get_db_prep_save` costs more per value than COPY itself, so the common values of times
     and documents are handed to psycopg directly; anything else goes through Django.
     """
+
     def through_django(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 

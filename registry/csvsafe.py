@@ -25,8 +25,13 @@ SQL_PLAIN_NUMBER: Final = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 def safe_cell(value: Any) -> Any:
     """`value` as a CSV cell that no spreadsheet runs as a formula."""
-    if (type(value) is str and value and value[0] in FORMULA_STARTS and value != "-"
-            and not _PLAIN_NUMBER.fullmatch(value)):
+    if (
+        type(value) is str
+        and value
+        and value[0] in FORMULA_STARTS
+        and value != "-"
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
@@ -38,9 +43,11 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
 def sql_safe_text(expression: str) -> str:
     """SQL that gives the text `expression` with the rule applied (`expression` is repeated,
     so it should be cheap to compute)."""
-    return (f"CASE WHEN ascii({expression}) IN ({SQL_FORMULA_CODES}) AND {expression} <> '-' "
-            f"AND {expression} !~ '{SQL_PLAIN_NUMBER}' THEN '''' || {expression} "
-            f"ELSE {expression} END")
+    return (
+        f"CASE WHEN ascii({expression}) IN ({SQL_FORMULA_CODES}) AND {expression} <> '-' "
+        f"AND {expression} !~ '{SQL_PLAIN_NUMBER}' THEN '''' || {expression} "
+        f"ELSE {expression} END"
+    )
 
 
 class SafeWriter:

@@ -28,16 +28,22 @@ RETRY_AFTER_SECONDS = 5
 REST_MESSAGE = (
     f"The database is not reachable right now. Try again in {RETRY_AFTER_SECONDS} seconds. "
     "What you sent was most likely not saved; a create sent again with the same client_uuid "
-    "is never saved twice.")
+    "is never saved twice."
+)
 REDCAP_MESSAGE = (
     f"The database is not reachable right now. Try again in {RETRY_AFTER_SECONDS} seconds. "
     "What you sent was most likely not saved; export the records to check before sending new "
-    "instances again.")
+    "instances again."
+)
 
 # SQLite's primary result codes for a file that is locked beyond the busy timeout, that cannot
 # be opened, or that the disk fails to read or write.
-_SQLITE_UNAVAILABLE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
-                       sqlite3.SQLITE_IOERR}
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_IOERR,
+}
 
 
 class DatabaseUnavailableMiddleware:
@@ -47,13 +53,16 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest,
-                          exception: Exception) -> HttpResponse | None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not database_unavailable(exception):
             return None
         _close_broken_connections()
-        logger.warning("The database is not reachable (%s): %s %s answered 503.",
-                       " ".join(str(exception).split()), request.method, request.path)
+        logger.warning(
+            "The database is not reachable (%s): %s %s answered 503.",
+            " ".join(str(exception).split()),
+            request.method,
+            request.path,
+        )
         response = unavailable_response(request)
         # Logged above, as a warning: an outage is not a fault of the registry.
         response._has_been_logged = True  # type: ignore[attr-defined]

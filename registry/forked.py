@@ -30,8 +30,9 @@ class ForkedWorkFailed(RuntimeError):
 
 
 def can_fork() -> bool:
-    return (hasattr(os, "fork") and connection.vendor == "postgresql"
-            and not connection.in_atomic_block)
+    return (
+        hasattr(os, "fork") and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
 
 
 def map_forked(work: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:

@@ -8,8 +8,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     # Swagger UI with its start-up script as a file of its own (?script): the Content Security
     # Policy allows no inline script. Redoc was refused: it injects inline <style> elements.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"),
-         name="api-docs"),
+    path(
+        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="api-docs"
+    ),
     # REDCap clients (PyCap, REDCapR) insist that the URL ends in /api/.
     path("redcap/", include("registry.exchange.urls")),
     path("two-factor/", include("registry.people.urls")),

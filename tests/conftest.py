@@ -10,10 +10,10 @@ from tests.factories import SiteFactory, UserFactory, verify_session
 # Property tests are about what they find, not how fast: a loaded CI machine (or the tracing of
 # a mutation run) must not fail them on time. The mutation run also needs each mutant to meet
 # the same examples, and fewer of them (python -m mutation.check).
-settings.register_profile("registry", deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("mutation", parent=settings.get_profile("registry"),
-                          derandomize=True, max_examples=25)
+settings.register_profile("registry", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "mutation", parent=settings.get_profile("registry"), derandomize=True, max_examples=25
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "registry"))
 
 
@@ -101,9 +101,12 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
 
     from registry.celery import app
 
-    with django_db_blocker.unblock(), start_worker(
-        app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10
-    ) as worker:
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+        ) as worker,
+    ):
         yield worker
 
 
@@ -135,8 +138,10 @@ def eager_tasks():
     from registry.celery import app
 
     # The settings are namespaced (CELERY_...): the plain attribute names would not stick.
-    saved = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
-             "CELERY_TASK_EAGER_PROPAGATES": app.conf.task_eager_propagates}
+    saved = {
+        "CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
+        "CELERY_TASK_EAGER_PROPAGATES": app.conf.task_eager_propagates,
+    }
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
     yield app
     app.conf.update(saved)

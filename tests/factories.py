@@ -59,13 +59,28 @@ def assessment_schema(version: int = 1, **changes: object) -> dict:
         "title": "Assessment",
         "repeatable": True,
         "fields": [
-            {"name": "age_months", "type": "text", "label": "Age at assessment (months)",
-             "validation": "integer", "min": 0, "max": 1200, "required": True},
-            {"name": "mm_present", "type": "yesno", "label": "Mirror movements present",
-             "required": True},
-            {"name": "wt_grade", "type": "radio", "label": "Woods & Teuber grade",
-             "choices": [{"code": str(grade), "label": f"Grade {grade}"} for grade in range(5)],
-             "show_if": "[mm_present] = '1'"},
+            {
+                "name": "age_months",
+                "type": "text",
+                "label": "Age at assessment (months)",
+                "validation": "integer",
+                "min": 0,
+                "max": 1200,
+                "required": True,
+            },
+            {
+                "name": "mm_present",
+                "type": "yesno",
+                "label": "Mirror movements present",
+                "required": True,
+            },
+            {
+                "name": "wt_grade",
+                "type": "radio",
+                "label": "Woods & Teuber grade",
+                "choices": [{"code": str(grade), "label": f"Grade {grade}"} for grade in range(5)],
+                "show_if": "[mm_present] = '1'",
+            },
             {"name": "findings", "type": "notes", "label": "Other findings"},
         ],
     }
@@ -117,8 +132,7 @@ def api_token_for(user: User, name: str = "tests") -> str:
 def authenticator_for(user: User) -> TOTPDevice:
     """The person's confirmed authenticator app, made if they have none."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator app",
-                                               confirmed=True)
+    return device or TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
 
 
 def current_code(device: TOTPDevice) -> str:

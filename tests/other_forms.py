@@ -9,20 +9,44 @@ from registry.crfs.services import do_publish_form_version
 from registry.formengine.schema import load_schema
 
 INTAKE = {
-    "form": "intake", "version": 1, "title": "Intake",
+    "form": "intake",
+    "version": 1,
+    "title": "Intake",
     "fields": [
-        {"name": "weight_kg", "type": "text", "label": "Weight (kg)", "validation": "integer",
-         "min": 1, "max": 200},
+        {
+            "name": "weight_kg",
+            "type": "text",
+            "label": "Weight (kg)",
+            "validation": "integer",
+            "min": 1,
+            "max": 200,
+        },
         {"name": "smoker", "type": "yesno", "label": "Smokes"},
     ],
 }
 VISIT = {
-    "form": "visit", "version": 1, "title": "Visit", "repeatable": True,
+    "form": "visit",
+    "version": 1,
+    "title": "Visit",
+    "repeatable": True,
     "fields": [
-        {"name": "visit_age_months", "type": "text", "label": "Age at visit (months)",
-         "validation": "integer", "min": 0, "max": 1200},
-        {"name": "cigs_day", "type": "text", "label": "Cigarettes a day",
-         "validation": "integer", "min": 0, "max": 100, "show_if": "[smoker] = '1'"},
+        {
+            "name": "visit_age_months",
+            "type": "text",
+            "label": "Age at visit (months)",
+            "validation": "integer",
+            "min": 0,
+            "max": 1200,
+        },
+        {
+            "name": "cigs_day",
+            "type": "text",
+            "label": "Cigarettes a day",
+            "validation": "integer",
+            "min": 0,
+            "max": 100,
+            "show_if": "[smoker] = '1'",
+        },
         {"name": "dose_mg", "type": "calc", "label": "Dose (mg)", "calc": "[weight_kg] * 2"},
     ],
 }

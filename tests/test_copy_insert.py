@@ -16,18 +16,23 @@ from registry.submissions.models import Status, Submission
 from tests.factories import PatientFactory, assessment_schema, publish_form
 
 pytestmark = pytest.mark.django_db
-postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                     reason="COPY is PostgreSQL's")
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="COPY is PostgreSQL's"
+)
 
 TRICKY_DATA = {
-    "age_months": 36, "weight": 12.5, "mm_present": "1", "codes": ["1", "UNK"],
+    "age_months": 36,
+    "weight": 12.5,
+    "mm_present": "1",
+    "codes": ["1", "UNK"],
     "findings": 'quotes " and \\ backslash, tab\there, newline\nthere, ünïcödé ✓, \u2028',
     "nested": {"empty": [], "none": None, "flag": True, "big": 2**53 + 1},
 }
 # Fixed instants in two zones, so that a conversion that loses the zone shows.
 SAVED_AT = datetime.datetime(2024, 3, 1, 23, 30, 15, 123456, tzinfo=datetime.UTC)
-VERIFIED_AT = datetime.datetime(2024, 3, 2, 1, 2, 3,
-                                tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)))
+VERIFIED_AT = datetime.datetime(
+    2024, 3, 2, 1, 2, 3, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+)
 
 
 @pytest.fixture
@@ -40,21 +45,37 @@ def _submissions(coordinator, site, count, data=TRICKY_DATA):
     version = publish_form(assessment_schema(1))
     patients = [PatientFactory(site=site) for _ in range(count)]
     return [
-        Submission(patient=patient, form=version.form, form_version=version, instance=1,
-                   data=data, status="complete", verified_at=VERIFIED_AT,
-                   verified_by=coordinator, client_uuid=uuid.uuid4(), created_at=SAVED_AT,
-                   created_by=coordinator, updated_at=SAVED_AT, updated_by=coordinator)
+        Submission(
+            patient=patient,
+            form=version.form,
+            form_version=version,
+            instance=1,
+            data=data,
+            status="complete",
+            verified_at=VERIFIED_AT,
+            verified_by=coordinator,
+            client_uuid=uuid.uuid4(),
+            created_at=SAVED_AT,
+            created_by=coordinator,
+            updated_at=SAVED_AT,
+            updated_by=coordinator,
+        )
         for patient in patients
     ]
 
 
 def _stored(model, pk):
-    return {field.attname: value for field, value in
-            zip(model._meta.concrete_fields,
-                model.objects.filter(pk=pk).values_list(
-                    *(field.attname for field in model._meta.concrete_fields)).get(),
-                strict=True)
-            if not field.primary_key}
+    return {
+        field.attname: value
+        for field, value in zip(
+            model._meta.concrete_fields,
+            model.objects.filter(pk=pk)
+            .values_list(*(field.attname for field in model._meta.concrete_fields))
+            .get(),
+            strict=True,
+        )
+        if not field.primary_key
+    }
 
 
 @postgresql_only
@@ -80,7 +101,7 @@ def test_insert_all_gives_the_objects_their_keys(copy_every_batch, coordinator_a
 @postgresql_only
 def test_insert_all_leaves_unusual_values_to_django(copy_every_batch, coordinator_a, site_a):
     naive = datetime.datetime(2024, 3, 1, 12, 0)
-    row, = _submissions(coordinator_a, site_a, 1, data={"weight": Decimal("12.5")})
+    (row,) = _submissions(coordinator_a, site_a, 1, data={"weight": Decimal("12.5")})
     row.data, row.updated_at = "a JSON string", naive
     with pytest.warns(RuntimeWarning, match="naive datetime"):
         insert_all([row])
@@ -90,9 +111,10 @@ def test_insert_all_leaves_unusual_values_to_django(copy_every_batch, coordinato
 
 
 @postgresql_only
-def test_insert_all_stores_sql_null_for_none_in_a_json_field(copy_every_batch, coordinator_a,
-                                                           site_a):
-    row, = _submissions(coordinator_a, site_a, 1)
+def test_insert_all_stores_sql_null_for_none_in_a_json_field(
+    copy_every_batch, coordinator_a, site_a
+):
+    (row,) = _submissions(coordinator_a, site_a, 1)
     row.data = None
     with pytest.raises(Exception, match="null value"):
         # data is NOT NULL: None must not become the JSON document null.
@@ -106,16 +128,26 @@ def test_insert_values_fills_the_defaults(request, copy, coordinator_a, site_a):
             pytest.skip("COPY is PostgreSQL's")
         request.getfixturevalue("copy_every_batch")
     before = timezone.now()
-    insert_values(AuditEvent, [
-        {"actor_id": coordinator_a.pk, "actor_username": "coord_a", "action": "test.bulk",
-         "site_id": site_a.pk, "changes": {"x": [None, n]}, "context": {"n": n}}
-        for n in range(3)
-    ])
+    insert_values(
+        AuditEvent,
+        [
+            {
+                "actor_id": coordinator_a.pk,
+                "actor_username": "coord_a",
+                "action": "test.bulk",
+                "site_id": site_a.pk,
+                "changes": {"x": [None, n]},
+                "context": {"n": n},
+            }
+            for n in range(3)
+        ],
+    )
     events = list(AuditEvent.objects.filter(action="test.bulk").order_by("pk"))
     assert [event.changes for event in events] == [{"x": [None, n]} for n in range(3)]
     assert [event.context for event in events] == [{"n": n} for n in range(3)]
-    assert all(event.at >= before and event.object_id == "" and event.request_id == ""
-               for event in events)
+    assert all(
+        event.at >= before and event.object_id == "" and event.request_id == "" for event in events
+    )
 
 
 def test_new_object_takes_attribute_values_and_defaults():
@@ -139,9 +171,10 @@ def test_new_object_is_the_instance_the_model_would_build(site_a):
 
 
 @postgresql_only
-def test_insert_all_converts_values_of_another_type_as_django_would(copy_every_batch,
-                                                                    coordinator_a, site_a):
-    row, = _submissions(coordinator_a, site_a, 1)
+def test_insert_all_converts_values_of_another_type_as_django_would(
+    copy_every_batch, coordinator_a, site_a
+):
+    (row,) = _submissions(coordinator_a, site_a, 1)
     row.instance, row.locked, row.status = "2", 1, Status.COMPLETE
     row.client_uuid = str(row.client_uuid)
     insert_all([row])
@@ -153,8 +186,18 @@ def test_insert_all_converts_values_of_another_type_as_django_would(copy_every_b
 @postgresql_only
 def test_a_table_with_a_column_copy_does_not_write_takes_bulk_create(copy_every_batch):
     # An IP address column: written in binary, psycopg would want an ipaddress object.
-    attempts = insert_all([AccessLog(user_agent="test", ip_address="127.0.0.1", username="a",
-                                     http_accept="*/*", path_info="/", attempt_time=SAVED_AT)
-                           for _ in range(3)])
+    attempts = insert_all(
+        [
+            AccessLog(
+                user_agent="test",
+                ip_address="127.0.0.1",
+                username="a",
+                http_accept="*/*",
+                path_info="/",
+                attempt_time=SAVED_AT,
+            )
+            for _ in range(3)
+        ]
+    )
     assert all(attempt.pk for attempt in attempts)
     assert AccessLog.objects.filter(ip_address="127.0.0.1").count() == 3

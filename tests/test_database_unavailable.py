@@ -42,8 +42,12 @@ def token_client(token: str) -> APIClient:
 
 
 def create_body(patient, key: uuid.UUID) -> dict[str, Any]:
-    return {"patient": patient.pseudonym, "form": "mirror_movements", "data": NEW_ASSESSMENT,
-            "client_uuid": str(key)}
+    return {
+        "patient": patient.pseudonym,
+        "form": "mirror_movements",
+        "data": NEW_ASSESSMENT,
+        "client_uuid": str(key),
+    }
 
 
 def assert_api_503(response, key: str = "detail") -> str:
@@ -58,7 +62,8 @@ def assert_api_503(response, key: str = "detail") -> str:
 # --- the request's PostgreSQL connection is lost (a restart, a failover) -------------------
 
 needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
+    connection.vendor != "postgresql", reason="terminates a PostgreSQL backend"
+)
 
 
 def terminate_this_connection() -> None:
@@ -67,15 +72,22 @@ def terminate_this_connection() -> None:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
-                         password=db["PASSWORD"], dbname=db["NAME"], autocommit=True) as other:
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_create_on_a_terminated_connection_answers_503_and_its_retry_is_saved_once(
-        token, registry_forms, patient_a):
+    token, registry_forms, patient_a
+):
     client = token_client(token)
     key = uuid.uuid4()
     terminate_this_connection()
@@ -91,12 +103,12 @@ def test_a_create_on_a_terminated_connection_answers_503_and_its_retry_is_saved_
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_redcap_call_on_a_terminated_connection_answers_503_in_redcaps_shape(
-        token, registry_forms):
+    token, registry_forms
+):
     terminate_this_connection()
     refused = Client().post("/redcap/api/", {"token": token, "content": "version"})
     assert_api_503(refused, key="error")
-    assert Client().post("/redcap/api/", {"token": token, "content": "version"}).status_code \
-        == 200
+    assert Client().post("/redcap/api/", {"token": token, "content": "version"}).status_code == 200
 
 
 @needs_postgresql
@@ -136,28 +148,44 @@ def _free_port() -> int:
 
 
 def postgresql_at(port: int) -> dict[str, Any]:
-    return {"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1", "PORT": port,
-            "NAME": "registry", "USER": "registry", "PASSWORD": "",
-            "OPTIONS": {"connect_timeout": 2}}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": port,
+        "NAME": "registry",
+        "USER": "registry",
+        "PASSWORD": "",
+        "OPTIONS": {"connect_timeout": 2},
+    }
 
 
 def sqlite_at(path: Any, timeout: float = 20) -> dict[str, Any]:
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path), "HOST": "", "PORT": "",
-            "OPTIONS": {"timeout": timeout, "transaction_mode": "IMMEDIATE",
-                        "init_command": "PRAGMA journal_mode=WAL;"}}
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {
+            "timeout": timeout,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
+    }
 
 
 @pytest.mark.django_db
-def test_an_api_create_answers_503_while_postgresql_refuses_connections(token, registry_forms,
-                                                                        patient_a):
+def test_an_api_create_answers_503_while_postgresql_refuses_connections(
+    token, registry_forms, patient_a
+):
     client = token_client(token)
     key = uuid.uuid4()
     with default_database(**postgresql_at(_free_port())):
-        refused = client.post("/api/v1/submissions/", create_body(patient_a, key),
-                              format="json")
+        refused = client.post("/api/v1/submissions/", create_body(patient_a, key), format="json")
     assert_api_503(refused)
-    assert client.post("/api/v1/submissions/", create_body(patient_a, key),
-                       format="json").status_code == 201
+    assert (
+        client.post("/api/v1/submissions/", create_body(patient_a, key), format="json").status_code
+        == 201
+    )
 
 
 @pytest.mark.django_db
@@ -170,8 +198,9 @@ def test_a_page_answers_503_while_postgresql_refuses_connections(client, coordin
 
 
 @pytest.mark.django_db
-def test_an_api_call_answers_503_when_the_sqlite_file_cannot_be_opened(token, registry_forms,
-                                                                       tmp_path):
+def test_an_api_call_answers_503_when_the_sqlite_file_cannot_be_opened(
+    token, registry_forms, tmp_path
+):
     client = token_client(token)
     with default_database(**sqlite_at(tmp_path / "unmounted" / "registry.sqlite3")):
         refused = client.get("/api/v1/forms/")
@@ -180,8 +209,9 @@ def test_an_api_call_answers_503_when_the_sqlite_file_cannot_be_opened(token, re
 
 
 @pytest.mark.django_db
-def test_an_api_call_answers_503_while_the_sqlite_file_stays_locked(token, registry_forms,
-                                                                    tmp_path):
+def test_an_api_call_answers_503_while_the_sqlite_file_stays_locked(
+    token, registry_forms, tmp_path
+):
     path = tmp_path / "registry.sqlite3"
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("CREATE TABLE anything (id integer)")

@@ -33,8 +33,7 @@ def token_client(coordinator_a) -> APIClient:
 
 @pytest.fixture
 def assessed(coordinator_a, patient_a, registry_forms):
-    enter_submission(coordinator_a, patient_a, registry_forms[("mirror_movements", 2)],
-                     ASSESSMENT)
+    enter_submission(coordinator_a, patient_a, registry_forms[("mirror_movements", 2)], ASSESSMENT)
     return patient_a
 
 
@@ -57,8 +56,10 @@ def test_an_api_list_is_not_stored(token_client, assessed):
 
 
 def test_a_redcap_export_is_not_stored(coordinator_a, assessed):
-    response = Client().post("/redcap/api/", {"token": api_token_for(coordinator_a),
-                                              "content": "record", "format": "csv"})
+    response = Client().post(
+        "/redcap/api/",
+        {"token": api_token_for(coordinator_a), "content": "record", "format": "csv"},
+    )
     assert response.status_code == 200
     assert assessed.pseudonym in b"".join(response.streaming_content).decode()
     assert_not_stored(response)

@@ -32,20 +32,25 @@ HASHED_CSS = re.compile(r'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-
 
 
 def _production_environment(folder: Path) -> dict[str, str]:
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "STATIC_ROOT"}}
-    environment.update({
-        "DJANGO_SETTINGS_MODULE": "registry.settings.production",
-        "SECRET_KEY": "test-secret-key-for-the-production-check-0123456789abcdef",
-        "REGISTRY_PSEUDONYM_KEY": "test-pseudonym-key-for-the-production-check-0123456789",
-        "DATABASE_URL": f"sqlite:///{folder / 'registry.sqlite3'}",
-        "STATIC_ROOT": str(folder / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # As behind the TLS proxy: gunicorn and the registry both read this list.
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "PYTHON": sys.executable,
-    })
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "STATIC_ROOT"}
+    }
+    environment.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "registry.settings.production",
+            "SECRET_KEY": "test-secret-key-for-the-production-check-0123456789abcdef",
+            "REGISTRY_PSEUDONYM_KEY": "test-pseudonym-key-for-the-production-check-0123456789",
+            "DATABASE_URL": f"sqlite:///{folder / 'registry.sqlite3'}",
+            "STATIC_ROOT": str(folder / "static"),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            # As behind the TLS proxy: gunicorn and the registry both read this list.
+            "TRUSTED_PROXIES": "127.0.0.1",
+            "WEB_CONCURRENCY": "1",
+            "PYTHON": sys.executable,
+        }
+    )
     return environment
 
 
@@ -64,8 +69,9 @@ class Browser:
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, body: str = "",
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         sent = {"X-Forwarded-Proto": "https", **(headers or {})}
         if self.cookies:
@@ -92,8 +98,9 @@ class Deployment:
 
 
 def _run(command: list[str], environment: dict[str, str], stdin: str = "") -> None:
-    finished = subprocess.run(command, cwd=ROOT, env=environment, input=stdin,
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        command, cwd=ROOT, env=environment, input=stdin, capture_output=True, text=True, timeout=120
+    )
     assert finished.returncode == 0, f"{' '.join(command)}:\n{finished.stderr[-3000:]}"
 
 
@@ -117,12 +124,29 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     environment = _production_environment(folder)
     manage = [sys.executable, str(ROOT / "manage.py")]
     # Collecting and migrating are independent: run them side by side.
-    collecting = subprocess.Popen(["sh", str(ROOT / "docker" / "collectstatic.sh")],
-                                  cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True)
+    collecting = subprocess.Popen(
+        ["sh", str(ROOT / "docker" / "collectstatic.sh")],
+        cwd=ROOT,
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _run([*manage, "migrate", "--noinput", "--verbosity", "0"], environment)
     _run([*manage, "create_site", "TUMS", "Children's Medical Centre"], environment)
-    _run([*manage, "create_user", USERNAME, "--role", "coordinator", "--site", "TUMS",
-          "--password-stdin"], environment, stdin=PASSWORD + "\n")
+    _run(
+        [
+            *manage,
+            "create_user",
+            USERNAME,
+            "--role",
+            "coordinator",
+            "--site",
+            "TUMS",
+            "--password-stdin",
+        ],
+        environment,
+        stdin=PASSWORD + "\n",
+    )
     _, errors = collecting.communicate(timeout=120)
     assert collecting.returncode == 0, f"docker/collectstatic.sh failed:\n{errors[-3000:]}"
 
@@ -130,9 +154,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     log = folder / "gunicorn.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "registry.wsgi:application",
-             "--config", str(ROOT / "docker" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "registry.wsgi:application",
+                "--config",
+                str(ROOT / "docker" / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -152,10 +187,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 def test_collectstatic_writes_the_manifest_of_every_static_file(deployment):
     manifest = json.loads((deployment.folder / "static" / "staticfiles.json").read_text())
-    for name in ("vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js",
-                 "css/registry.css", "js/data_entry.js", "formengine/logic.js",
-                 "js/progress.js", "css/admin.css", "css/standalone.css",
-                 "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"):
+    for name in (
+        "vendor/bootstrap/bootstrap.min.css",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+        "css/registry.css",
+        "js/data_entry.js",
+        "formengine/logic.js",
+        "js/progress.js",
+        "css/admin.css",
+        "css/standalone.css",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+    ):
         assert name in manifest["paths"], name
 
 
@@ -191,11 +233,15 @@ def test_a_signed_in_coordinator_gets_the_dashboard(deployment):
     browser.request("GET", "/login/")
     origin = f"https://127.0.0.1:{deployment.port}"
     status, headers, _ = browser.request(
-        "POST", "/login/",
+        "POST",
+        "/login/",
         body=f"username={USERNAME}&password={PASSWORD.replace(' ', '+')}"
-             f"&csrfmiddlewaretoken={browser.cookies['csrftoken']}",
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Origin": origin, "Referer": f"{origin}/login/"},
+        f"&csrfmiddlewaretoken={browser.cookies['csrftoken']}",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": origin,
+            "Referer": f"{origin}/login/",
+        },
     )
     assert status == 302, "the log-in was refused"
     assert "sessionid" in browser.cookies
@@ -211,10 +257,15 @@ def test_a_failed_login_through_the_proxy_is_recorded_with_the_forwarded_address
     browser.request("GET", "/login/")
     origin = f"https://127.0.0.1:{deployment.port}"
     status, _, _ = browser.request(
-        "POST", "/login/",
+        "POST",
+        "/login/",
         body=f"username=someone&password=wrong&csrfmiddlewaretoken={browser.cookies['csrftoken']}",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
-                 "Referer": f"{origin}/login/", "X-Forwarded-For": "203.0.113.7"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": origin,
+            "Referer": f"{origin}/login/",
+            "X-Forwarded-For": "203.0.113.7",
+        },
     )
     assert status == 200
     with sqlite3.connect(deployment.folder / "registry.sqlite3") as database:

@@ -23,8 +23,11 @@ def _mypy_config() -> dict[str, Any]:
 
 
 def _not_yet_clean() -> list[str]:
-    [listed] = [override["module"] for override in _mypy_config()["mypy"]["overrides"]
-                if override.get("ignore_errors")]
+    [listed] = [
+        override["module"]
+        for override in _mypy_config()["mypy"]["overrides"]
+        if override.get("ignore_errors")
+    ]
     modules: list[str] = listed
     return modules
 
@@ -32,8 +35,7 @@ def _not_yet_clean() -> list[str]:
 def test_the_list_of_modules_not_yet_clean_is_sorted_and_names_modules_that_exist():
     modules = _not_yet_clean()
     assert modules == sorted(set(modules))
-    missing = [name for name in modules
-               if not (ROOT / (name.replace(".", "/") + ".py")).is_file()]
+    missing = [name for name in modules if not (ROOT / (name.replace(".", "/") + ".py")).is_file()]
     assert not missing, f"not modules of registry/ (take them off the list): {missing}"
 
 
@@ -65,19 +67,33 @@ def _config_without_the_list(path: Path) -> None:
 def test_every_module_listed_as_not_yet_clean_still_has_errors(tmp_path):
     config = tmp_path / "mypy.ini"
     _config_without_the_list(config)
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in {"DATABASE_URL", "REDIS_URL"}}
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "REDIS_URL"}
+    }
     checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config),
-         "--cache-dir", str(ROOT / ".mypy_cache" / "not-yet-clean")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(config),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache" / "not-yet-clean"),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert checked.returncode in (0, 1), checked.stdout[-3000:] + checked.stderr[-3000:]
     with_errors = {
         match[1].replace("/", ".")
         for match in re.finditer(r"^(registry/\S+)\.py:\d+: error:", checked.stdout, re.M)
     }
     clean = [name for name in _not_yet_clean() if name not in with_errors]
-    assert not clean, (f"clean now: take them off the not-yet-clean list in pyproject.toml: "
-                       f"{clean}")
+    assert not clean, f"clean now: take them off the not-yet-clean list in pyproject.toml: {clean}"
     others = sorted(with_errors - set(_not_yet_clean()))
     assert not others, f"errors in modules expected clean (run `make lint`): {others}"

@@ -68,18 +68,24 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
         parameters=[REPLAYED],
         responses={
             201: SubmissionOut(many=True),
-            400: OpenApiResponse(description="Item position -> field -> messages, e.g. "
-                                             '{"3": {"mm_age_months": ["..."]}}; nothing was '
-                                             "saved. Also for an empty or too large batch."),
-            403: OpenApiResponse(description="Your role does not enter data, or not at one of "
-                                             "the patients' sites."),
+            400: OpenApiResponse(
+                description="Item position -> field -> messages, e.g. "
+                '{"3": {"mm_age_months": ["..."]}}; nothing was '
+                "saved. Also for an empty or too large batch."
+            ),
+            403: OpenApiResponse(
+                description="Your role does not enter data, or not at one of the patients' sites."
+            ),
             404: OpenApiResponse(description="A patient is not among those you can see."),
-            409: OpenApiResponse(VALIDATION_ERROR_REF,
-                                 description="Item position -> instance: that instance "
-                                             "exists; update it on its own URL."),
-            423: OpenApiResponse(VALIDATION_ERROR_REF,
-                                 description="Item position -> messages: a curator locked "
-                                             "that submission."),
+            409: OpenApiResponse(
+                VALIDATION_ERROR_REF,
+                description="Item position -> instance: that instance "
+                "exists; update it on its own URL.",
+            ),
+            423: OpenApiResponse(
+                VALIDATION_ERROR_REF,
+                description="Item position -> messages: a curator locked that submission.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -108,21 +114,36 @@ class SubmissionBulk(generics.GenericAPIView[Submission]):
 
 def _batch(data: Any) -> list[Any]:
     if not isinstance(data, list):
-        raise serializers.ValidationError({"detail": [
-            "Send a JSON list of submissions, each as POST /api/v1/submissions/ takes it."]})
+        raise serializers.ValidationError(
+            {
+                "detail": [
+                    "Send a JSON list of submissions, each as POST /api/v1/submissions/ takes it."
+                ]
+            }
+        )
     if not data:
-        raise serializers.ValidationError({"detail": ["The list is empty: send at least one "
-                                                      "submission."]})
+        raise serializers.ValidationError(
+            {"detail": ["The list is empty: send at least one submission."]}
+        )
     if len(data) > MAX_BATCH:
-        raise serializers.ValidationError({"detail": [
-            f"At most {MAX_BATCH} submissions per request; this one has {len(data)}. Send "
-            f"them in batches of {MAX_BATCH} or fewer."]})
+        raise serializers.ValidationError(
+            {
+                "detail": [
+                    f"At most {MAX_BATCH} submissions per request; this one has {len(data)}. Send "
+                    f"them in batches of {MAX_BATCH} or fewer."
+                ]
+            }
+        )
     # DRF would report a null item with a bare list of messages, not by field.
     not_objects = {
-        str(index): {"non_field_errors": [
-            "Each submission is an object, as POST /api/v1/submissions/ takes it; this one is "
-            f"{json.dumps(item)[:40]}."]}
-        for index, item in enumerate(data) if not isinstance(item, dict)
+        str(index): {
+            "non_field_errors": [
+                "Each submission is an object, as POST /api/v1/submissions/ takes it; this one is "
+                f"{json.dumps(item)[:40]}."
+            ]
+        }
+        for index, item in enumerate(data)
+        if not isinstance(item, dict)
     }
     if not_objects:
         raise BatchRefused(not_objects, status.HTTP_400_BAD_REQUEST)
@@ -130,9 +151,13 @@ def _batch(data: Any) -> list[Any]:
 
 
 def _by_position(errors: Sequence[Mapping[str, Any]]) -> ItemErrors:
-    return {str(index): {field: [str(message) for message in messages]
-                         for field, messages in item.items()}
-            for index, item in enumerate(errors) if item}
+    return {
+        str(index): {
+            field: [str(message) for message in messages] for field, messages in item.items()
+        }
+        for index, item in enumerate(errors)
+        if item
+    }
 
 
 def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
@@ -143,8 +168,7 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
     }
     for index, value in enumerate(values):
         if value["patient"] not in patients:
-            raise Http404(f"Item {index}: no patient {value['patient']} among those you can "
-                          "see.")
+            raise Http404(f"Item {index}: no patient {value['patient']} among those you can see.")
     errors: ItemErrors = {}
     items = []
     # Once per batch: finding the current layout costs a query.
@@ -153,31 +177,42 @@ def _items(user: User, values: list[dict[str, Any]]) -> list[BulkItem]:
         version = _version(layout, value["form"], value.get("version"), errors, index)
         if version is None:
             continue
-        items.append(BulkItem(
-            patient=patients[value["patient"]], form_version=version, data=value["data"],
-            status=value["status"], instance=value.get("instance"),
-            client_uuid=value.get("client_uuid"),
-        ))
+        items.append(
+            BulkItem(
+                patient=patients[value["patient"]],
+                form_version=version,
+                data=value["data"],
+                status=value["status"],
+                instance=value.get("instance"),
+                client_uuid=value.get("client_uuid"),
+            )
+        )
     if errors:
         raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST)
     return items
 
 
-def _version(layout: RegistryLayout, form: str, number: int | None, errors: ItemErrors,
-             index: int) -> FormVersion | None:
+def _version(
+    layout: RegistryLayout, form: str, number: int | None, errors: ItemErrors, index: int
+) -> FormVersion | None:
     # The layout's versions are cached per process: a version's schema is large.
     form_layout = layout.by_name.get(form)
     if form_layout is None:
-        errors[str(index)] = {"form": [f"There is no form named {form!r}; GET /api/v1/forms/ "
-                                       "lists the forms."]}
+        errors[str(index)] = {
+            "form": [f"There is no form named {form!r}; GET /api/v1/forms/ lists the forms."]
+        }
         return None
     if number is None:
         return form_layout.latest
     version = form_layout.version_named(number)
     if version is None:
-        errors[str(index)] = {"version": [f"There is no version {number} of form {form!r}; "
-                                          "GET /api/v1/forms/ lists the forms and their "
-                                          "versions."]}
+        errors[str(index)] = {
+            "version": [
+                f"There is no version {number} of form {form!r}; "
+                "GET /api/v1/forms/ lists the forms and their "
+                "versions."
+            ]
+        }
     return version
 
 
@@ -186,9 +221,12 @@ def _save(user: User, items: list[BulkItem]) -> list[SaveOutcome]:
         return do_save_submissions_bulk(user, items, create_only=True)
     except BulkSaveRefused as refused:
         errors = {str(index): fields for index, fields in refused.errors.items()}
-        for positions, code in ((refused.locked, status.HTTP_423_LOCKED),
-                                (refused.conflicts, status.HTTP_409_CONFLICT)):
+        for positions, code in (
+            (refused.locked, status.HTTP_423_LOCKED),
+            (refused.conflicts, status.HTTP_409_CONFLICT),
+        ):
             if positions:
-                raise BatchRefused({str(index): errors[str(index)] for index in positions},
-                                   code) from None
+                raise BatchRefused(
+                    {str(index): errors[str(index)] for index in positions}, code
+                ) from None
         raise BatchRefused(errors, status.HTTP_400_BAD_REQUEST) from None

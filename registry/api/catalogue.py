@@ -17,7 +17,8 @@ from registry.rest.pagination import RegistryPagination
 
 class SiteOut(serializers.ModelSerializer[Site]):
     data_access_group = serializers.SerializerMethodField(
-        help_text="The site as a REDCap data access group (unique group name).")
+        help_text="The site as a REDCap data access group (unique group name)."
+    )
 
     class Meta:
         model = Site
@@ -108,5 +109,8 @@ class VersionDetail(generics.RetrieveAPIView[FormVersion]):
     serializer_class = VersionOut
 
     def get_object(self) -> FormVersion:
-        return get_object_or_404(FormVersion.objects.select_related("form"),
-                                 form__name=self.kwargs["name"], number=self.kwargs["number"])
+        return get_object_or_404(
+            FormVersion.objects.select_related("form"),
+            form__name=self.kwargs["name"],
+            number=self.kwargs["number"],
+        )

@@ -32,8 +32,13 @@ from registry.submissions.services import StaleSubmission, SubmissionLocked
 QUEUE_RETRY_AFTER = 60
 
 # Export errors name REDCap's parameters; the REST API calls them by its own names.
-_REST_PARAMETERS = {"forms": "form", "fields": "field", "filterLogic": "filter",
-                    "dateRangeBegin": "changed_since", "dateRangeEnd": "changed_until"}
+_REST_PARAMETERS = {
+    "forms": "form",
+    "fields": "field",
+    "filterLogic": "filter",
+    "dateRangeBegin": "changed_since",
+    "dateRangeEnd": "changed_until",
+}
 
 
 def validation_body(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -49,15 +54,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         parameter = _REST_PARAMETERS.get(exc.parameter, exc.parameter)
         return Response({parameter: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, StaleSubmission):
-        return Response({"detail": str(exc), "row_version": exc.current_row_version},
-                        status=status.HTTP_412_PRECONDITION_FAILED,
-                        headers={"ETag": f'"{exc.current_row_version}"'})
+        return Response(
+            {"detail": str(exc), "row_version": exc.current_row_version},
+            status=status.HTTP_412_PRECONDITION_FAILED,
+            headers={"ETag": f'"{exc.current_row_version}"'},
+        )
     if isinstance(exc, SubmissionLocked):
         return Response({"detail": str(exc), "code": "locked"}, status=status.HTTP_423_LOCKED)
     if isinstance(exc, JobQueueUnavailable):
-        return Response({"detail": str(exc), "run": exc.run.pk},
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                        headers={"Retry-After": str(QUEUE_RETRY_AFTER)})
+        return Response(
+            {"detail": str(exc), "run": exc.run.pk},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(QUEUE_RETRY_AFTER)},
+        )
     if isinstance(exc, Throttled):
         exc.detail = too_many_requests_message(TokenRateThrottle(), exc.wait)
     return drf_exception_handler(exc, context)

@@ -41,8 +41,9 @@ class _TextRenderer(renderers.BaseRenderer):
 
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
         if isinstance(data, bytes):
             return data
         return json.dumps(data).encode()
@@ -73,13 +74,23 @@ def export_responses(description: str) -> dict[Any, Any]:
 
 
 CONTENT_DISPOSITION = OpenApiParameter(
-    "Content-Disposition", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
-    required=True, description='attachment; filename="registry-<shape>.<extension>"')
+    "Content-Disposition",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    required=True,
+    description='attachment; filename="registry-<shape>.<extension>"',
+)
 
 
 LOCATION = OpenApiParameter(
-    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[202], required=True,
-    description="The job's URL, to follow its progress.")
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[202],
+    required=True,
+    description="The job's URL, to follow its progress.",
+)
 
 
 class CsvRenderer(_TextRenderer):
@@ -93,38 +104,61 @@ class NdjsonRenderer(_TextRenderer):
 
 
 class ExportQuery(QueryParameters):
-    form = serializers.ListField(child=serializers.CharField(), required=False,
-                                 help_text="Forms to export (repeat the parameter); default all.")
-    field = serializers.ListField(child=serializers.CharField(), required=False,
-                                  help_text="Fields to export; default all of the forms.")
-    site = serializers.ListField(child=serializers.CharField(), required=False,
-                                 help_text="Site codes; default all you may see.")
-    status = serializers.ListField(child=serializers.ChoiceField(choices=Status.choices),
-                                   required=False)
-    record = serializers.ListField(child=serializers.CharField(), required=False,
-                                   help_text="Pseudonyms; default all.")
-    version = serializers.IntegerField(required=False, min_value=1,
-                                       help_text="Only submissions on this version (one form).")
+    form = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Forms to export (repeat the parameter); default all.",
+    )
+    field = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Fields to export; default all of the forms.",
+    )
+    site = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Site codes; default all you may see.",
+    )
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=Status.choices), required=False
+    )
+    record = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Pseudonyms; default all."
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only submissions on this version (one form)."
+    )
     changed_since = serializers.DateTimeField(
-        required=False, help_text="Only submissions changed at or after this moment (not for "
-                                  "researchers: a release carries no update times).")
+        required=False,
+        help_text="Only submissions changed at or after this moment (not for "
+        "researchers: a release carries no update times).",
+    )
     changed_until = serializers.DateTimeField(
-        required=False, help_text="Only submissions changed at or before this moment (not "
-                                  "for researchers).")
-    labels = serializers.BooleanField(required=False, default=False,
-                                      help_text="Flat exports: choice labels instead of codes.")
-    filter = serializers.CharField(required=False, allow_blank=True, max_length=4000,
-                                   help_text="REDCap logic each row must satisfy, e.g. "
-                                             "[mm_present] = '1'.")
+        required=False,
+        help_text="Only submissions changed at or before this moment (not for researchers).",
+    )
+    labels = serializers.BooleanField(
+        required=False, default=False, help_text="Flat exports: choice labels instead of codes."
+    )
+    filter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        help_text="REDCap logic each row must satisfy, e.g. [mm_present] = '1'.",
+    )
 
     def spec(self) -> ExportSpec:
         values = self.validated_data
         return ExportSpec(
-            forms=tuple(values.get("form", ())), fields=tuple(values.get("field", ())),
-            sites=tuple(values.get("site", ())), statuses=tuple(values.get("status", ())),
-            records=tuple(values.get("record", ())), version=values.get("version"),
+            forms=tuple(values.get("form", ())),
+            fields=tuple(values.get("field", ())),
+            sites=tuple(values.get("site", ())),
+            statuses=tuple(values.get("status", ())),
+            records=tuple(values.get("record", ())),
+            version=values.get("version"),
             changed_since=values.get("changed_since"),
-            changed_until=values.get("changed_until"), labels=values.get("labels", False),
+            changed_until=values.get("changed_until"),
+            labels=values.get("labels", False),
             filter_logic=values.get("filter", ""),
         )
 
@@ -139,8 +173,19 @@ class ExportJobOut(serializers.ModelSerializer[JobRun]):
 
     class Meta:
         model = JobRun
-        fields = ["id", "shape", "status", "progress_done", "progress_total", "counts",
-                  "created_at", "started_at", "finished_at", "error", "file_url"]
+        fields = [
+            "id",
+            "shape",
+            "status",
+            "progress_done",
+            "progress_total",
+            "counts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "file_url",
+        ]
 
     def get_file_url(self, run: JobRun) -> str | None:
         if run.status != JobStatus.SUCCEEDED or not run.result_file:
@@ -157,13 +202,20 @@ class ExportStream(ExportErrorsAsJson, APIView):
     @extend_schema(
         parameters=[
             ExportQuery,
-            OpenApiParameter("shape", OpenApiTypes.STR, OpenApiParameter.PATH,
-                             enum=list(SHAPES), description="The export's layout (below)."),
+            OpenApiParameter(
+                "shape",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(SHAPES),
+                description="The export's layout (below).",
+            ),
             CONTENT_DISPOSITION,
         ],
         responses={
-            **export_responses("The export: text/csv for flat-csv and long-csv, JSON for "
-                               "flat-json and json, NDJSON for ndjson."),
+            **export_responses(
+                "The export: text/csv for flat-csv and long-csv, JSON for "
+                "flat-json and json, NDJSON for ndjson."
+            ),
             400: OpenApiResponse(description="Parameter -> what is wrong with it."),
             404: OpenApiResponse(description="No such export shape."),
         },
@@ -174,10 +226,12 @@ class ExportStream(ExportErrorsAsJson, APIView):
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         started = do_start_export(request.user, shape, query.spec(), via="api")
-        response = StreamingHttpResponse(started.chunks,
-                                         content_type=f"{started.media_type}; charset=utf-8")
-        response["Content-Disposition"] = \
+        response = StreamingHttpResponse(
+            started.chunks, content_type=f"{started.media_type}; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
             f'attachment; filename="registry-{shape}.{SHAPES[shape].extension}"'
+        )
         set_release_headers(response, started.manifest)
         return response
 
@@ -196,8 +250,11 @@ class ExportJobList(generics.GenericAPIView[JobRun]):
         given.is_valid(raise_exception=True)
         run = do_request_export_job(request.user, given.validated_data["shape"], given.spec())
         run.refresh_from_db()
-        return Response(ExportJobOut(run).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": f"/api/v1/exports/jobs/{run.pk}/"})
+        return Response(
+            ExportJobOut(run).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/exports/jobs/{run.pk}/"},
+        )
 
 
 class ExportJobDetail(generics.RetrieveAPIView[JobRun]):
@@ -223,20 +280,29 @@ class ExportJobFile(ExportErrorsAsJson, generics.GenericAPIView[JobRun]):
     def get_queryset(self) -> QuerySet[JobRun]:
         return visible_export_jobs(self.request.user)
 
-    @extend_schema(parameters=[CONTENT_DISPOSITION], responses={
-        **export_responses("The file, in the media type of the export's shape."),
-        404: OpenApiResponse(description="No such job among yours, or its file is gone."),
-        409: OpenApiResponse(description="Not finished yet."),
-    })
+    @extend_schema(
+        parameters=[CONTENT_DISPOSITION],
+        responses={
+            **export_responses("The file, in the media type of the export's shape."),
+            404: OpenApiResponse(description="No such job among yours, or its file is gone."),
+            409: OpenApiResponse(description="Not finished yet."),
+        },
+    )
     def get(self, request: Request, pk: int) -> FileResponse:
         run = self.get_object()
         if run.status != JobStatus.SUCCEEDED or not run.result_file:
-            raise NotReady(f"The export is {run.status} ({run.progress_done} of "
-                           f"{run.progress_total} rows); try again when it has succeeded.")
+            raise NotReady(
+                f"The export is {run.status} ({run.progress_done} of "
+                f"{run.progress_total} rows); try again when it has succeeded."
+            )
         path = Path(run.result_file)
         if not path.is_file():
             raise NotFound("The export file is gone (exports are cleaned up); ask for a new one.")
         record_event(request.user, "export.download", run, context={"file": path.name})
         shape = SHAPES.get(run.parameters.get("shape", ""))
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
-                            content_type=shape.media_type if shape else None)
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=path.name,
+            content_type=shape.media_type if shape else None,
+        )

@@ -15,5 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 @csrf_exempt
 def unknown_path(request: HttpRequest, path: str) -> JsonResponse:
     return JsonResponse(
-        {"detail": f"There is nothing at {request.path}; the API's paths are listed at "
-                   "/api/docs/."}, status=404)
+        {
+            "detail": f"There is nothing at {request.path}; the API's paths are listed at "
+            "/api/docs/."
+        },
+        status=404,
+    )

@@ -38,7 +38,8 @@ class PatientOut(serializers.ModelSerializer[Patient]):
 
 class EnrolmentOut(PatientOut):
     created = serializers.BooleanField(
-        help_text="False when the local ID was enrolled before: this is that patient.")
+        help_text="False when the local ID was enrolled before: this is that patient."
+    )
 
     class Meta(PatientOut.Meta):
         fields = [*PatientOut.Meta.fields, "created"]
@@ -47,9 +48,11 @@ class EnrolmentOut(PatientOut):
 class EnrolmentIn(serializers.Serializer[Any]):
     site = serializers.CharField(help_text="Site code, e.g. TUMS.")
     local_id = serializers.CharField(
-        write_only=True, max_length=100,
+        write_only=True,
+        max_length=100,
         help_text="The patient's local hospital ID. Hashed into the pseudonym; never stored "
-                  "or sent back.")
+        "or sent back.",
+    )
     sex = serializers.ChoiceField(choices=Sex.choices)
     year_of_birth = serializers.IntegerField(min_value=1, max_value=9999)
 
@@ -77,24 +80,31 @@ class PatientList(AuditedListMixin, generics.ListCreateAPIView[Patient]):
     def get_queryset(self) -> QuerySet[Patient]:
         return visible_patients(self.request.user).order_by("pk")
 
-    @extend_schema(request=EnrolmentIn, responses={
-        201: EnrolmentOut,
-        200: OpenApiResponse(EnrolmentOut, description="That local ID was enrolled before: "
-                                                       "this is the patient."),
-        404: OpenApiResponse(description="No such site among those you enter data for."),
-    })
+    @extend_schema(
+        request=EnrolmentIn,
+        responses={
+            201: EnrolmentOut,
+            200: OpenApiResponse(
+                EnrolmentOut, description="That local ID was enrolled before: this is the patient."
+            ),
+            404: OpenApiResponse(description="No such site among those you enter data for."),
+        },
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = EnrolmentIn(data=request.data)
         given.is_valid(raise_exception=True)
         site = get_object_or_404(sites_in_scope(request.user), code=given.validated_data["site"])
         enrolment = do_enrol_patient(
-            request.user, site, local_id=given.validated_data["local_id"],
+            request.user,
+            site,
+            local_id=given.validated_data["local_id"],
             sex=given.validated_data["sex"],
             year_of_birth=given.validated_data["year_of_birth"],
         )
         body = {**PatientOut(enrolment.patient).data, "created": enrolment.created}
-        return Response(body, status=status.HTTP_201_CREATED if enrolment.created
-                        else status.HTTP_200_OK)
+        return Response(
+            body, status=status.HTTP_201_CREATED if enrolment.created else status.HTTP_200_OK
+        )
 
 
 class PatientDetail(generics.RetrieveAPIView[Patient]):
@@ -109,6 +119,7 @@ class PatientDetail(generics.RetrieveAPIView[Patient]):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         patient = self.get_object()
-        do_record_api_read(request.user, [patient], endpoint=request.path, site=patient.site,
-                           detail=True)
+        do_record_api_read(
+            request.user, [patient], endpoint=request.path, site=patient.site, detail=True
+        )
         return Response(self.get_serializer(patient).data)

@@ -23,8 +23,10 @@ class ReadsOrEntersData(BasePermission):
     pseudonyms, submission ids and update times, which would link one release to another.
     """
 
-    message = ("Only site coordinators and administrators enter data; your role may read "
-               "through the API but not write.")
+    message = (
+        "Only site coordinators and administrators enter data; your role may read "
+        "through the API but not write."
+    )
     # For the OpenAPI schema: reads answer 403 too, and why.
     limits_reads = True
     refusal = RECORDS_THROUGH_RELEASES
@@ -43,7 +45,7 @@ class ReadsOrEntersData(BasePermission):
 class WorksOnData(BasePermission):
     """The curation workflow (data queries) is for coordinators, curators and admins."""
 
-    message = ("Data queries belong to the curation workflow. " + RECORDS_THROUGH_RELEASES)
+    message = "Data queries belong to the curation workflow. " + RECORDS_THROUGH_RELEASES
     refusal = RECORDS_THROUGH_RELEASES
 
     def has_permission(self, request: Request, view: Any) -> bool:

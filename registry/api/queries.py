@@ -39,8 +39,21 @@ class DataQueryOut(serializers.ModelSerializer[DataQuery]):
 
     class Meta:
         model = DataQuery
-        fields = ["id", "submission", "patient", "site", "form", "instance", "field", "status",
-                  "opened_by", "opened_at", "updated_at", "closed_at", "messages"]
+        fields = [
+            "id",
+            "submission",
+            "patient",
+            "site",
+            "form",
+            "instance",
+            "field",
+            "status",
+            "opened_by",
+            "opened_at",
+            "updated_at",
+            "closed_at",
+            "messages",
+        ]
 
 
 class DataQueryFilter(RegistryFilterSet):
@@ -80,6 +93,11 @@ class DataQueryDetail(generics.RetrieveAPIView[DataQuery]):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = self.get_object()
-        do_record_api_read(request.user, [query], endpoint=request.path,
-                           site=query.submission.patient.site, detail=True)
+        do_record_api_read(
+            request.user,
+            [query],
+            endpoint=request.path,
+            site=query.submission.patient.site,
+            detail=True,
+        )
         return Response(self.get_serializer(query).data)

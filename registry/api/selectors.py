@@ -10,8 +10,11 @@ from registry.people.models import ApiToken, Role, User
 
 def data_queries_with_threads(user: User) -> QuerySet[DataQuery]:
     """The data queries `user` may read, each with its thread of messages."""
-    return visible_data_queries(user).defer("submission__form_version__schema") \
+    return (
+        visible_data_queries(user)
+        .defer("submission__form_version__schema")
         .prefetch_related("messages__author")
+    )
 
 
 def own_api_tokens(user: User) -> QuerySet[ApiToken]:

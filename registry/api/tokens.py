@@ -25,16 +25,23 @@ class TokenOut(serializers.ModelSerializer[ApiToken]):
 
 
 class NewTokenOut(TokenOut):
-    token = serializers.CharField(help_text="Shown once: only its hash is kept. Store it like "
-                                            "a password, never in a script or a log.")
+    token = serializers.CharField(
+        help_text="Shown once: only its hash is kept. Store it like "
+        "a password, never in a script or a log."
+    )
 
     class Meta(TokenOut.Meta):
         fields = [*TokenOut.Meta.fields, "token"]
 
 
 class TokenIn(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
-                                 help_text="What the token is for.")
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the token is for.",
+    )
     expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, default=365)
 
 
@@ -51,17 +58,20 @@ class TokenList(generics.ListCreateAPIView[ApiToken]):
     @extend_schema(request=TokenIn, responses={201: NewTokenOut})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if request.auth is not None:
-            raise PermissionDenied("Create tokens while signed in to the registry in a browser "
-                                   "session, not with another token.")
+            raise PermissionDenied(
+                "Create tokens while signed in to the registry in a browser "
+                "session, not with another token."
+            )
         given = TokenIn(data=request.data)
         given.is_valid(raise_exception=True)
         api_token, token = do_create_api_token(
-            request.user, request.user, name=given.validated_data["name"],
+            request.user,
+            request.user,
+            name=given.validated_data["name"],
             expires_in_days=given.validated_data["expires_in_days"],
         )
         body = {**TokenOut(api_token).data, "token": token}
-        return Response(body, status=status.HTTP_201_CREATED,
-                        headers={"Cache-Control": "no-store"})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class TokenDetail(generics.RetrieveDestroyAPIView[ApiToken]):

@@ -56,8 +56,10 @@ class Action(models.TextChoices):
     FORM_VERSION_PUBLISH = "form_version.publish", "A form version was published"
     # Data in and out
     REDCAP_IMPORT = "redcap.import", "Records were imported through the REDCap API"
-    REDCAP_METADATA_IMPORT = ("redcap.metadata_import",
-                              "A data dictionary was pushed through the REDCap API")
+    REDCAP_METADATA_IMPORT = (
+        "redcap.metadata_import",
+        "A data dictionary was pushed through the REDCap API",
+    )
     SYNTHETIC_GENERATE = "synthetic.generate", "Synthetic demonstration data was made"
     EXPORT = "export", "Data left the registry"
     EXPORT_DOWNLOAD = "export.download", "An export job's file was downloaded"
@@ -72,8 +74,12 @@ class Action(models.TextChoices):
 
 
 READ_ACTIONS: tuple[Action, ...] = (
-    Action.API_READ, Action.PATIENT_VIEW, Action.SUBMISSION_VIEW, Action.DATA_QUERY_VIEW,
-    Action.QUALITY_ISSUE_VIEW, Action.AUDIT_VIEW,
+    Action.API_READ,
+    Action.PATIENT_VIEW,
+    Action.SUBMISSION_VIEW,
+    Action.DATA_QUERY_VIEW,
+    Action.QUALITY_ISSUE_VIEW,
+    Action.AUDIT_VIEW,
 )
 """Actions that record a read, not a change: histories of changes leave them out."""
 

@@ -16,7 +16,8 @@ from .database_roles import APPEND_ONLY_MODELS
 
 @register(Tags.database, deploy=True)
 def check_app_role_cannot_erase_the_trail(
-    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None,
+    app_configs: Sequence[AppConfig] | None,
+    databases: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
@@ -40,13 +41,16 @@ def check_app_role_cannot_erase_the_trail(
             if row is None or not row[2]:
                 continue
             role, owner = row[0], row[1]
-            messages.append(CheckWarning(
-                f"The registry connects to the database {alias!r} as {role!r}, which may change "
-                f"or empty the audit trail ({table}, owned by {owner!r}).",
-                hint="Run the web server and the workers as a role that owns no table and is "
-                     "no superuser, granted by `manage.py grant_app_role`; run the migrations "
-                     "as the owner (docs/deployment.md).",
-                obj=model,
-                id="audit.W001",
-            ))
+            messages.append(
+                CheckWarning(
+                    f"The registry connects to the database {alias!r} as {role!r}, which may "
+                    "change "
+                    f"or empty the audit trail ({table}, owned by {owner!r}).",
+                    hint="Run the web server and the workers as a role that owns no table and is "
+                    "no superuser, granted by `manage.py grant_app_role`; run the migrations "
+                    "as the owner (docs/deployment.md).",
+                    obj=model,
+                    id="audit.W001",
+                )
+            )
     return messages

@@ -12,8 +12,18 @@ from registry.csvsafe import safe_row
 
 from .models import AuditEvent
 
-COLUMNS = ["time", "user", "action", "object_type", "object_id", "object", "site", "changes",
-           "context", "request_id"]
+COLUMNS = [
+    "time",
+    "user",
+    "action",
+    "object_type",
+    "object_id",
+    "object",
+    "site",
+    "changes",
+    "context",
+    "request_id",
+]
 
 
 class _Echo:
@@ -25,10 +35,16 @@ def audit_rows(events: Iterable[AuditEvent]) -> Iterator[list[str]]:
     yield COLUMNS
     for event in events:
         yield [
-            event.at.isoformat(), event.actor_username, event.action, event.object_type,
-            event.object_id, event.object_label, event.site.code if event.site else "",
+            event.at.isoformat(),
+            event.actor_username,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.object_label,
+            event.site.code if event.site else "",
             json.dumps(event.changes, ensure_ascii=False, sort_keys=True),
-            json.dumps(event.context, ensure_ascii=False, sort_keys=True), event.request_id,
+            json.dumps(event.context, ensure_ascii=False, sort_keys=True),
+            event.request_id,
         ]
 
 

@@ -35,8 +35,12 @@ class AuditEvent(models.Model):
     # by the registry's own services, with the user and site they hold; PROTECT still keeps
     # Django from deleting a user or site the trail names.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     # Kept as text too, so the trail reads the same after an account is renamed.
     actor_username = models.CharField(max_length=150, blank=True)
@@ -45,7 +49,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_label = models.CharField(max_length=200, blank=True)
     site = models.ForeignKey(
-        "people.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "people.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_constraint=False,
     )
     changes = models.JSONField(default=dict, blank=True)
@@ -58,8 +66,10 @@ class AuditEvent(models.Model):
         ordering = ["at", "id"]
         # The action is looked up whole, never by prefix: a plain index (db_index=True on a
         # CharField would add a second, for LIKE, to every event written).
-        indexes = [models.Index(fields=["object_type", "object_id"]),
-                   models.Index(fields=["action"], name="audit_event_action_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["action"], name="audit_event_action_idx"),
+        ]
 
     def __str__(self) -> str:
         who = self.actor_username or "anonymous"

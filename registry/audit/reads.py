@@ -49,17 +49,28 @@ def do_record_view(
 
 
 def do_record_list_view(
-    actor: User, action: Action | str, shown: Sequence[models.Model], *, page: str,
-    params: Mapping[str, str], site: Site | None = None,
+    actor: User,
+    action: Action | str,
+    shown: Sequence[models.Model],
+    *,
+    page: str,
+    params: Mapping[str, str],
+    site: Site | None = None,
 ) -> AuditEvent:
     """Audit that `actor` saw a page listing `shown`, chosen by `params` (the query string)."""
-    return record_event(actor, action, None, site=site, context={
-        "page": page,
-        "filters": page_filters(params),
-        "object_type": shown[0]._meta.label_lower if shown else "",
-        "count": len(shown),
-        "ids": [str(obj.pk) for obj in shown],
-    })
+    return record_event(
+        actor,
+        action,
+        None,
+        site=site,
+        context={
+            "page": page,
+            "filters": page_filters(params),
+            "object_type": shown[0]._meta.label_lower if shown else "",
+            "count": len(shown),
+            "ids": [str(obj.pk) for obj in shown],
+        },
+    )
 
 
 class AuditedReads:
@@ -71,23 +82,41 @@ class AuditedReads:
 
     view_action: Action | str = ""
 
-    def changelist_view(self, request: HttpRequest,
-                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response: HttpResponse = super().changelist_view(  # type: ignore[misc]
-            request, extra_context)
+            request, extra_context
+        )
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None:
             # The page's rows, already fetched for the template: listing them costs no query.
-            do_record_list_view(request.user, self.view_action, list(changelist.result_list),
-                                page=request.path, params=request.GET)
+            do_record_list_view(
+                request.user,
+                self.view_action,
+                list(changelist.result_list),
+                page=request.path,
+                params=request.GET,
+            )
         return response
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         response: HttpResponse = super().change_view(  # type: ignore[misc]
-            request, object_id, form_url, extra_context)
+            request, object_id, form_url, extra_context
+        )
         shown = (getattr(response, "context_data", None) or {}).get("original")
         if shown is not None and response.status_code == 200:
-            do_record_view(request.user, self.view_action, shown, page=request.path,
-                           site=getattr(shown, "site", None))
+            do_record_view(
+                request.user,
+                self.view_action,
+                shown,
+                page=request.path,
+                site=getattr(shown, "site", None),
+            )
         return response

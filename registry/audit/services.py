@@ -83,8 +83,14 @@ def record_event(
     kept forever and shown to curators. `action` must be registered in registry/audit/actions.py
     (UnregisteredAction otherwise).
     """
-    row = event_row(actor, action, obj, site_id=site.pk if site is not None else None,
-                    changes=changes, context=context)
+    row = event_row(
+        actor,
+        action,
+        obj,
+        site_id=site.pk if site is not None else None,
+        changes=changes,
+        context=context,
+    )
     event = AuditEvent(**row)
     if site is not None:
         event.site = site

@@ -69,7 +69,8 @@ class FormVersionAdmin(CurationAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FormVersion]:
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .select_related("form", "published_by")
             .annotate(n_submissions=Count("submissions"))
         )
@@ -90,8 +91,11 @@ class FormVersionAdmin(CurationAdmin):
         return [
             path("publish/", view(self.publish_view), name="crfs_formversion_publish"),
             path("upload/", self._curators_only(upload), name="crfs_formversion_upload"),
-            path("upload/review/", self._curators_only(self.review_upload_view),
-                 name="crfs_formversion_upload_review"),
+            path(
+                "upload/review/",
+                self._curators_only(self.review_upload_view),
+                name="crfs_formversion_upload_review",
+            ),
             *super().get_urls(),
         ]
 
@@ -107,8 +111,13 @@ class FormVersionAdmin(CurationAdmin):
 
         return update_wrapper(inner, admin_view)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         version = get_object_or_404(FormVersion.objects.select_related("form"), pk=object_id)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
@@ -181,13 +190,18 @@ class FormVersionAdmin(CurationAdmin):
         if request.method == "POST":
             form = UploadForm(request.POST, request.FILES)
             if handler.too_big:
-                problems.append(UploadNote("file", (
-                    f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes; nothing was read.")))
+                problems.append(
+                    UploadNote(
+                        "file",
+                        (f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes; nothing was read."),
+                    )
+                )
             elif form.is_valid():
                 uploaded = form.cleaned_data["file"]
                 try:
-                    upload = read_upload(uploaded.name, uploaded.read(),
-                                         repeatable=[form.cleaned_data["repeatable"]])
+                    upload = read_upload(
+                        uploaded.name, uploaded.read(), repeatable=[form.cleaned_data["repeatable"]]
+                    )
                 except UploadRefused as error:
                     problems.extend(error.problems)
                 else:
@@ -214,8 +228,9 @@ class FormVersionAdmin(CurationAdmin):
         }
         refused = problems or form.errors or (plan is not None and plan.problems)
         status = 400 if request.method == "POST" and refused else 200
-        return TemplateResponse(request, "admin/crfs/formversion/upload.html", context,
-                                status=status)
+        return TemplateResponse(
+            request, "admin/crfs/formversion/upload.html", context, status=status
+        )
 
     def review_upload_view(self, request: HttpRequest) -> HttpResponse:
         kept = _kept_upload(request)
@@ -230,9 +245,13 @@ class FormVersionAdmin(CurationAdmin):
             messages.info(request, f"Nothing was published from {upload.name}.")
             return HttpResponseRedirect(reverse("admin:crfs_formversion_changelist"))
         if request.POST.get("upload") != upload.digest:
-            messages.error(request, (
-                "That page showed another upload than the one waiting now (a file was uploaded "
-                "since, perhaps in another tab): check this one."))
+            messages.error(
+                request,
+                (
+                    "That page showed another upload than the one waiting now (a file was uploaded "
+                    "since, perhaps in another tab): check this one."
+                ),
+            )
             return HttpResponseRedirect(reverse("admin:crfs_formversion_upload_review"))
         if request.POST.get("confirm") != "yes":
             messages.error(request, "Tick the box to confirm that you checked the changes.")
@@ -249,19 +268,32 @@ class FormVersionAdmin(CurationAdmin):
             plan.problems.extend(UploadNote("", problem) for problem in error.problems)
             return self._review_page(request, plan, expected_latest)
         _forget_upload(request)
-        messages.success(request, (
-            f"Published {', '.join(report.published) or 'nothing (all up to date)'} "
-            f"from {upload.name}."))
+        messages.success(
+            request,
+            (
+                f"Published {', '.join(report.published) or 'nothing (all up to date)'} "
+                f"from {upload.name}."
+            ),
+        )
         return HttpResponseRedirect(reverse("admin:crfs_formversion_changelist"))
 
-    def _review_page(self, request: HttpRequest, plan: UploadPlan,
-                     expected_latest: dict[str, int] | None = None) -> HttpResponse:
+    def _review_page(
+        self, request: HttpRequest, plan: UploadPlan, expected_latest: dict[str, int] | None = None
+    ) -> HttpResponse:
         if expected_latest is not None and plan.latest != expected_latest:
-            moved = sorted(name for name in plan.latest
-                           if plan.latest[name] != expected_latest.get(name))
-            plan.problems.extend(UploadNote(name, (
-                f"version {plan.latest[name]} was published since you uploaded the file; "
-                "cancel and upload it again to compare with that version.")) for name in moved)
+            moved = sorted(
+                name for name in plan.latest if plan.latest[name] != expected_latest.get(name)
+            )
+            plan.problems.extend(
+                UploadNote(
+                    name,
+                    (
+                        f"version {plan.latest[name]} was published since you uploaded the file; "
+                        "cancel and upload it again to compare with that version."
+                    ),
+                )
+                for name in moved
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -274,8 +306,12 @@ class FormVersionAdmin(CurationAdmin):
             "more_notes": max(0, len(plan.notes) - SHOWN_NOTES),
             "unchanged": plan.unchanged,
         }
-        return TemplateResponse(request, "admin/crfs/formversion/upload_review.html", context,
-                                status=400 if plan.problems else 200)
+        return TemplateResponse(
+            request,
+            "admin/crfs/formversion/upload_review.html",
+            context,
+            status=400 if plan.problems else 200,
+        )
 
 
 # The registry's changes to a large dictionary can run to thousands of cells; the page lists
@@ -286,15 +322,20 @@ _SESSION_KEY = "crfs_upload"
 
 class UploadForm(forms.Form):
     repeatable = forms.CharField(
-        required=False, max_length=2000, label="Repeating instruments",
+        required=False,
+        max_length=2000,
+        label="Repeating instruments",
         help_text="For a dictionary: the names of new instruments that are filled more than once "
-                  "per patient (a dictionary does not say), separated by commas. Forms already "
-                  "published keep their repeatability.")
+        "per patient (a dictionary does not say), separated by commas. Forms already "
+        "published keep their repeatability.",
+    )
     # Last in the form, so that the fields above are read before a too-large file stops the
     # reading of the body.
     file = forms.FileField(
-        label="File", help_text="A REDCap data dictionary (.csv, UTF-8) or one form's YAML "
-                                "(.yaml), as in forms/<form>/v<N>.yaml.")
+        label="File",
+        help_text="A REDCap data dictionary (.csv, UTF-8) or one form's YAML "
+        "(.yaml), as in forms/<form>/v<N>.yaml.",
+    )
 
 
 class BoundedUploadHandler(FileUploadHandler):
@@ -325,8 +366,14 @@ class BoundedUploadHandler(FileUploadHandler):
     def file_complete(self, file_size: int) -> InMemoryUploadedFile:
         self.buffer.seek(0)
         return InMemoryUploadedFile(
-            self.buffer, self.field_name, self.file_name, self.content_type, file_size,
-            self.charset, self.content_type_extra)
+            self.buffer,
+            self.field_name,
+            self.file_name,
+            self.content_type,
+            file_size,
+            self.charset,
+            self.content_type_extra,
+        )
 
 
 # The upload waits in the session (server side, never in the page) between the review and the

@@ -39,19 +39,26 @@ class DictionaryImportReport(SyncReport):
 
 
 def plan_dictionary_import(
-    text: str | bytes, *, repeatable_forms: Collection[str] = (), forms_root: Path,
+    text: str | bytes,
+    *,
+    repeatable_forms: Collection[str] = (),
+    forms_root: Path,
     keep_dates: bool = False,
 ) -> list[FormFile]:
     """The instruments of a dictionary as form files, each numbered after what is published.
 
     Raises the engine's DictionaryError (row and column of every problem) for a bad dictionary.
     """
-    return plan_dictionary_with_report(text, repeatable_forms=repeatable_forms,
-                                       forms_root=forms_root, keep_dates=keep_dates)[0]
+    return plan_dictionary_with_report(
+        text, repeatable_forms=repeatable_forms, forms_root=forms_root, keep_dates=keep_dates
+    )[0]
 
 
 def plan_dictionary_with_report(
-    text: str | bytes, *, repeatable_forms: Collection[str] = (), forms_root: Path,
+    text: str | bytes,
+    *,
+    repeatable_forms: Collection[str] = (),
+    forms_root: Path,
     keep_dates: bool = False,
 ) -> tuple[list[FormFile], DictionaryImport]:
     """`plan_dictionary_import`, with the import as read: its notes are the report of what the
@@ -60,7 +67,9 @@ def plan_dictionary_with_report(
         FormDefinition.objects.filter(repeatable=True).values_list("name", flat=True)
     )
     imported = read_dictionary(
-        text, repeatable_forms={*repeatable_forms, *known_repeatable}, keep_dates=keep_dates,
+        text,
+        repeatable_forms={*repeatable_forms, *known_repeatable},
+        keep_dates=keep_dates,
         published=latest_schemas(),
     )
     files = []
@@ -68,11 +77,14 @@ def plan_dictionary_with_report(
         latest = FormVersion.objects.filter(form__name=schema.form).order_by("-number").first()
         if latest is not None:
             # Title and repeatability are not in a dictionary: they stay as published.
-            data = {**data, "version": latest.number, "title": latest.schema["title"],
-                    "repeatable": latest.schema.get("repeatable", False)}
+            data = {
+                **data,
+                "version": latest.number,
+                "title": latest.schema["title"],
+                "repeatable": latest.schema.get("repeatable", False),
+            }
             if content_hash(load_schema(data, published=True)) != latest.content_hash:
-                data = _without_past_renames({**data, "version": latest.number + 1},
-                                             latest.schema)
+                data = _without_past_renames({**data, "version": latest.number + 1}, latest.schema)
         path = forms_root / data["form"] / f"v{data['version']}.yaml"
         files.append(FormFile(str(path), data))
     return files, imported
@@ -87,9 +99,12 @@ def _without_past_renames(data: dict[str, Any], latest: Mapping[str, Any]) -> di
     not now.
     """
     names = {f["name"] for f in latest.get("fields", ())}
-    fields = [{key: value for key, value in f.items() if key != "renamed_from"}
-              if f.get("renamed_from") and f["name"] in names else f
-              for f in data.get("fields", ())]
+    fields = [
+        {key: value for key, value in f.items() if key != "renamed_from"}
+        if f.get("renamed_from") and f["name"] in names
+        else f
+        for f in data.get("fields", ())
+    ]
     return {**data, "fields": fields}
 
 
@@ -104,10 +119,12 @@ def do_import_dictionary(
 ) -> DictionaryImportReport:
     """Publish a dictionary's instruments; optionally write them out as `forms/` files too."""
     files, imported = plan_dictionary_with_report(
-        text, repeatable_forms=repeatable_forms, forms_root=forms_root, keep_dates=keep_dates)
+        text, repeatable_forms=repeatable_forms, forms_root=forms_root, keep_dates=keep_dates
+    )
     synced = do_sync_forms(actor, files)
-    report = DictionaryImportReport(synced.published, synced.unchanged, list(imported.notes),
-                                    imported.report())
+    report = DictionaryImportReport(
+        synced.published, synced.unchanged, list(imported.notes), imported.report()
+    )
     if write_files:
         for form_file in files:
             path = Path(form_file.path)
@@ -124,8 +141,10 @@ def export_dictionary(form_names: Sequence[str] = ()) -> str:
     """The latest version of each form (or of the named ones) as a REDCap dictionary CSV."""
     # Forms in the order they were first published, which for an imported project is the
     # order of its dictionary (enrolment first, as everywhere).
-    versions = sorted(latest_versions(), key=lambda version: (
-        form_order_key(version.form.name)[0], version.form.pk))
+    versions = sorted(
+        latest_versions(),
+        key=lambda version: (form_order_key(version.form.name)[0], version.form.pk),
+    )
     if form_names:
         by_name = {version.form.name: version for version in versions}
         unknown = [name for name in form_names if name not in by_name]

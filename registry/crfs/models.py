@@ -38,7 +38,10 @@ class FormVersion(models.Model):
     source = models.CharField(max_length=300, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
 

@@ -44,8 +44,7 @@ def schema_of(version: FormVersion) -> FormSchema:
     schema = _parsed_schemas.get(version.content_hash)
     if schema is None:
         # Its references to other forms were checked when it was published.
-        schema = _parsed_schemas[version.content_hash] = load_schema(version.schema,
-                                                                     published=True)
+        schema = _parsed_schemas[version.content_hash] = load_schema(version.schema, published=True)
     return schema
 
 
@@ -53,8 +52,9 @@ def latest_schemas(leaving_out: Iterable[str] = ()) -> list[FormSchema]:
     """The newest version of every form but those named, parsed: what a form being published
     may read besides the forms published with it."""
     left_out = set(leaving_out)
-    return [schema_of(version) for version in latest_versions()
-            if version.form.name not in left_out]
+    return [
+        schema_of(version) for version in latest_versions() if version.form.name not in left_out
+    ]
 
 
 # What the published versions determine (the API's version lookup, the exchange's layout) is
@@ -72,7 +72,8 @@ Generation = tuple[int, int | None, object]
 def published_generation() -> Generation:
     """What names the current set of published versions, as this transaction sees it."""
     row = FormVersion.objects.aggregate(
-        count=Count("pk"), newest=Max("pk"), published_at=Max("published_at"))
+        count=Count("pk"), newest=Max("pk"), published_at=Max("published_at")
+    )
     return (row["count"], row["newest"], row["published_at"])
 
 
@@ -101,8 +102,9 @@ class PublishedMemo(Generic[T]):
 
 def _read_published_versions() -> dict[tuple[str, int | None], FormVersion]:
     versions: dict[tuple[str, int | None], FormVersion] = {}
-    for version in (FormVersion.objects.select_related("form").defer("schema")
-                    .order_by("form__name", "number")):
+    for version in (
+        FormVersion.objects.select_related("form").defer("schema").order_by("form__name", "number")
+    ):
         versions[(version.form.name, version.number)] = version
         versions[(version.form.name, None)] = version
     return versions
@@ -132,8 +134,9 @@ def newest_versions() -> dict[int, FormVersion]:
 def _read_newest() -> tuple[dict[str, int], dict[int, FormVersion]]:
     holders: dict[str, int] = {}
     newest: dict[int, FormVersion] = {}
-    for (_, number), version in sorted(_published_versions.get().items(),
-                                       key=lambda item: form_order_key(item[0][0])):
+    for (_, number), version in sorted(
+        _published_versions.get().items(), key=lambda item: form_order_key(item[0][0])
+    ):
         if number is None:
             newest[version.form_id] = version
             for f in schema_of(version).fields:

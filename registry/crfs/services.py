@@ -74,8 +74,9 @@ def read_form_files(root: Path) -> list[FormFile]:
     return files
 
 
-def _check_file(form_file: FormFile, loaded: FormSchema | SchemaError
-                ) -> tuple[FormSchema | None, list[str]]:
+def _check_file(
+    form_file: FormFile, loaded: FormSchema | SchemaError
+) -> tuple[FormSchema | None, list[str]]:
     path = Path(form_file.path)
     if isinstance(loaded, SchemaError):
         return None, [f"{path}: {problem}" for problem in loaded.problems]
@@ -94,8 +95,10 @@ def load_together(files: Sequence[FormFile]) -> list[FormSchema | SchemaError]:
     the others and of the latest published versions of the registry's other forms."""
     documents = [form_file.data for form_file in files]
     names = [data.get("form") for data in documents if isinstance(data, Mapping)]
-    return load_schemas(documents, published=latest_schemas(
-        leaving_out=[name for name in names if isinstance(name, str)]))
+    return load_schemas(
+        documents,
+        published=latest_schemas(leaving_out=[name for name in names if isinstance(name, str)]),
+    )
 
 
 @transaction.atomic
@@ -105,8 +108,10 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
     Versions are compared by meaning (the hash of the checked schema), so comments, key order
     and spelled-out defaults in a file are not changes.
     """
-    checked = [(form_file, *_check_file(form_file, loaded))
-               for form_file, loaded in zip(files, load_together(files), strict=True)]
+    checked = [
+        (form_file, *_check_file(form_file, loaded))
+        for form_file, loaded in zip(files, load_together(files), strict=True)
+    ]
     problems = [problem for _, _, found in checked for problem in found]
     if problems:
         raise FormSyncError(problems)
@@ -116,9 +121,7 @@ def do_sync_forms(actor: User | None, files: Sequence[FormFile]) -> SyncReport:
     for form_file, schema, _ in checked:
         assert schema is not None
         label = f"{schema.form} v{schema.version}"
-        existing = FormVersion.objects.filter(
-            form__name=schema.form, number=schema.version
-        ).first()
+        existing = FormVersion.objects.filter(form__name=schema.form, number=schema.version).first()
         if existing is None:
             pending.append((form_file, schema))
         elif existing.content_hash == content_hash(schema):
@@ -150,8 +153,7 @@ def _harmonisation_problems(pending: Sequence[tuple[FormFile, FormSchema]]) -> l
         by_form.setdefault(schema.form, []).append((form_file, schema))
     problems = []
     for form, new in by_form.items():
-        published = [schema_of(version)
-                     for version in FormVersion.objects.filter(form__name=form)]
+        published = [schema_of(version) for version in FormVersion.objects.filter(form__name=form)]
         try:
             harmonise([*published, *(schema for _, schema in new)])
         except HarmonisationError as error:
@@ -176,14 +178,19 @@ def do_publish_form_version(
         name=schema.form, defaults={"title": schema.title}
     )
     version = FormVersion.objects.create(
-        form=form, number=schema.version, schema=schema_to_dict(schema), content_hash=digest,
-        source=source, published_by=actor,
+        form=form,
+        number=schema.version,
+        schema=schema_to_dict(schema),
+        content_hash=digest,
+        source=source,
+        published_by=actor,
     )
     if not form.versions.filter(number__gt=version.number).exists():
         # The form's title and repeatability are those of its newest version.
         form.title = schema.title
         form.repeatable = schema.repeatable
         form.save(update_fields=["title", "repeatable"])
-    record_event(actor, "form_version.publish", version,
-                 context={"content_hash": digest, "source": source})
+    record_event(
+        actor, "form_version.publish", version, context={"content_hash": digest, "source": source}
+    )
     return version

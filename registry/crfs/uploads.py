@@ -135,13 +135,28 @@ def read_upload(name: str, raw: bytes, *, repeatable: Collection[str] = ()) -> U
     name = clean_file_name(name)
     kind = _SUFFIXES.get(Path(name).suffix.lower())
     if kind is None:
-        raise UploadRefused([UploadNote(name, (
-            "upload a REDCap data dictionary (a .csv file) or a form file (.yaml or .yml)."))])
+        raise UploadRefused(
+            [
+                UploadNote(
+                    name,
+                    (
+                        "upload a REDCap data dictionary (a .csv file) or a form file (.yaml or "
+                        ".yml)."
+                    ),
+                )
+            ]
+        )
     limit = MAX_DICTIONARY_BYTES if kind == DICTIONARY else MAX_FORM_FILE_BYTES
     if len(raw) > limit:
         what = "a dictionary" if kind == DICTIONARY else "a form file"
-        raise UploadRefused([UploadNote(name, (
-            f"the file is {len(raw):,} bytes; {what} may be at most {limit:,} bytes."))])
+        raise UploadRefused(
+            [
+                UploadNote(
+                    name,
+                    (f"the file is {len(raw):,} bytes; {what} may be at most {limit:,} bytes."),
+                )
+            ]
+        )
     if not raw.strip():
         raise UploadRefused([UploadNote(name, "the file is empty.")])
     try:
@@ -150,9 +165,18 @@ def read_upload(name: str, raw: bytes, *, repeatable: Collection[str] = ()) -> U
         raise UploadRefused([_not_utf8(name, raw, error)]) from error
     nul = text.find("\x00")
     if nul >= 0:
-        raise UploadRefused([UploadNote(f"{name}, {_line_of(text, nul)}", (
-            "the file contains a NUL character (\\0), which no form or dictionary may hold; "
-            "it is probably not a text file."))])
+        raise UploadRefused(
+            [
+                UploadNote(
+                    f"{name}, {_line_of(text, nul)}",
+                    (
+                        "the file contains a NUL character (\\0), which no form or dictionary may "
+                        "hold; "
+                        "it is probably not a text file."
+                    ),
+                )
+            ]
+        )
     names = tuple(sorted({part for part in re.split(r"[\s,]+", " ".join(repeatable)) if part}))
     return Upload(name, kind, text, names)
 
@@ -168,10 +192,14 @@ def _not_utf8(name: str, raw: bytes, error: UnicodeDecodeError) -> UploadNote:
     except UnicodeDecodeError:
         pass
     else:
-        likely = (f" It looks like Windows-1252 (where it is {bytes([byte]).decode('cp1252')!r}),"
-                  " as Excel saves 'CSV': save it as 'CSV UTF-8' instead.")
-    return UploadNote(f"{name}, line {line}, column {column}", (
-        f"byte 0x{byte:02x} is not UTF-8 text; the registry reads UTF-8 only.{likely}"))
+        likely = (
+            f" It looks like Windows-1252 (where it is {bytes([byte]).decode('cp1252')!r}),"
+            " as Excel saves 'CSV': save it as 'CSV UTF-8' instead."
+        )
+    return UploadNote(
+        f"{name}, line {line}, column {column}",
+        (f"byte 0x{byte:02x} is not UTF-8 text; the registry reads UTF-8 only.{likely}"),
+    )
 
 
 def _line_of(text: str, position: int) -> str:
@@ -210,10 +238,13 @@ def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[Form
     upload = plan.upload
     try:
         plan.files, imported = plan_dictionary_with_report(
-            upload.text, repeatable_forms=upload.repeatable, forms_root=root)
+            upload.text, repeatable_forms=upload.repeatable, forms_root=root
+        )
     except DictionaryError as error:
-        plan.problems.extend(UploadNote(_where(problem.row, problem.column), problem.message)
-                             for problem in error.problems)
+        plan.problems.extend(
+            UploadNote(_where(problem.row, problem.column), problem.message)
+            for problem in error.problems
+        )
         return []
     except SchemaError as error:
         plan.problems.extend(UploadNote("", str(problem)) for problem in error.problems)
@@ -223,8 +254,10 @@ def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[Form
     schemas = []
     for form_file, loaded in zip(plan.files, load_together(plan.files), strict=True):
         if isinstance(loaded, SchemaError):
-            plan.problems.extend(UploadNote(form_file.data.get("form", ""), str(problem))
-                                 for problem in loaded.problems)
+            plan.problems.extend(
+                UploadNote(form_file.data.get("form", ""), str(problem))
+                for problem in loaded.problems
+            )
         else:
             schemas.append(loaded)
     if plan.problems:
@@ -233,18 +266,31 @@ def _plan_dictionary(plan: UploadPlan, root: Path, *, review: bool) -> list[Form
     for schema in schemas:
         repeats = "repeatable" if schema.repeatable else "not repeatable"
         if published[schema.form]:
-            plan.notes.append(UploadNote(schema.form, (
-                f"title {schema.title!r} and {repeats} as published (a dictionary holds "
-                "neither).")))
+            plan.notes.append(
+                UploadNote(
+                    schema.form,
+                    (
+                        f"title {schema.title!r} and {repeats} as published (a dictionary holds "
+                        "neither)."
+                    ),
+                )
+            )
         else:
-            plan.notes.append(UploadNote(schema.form, (
-                f"a new form, titled {schema.title!r} after its name and {repeats}.")))
+            plan.notes.append(
+                UploadNote(
+                    schema.form,
+                    (f"a new form, titled {schema.title!r} after its name and {repeats}."),
+                )
+            )
     # The importer's own report (identifiers not collected, tags kept, flags dropped), then
     # every cell that reads differently once imported.
     plan.notes.extend(
-        UploadNote(_where(note.row, note.column),
-                   f"{note.field}: {note.message}" if note.field else note.message)
-        for note in imported.notes)
+        UploadNote(
+            _where(note.row, note.column),
+            f"{note.field}: {note.message}" if note.field else note.message,
+        )
+        for note in imported.notes
+    )
     plan.notes.extend(_dictionary_changes(upload.text, schemas))
     return schemas
 
@@ -255,9 +301,16 @@ def _plan_form_file(plan: UploadPlan, root: Path) -> list[FormSchema]:
         plan.problems.extend(problems)
         return []
     if not isinstance(data, dict):
-        plan.problems.append(UploadNote("", (
-            "a form file holds one mapping: form, version, title, fields (see the form schema "
-            "reference).")))
+        plan.problems.append(
+            UploadNote(
+                "",
+                (
+                    "a form file holds one mapping: form, version, title, fields (see the form "
+                    "schema "
+                    "reference)."
+                ),
+            )
+        )
         return []
     form = data.get("form")
     if not isinstance(form, str) or not form:
@@ -267,15 +320,27 @@ def _plan_form_file(plan: UploadPlan, root: Path) -> list[FormSchema]:
     data = dict(data)
     if "version" not in data:
         data["version"] = latest + 1
-        plan.notes.append(UploadNote("version", (
-            f"the file gives no version: it becomes version {latest + 1} of {form}.")))
+        plan.notes.append(
+            UploadNote(
+                "version",
+                (f"the file gives no version: it becomes version {latest + 1} of {form}."),
+            )
+        )
     elif (isinstance(data["version"], bool) or data["version"] != latest + 1) and not (
-            _same_as_published(data, form)):
-        plan.problems.append(UploadNote("version", (
-            f"the file says version {data['version']!r}, but the next version of {form} is "
-            f"{latest + 1}{f' (version {latest} is the latest published)' if latest else ''}. "
-            f"Write `version: {latest + 1}` (or leave it out) after checking the file starts "
-            "from the latest version.")))
+        _same_as_published(data, form)
+    ):
+        plan.problems.append(
+            UploadNote(
+                "version",
+                (
+                    f"the file says version {data['version']!r}, but the next version of {form} "
+                    f"is {latest + 1}"
+                    + (f" (version {latest} is the latest published)" if latest else "")
+                    + f". Write `version: {latest + 1}` (or leave it out) after checking the "
+                    "file starts from the latest version."
+                ),
+            )
+        )
         return []
     try:
         schema = load_schema(data, others=latest_schemas(leaving_out=[form]))
@@ -312,14 +377,22 @@ def _plan_versions(plan: UploadPlan, schemas: Sequence[FormSchema]) -> None:
     for schema in schemas:
         label = f"{schema.form} v{schema.version}"
         same_number = FormVersion.objects.filter(
-            form__name=schema.form, number=schema.version).first()
+            form__name=schema.form, number=schema.version
+        ).first()
         if same_number is not None:
             if same_number.content_hash == content_hash(schema):
                 plan.unchanged.append(label)
             else:
-                plan.problems.append(UploadNote(schema.form, (
-                    f"{label} is already published with different content; a published "
-                    f"version never changes: it would be version {plan.latest[schema.form] + 1}.")))
+                plan.problems.append(
+                    UploadNote(
+                        schema.form,
+                        (
+                            f"{label} is already published with different content; a published "
+                            "version never changes: it would be version "
+                            f"{plan.latest[schema.form] + 1}."
+                        ),
+                    )
+                )
             continue
         latest = plan.latest[schema.form]
         effects: tuple[Effect, ...] = ()
@@ -349,10 +422,16 @@ def _where(row: int, column: str) -> str:
 
 
 _COLUMN_OF_KEY: Final = dict(zip(METADATA_KEYS, COLUMNS, strict=True))
-_CASE_FREE: Final = frozenset({
-    "Field Type", "Text Validation Type OR Show Slider Number", "Identifier?", "Required Field?",
-    "Custom Alignment", "Matrix Ranking?",
-})
+_CASE_FREE: Final = frozenset(
+    {
+        "Field Type",
+        "Text Validation Type OR Show Slider Number",
+        "Identifier?",
+        "Required Field?",
+        "Custom Alignment",
+        "Matrix Ranking?",
+    }
+)
 _CHOICES_COLUMN: Final = COLUMNS[5]
 _NAME_COLUMN: Final = COLUMNS[0]
 _TYPE_COLUMN: Final = COLUMNS[3]
@@ -372,8 +451,11 @@ def _dictionary_changes(text: str, schemas: Sequence[FormSchema]) -> list[Upload
     notes = []
     for name, (row, cells) in given.items():
         if name not in written:
-            notes.append(UploadNote(_where(row, _NAME_COLUMN), (
-                f"{name} is not a field of the imported forms.")))
+            notes.append(
+                UploadNote(
+                    _where(row, _NAME_COLUMN), (f"{name} is not a field of the imported forms.")
+                )
+            )
             continue
         kept = written[name][1]
         kind = kept.get(_TYPE_COLUMN, "").lower()
@@ -381,8 +463,12 @@ def _dictionary_changes(text: str, schemas: Sequence[FormSchema]) -> list[Upload
             before = _comparable(column, value, kind)
             after = _comparable(column, kept.get(column, ""), kind)
             if before != after:
-                notes.append(UploadNote(_where(row, column), (
-                    f"{_shown(value)} becomes {_shown(kept.get(column, ''))}.")))
+                notes.append(
+                    UploadNote(
+                        _where(row, column),
+                        (f"{_shown(value)} becomes {_shown(kept.get(column, ''))}."),
+                    )
+                )
     return notes
 
 
@@ -399,8 +485,9 @@ def _rows_by_field(text: str) -> dict[str, tuple[int, dict[str, str]]] | None:
     rows: dict[str, tuple[int, dict[str, str]]] = {}
     first = True
     for number, cells in _numbered(reader):
-        named = {column: cell for column, cell in zip(columns, cells, strict=False)
-                 if column in COLUMNS}
+        named = {
+            column: cell for column, cell in zip(columns, cells, strict=False) if column in COLUMNS
+        }
         name = named.get(_NAME_COLUMN, "").strip()
         if not name:
             continue
@@ -423,8 +510,11 @@ def _comparable(column: str, value: str, field_type: str) -> object:
     if column in _CASE_FREE:
         return value.lower()
     if column == _CHOICES_COLUMN and field_type in CHOICE_TYPES:
-        return tuple(tuple(part.strip() for part in choice.split(",", 1))
-                     for choice in value.split("|") if choice.strip())
+        return tuple(
+            tuple(part.strip() for part in choice.split(",", 1))
+            for choice in value.split("|")
+            if choice.strip()
+        )
     if column == _CHOICES_COLUMN and field_type == "slider":
         labels = [label.strip() for label in value.split("|")]
         # Two slider labels are the left and the right one, as three with no middle.
@@ -454,29 +544,55 @@ def _read_yaml(text: str) -> tuple[Any, list[UploadNote]]:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    return None, [UploadNote(where, "a form file holds one document (one form);"
-                                                    " upload each form on its own.")]
+                    return None, [
+                        UploadNote(
+                            where,
+                            "a form file holds one document (one form);"
+                            " upload each form on its own.",
+                        )
+                    ]
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return None, [UploadNote(where, (
-                    "anchors and aliases (&name, *name) are not accepted in a form file; write "
-                    "the value out."))]
+                return None, [
+                    UploadNote(
+                        where,
+                        (
+                            "anchors and aliases (&name, *name) are not accepted in a form file; "
+                            "write "
+                            "the value out."
+                        ),
+                    )
+                ]
             if getattr(event, "tag", None) is not None:
-                return None, [UploadNote(where, (
-                    f"YAML tags ({event.tag}) are not accepted in a form file; write plain "
-                    "values."))]
+                return None, [
+                    UploadNote(
+                        where,
+                        (
+                            f"YAML tags ({event.tag}) are not accepted in a form file; write plain "
+                            "values."
+                        ),
+                    )
+                ]
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
-                    return None, [UploadNote(where, (
-                        f"the file nests more than {MAX_YAML_DEPTH} levels deep; a form needs "
-                        "five."))]
+                    return None, [
+                        UploadNote(
+                            where,
+                            (
+                                f"the file nests more than {MAX_YAML_DEPTH} levels deep; a form "
+                                "needs "
+                                "five."
+                            ),
+                        )
+                    ]
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.ScalarEvent):
                 nodes += 1
                 if nodes > MAX_YAML_NODES:
-                    return None, [UploadNote(where, (
-                        f"the file holds more than {MAX_YAML_NODES:,} values."))]
+                    return None, [
+                        UploadNote(where, (f"the file holds more than {MAX_YAML_NODES:,} values."))
+                    ]
         return yaml.safe_load(text), []
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -508,16 +624,22 @@ def do_publish_upload(
         now = _latest_numbers(list(plan.latest))
         if now != dict(expected_latest):
             moved = sorted(name for name in now if now[name] != expected_latest.get(name))
-            raise PublishedMeanwhile([
-                f"{name} was published as version {now[name]} since you uploaded the file: "
-                "nothing was published. Upload it again to see the changes against that version."
-                for name in moved
-            ] or ["The upload names other forms than the ones reviewed: upload it again."])
+            raise PublishedMeanwhile(
+                [
+                    f"{name} was published as version {now[name]} since you uploaded the file: "
+                    "nothing was published. Upload it again to see the changes against that "
+                    "version."
+                    for name in moved
+                ]
+                or ["The upload names other forms than the ones reviewed: upload it again."]
+            )
         try:
             return do_sync_forms(actor, plan.files)
         except IntegrityError as error:
             # Another first version of a new form, committed between our check and our write.
-            raise PublishedMeanwhile([
-                "Another curator published one of these forms at the same moment: nothing was "
-                "published. Upload the file again."
-            ]) from error
+            raise PublishedMeanwhile(
+                [
+                    "Another curator published one of these forms at the same moment: nothing was "
+                    "published. Upload the file again."
+                ]
+            ) from error

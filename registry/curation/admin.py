@@ -42,23 +42,39 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/close/", view(require_POST(self.close_view)),
-                 name="curation_dataquery_close"),
-            path("<int:pk>/reopen/", view(require_POST(self.reopen_view)),
-                 name="curation_dataquery_reopen"),
+            path(
+                "<int:pk>/close/",
+                view(require_POST(self.close_view)),
+                name="curation_dataquery_close",
+            ),
+            path(
+                "<int:pk>/reopen/",
+                view(require_POST(self.reopen_view)),
+                name="curation_dataquery_reopen",
+            ),
             *super().get_urls(),
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         query = get_object_or_404(
             visible_data_queries(request.user),
             pk=object_id,
         )
-        do_record_view(request.user, "data_query.view", query, page=request.path,
-                       site=query.submission.patient.site)
+        do_record_view(
+            request.user,
+            "data_query.view",
+            query,
+            page=request.path,
+            site=query.submission.patient.site,
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -68,8 +84,13 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
         }
         return TemplateResponse(request, "admin/curation/dataquery/thread.html", context)
 
-    def _act(self, request: HttpRequest, pk: int,
-             action: Callable[[DataQuery, str], DataQuery], done: str) -> HttpResponse:
+    def _act(
+        self,
+        request: HttpRequest,
+        pk: int,
+        action: Callable[[DataQuery, str], DataQuery],
+        done: str,
+    ) -> HttpResponse:
         query = get_object_or_404(DataQuery, pk=pk)
         try:
             action(query, request.POST.get("text", ""))
@@ -81,9 +102,11 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
         return HttpResponseRedirect(reverse("admin:curation_dataquery_change", args=[pk]))
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._act(request, pk,
-                         lambda q, text: do_close_data_query(request.user, q, text), "closed")
+        return self._act(
+            request, pk, lambda q, text: do_close_data_query(request.user, q, text), "closed"
+        )
 
     def reopen_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._act(request, pk,
-                         lambda q, text: do_reopen_data_query(request.user, q, text), "re-opened")
+        return self._act(
+            request, pk, lambda q, text: do_reopen_data_query(request.user, q, text), "re-opened"
+        )

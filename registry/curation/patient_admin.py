@@ -26,19 +26,26 @@ class PatientAdmin(AuditedReads, CurationAdmin):
 
     def get_urls(self) -> list[Any]:
         return [
-            path("<int:pk>/trail.csv", self.admin_site.admin_view(self.trail_csv_view),
-                 name="patients_patient_trail_csv"),
+            path(
+                "<int:pk>/trail.csv",
+                self.admin_site.admin_view(self.trail_csv_view),
+                name="patients_patient_trail_csv",
+            ),
             *super().get_urls(),
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         patient = get_object_or_404(visible_patients(request.user), pk=object_id)
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         # The patient's page in the admin is their audit trail; its CSV is "audit.export".
-        do_record_view(request.user, "audit.view", patient, page=request.path,
-                       site=patient.site)
+        do_record_view(request.user, "audit.view", patient, page=request.path, site=patient.site)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -54,6 +61,11 @@ class PatientAdmin(AuditedReads, CurationAdmin):
         if not can_curate(request.user):
             return HttpResponseRedirect(reverse("admin:index"))
         events = [entry.event for entry in patient_history(patient, with_reads=True)]
-        record_event(request.user, "audit.export", patient, site=patient.site,
-                     context={"events": len(events)})
+        record_event(
+            request.user,
+            "audit.export",
+            patient,
+            site=patient.site,
+            context={"events": len(events)},
+        )
         return audit_csv_response(events, f"audit-trail-{patient.pseudonym}.csv")

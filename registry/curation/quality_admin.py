@@ -20,8 +20,17 @@ from .services import do_send_quality_issue_to_site
 
 @admin.register(QualityIssue)
 class QualityIssueAdmin(AuditedReads, CurationAdmin):
-    list_display = ("rule", "severity", "site", "patient", "submission", "field", "message",
-                    "status", "last_seen")
+    list_display = (
+        "rule",
+        "severity",
+        "site",
+        "patient",
+        "submission",
+        "field",
+        "message",
+        "status",
+        "last_seen",
+    )
     list_filter = ("status", "severity", "rule", "site")
     list_select_related = ("site", "patient", "submission__form", "submission__patient")
     search_fields = ("patient__pseudonym", "field", "message")
@@ -29,35 +38,52 @@ class QualityIssueAdmin(AuditedReads, CurationAdmin):
     view_action = "quality_issue.view"
 
     @admin.action(description="Accept as correct (with a reason)")
-    def accept_as_correct(self, request: HttpRequest,
-                          queryset: QuerySet[QualityIssue]) -> HttpResponse | None:
+    def accept_as_correct(
+        self, request: HttpRequest, queryset: QuerySet[QualityIssue]
+    ) -> HttpResponse | None:
         reason = request.POST.get("reason")
         if reason is None:
             # First step: ask for the reason on a page of its own.
-            return TemplateResponse(request, "admin/quality/qualityissue/accept.html", {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": "Accept quality issues as correct",
-                "issues": queryset,
-                "action": "accept_as_correct",
-            })
-        self._each(request, queryset, lambda issue: do_accept_quality_issue(
-            request.user, issue, reason), "accepted as correct")
+            return TemplateResponse(
+                request,
+                "admin/quality/qualityissue/accept.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": "Accept quality issues as correct",
+                    "issues": queryset,
+                    "action": "accept_as_correct",
+                },
+            )
+        self._each(
+            request,
+            queryset,
+            lambda issue: do_accept_quality_issue(request.user, issue, reason),
+            "accepted as correct",
+        )
         return None
 
     @admin.action(description="Send to the site as a data query")
     def send_to_site(self, request: HttpRequest, queryset: QuerySet[QualityIssue]) -> None:
-        self._each(request, queryset,
-                   lambda issue: do_send_quality_issue_to_site(request.user, issue),
-                   "sent to the site")
+        self._each(
+            request,
+            queryset,
+            lambda issue: do_send_quality_issue_to_site(request.user, issue),
+            "sent to the site",
+        )
 
     @admin.action(description="Mark resolved after a correction")
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[QualityIssue]) -> None:
-        self._each(request, queryset,
-                   lambda issue: do_resolve_quality_issue(request.user, issue), "resolved")
+        self._each(
+            request,
+            queryset,
+            lambda issue: do_resolve_quality_issue(request.user, issue),
+            "resolved",
+        )
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[QualityIssue], action: Any,
-              done: str) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[QualityIssue], action: Any, done: str
+    ) -> None:
         succeeded = 0
         for issue in queryset:
             try:

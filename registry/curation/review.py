@@ -22,8 +22,10 @@ from .models import QueryStatus
 
 
 def _reload_for_update(submission: Submission) -> Submission:
-    return Submission.objects.select_for_update().select_related("patient__site", "form").get(
-        pk=submission.pk
+    return (
+        Submission.objects.select_for_update()
+        .select_related("patient__site", "form")
+        .get(pk=submission.pk)
     )
 
 
@@ -33,15 +35,24 @@ def do_verify_submission(curator: User, submission: Submission) -> Submission:
     with transaction.atomic():
         submission = _reload_for_update(submission)
         if submission.status != Status.COMPLETE:
-            raise ValidationError({"status": [
-                f"{submission} is {submission.get_status_display().lower()}; only complete "
-                "submissions can be verified. Ask the site to complete it first."
-            ]})
+            raise ValidationError(
+                {
+                    "status": [
+                        f"{submission} is {submission.get_status_display().lower()}; only complete "
+                        "submissions can be verified. Ask the site to complete it first."
+                    ]
+                }
+            )
         if submission.verified_at is None:
             submission.verified_at, submission.verified_by = timezone.now(), curator
             submission.save(update_fields=["verified_at", "verified_by"])
-            record_event(curator, "submission.verify", submission, site=submission.patient.site,
-                         changes={"verified": [False, True]})
+            record_event(
+                curator,
+                "submission.verify",
+                submission,
+                site=submission.patient.site,
+                changes={"verified": [False, True]},
+            )
     return submission
 
 
@@ -51,15 +62,25 @@ def do_lock_submission(curator: User, submission: Submission) -> Submission:
         submission = _reload_for_update(submission)
         open_queries = submission.queries.exclude(status=QueryStatus.CLOSED).count()
         if open_queries:
-            raise ValidationError({"locked": [
-                f"{submission} has {open_queries} data quer{'y' if open_queries == 1 else 'ies'} "
-                "not yet closed; close them before locking."
-            ]})
+            raise ValidationError(
+                {
+                    "locked": [
+                        f"{submission} has {open_queries} data "
+                        f"quer{'y' if open_queries == 1 else 'ies'} "
+                        "not yet closed; close them before locking."
+                    ]
+                }
+            )
         if not submission.locked:
             submission.locked = True
             submission.save(update_fields=["locked"])
-            record_event(curator, "submission.lock", submission, site=submission.patient.site,
-                         changes={"locked": [False, True]})
+            record_event(
+                curator,
+                "submission.lock",
+                submission,
+                site=submission.patient.site,
+                changes={"locked": [False, True]},
+            )
     return submission
 
 
@@ -67,17 +88,28 @@ def do_unlock_submission(curator: User, submission: Submission, reason: str) -> 
     require_curation(curator)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": [
-            "Say why the submission is unlocked (for example, which correction is expected); "
-            "the reason is kept in the audit trail."
-        ]})
+        raise ValidationError(
+            {
+                "reason": [
+                    "Say why the submission is unlocked (for example, which correction is "
+                    "expected); "
+                    "the reason is kept in the audit trail."
+                ]
+            }
+        )
     with transaction.atomic():
         submission = _reload_for_update(submission)
         if submission.locked:
             submission.locked = False
             submission.save(update_fields=["locked"])
-            record_event(curator, "submission.unlock", submission, site=submission.patient.site,
-                         changes={"locked": [True, False]}, context={"reason": reason})
+            record_event(
+                curator,
+                "submission.unlock",
+                submission,
+                site=submission.patient.site,
+                changes={"locked": [True, False]},
+                context={"reason": reason},
+            )
     return submission
 
 
@@ -91,9 +123,7 @@ def do_lock_submissions(curator: User, submissions: Iterable[Submission]) -> lis
     return _each(submissions, lambda s: do_lock_submission(curator, s))
 
 
-def _each(
-    submissions: Iterable[Submission], action: Callable[[Submission], object]
-) -> list[str]:
+def _each(submissions: Iterable[Submission], action: Callable[[Submission], object]) -> list[str]:
     problems = []
     for submission in submissions:
         try:

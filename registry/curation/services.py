@@ -41,38 +41,57 @@ def _clean_text(text: str, *, required: bool, what: str) -> str:
     if required and not cleaned:
         raise ValidationError({"text": [f"Write the {what}; it cannot be empty."]})
     if len(cleaned) > MAX_MESSAGE_LENGTH:
-        raise ValidationError({"text": [
-            f"The {what} is {len(cleaned)} characters long; keep it under {MAX_MESSAGE_LENGTH}."
-        ]})
+        raise ValidationError(
+            {
+                "text": [
+                    f"The {what} is {len(cleaned)} characters long; keep it under "
+                    f"{MAX_MESSAGE_LENGTH}."
+                ]
+            }
+        )
     hits = screen_free_text(cleaned)
     if hits:
-        raise ValidationError({"text": [
-            f"The {what} contains what looks like {', '.join(hits)}. Remove it: the registry "
-            "must not hold names, contact details, dates or hospital numbers."
-        ]})
+        raise ValidationError(
+            {
+                "text": [
+                    f"The {what} contains what looks like {', '.join(hits)}. Remove it: the "
+                    "registry "
+                    "must not hold names, contact details, dates or hospital numbers."
+                ]
+            }
+        )
     return cleaned
 
 
 def _locked_query(query: DataQuery) -> DataQuery:
     # Two people acting on one query at once must not both move it from the same status.
-    return DataQuery.objects.select_for_update().select_related(
-        "submission__patient__site", "submission__form", "submission__form_version"
-    ).get(pk=query.pk)
+    return (
+        DataQuery.objects.select_for_update()
+        .select_related("submission__patient__site", "submission__form", "submission__form_version")
+        .get(pk=query.pk)
+    )
 
 
 def _add_message(query: DataQuery, author: User, kind: str, text: str) -> DataQueryMessage:
     return DataQueryMessage.objects.create(query=query, author=author, kind=kind, text=text)
 
 
-def _audit(actor: User, action: str, query: DataQuery, before: str,
-           message: DataQueryMessage) -> None:
+def _audit(
+    actor: User, action: str, query: DataQuery, before: str, message: DataQueryMessage
+) -> None:
     submission = query.submission
     record_event(
-        actor, action, query, site=submission.patient.site,
+        actor,
+        action,
+        query,
+        site=submission.patient.site,
         changes={"status": [before or None, query.status]} if before != query.status else {},
         context={
-            "submission": submission.pk, "form": submission.form.name,
-            "instance": submission.instance, "field": query.field, "message": message.pk,
+            "submission": submission.pk,
+            "form": submission.form.name,
+            "instance": submission.instance,
+            "field": query.field,
+            "message": message.pk,
         },
     )
 
@@ -83,16 +102,24 @@ def do_open_data_query(curator: User, submission: Submission, field: str, text: 
     schema = schema_of(submission.form_version)
     if field not in schema or not schema.field(field).stores_data:
         names = ", ".join(f.name for f in schema.data_fields)
-        raise ValidationError({"field": [
-            f"'{field}' is not a field of {submission.form.name} version "
-            f"{submission.form_version.number} that holds data; choose one of: {names}."
-        ]})
+        raise ValidationError(
+            {
+                "field": [
+                    f"'{field}' is not a field of {submission.form.name} version "
+                    f"{submission.form_version.number} that holds data; choose one of: {names}."
+                ]
+            }
+        )
     cleaned = _clean_text(text, required=True, what="question")
     with transaction.atomic():
         now = timezone.now()
         query = DataQuery.objects.create(
-            submission=submission, field=field, status=QueryStatus.OPEN, opened_by=curator,
-            opened_at=now, updated_at=now,
+            submission=submission,
+            field=field,
+            status=QueryStatus.OPEN,
+            opened_by=curator,
+            opened_at=now,
+            updated_at=now,
         )
         message = _add_message(query, curator, MessageKind.QUESTION, cleaned)
         _audit(curator, "data_query.open", query, "", message)
@@ -108,9 +135,13 @@ def do_answer_data_query(coordinator: User, query: DataQuery, text: str) -> Data
     with transaction.atomic():
         query = _locked_query(query)
         if query.status == QueryStatus.CLOSED:
-            raise ValidationError({"text": [
-                "This query is closed; a curator must re-open it before it can be answered."
-            ]})
+            raise ValidationError(
+                {
+                    "text": [
+                        "This query is closed; a curator must re-open it before it can be answered."
+                    ]
+                }
+            )
         before = query.status
         query.status = QueryStatus.ANSWERED
         query.updated_at = timezone.now()
@@ -145,9 +176,9 @@ def do_reopen_data_query(curator: User, query: DataQuery, text: str) -> DataQuer
     with transaction.atomic():
         query = _locked_query(query)
         if query.status != QueryStatus.CLOSED:
-            raise ValidationError({"status": [
-                f"Only a closed query can be re-opened; this one is {query.status}."
-            ]})
+            raise ValidationError(
+                {"status": [f"Only a closed query can be re-opened; this one is {query.status}."]}
+            )
         before = query.status
         query.status = QueryStatus.OPEN
         query.updated_at = timezone.now()
@@ -161,12 +192,19 @@ def do_reopen_data_query(curator: User, query: DataQuery, text: str) -> DataQuer
 def do_send_quality_issue_to_site(actor: User, issue: QualityIssue) -> DataQuery:
     """Ask the site about a finding: a data query on the field, worded from the finding."""
     if issue.submission is None or not issue.field:
-        raise ValidationError({"field": [
-            "This finding concerns a whole patient, not one field of a form; look into it with "
-            "the site directly, or accept it with a reason."
-        ]})
+        raise ValidationError(
+            {
+                "field": [
+                    "This finding concerns a whole patient, not one field of a form; look into it "
+                    "with "
+                    "the site directly, or accept it with a reason."
+                ]
+            }
+        )
     return do_open_data_query(
-        actor, issue.submission, issue.field,
+        actor,
+        issue.submission,
+        issue.field,
         f"Data-quality check {issue.rule}: {issue.message} Please check the value and correct "
         "it, or explain why it is right.",
     )

@@ -62,8 +62,11 @@ class LastChangedFilter(admin.SimpleListFilter):
     parameter_name = "changed"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("7", "More than a week ago"), ("30", "More than a month ago"),
-                ("90", "More than three months ago")]
+        return [
+            ("7", "More than a week ago"),
+            ("30", "More than a month ago"),
+            ("90", "More than three months ago"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Submission]) -> QuerySet:
         if self.value() in {"7", "30", "90"}:
@@ -74,10 +77,25 @@ class LastChangedFilter(admin.SimpleListFilter):
 
 @admin.register(Submission)
 class SubmissionAdmin(AuditedReads, CurationAdmin):
-    list_display = ("patient", "site", "form", "version", "instance", "status", "verified",
-                    "locked", "updated_at")
-    list_filter = (ReviewFilter, "patient__site", "form", "form_version", "status",
-                   LastChangedFilter)
+    list_display = (
+        "patient",
+        "site",
+        "form",
+        "version",
+        "instance",
+        "status",
+        "verified",
+        "locked",
+        "updated_at",
+    )
+    list_filter = (
+        ReviewFilter,
+        "patient__site",
+        "form",
+        "form_version",
+        "status",
+        LastChangedFilter,
+    )
     list_select_related = ("patient__site", "form", "form_version")
     search_fields = ("patient__pseudonym",)
     ordering = ("updated_at",)
@@ -104,8 +122,9 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
     def lock_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         self._bulk(request, queryset, do_lock_submissions, "locked")
 
-    def _bulk(self, request: HttpRequest, queryset: QuerySet[Submission], action: Any,
-              verb: str) -> None:
+    def _bulk(
+        self, request: HttpRequest, queryset: QuerySet[Submission], action: Any, verb: str
+    ) -> None:
         submissions = list(queryset)
         problems = action(request.user, submissions)
         done = len(submissions) - len(problems)
@@ -116,30 +135,51 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
     def get_urls(self) -> list[Any]:
         review = self.admin_site.admin_view
         return [
-            path("<int:pk>/verify/", review(require_POST(self.verify_view)),
-                 name="submissions_submission_verify"),
-            path("<int:pk>/lock/", review(require_POST(self.lock_view)),
-                 name="submissions_submission_lock"),
-            path("<int:pk>/unlock/", review(require_POST(self.unlock_view)),
-                 name="submissions_submission_unlock"),
-            path("<int:pk>/query/", review(require_POST(self.open_query_view)),
-                 name="submissions_submission_query"),
+            path(
+                "<int:pk>/verify/",
+                review(require_POST(self.verify_view)),
+                name="submissions_submission_verify",
+            ),
+            path(
+                "<int:pk>/lock/",
+                review(require_POST(self.lock_view)),
+                name="submissions_submission_lock",
+            ),
+            path(
+                "<int:pk>/unlock/",
+                review(require_POST(self.unlock_view)),
+                name="submissions_submission_unlock",
+            ),
+            path(
+                "<int:pk>/query/",
+                review(require_POST(self.open_query_view)),
+                name="submissions_submission_query",
+            ),
             *super().get_urls(),
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         submission = get_object_or_404(
             visible_submissions(request.user).select_related("patient__site", "verified_by"),
             pk=object_id,
         )
         if not self.has_view_permission(request, submission):
             return HttpResponseRedirect(reverse("admin:index"))
-        do_record_view(request.user, "submission.view", submission, page=request.path,
-                       site=submission.patient.site)
+        do_record_view(
+            request.user,
+            "submission.view",
+            submission,
+            page=request.path,
+            site=submission.patient.site,
+        )
         schema = schema_of(submission.form_version)
-        issues = visible_issues(request.user).filter(submission=submission,
-                                                     status=IssueStatus.OPEN)
+        issues = visible_issues(request.user).filter(submission=submission, status=IssueStatus.OPEN)
         queries = submission.queries.prefetch_related("messages__author").order_by("-opened_at")
         flagged = {issue.field for issue in issues} | {
             query.field for query in queries if query.status != QueryStatus.CLOSED
@@ -199,6 +239,8 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
     def open_query_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         field, text = request.POST.get("field", ""), request.POST.get("text", "")
         return self._act(
-            request, pk, lambda s: do_open_data_query(request.user, s, field, text),
+            request,
+            pk,
+            lambda s: do_open_data_query(request.user, s, field, text),
             "has a new data query",
         )

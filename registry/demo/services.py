@@ -63,7 +63,11 @@ def _enter_submission(nurse: User, patient: Patient, entry: dict[str, Any]) -> N
         return
     version = FormVersion.objects.get(form__name=entry["form"], number=entry["version"])
     do_save_submission(
-        nurse, patient, version, entry["data"], status=entry["status"],
+        nurse,
+        patient,
+        version,
+        entry["data"],
+        status=entry["status"],
         instance=entry["instance"],
     )
 
@@ -88,13 +92,21 @@ def do_load_demo(*, synthetic_patients: int = DEMO_SYNTHETIC_PATIENTS) -> list[D
     home_site = Site.objects.get(code="TUMS")
     for case in load_index_cases():
         patient = do_enrol_patient(
-            nurse, home_site, local_id=case["local_id"], sex=case["sex"],
+            nurse,
+            home_site,
+            local_id=case["local_id"],
+            sex=case["sex"],
             year_of_birth=case["year_of_birth"],
         ).patient
         for entry in case.get("submissions", []):
             _enter_submission(nurse, patient, entry)
     if synthetic_patients:
         demo_sites = list(Site.objects.filter(code__in=[code for code, _ in DEMO_SITES]))
-        do_generate_synthetic(None, demo_sites, patients=synthetic_patients,
-                              seed=DEMO_SYNTHETIC_SEED, reference_year=DEMO_SYNTHETIC_YEAR)
+        do_generate_synthetic(
+            None,
+            demo_sites,
+            patients=synthetic_patients,
+            seed=DEMO_SYNTHETIC_SEED,
+            reference_year=DEMO_SYNTHETIC_YEAR,
+        )
     return [DemoLogin(username, role, sites) for username, role, sites in DEMO_USERS]

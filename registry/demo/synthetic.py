@@ -102,7 +102,8 @@ class GenerationReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "patients": self.patients, "submissions": self.submissions,
+            "patients": self.patients,
+            "submissions": self.submissions,
             "skipped_existing": self.skipped_existing,
             "patients_with_errors": self.patients_with_errors,
             "error_share": round(self.error_share, 4),
@@ -114,19 +115,42 @@ class GenerationReport:
 # Building patients (plain Python)
 
 _DIAGNOSES = (
-    ("cmmc", 22), ("cmc", 8), ("occ_dermal_sinus", 12), ("cranial_dermal_sinus", 4),
-    ("spinal_dermal_sinus", 10), ("sb_occulta", 12), ("lipomyelomeningocele", 10),
-    ("familial_mm", 8), ("kallmann", 4), ("klippel_feil", 6), ("acc", 4),
+    ("cmmc", 22),
+    ("cmc", 8),
+    ("occ_dermal_sinus", 12),
+    ("cranial_dermal_sinus", 4),
+    ("spinal_dermal_sinus", 10),
+    ("sb_occulta", 12),
+    ("lipomyelomeningocele", 10),
+    ("familial_mm", 8),
+    ("kallmann", 4),
+    ("klippel_feil", 6),
+    ("acc", 4),
 )
-_LESIONS = {"cmmc", "cmc", "occ_dermal_sinus", "cranial_dermal_sinus", "spinal_dermal_sinus",
-            "sb_occulta", "lipomyelomeningocele"}
+_LESIONS = {
+    "cmmc",
+    "cmc",
+    "occ_dermal_sinus",
+    "cranial_dermal_sinus",
+    "spinal_dermal_sinus",
+    "sb_occulta",
+    "lipomyelomeningocele",
+}
 _DERMAL_SINUS = {"occ_dermal_sinus", "cranial_dermal_sinus", "spinal_dermal_sinus"}
 _CERVICAL = ("c1", "c2", "c3", "c4", "c5", "c6", "c7")
 _CERVICAL_WEIGHTS = (1, 2, 3, 3, 3, 2, 1)
 _MM_CHANCE = {
-    "cmmc": 0.35, "cmc": 0.25, "occ_dermal_sinus": 0.5, "cranial_dermal_sinus": 0.3,
-    "spinal_dermal_sinus": 0.15, "sb_occulta": 0.1, "lipomyelomeningocele": 0.1,
-    "familial_mm": 1.0, "kallmann": 0.8, "klippel_feil": 0.6, "acc": 0.7,
+    "cmmc": 0.35,
+    "cmc": 0.25,
+    "occ_dermal_sinus": 0.5,
+    "cranial_dermal_sinus": 0.3,
+    "spinal_dermal_sinus": 0.15,
+    "sb_occulta": 0.1,
+    "lipomyelomeningocele": 0.1,
+    "familial_mm": 1.0,
+    "kallmann": 0.8,
+    "klippel_feil": 0.6,
+    "acc": 0.7,
 }
 _ASSOCIATED = {"kallmann": "kallmann", "klippel_feil": "klippel_feil", "acc": "acc"}
 _MRI_FINDINGS = {
@@ -166,8 +190,12 @@ class _Story:
 
 
 def iter_patients(
-    count: int, site_codes: Sequence[str], *, seed: int = 0,
-    error_share: float = DEFAULT_ERROR_SHARE, reference_year: int | None = None,
+    count: int,
+    site_codes: Sequence[str],
+    *,
+    seed: int = 0,
+    error_share: float = DEFAULT_ERROR_SHARE,
+    reference_year: int | None = None,
     first_index: int = 0,
 ) -> Iterator[SyntheticPatient]:
     """`count` synthetic patients spread over `site_codes`; the same seed gives the same data.
@@ -211,7 +239,9 @@ def _patient(rng: random.Random, local_id: str, site_code: str, year: int) -> Sy
     age_now = rng.randint(6, 30 * 12)
     sex = _pick(rng, (("male", 54), ("female", 44), ("undetermined", 1), ("unknown", 1)))
     story = _Story(
-        diagnosis=_pick(rng, _DIAGNOSES), age_now=age_now, sex=sex,
+        diagnosis=_pick(rng, _DIAGNOSES),
+        age_now=age_now,
+        sex=sex,
         year_of_birth=year - age_now // 12,
     )
     if story.diagnosis in _LESIONS:
@@ -226,8 +256,11 @@ def _patient(rng: random.Random, local_id: str, site_code: str, year: int) -> Sy
 
     patient = SyntheticPatient(local_id, site_code, sex, story.year_of_birth, age_now)
     add = patient.submissions.append
-    add(SyntheticSubmission("enrollment", 1, 1, _status(rng, enrolment=True),
-                            _enrolment(rng, story)))
+    add(
+        SyntheticSubmission(
+            "enrollment", 1, 1, _status(rng, enrolment=True), _enrolment(rng, story)
+        )
+    )
     for number, lesion in enumerate(story.lesions, start=1):
         add(SyntheticSubmission("dysraphic_lesion", 1, number, _status(rng), lesion))
     for number, surgery in enumerate(story.surgeries, start=1):
@@ -265,15 +298,22 @@ def _lesion(rng: random.Random, story: _Story, kind: str) -> dict[str, Any]:
     if open_defect:
         lesion["prenatal_dx"] = _yes(rng, 0.4)
     if kind in _DERMAL_SINUS:
-        lesion["cutaneous_markers"] = _pick(rng, (
-            (["hairy_patch_dimple"], 40), (["sinus_opening"], 30),
-            (["hairy_patch_dimple", "sinus_opening"], 30)))
+        lesion["cutaneous_markers"] = _pick(
+            rng,
+            (
+                (["hairy_patch_dimple"], 40),
+                (["sinus_opening"], 30),
+                (["hairy_patch_dimple", "sinus_opening"], 30),
+            ),
+        )
     elif kind == "sb_occulta":
-        lesion["cutaneous_markers"] = _pick(rng, (
-            (["hairy_patch_dimple"], 40), (["haemangioma"], 20), (["none"], 40)))
+        lesion["cutaneous_markers"] = _pick(
+            rng, ((["hairy_patch_dimple"], 40), (["haemangioma"], 20), (["none"], 40))
+        )
     elif kind == "lipomyelomeningocele":
-        lesion["cutaneous_markers"] = _pick(rng, ((["skin_tag"], 40), (["haemangioma"], 30),
-                                                  (["none"], 30)))
+        lesion["cutaneous_markers"] = _pick(
+            rng, ((["skin_tag"], 40), (["haemangioma"], 30), (["none"], 30))
+        )
     if kind in ("cmmc", "cmc"):
         lesion["nfv_stalk"] = _yes(rng, 0.35 if kind == "cmmc" else 0.2)
     if kind in _DERMAL_SINUS:
@@ -284,7 +324,8 @@ def _lesion(rng: random.Random, story: _Story, kind: str) -> dict[str, Any]:
         lesion["tumour_type"] = _pick(rng, (("dermoid", 80), ("epidermoid", 20)))
         lesion["tumour_location"] = (
             _pick(rng, (("pf_midline", 85), ("pf_lateral", 15)))
-            if kind == "occ_dermal_sinus" else "spinal"
+            if kind == "occ_dermal_sinus"
+            else "spinal"
         )
     tethered = {"lipomyelomeningocele": 0.8, "spinal_dermal_sinus": 0.4, "cmmc": 0.1}
     lesion["tethered_cord"] = _yes(rng, tethered.get(kind, 0.02))
@@ -298,8 +339,15 @@ def _lesion(rng: random.Random, story: _Story, kind: str) -> dict[str, Any]:
     if kind in ("cmmc", "cmc") and rng.random() < 0.3:
         lesion["kf_fused_levels"] = rng.randint(0, 3)
     if lesion.get("tumour_present") == "1" and kind == "occ_dermal_sinus":
-        symptoms = _pick(rng, ((["vertigo", "vomiting"], 50), (["meningitis"], 20),
-                               (["vomiting"], 15), (["none"], 15)))
+        symptoms = _pick(
+            rng,
+            (
+                (["vertigo", "vomiting"], 50),
+                (["meningitis"], 20),
+                (["vomiting"], 15),
+                (["none"], 15),
+            ),
+        )
     elif kind in _DERMAL_SINUS:
         symptoms = _pick(rng, ((["meningitis"], 15), (["abscess"], 5), (["none"], 80)))
     else:
@@ -313,8 +361,9 @@ def _lesion(rng: random.Random, story: _Story, kind: str) -> dict[str, Any]:
     return lesion
 
 
-def _surgeries(rng: random.Random, story: _Story, lesion: dict[str, Any],
-               number: int) -> list[dict[str, Any]]:
+def _surgeries(
+    rng: random.Random, story: _Story, lesion: dict[str, Any], number: int
+) -> list[dict[str, Any]]:
     kind = lesion["lesion_type"]
     age_days_now = int(story.age_now * DAYS_PER_MONTH)
     dx_days = int(lesion["lesion_dx_age_months"] * DAYS_PER_MONTH)
@@ -341,36 +390,50 @@ def _surgeries(rng: random.Random, story: _Story, lesion: dict[str, Any],
         return []
     day = min(day, age_days_now)
     operation: dict[str, Any] = {
-        "surg_age_days": day, "procedures": procedures, "lesion_instance": number,
+        "surg_age_days": day,
+        "procedures": procedures,
+        "lesion_instance": number,
         "excision_completeness": (
             _pick(rng, (("complete", 85), ("subtotal", 15)))
-            if "sinus_tract_excision" in procedures or "tumour_excision" in procedures else "na"
+            if "sinus_tract_excision" in procedures or "tumour_excision" in procedures
+            else "na"
         ),
     }
     if lesion.get("tumour_present") == "1":
         operation["pathology_confirms"] = _pick(rng, (("1", 90), ("pending", 10)))
         if operation["pathology_confirms"] == "1":
             operation["pathology_type"] = lesion["tumour_type"]
-    complication = _pick(rng, ((["none"], 80), (["csf_leak"], 8), (["infection"], 6),
-                               (["wound_dehiscence"], 6)))
+    complication = _pick(
+        rng, ((["none"], 80), (["csf_leak"], 8), (["infection"], 6), (["wound_dehiscence"], 6))
+    )
     operation["complications"] = complication
     operation["postop_course"] = "uneventful" if complication == ["none"] else "complicated"
     operations.append(operation)
     if lesion.get("hydrocephalus_shunted") == "1":
-        operations.append({
-            "surg_age_days": min(day + rng.randint(3, 60), age_days_now), "procedures": ["shunt"],
-            "lesion_instance": number, "excision_completeness": "na", "complications": ["none"],
-            "postop_course": "uneventful",
-        })
+        operations.append(
+            {
+                "surg_age_days": min(day + rng.randint(3, 60), age_days_now),
+                "procedures": ["shunt"],
+                "lesion_instance": number,
+                "excision_completeness": "na",
+                "complications": ["none"],
+                "postop_course": "uneventful",
+            }
+        )
     return operations
 
 
 def _enrolment(rng: random.Random, story: _Story) -> dict[str, Any]:
-    handedness = "unknown" if story.enrol_age < 24 else _pick(
-        rng, (("right", 85), ("left", 10), ("ambidextrous", 3), ("unknown", 2)))
+    handedness = (
+        "unknown"
+        if story.enrol_age < 24
+        else _pick(rng, (("right", 85), ("left", 10), ("ambidextrous", 3), ("unknown", 2)))
+    )
     data: dict[str, Any] = {
-        "enrol_age_months": story.enrol_age, "handedness": handedness,
-        "consent_registry": "1", "consent_recontact": _yes(rng, 0.8),
+        "enrol_age_months": story.enrol_age,
+        "handedness": handedness,
+        "consent_registry": "1",
+        "consent_recontact": _yes(rng, 0.8),
     }
     if handedness == "right" and rng.random() < 0.3:
         data["edinburgh_score"] = rng.randint(40, 100)
@@ -385,8 +448,9 @@ def _enrolment(rng: random.Random, story: _Story) -> dict[str, Any]:
         data["genetic_testing"] = _pick(rng, (("0", 70), ("1", 20), ("pending", 10)))
     if data["genetic_testing"] == "1":
         if familial:
-            gene = _pick(rng, (("dcc", 50), ("rad51", 20), ("dnal4", 5), ("ntn1", 5),
-                               ("none_found", 20)))
+            gene = _pick(
+                rng, (("dcc", 50), ("rad51", 20), ("dnal4", 5), ("ntn1", 5), ("none_found", 20))
+            )
         elif story.diagnosis == "kallmann":
             gene = _pick(rng, (("other", 70), ("none_found", 30)))
         else:
@@ -419,8 +483,15 @@ def _assessments(rng: random.Random, story: _Story) -> list[tuple[int, dict[str,
     grade = _pick(rng, ((1, 25), (2, 35), (3, 25), (4, 15)))
     traits = {
         "elicited_by": _pick(rng, (("both", 50), ("left_task", 25), ("right_task", 25))),
-        "body_regions": _pick(rng, ((["distal"], 60), (["distal", "proximal"], 25),
-                                    (["whole_upper_limb"], 10), (["distal", "lower_limbs"], 5))),
+        "body_regions": _pick(
+            rng,
+            (
+                (["distal"], 60),
+                (["distal", "proximal"], 25),
+                (["whole_upper_limb"], 10),
+                (["distal", "lower_limbs"], 5),
+            ),
+        ),
         "impact": _pick(rng, (("none", 30), ("mild", 45), ("moderate", 20), ("severe", 5))),
         "palsy": _pick(rng, ((["none"], 85), (["cn6"], 10), (["cn7"], 5))),
         "side": _pick(rng, (("right", 50), ("left", 40), ("both", 10))),
@@ -494,7 +565,8 @@ def _follow_ups(rng: random.Random, story: _Story) -> list[dict[str, Any]]:
 
 def _visit(rng: random.Random, story: _Story, age: int, last_surgery: int) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "fu_age_months": age, "age_at_last_surgery_days": last_surgery,
+        "fu_age_months": age,
+        "age_at_last_surgery_days": last_surgery,
         "fu_status": _pick(rng, (("alive", 95), ("lost", 4), ("deceased", 1))),
     }
     if data["fu_status"] != "alive":
@@ -520,8 +592,11 @@ def _visit(rng: random.Random, story: _Story, age: int, last_surgery: int) -> di
     data["fu_sensory_problems"] = _yes(rng, 0.05)
     data["fu_new_deficit"] = _yes(rng, 0.02)
     data["fine_motor"] = _pick(rng, (("normal", 85), ("impaired", 15)))
-    data["fu_impact"] = "none" if status in ("never", "resolved") else _pick(
-        rng, (("none", 25), ("mild", 50), ("moderate", 20), ("severe", 5)))
+    data["fu_impact"] = (
+        "none"
+        if status in ("never", "resolved")
+        else _pick(rng, (("none", 25), ("mild", 50), ("moderate", 20), ("severe", 5)))
+    )
     return data
 
 
@@ -549,20 +624,27 @@ def _plant_physiological(rng: random.Random, patient: SyntheticPatient) -> Plant
     age = max(last.data["mm_age_months"], rng.randint(120, min(patient.age_months, 216)))
     grade_field = "wt_grade" if last.version == 1 else "wt_grade_left_task"
     last.data = {
-        "mm_age_months": age, "mm_present": "1", "onset_early_childhood": ["1"],
-        "elicited_by": "both", "body_regions": ["distal"], grade_field: "1",
-        "mm_classification": "physiological", "mm_impact": "none",
+        "mm_age_months": age,
+        "mm_present": "1",
+        "onset_early_childhood": ["1"],
+        "elicited_by": "both",
+        "body_regions": ["distal"],
+        grade_field: "1",
+        "mm_classification": "physiological",
+        "mm_impact": "none",
     }
-    return PlantedError("physiological_mm_after_10", "mirror_movements", last.instance,
-                        "mm_classification")
+    return PlantedError(
+        "physiological_mm_after_10", "mirror_movements", last.instance, "mm_classification"
+    )
 
 
 def _plant_mmc_level(rng: random.Random, patient: SyntheticPatient) -> PlantedError | None:
     for lesion in _forms(patient, "dysraphic_lesion"):
         if lesion.data["lesion_type"] == "cmmc":
             lesion.data["lesion_level"] = rng.choice(("thoracic", "lumbar", "cmj"))
-            return PlantedError("mmc_level_outside_cervical", "dysraphic_lesion",
-                                lesion.instance, "lesion_level")
+            return PlantedError(
+                "mmc_level_outside_cervical", "dysraphic_lesion", lesion.instance, "lesion_level"
+            )
     return None
 
 
@@ -571,14 +653,15 @@ def _plant_dermoid(rng: random.Random, patient: SyntheticPatient) -> PlantedErro
     if not lesions or any(s.data["lesion_type"] in _DERMAL_SINUS for s in lesions):
         return None
     lesion = lesions[0]
-    lesion.data.update({"tumour_present": "1", "tumour_type": "dermoid",
-                        "tumour_location": "spinal"})
-    return PlantedError("dermoid_without_sinus", "dysraphic_lesion", lesion.instance,
-                        "tumour_type")
+    lesion.data.update(
+        {"tumour_present": "1", "tumour_type": "dermoid", "tumour_location": "spinal"}
+    )
+    return PlantedError("dermoid_without_sinus", "dysraphic_lesion", lesion.instance, "tumour_type")
 
 
-def _plant_surgery_after_follow_up(rng: random.Random,
-                                   patient: SyntheticPatient) -> PlantedError | None:
+def _plant_surgery_after_follow_up(
+    rng: random.Random, patient: SyntheticPatient
+) -> PlantedError | None:
     visits = _forms(patient, "follow_up")
     if not visits:
         return None
@@ -602,41 +685,55 @@ def _plant_outlier(rng: random.Random, patient: SyntheticPatient) -> PlantedErro
     if not lesions:
         return None
     lesions[0].data["kf_fused_levels"] = rng.randint(12, 20)
-    return PlantedError("outlier_limits", "dysraphic_lesion", lesions[0].instance,
-                        "kf_fused_levels")
+    return PlantedError(
+        "outlier_limits", "dysraphic_lesion", lesions[0].instance, "kf_fused_levels"
+    )
 
 
-def _plant_duplicate_enrolment(rng: random.Random,
-                               patient: SyntheticPatient) -> PlantedError | None:
+def _plant_duplicate_enrolment(
+    rng: random.Random, patient: SyntheticPatient
+) -> PlantedError | None:
     first = _forms(patient, "enrollment")[0]
-    patient.submissions.insert(1, SyntheticSubmission(
-        "enrollment", 1, 2, Status.UNVERIFIED, copy.deepcopy(first.data)))
+    patient.submissions.insert(
+        1, SyntheticSubmission("enrollment", 1, 2, Status.UNVERIFIED, copy.deepcopy(first.data))
+    )
     return PlantedError("duplicate_enrolment", "enrollment", 2)
 
 
-def _plant_surgery_without_lesion(rng: random.Random,
-                                  patient: SyntheticPatient) -> PlantedError | None:
+def _plant_surgery_without_lesion(
+    rng: random.Random, patient: SyntheticPatient
+) -> PlantedError | None:
     surgeries = _forms(patient, "surgery")
     if not surgeries:
         return None
     lesions = _forms(patient, "dysraphic_lesion")
     surgeries[-1].data["lesion_instance"] = len(lesions) + 1
-    return PlantedError("surgery_without_lesion", "surgery", surgeries[-1].instance,
-                        "lesion_instance")
+    return PlantedError(
+        "surgery_without_lesion", "surgery", surgeries[-1].instance, "lesion_instance"
+    )
 
 
-def _plant_follow_up_without_surgery(rng: random.Random,
-                                     patient: SyntheticPatient) -> PlantedError | None:
+def _plant_follow_up_without_surgery(
+    rng: random.Random, patient: SyntheticPatient
+) -> PlantedError | None:
     if _forms(patient, "surgery") or _forms(patient, "follow_up"):
         return None
     enrolment = _forms(patient, "enrollment")[0].data
-    patient.submissions.append(SyntheticSubmission("follow_up", 1, 1, Status.COMPLETE, {
-        "fu_age_months": enrolment["enrol_age_months"], "fu_status": "lost"}))
+    patient.submissions.append(
+        SyntheticSubmission(
+            "follow_up",
+            1,
+            1,
+            Status.COMPLETE,
+            {"fu_age_months": enrolment["enrol_age_months"], "fu_status": "lost"},
+        )
+    )
     return PlantedError("follow_up_without_surgery", "follow_up", 1)
 
 
-def _near_duplicate(rng: random.Random, original: SyntheticPatient | None, local_id: str,
-                    site_codes: Sequence[str]) -> SyntheticPatient | None:
+def _near_duplicate(
+    rng: random.Random, original: SyntheticPatient | None, local_id: str, site_codes: Sequence[str]
+) -> SyntheticPatient | None:
     """The same patient entered again at another site, with surgery a few days apart."""
     if original is None or len(site_codes) < 2:
         return None
@@ -645,8 +742,13 @@ def _near_duplicate(rng: random.Random, original: SyntheticPatient | None, local
     if not surgeries or not lesions or lesions[0].data["lesion_level"] == "UNK":
         return None
     others = [code for code in site_codes if code != original.site_code]
-    twin = SyntheticPatient(local_id, others[rng.randrange(len(others))], original.sex,
-                            original.year_of_birth, original.age_months)
+    twin = SyntheticPatient(
+        local_id,
+        others[rng.randrange(len(others))],
+        original.sex,
+        original.year_of_birth,
+        original.age_months,
+    )
     shift = rng.choice((-2, -1, 1, 2))
     for submission in original.submissions:
         data = copy.deepcopy(submission.data)
@@ -655,8 +757,11 @@ def _near_duplicate(rng: random.Random, original: SyntheticPatient | None, local
         if submission.form == "follow_up" and "age_at_last_surgery_days" in data:
             data["age_at_last_surgery_days"] = max(0, data["age_at_last_surgery_days"] + shift)
             data.pop("months_since_surgery", None)
-        twin.submissions.append(SyntheticSubmission(
-            submission.form, submission.version, submission.instance, submission.status, data))
+        twin.submissions.append(
+            SyntheticSubmission(
+                submission.form, submission.version, submission.instance, submission.status, data
+            )
+        )
     twin.planted.append(PlantedError("near_duplicate_patient", "", 0))
     return twin
 
@@ -700,9 +805,15 @@ def ensure_synthetic_sites(actor: User | None, count: int) -> list[Site]:
 
 @transaction.atomic
 def do_generate_synthetic(
-    actor: User | None, sites: Sequence[Site], *, patients: int, seed: int = 0,
-    error_share: float = DEFAULT_ERROR_SHARE, batch_size: int = 1000,
-    reference_year: int | None = None, progress: Callable[[int, int], None] | None = None,
+    actor: User | None,
+    sites: Sequence[Site],
+    *,
+    patients: int,
+    seed: int = 0,
+    error_share: float = DEFAULT_ERROR_SHARE,
+    batch_size: int = 1000,
+    reference_year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GenerationReport:
     """Generate `patients` synthetic patients across `sites`, validated, in bulk inserts.
 
@@ -717,17 +828,21 @@ def do_generate_synthetic(
         (version.form.name, version.number): version
         for version in FormVersion.objects.select_related("form")
     }
-    missing = {"enrollment", "mirror_movements", "dysraphic_lesion", "surgery",
-               "follow_up"} - {name for name, _ in versions}
+    missing = {"enrollment", "mirror_movements", "dysraphic_lesion", "surgery", "follow_up"} - {
+        name for name, _ in versions
+    }
     if missing:
-        raise ValueError(f"Publish the forms first (manage.py sync_forms); missing: "
-                         f"{', '.join(sorted(missing))}.")
+        raise ValueError(
+            f"Publish the forms first (manage.py sync_forms); missing: "
+            f"{', '.join(sorted(missing))}."
+        )
     report = GenerationReport()
     today = dt.date.today()
     done = 0
     batch: list[SyntheticPatient] = []
-    for patient in iter_patients(patients, sorted(by_code), seed=seed, error_share=error_share,
-                                 reference_year=reference_year):
+    for patient in iter_patients(
+        patients, sorted(by_code), seed=seed, error_share=error_share, reference_year=reference_year
+    ):
         batch.append(patient)
         if len(batch) >= batch_size:
             _write_batch(actor, batch, by_code, versions, today, report)
@@ -740,32 +855,56 @@ def do_generate_synthetic(
         if progress is not None:
             progress(patients, patients)
     if report.patients:
-        record_event(actor, "synthetic.generate", None, context={
-            "seed": seed, "sites": sorted(by_code), "requested": patients, **report.as_dict(),
-        })
+        record_event(
+            actor,
+            "synthetic.generate",
+            None,
+            context={
+                "seed": seed,
+                "sites": sorted(by_code),
+                "requested": patients,
+                **report.as_dict(),
+            },
+        )
     return report
 
 
 def _write_batch(
-    actor: User | None, batch: list[SyntheticPatient], sites: dict[str, Site],
-    versions: dict[tuple[str, int], FormVersion], today: dt.date, report: GenerationReport,
+    actor: User | None,
+    batch: list[SyntheticPatient],
+    sites: dict[str, Site],
+    versions: dict[tuple[str, int], FormVersion],
+    today: dt.date,
+    report: GenerationReport,
 ) -> None:
     # Through the same services as every other door: enrolled, validated and audited alike.
-    enrolments = do_enrol_patients_bulk(actor, [
-        NewPatient(sites[patient.site_code], patient.local_id, patient.sex,
-                   patient.year_of_birth)
-        for patient in batch
-    ])
-    fresh = [(patient, enrolment.patient)
-             for patient, enrolment in zip(batch, enrolments, strict=True) if enrolment.created]
+    enrolments = do_enrol_patients_bulk(
+        actor,
+        [
+            NewPatient(
+                sites[patient.site_code], patient.local_id, patient.sex, patient.year_of_birth
+            )
+            for patient in batch
+        ],
+    )
+    fresh = [
+        (patient, enrolment.patient)
+        for patient, enrolment in zip(batch, enrolments, strict=True)
+        if enrolment.created
+    ]
     report.skipped_existing += len(batch) - len(fresh)
     if not fresh:
         return
     items, origins, past_the_rules = [], [], []
     for patient, row in fresh:
         for entry in patient.submissions:
-            item = BulkItem(row, versions[(entry.form, entry.version)], entry.data,
-                            status=entry.status, instance=entry.instance)
+            item = BulkItem(
+                row,
+                versions[(entry.form, entry.version)],
+                entry.data,
+                status=entry.status,
+                instance=entry.instance,
+            )
             if _breaks_the_save_rules(patient, entry):
                 past_the_rules.append(item)
                 continue
@@ -774,8 +913,9 @@ def _write_batch(
         report.planted.update(planted.rule for planted in patient.planted)
         report.patients_with_errors += bool(patient.planted)
     try:
-        do_save_submissions_bulk(actor, items, new_patients={row.pk for _, row in fresh},
-                                 today=today)
+        do_save_submissions_bulk(
+            actor, items, new_patients={row.pk for _, row in fresh}, today=today
+        )
     except BulkSaveRefused as refused:
         index, errors = next(iter(refused.errors.items()))
         raise SyntheticDataInvalid(f"{origins[index]}: {errors}") from None
@@ -787,8 +927,12 @@ def _write_batch(
 def _breaks_the_save_rules(patient: SyntheticPatient, entry: SyntheticSubmission) -> bool:
     """A second enrolment of one patient: the save service refuses it (the form is filled once),
     and the mistake is planted because older data and other systems' exports may hold it."""
-    return any(planted.rule == "duplicate_enrolment" and planted.form == entry.form
-               and planted.instance == entry.instance for planted in patient.planted)
+    return any(
+        planted.rule == "duplicate_enrolment"
+        and planted.form == entry.form
+        and planted.instance == entry.instance
+        for planted in patient.planted
+    )
 
 
 def _write_past_the_rules(actor: User | None, items: list[BulkItem], today: dt.date) -> None:
@@ -802,17 +946,33 @@ def _write_past_the_rules(actor: User | None, items: list[BulkItem], today: dt.d
         result = validate_submission(schema_of(item.form_version), item.data, today=today)
         if result.errors:
             raise SyntheticDataInvalid(f"{item.patient} {item.form_version}: {result.errors}")
-        rows.append(Submission(
-            patient=item.patient, form_id=item.form_version.form_id,
-            form_version=item.form_version, instance=item.instance, data=result.data,
-            status=item.status, created_at=now, created_by=actor, updated_at=now,
-            updated_by=actor))
+        rows.append(
+            Submission(
+                patient=item.patient,
+                form_id=item.form_version.form_id,
+                form_version=item.form_version,
+                instance=item.instance,
+                data=result.data,
+                status=item.status,
+                created_at=now,
+                created_by=actor,
+                updated_at=now,
+                updated_by=actor,
+            )
+        )
     saved = Submission.objects.bulk_create(rows)
-    record_events([
-        event_row(actor, Action.SUBMISSION_CREATE, submission,
-                  site_id=submission.patient.site_id,
-                  changes={key: [None, value] for key, value in submission.data.items()},
-                  context={"form": item.form_version.form.name, "synthetic": "planted"},
-                  at=now)
-        for submission, item in zip(saved, items, strict=True) if submission.pk is not None
-    ])
+    record_events(
+        [
+            event_row(
+                actor,
+                Action.SUBMISSION_CREATE,
+                submission,
+                site_id=submission.patient.site_id,
+                changes={key: [None, value] for key, value in submission.data.items()},
+                context={"form": item.form_version.form.name, "synthetic": "planted"},
+                at=now,
+            )
+            for submission, item in zip(saved, items, strict=True)
+            if submission.pk is not None
+        ]
+    )

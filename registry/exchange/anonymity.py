@@ -71,17 +71,20 @@ class Manifest:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "release": self.release, "k": self.k,
+            "release": self.release,
+            "k": self.k,
             "quasi_identifiers": list(self.quasi_identifiers),
             "patients_considered": self.patients,
             "patients_released": self.patients - self.suppressed,
             "year_of_birth_banded": self.year_of_birth_banded,
-            "site_generalised": self.site_generalised, "suppressed": self.suppressed,
+            "site_generalised": self.site_generalised,
+            "suppressed": self.suppressed,
         }
 
 
-def lesions_by_patient(user: User, layout: RegistryLayout
-                       ) -> dict[int, tuple[tuple[str, str], ...]]:
+def lesions_by_patient(
+    user: User, layout: RegistryLayout
+) -> dict[int, tuple[tuple[str, str], ...]]:
     """Patient pk -> its lesions' (type, level), sorted, under the harmonised names."""
     form = layout.by_name.get(LESION_FORM)
     if form is None:
@@ -90,17 +93,20 @@ def lesions_by_patient(user: User, layout: RegistryLayout
     for pk, version in form.versions.items():
         names[pk] = tuple(
             layout.fields[name].names.get(version.number) if name in layout.fields else None
-            for name in LESION_FIELDS)
+            for name in LESION_FIELDS
+        )
     found: dict[int, set[tuple[str, str]]] = {}
-    submissions = visible_submissions(user).filter(form_version_id__in=list(form.versions)) \
-        .order_by()
+    submissions = (
+        visible_submissions(user).filter(form_version_id__in=list(form.versions)).order_by()
+    )
     distinct = set(names.values())
     if len(distinct) == 1 and None not in next(iter(distinct)):
         # The usual case, one name per field: the database reads the two answers, so that
         # no document is decoded here.
         kind_name, level_name = next(iter(distinct))
-        pairs = submissions.values_list("patient_id", KT(f"data__{kind_name}"),
-                                        KT(f"data__{level_name}"))
+        pairs = submissions.values_list(
+            "patient_id", KT(f"data__{kind_name}"), KT(f"data__{level_name}")
+        )
         # Fetched at once rather than through a server-side cursor: three short values a
         # row, and the round trips of a cursor cost more than the rows.
         for patient_id, kind, level in pairs:
@@ -108,15 +114,17 @@ def lesions_by_patient(user: User, layout: RegistryLayout
     else:
         rows = submissions.values_list("patient_id", "form_version_id", "data")
         for patient_id, version_id, data in rows.iterator(chunk_size=2000):
-            kind, level = (str(data.get(name, "")) if name else ""
-                           for name in names[version_id])
+            kind, level = (str(data.get(name, "")) if name else "" for name in names[version_id])
             found.setdefault(patient_id, set()).add((kind, level))
     return {pk: tuple(sorted(pairs)) for pk, pairs in found.items()}
 
 
-def plan_release(release: Release, patients: Iterable[tuple[Any, ...]],
-                 lesions: Mapping[int, tuple[tuple[str, str], ...]], k: int | None = None
-                 ) -> tuple[dict[int, Released], Manifest]:
+def plan_release(
+    release: Release,
+    patients: Iterable[tuple[Any, ...]],
+    lesions: Mapping[int, tuple[tuple[str, str], ...]],
+    k: int | None = None,
+) -> tuple[dict[int, Released], Manifest]:
     """Patient pk -> what the release says of it (suppressed patients are absent), and the
     manifest. `patients` are tuples of the export selectors' PATIENT_COLUMNS."""
     k = threshold() if k is None else k
@@ -124,16 +132,18 @@ def plan_release(release: Release, patients: Iterable[tuple[Any, ...]],
     people = {row[0]: row for row in patients}
     manifest.patients = len(people)
     no_lesion: tuple[tuple[str, str], ...] = ()
-    keys = {pk: (row[4], row[5], row[2], lesions.get(pk, no_lesion))
-            for pk, row in people.items()}
+    keys = {pk: (row[4], row[5], row[2], lesions.get(pk, no_lesion)) for pk, row in people.items()}
     step: dict[int, int] = {}
     # Only the patients of classes below k are looked at again, one step further each time:
     # every member of such a class moves, and a band never equals an exact year (nor "other"
     # a site), so the classes of k or more that stay behind keep all their members. When no
     # class is below k, no patient is looked at twice.
     classes = Counter(keys.values())
-    pending = [pk for pk, key in keys.items() if classes[key] < k] \
-        if min(classes.values(), default=k) < k else []
+    pending = (
+        [pk for pk, key in keys.items() if classes[key] < k]
+        if min(classes.values(), default=k) < k
+        else []
+    )
     bands: dict[int, str] = {}
     for level in (1, 2, 3):
         if not pending:
@@ -161,6 +171,10 @@ def plan_release(release: Release, patients: Iterable[tuple[Any, ...]],
         manifest.year_of_birth_banded += 1
         manifest.site_generalised += int(level >= 2)
         released[pk] = Released(
-            pseudonym, row[2] if level < 2 else OTHER_SITE,
-            row[3] if level < 2 else OTHER_SITE_NAME, row[4], bands[row[5]])
+            pseudonym,
+            row[2] if level < 2 else OTHER_SITE,
+            row[3] if level < 2 else OTHER_SITE_NAME,
+            row[4],
+            bands[row[5]],
+        )
     return released, manifest

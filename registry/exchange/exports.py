@@ -96,8 +96,9 @@ class ExportSpec:
 
     @property
     def filters_submissions(self) -> bool:
-        return bool(self.statuses or self.version is not None or self.changed_since
-                    or self.changed_until)
+        return bool(
+            self.statuses or self.version is not None or self.changed_since or self.changed_until
+        )
 
     def as_parameters(self) -> dict[str, Any]:
         """The spec as JSON-safe data, for a job's parameters."""
@@ -105,8 +106,9 @@ class ExportSpec:
         for key in ("changed_since", "changed_until"):
             moment = getattr(self, key)
             data[key] = moment.isoformat() if moment else None
-        return {key: list(value) if isinstance(value, tuple) else value
-                for key, value in data.items()}
+        return {
+            key: list(value) if isinstance(value, tuple) else value for key, value in data.items()
+        }
 
     @classmethod
     def from_parameters(cls, data: Mapping[str, Any]) -> ExportSpec:
@@ -130,8 +132,15 @@ class _Selection:
 
 
 class _ExportBase:
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
-                 *, release: Release | None = None, plan: bool = True) -> None:
+    def __init__(
+        self,
+        user: User,
+        spec: ExportSpec,
+        layout: RegistryLayout | None = None,
+        *,
+        release: Release | None = None,
+        plan: bool = True,
+    ) -> None:
         self.user = user
         self.spec = spec
         self.layout = layout or current_layout()
@@ -160,7 +169,8 @@ class _ExportBase:
         # patient in memory anyway.
         patients = list(export_patients(self.user, sites=spec.sites))
         released, self.manifest = plan_release(
-            release, patients, lesions_by_patient(self.user, self.layout))
+            release, patients, lesions_by_patient(self.user, self.layout)
+        )
         if spec.records:
             wanted = set(spec.records)
             registry = {row[0]: row[1] for row in patients}
@@ -175,27 +185,43 @@ class _ExportBase:
         layout, spec = self.layout, self.spec
         unknown_forms = [name for name in spec.forms if name not in layout.by_name]
         if unknown_forms:
-            raise ExportError("forms", f"not forms of the registry: {', '.join(unknown_forms)}. "
-                              f"Forms are: {', '.join(layout.by_name)}.")
-        known = {RECORD_ID, *RECORD_FIELDS, *layout.fields,
-                 *(form.complete_column for form in layout.forms)}
+            raise ExportError(
+                "forms",
+                f"not forms of the registry: {', '.join(unknown_forms)}. "
+                f"Forms are: {', '.join(layout.by_name)}.",
+            )
+        known = {
+            RECORD_ID,
+            *RECORD_FIELDS,
+            *layout.fields,
+            *(form.complete_column for form in layout.forms),
+        }
         unknown = [name for name in spec.fields if name not in known]
         if unknown:
-            raise ExportError("fields", f"not fields of the registry: {', '.join(unknown)}. "
-                              "Use the field names of the metadata (checkbox fields without "
-                              "their ___code suffix).")
+            raise ExportError(
+                "fields",
+                f"not fields of the registry: {', '.join(unknown)}. "
+                "Use the field names of the metadata (checkbox fields without "
+                "their ___code suffix).",
+            )
         if spec.version is not None and len(spec.forms) != 1:
-            raise ExportError("version", "a version number needs exactly one form to belong "
-                              "to; name it in form.")
+            raise ExportError(
+                "version", "a version number needs exactly one form to belong to; name it in form."
+            )
 
     def _check_release_request(self) -> None:
         # A release carries no update times; narrowed by them, page after page, it would
         # tell each record's last change to the second all the same.
-        for parameter, moment in (("dateRangeBegin", self.spec.changed_since),
-                                  ("dateRangeEnd", self.spec.changed_until)):
+        for parameter, moment in (
+            ("dateRangeBegin", self.spec.changed_since),
+            ("dateRangeEnd", self.spec.changed_until),
+        ):
             if moment is not None:
-                raise ExportError(parameter, "a researcher's release carries no update times "
-                                  "and cannot be narrowed by them either; leave it out.")
+                raise ExportError(
+                    parameter,
+                    "a researcher's release carries no update times "
+                    "and cannot be narrowed by them either; leave it out.",
+                )
 
     def _select(self) -> _Selection:
         layout, spec = self.layout, self.spec
@@ -209,8 +235,11 @@ class _ExportBase:
                 wanted.update(RECORD_FIELDS)
         forms, fields, complete = [], {}, set()
         for form in layout.forms:
-            chosen = [f for f in form.fields
-                      if (everything or f.name in wanted) and may_receive(self.user, f.definitions)]
+            chosen = [
+                f
+                for f in form.fields
+                if (everything or f.name in wanted) and may_receive(self.user, f.definitions)
+            ]
             has_complete = everything or form.complete_column in wanted
             if chosen or has_complete:
                 forms.append(form)
@@ -227,19 +256,31 @@ class _ExportBase:
         try:
             node = logic.compile_logic(source)
         except logic.LogicSyntaxError as error:
-            raise ExportError("filterLogic", f"{error}; write it in REDCap's logic syntax, "
-                              "for example [mm_present] = '1'.") from None
+            raise ExportError(
+                "filterLogic",
+                f"{error}; write it in REDCap's logic syntax, for example [mm_present] = '1'.",
+            ) from None
         for reference in logic.reference_nodes(node):
             if isinstance(reference, logic.SmartVariable):
-                if reference.name not in ("record-name", "record-dag-name", "current-instance",
-                                          "instrument-name"):
-                    raise ExportError("filterLogic", f"[{reference.name}] has no value in an "
-                                      "export; use [record-name], [record-dag-name], "
-                                      "[current-instance] or [instrument-name].")
+                if reference.name not in (
+                    "record-name",
+                    "record-dag-name",
+                    "current-instance",
+                    "instrument-name",
+                ):
+                    raise ExportError(
+                        "filterLogic",
+                        f"[{reference.name}] has no value in an "
+                        "export; use [record-name], [record-dag-name], "
+                        "[current-instance] or [instrument-name].",
+                    )
                 continue
             if reference.qualified:
-                raise ExportError("filterLogic", f"[{reference.field}] refers to another "
-                                  "event or instance; filters see one row at a time.")
+                raise ExportError(
+                    "filterLogic",
+                    f"[{reference.field}] refers to another "
+                    "event or instance; filters see one row at a time.",
+                )
             name = reference.field
             if name == RECORD_ID or name in RECORD_FIELDS:
                 continue
@@ -247,8 +288,10 @@ class _ExportBase:
             if layout_field is None:
                 raise ExportError("filterLogic", f"[{name}] is not a field of the registry.")
             if not may_receive(self.user, layout_field.definitions):
-                raise ExportError("filterLogic", f"[{name}] is withheld from your exports, so "
-                                  "it cannot be filtered on either.")
+                raise ExportError(
+                    "filterLogic",
+                    f"[{name}] is withheld from your exports, so it cannot be filtered on either.",
+                )
         return node
 
     # -- reading
@@ -262,24 +305,30 @@ class _ExportBase:
                     forms.setdefault(layout_field.form, self.layout.by_name[layout_field.form])
         return [form for form in self.layout.forms if form.name in forms]
 
-    def _groups(self, *, with_updated_at: bool = False
-                ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    def _groups(
+        self, *, with_updated_at: bool = False
+    ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
         """(patient, its submissions in form and instance order) for every patient: in
         enrolment order, or a release's in the order of its own pseudonyms (see
         `_released_groups`)."""
         spec = self.spec
         forms = self._forms_to_read()
         version_ids = [pk for form in forms for pk in form.versions]
-        order = {pk: index for index, form in enumerate(self.layout.forms)
-                 for pk in form.versions}
+        order = {pk: index for index, form in enumerate(self.layout.forms) for pk in form.versions}
         if self.released is not None:
-            yield from self._released_groups(self.released, version_ids, order,
-                                             with_updated_at=with_updated_at)
+            yield from self._released_groups(
+                self.released, version_ids, order, with_updated_at=with_updated_at
+            )
             return
         patients = export_patients(self.user, sites=spec.sites, records=spec.records)
         submissions = export_submissions(
-            self.user, version_ids=version_ids, sites=spec.sites, records=spec.records,
-            statuses=spec.statuses, version=spec.version, changed_since=spec.changed_since,
+            self.user,
+            version_ids=version_ids,
+            sites=spec.sites,
+            records=spec.records,
+            statuses=spec.statuses,
+            version=spec.version,
+            changed_since=spec.changed_since,
             changed_until=spec.changed_until,
             with_updated_at=with_updated_at,
         )
@@ -297,21 +346,30 @@ class _ExportBase:
                 group.sort(key=lambda row: (order[row[1]], row[2]))
             yield patient, group
 
-    def _released_groups(self, released: Mapping[int, Released], version_ids: list[int],
-                         order: Mapping[int, int], *, with_updated_at: bool
-                         ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    def _released_groups(
+        self,
+        released: Mapping[int, Released],
+        version_ids: list[int],
+        order: Mapping[int, int],
+        *,
+        with_updated_at: bool,
+    ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
         """A release's patients sorted by its own pseudonyms, not by enrolment: two releases
         of the same patients in the same order would be linked row by row. The plan holds
         them all already; their submissions are read CHUNK_SIZE patients at a time."""
         spec = self.spec
         patients = sorted(released.items(), key=lambda item: item[1].pseudonym)
         for start in range(0, len(patients), CHUNK_SIZE):
-            chunk = patients[start:start + CHUNK_SIZE]
+            chunk = patients[start : start + CHUNK_SIZE]
             groups: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk, _ in chunk}
             submissions = export_submissions(
-                self.user, version_ids=version_ids, patient_ids=list(groups),
-                statuses=spec.statuses, version=spec.version,
-                changed_since=spec.changed_since, changed_until=spec.changed_until,
+                self.user,
+                version_ids=version_ids,
+                patient_ids=list(groups),
+                statuses=spec.statuses,
+                version=spec.version,
+                changed_since=spec.changed_since,
+                changed_until=spec.changed_until,
                 with_updated_at=with_updated_at,
             )
             for row in submissions.iterator(chunk_size=CHUNK_SIZE):
@@ -320,30 +378,50 @@ class _ExportBase:
                 group = groups[pk]
                 if len(group) > 1:
                     group.sort(key=lambda row: (order[row[1]], row[2]))
-                yield (pk, shown.pseudonym, shown.site_code, shown.site_name, shown.sex,
-                       shown.year_of_birth), group
+                yield (
+                    (
+                        pk,
+                        shown.pseudonym,
+                        shown.site_code,
+                        shown.site_name,
+                        shown.sex,
+                        shown.year_of_birth,
+                    ),
+                    group,
+                )
 
     def row_estimate(self) -> int:
         """About how many rows the export has (for progress): its submissions and patients."""
         spec = self.spec
         version_ids = [pk for form in self.selection.forms for pk in form.versions]
         submissions = export_submissions(
-            self.user, version_ids=version_ids, sites=spec.sites, records=spec.records,
-            statuses=spec.statuses, version=spec.version, changed_since=spec.changed_since,
+            self.user,
+            version_ids=version_ids,
+            sites=spec.sites,
+            records=spec.records,
+            statuses=spec.statuses,
+            version=spec.version,
+            changed_since=spec.changed_since,
             changed_until=spec.changed_until,
         ).count()
         if isinstance(self, FlatExport) and self._base_wanted and not spec.filters_submissions:
-            return submissions + (len(self.released) if self.released is not None else
-                                  export_patients(self.user, sites=spec.sites,
-                                                  records=spec.records).count())
+            return submissions + (
+                len(self.released)
+                if self.released is not None
+                else export_patients(self.user, sites=spec.sites, records=spec.records).count()
+            )
         return submissions
 
-    def _filter_record(self, patient: tuple[Any, ...], base: Iterable[tuple[Any, ...]]
-                       ) -> dict[str, Any]:
+    def _filter_record(
+        self, patient: tuple[Any, ...], base: Iterable[tuple[Any, ...]]
+    ) -> dict[str, Any]:
         record: dict[str, Any] = {
             # The record ID field by its name reads as [record-name] does, as in REDCap.
-            "record-name": patient[1], RECORD_ID: patient[1],
-            "record-dag-name": patient[2].lower(), SEX: patient[4], YEAR_OF_BIRTH: patient[5],
+            "record-name": patient[1],
+            RECORD_ID: patient[1],
+            "record-dag-name": patient[2].lower(),
+            SEX: patient[4],
+            YEAR_OF_BIRTH: patient[5],
         }
         for row in base:
             record.update(self._harmonised(row[1], row[4]))
@@ -356,8 +434,7 @@ class _ExportBase:
     def _matches(self, record: Mapping[str, Any]) -> bool:
         assert self.filter_node is not None
         try:
-            outcome = logic.evaluate(self.filter_node, record,
-                                     missing_codes=self._missing_codes)
+            outcome = logic.evaluate(self.filter_node, record, missing_codes=self._missing_codes)
         except logic.LogicEvaluationError:
             return False
         return logic.truthy(outcome)
@@ -391,8 +468,14 @@ class FlatExport(_ExportBase):
     """REDCap's flat layout, one row per record's non-repeating forms and per repeating
     instance, with the columns the request selects."""
 
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
-                 *, release: Release | None = None) -> None:
+    def __init__(
+        self,
+        user: User,
+        spec: ExportSpec,
+        layout: RegistryLayout | None = None,
+        *,
+        release: Release | None = None,
+    ) -> None:
         super().__init__(user, spec, layout, release=release)
         self.columns: list[str] = []
         self.headers: list[str] = []
@@ -410,10 +493,13 @@ class FlatExport(_ExportBase):
         if self.layout.any_repeating:
             self._add(REPEAT_INSTRUMENT, "Repeat Instrument")
             self._add(REPEAT_INSTANCE, "Repeat Instance")
-        self._dag_index = self._add(DATA_ACCESS_GROUP, "Data Access Group") \
-            if self.dag_column else None
-        self._record_index = {name: self._add(name, RECORD_FIELD_LABELS[name])
-                              for name in self.selection.record_fields}
+        self._dag_index = (
+            self._add(DATA_ACCESS_GROUP, "Data Access Group") if self.dag_column else None
+        )
+        self._record_index = {
+            name: self._add(name, RECORD_FIELD_LABELS[name])
+            for name in self.selection.record_fields
+        }
         self._field_index: dict[str, Any] = {}
         self._complete_index: dict[str, int] = {}
         for form in self.selection.forms:
@@ -422,16 +508,18 @@ class FlatExport(_ExportBase):
                 if layout_field.is_checkbox:
                     self._field_index[layout_field.name] = {
                         code: self._add(column, f"{label} (choice={layout_field.labels[code]})")
-                        for code, column in zip(layout_field.codes, layout_field.columns,
-                                                strict=True)
+                        for code, column in zip(
+                            layout_field.codes, layout_field.columns, strict=True
+                        )
                     }
                 else:
                     self._field_index[layout_field.name] = self._add(layout_field.name, label)
             if form.name in self.selection.complete:
                 self._complete_index[form.name] = self._add(form.complete_column, "Complete?")
         base_forms = [f for f in self.selection.forms if not f.repeatable]
-        self._base_wanted = bool(self.selection.record_fields or base_forms
-                                 or not self.selection.forms)
+        self._base_wanted = bool(
+            self.selection.record_fields or base_forms or not self.selection.forms
+        )
 
     def _build_plans(self) -> dict[int, _Plan]:
         labels = self.spec.labels
@@ -447,9 +535,11 @@ class FlatExport(_ExportBase):
                     if layout_field.is_checkbox:
                         plan.cells[name] = (_CHECKBOX, index, layout_field.labels)
                     else:
-                        plan.cells[name] = (_VALUE, index,
-                                            layout_field.labels if labels and layout_field.labels
-                                            else None)
+                        plan.cells[name] = (
+                            _VALUE,
+                            index,
+                            layout_field.labels if labels and layout_field.labels else None,
+                        )
                 plans[pk] = plan
         return plans
 
@@ -462,8 +552,10 @@ class FlatExport(_ExportBase):
             unchecked = "0"
             gray = "" if spec.blank_for_gray else "0"
         templates: dict[str | None, list[str]] = {}
-        for key, forms in [(None, [f for f in self.selection.forms if not f.repeatable]),
-                           *[(f.name, [f]) for f in self.selection.forms if f.repeatable]]:
+        for key, forms in [
+            (None, [f for f in self.selection.forms if not f.repeatable]),
+            *[(f.name, [f]) for f in self.selection.forms if f.repeatable],
+        ]:
             row = [""] * len(self.columns)
             for form in forms:
                 for layout_field in self.selection.fields[form.name]:
@@ -494,8 +586,9 @@ class FlatExport(_ExportBase):
         base_wanted = self._base_wanted
         filtered = self.filter_node is not None
         only_matching = spec.filters_submissions
-        base_versions = {pk for form in self.layout.forms if not form.repeatable
-                         for pk in form.versions}
+        base_versions = {
+            pk for form in self.layout.forms if not form.repeatable for pk in form.versions
+        }
         fill = _filler(checked, labels)
 
         for patient, group in self._groups():
@@ -509,8 +602,9 @@ class FlatExport(_ExportBase):
                 if dag_index is not None:
                     row[dag_index] = patient[3] if labels else patient[2].lower()
                 if sex_index is not None:
-                    row[sex_index] = _SEX_LABELS.get(patient[4], patient[4]) if labels \
-                        else patient[4]
+                    row[sex_index] = (
+                        _SEX_LABELS.get(patient[4], patient[4]) if labels else patient[4]
+                    )
                 if year_index is not None:
                     row[year_index] = str(patient[5])
                 for submission in base:
@@ -528,10 +622,14 @@ class FlatExport(_ExportBase):
                 if plan is None or submission[1] in base_versions:
                     continue
                 form = self.layout.form_of_version[submission[1]]
-                if record is not None and not self._matches({
-                    **record, **self._harmonised(submission[1], submission[4]),
-                    "current-instance": submission[2], "instrument-name": form.name,
-                }):
+                if record is not None and not self._matches(
+                    {
+                        **record,
+                        **self._harmonised(submission[1], submission[4]),
+                        "current-instance": submission[2],
+                        "instrument-name": form.name,
+                    }
+                ):
                     continue
                 row = templates[form.name][:]
                 row[0] = patient[1]
@@ -582,12 +680,16 @@ class FlatExport(_ExportBase):
                     yield {**head, "field_name": columns[index], "value": value}
                 elif value not in unticked:
                     layout_field, code = box
-                    yield {**head, "field_name": layout_field.name,
-                           "value": layout_field.labels.get(code, code) if labels else code}
+                    yield {
+                        **head,
+                        "field_name": layout_field.name,
+                        "value": layout_field.labels.get(code, code) if labels else code,
+                    }
 
 
-def _filler(checked: str | None, labels: bool
-            ) -> Callable[[list[str], Mapping[str, Any], Mapping[str, Any]], None]:
+def _filler(
+    checked: str | None, labels: bool
+) -> Callable[[list[str], Mapping[str, Any], Mapping[str, Any]], None]:
     def fill(row: list[str], data: Mapping[str, Any], cells: Mapping[str, Any]) -> None:
         for key, value in data.items():
             cell = cells.get(key)
@@ -598,10 +700,11 @@ def _filler(checked: str | None, labels: bool
                 text = value if type(value) is str else typed_text(value)
                 row[index] = names.get(text, text) if names is not None else text
                 continue
-            for code in (value if type(value) is list else (value,)):
+            for code in value if type(value) is list else (value,):
                 position = index.get(code)
                 if position is not None:
                     row[position] = checked if checked is not None else names.get(code, code)
+
     return fill
 
 
@@ -626,9 +729,14 @@ class ExportRecord:
 
     def as_json(self) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "record_id": self.record_id, "site": self.site, "sex": self.sex,
-            "year_of_birth": self.year_of_birth, "form": self.form, "version": self.version,
-            "instance": self.instance, "status": self.status,
+            "record_id": self.record_id,
+            "site": self.site,
+            "sex": self.sex,
+            "year_of_birth": self.year_of_birth,
+            "form": self.form,
+            "version": self.version,
+            "instance": self.instance,
+            "status": self.status,
         }
         if self.updated_at is not None:
             item["updated_at"] = self.updated_at.isoformat()
@@ -639,8 +747,14 @@ class ExportRecord:
 class RecordExport(_ExportBase):
     """One record per submission with its data typed as stored, under harmonised names."""
 
-    def __init__(self, user: User, spec: ExportSpec, layout: RegistryLayout | None = None,
-                 *, release: Release | None = None) -> None:
+    def __init__(
+        self,
+        user: User,
+        spec: ExportSpec,
+        layout: RegistryLayout | None = None,
+        *,
+        release: Release | None = None,
+    ) -> None:
         super().__init__(user, spec, layout, release=release)
         self._names: dict[int, dict[str, str]] = {}
         for form in self.selection.forms:
@@ -652,33 +766,43 @@ class RecordExport(_ExportBase):
                 }
 
     def records(self) -> Iterator[ExportRecord]:
-        base_versions = {pk for form in self.layout.forms if not form.repeatable
-                         for pk in form.versions}
+        base_versions = {
+            pk for form in self.layout.forms if not form.repeatable for pk in form.versions
+        }
         filtered = self.filter_node is not None
         stamped = self.release is None
         for patient, group in self._groups(with_updated_at=stamped):
-            record = self._filter_record(
-                patient, [row for row in group if row[1] in base_versions]
-            ) if filtered else None
+            record = (
+                self._filter_record(patient, [row for row in group if row[1] in base_versions])
+                if filtered
+                else None
+            )
             for submission in group:
                 names = self._names.get(submission[1])
                 if names is None:
                     continue
                 form = self.layout.form_of_version[submission[1]]
                 if record is not None:
-                    context = {**record, **self._harmonised(submission[1], submission[4]),
-                               "instrument-name": form.name,
-                               "current-instance": submission[2] if form.repeatable else ""}
+                    context = {
+                        **record,
+                        **self._harmonised(submission[1], submission[4]),
+                        "instrument-name": form.name,
+                        "current-instance": submission[2] if form.repeatable else "",
+                    }
                     if not self._matches(context):
                         continue
-                data = {names[key]: value for key, value in submission[4].items()
-                        if key in names}
+                data = {names[key]: value for key, value in submission[4].items() if key in names}
                 self.rows_written += 1
                 yield ExportRecord(
-                    record_id=patient[1], site=patient[2], sex=patient[4],
-                    year_of_birth=patient[5], form=form.name,
-                    version=form.versions[submission[1]].number, instance=submission[2],
-                    status=submission[3], updated_at=submission[5] if stamped else None,
+                    record_id=patient[1],
+                    site=patient[2],
+                    sex=patient[4],
+                    year_of_birth=patient[5],
+                    form=form.name,
+                    version=form.versions[submission[1]].number,
+                    instance=submission[2],
+                    status=submission[3],
+                    updated_at=submission[5] if stamped else None,
                     data=data,
                 )
 
@@ -705,8 +829,9 @@ def long_rows(records: Iterable[ExportRecord]) -> Iterator[tuple[str, ...]]:
 ROWS_PER_CHUNK: Final = 500
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
-               ) -> Iterator[str]:
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+) -> Iterator[str]:
     buffer = io.StringIO()
     # Every cell passes the formula rule (registry/csvsafe.py); JSON keeps values as stored.
     writer = SafeWriter(csv.writer(buffer, delimiter=delimiter, lineterminator="\n"))
@@ -752,8 +877,11 @@ def xml_chunks(items: Iterable[Mapping[str, Any]], root: str = "records") -> Ite
     The keys are column names (letters, digits and underscores), so they are element names."""
     pieces = [f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}>\n']
     for item in items:
-        pieces.append("<item>" + "".join(f"<{key}>{xml_text(value)}</{key}>"
-                                         for key, value in item.items()) + "</item>\n")
+        pieces.append(
+            "<item>"
+            + "".join(f"<{key}>{xml_text(value)}</{key}>" for key, value in item.items())
+            + "</item>\n"
+        )
         if len(pieces) >= ROWS_PER_CHUNK:
             yield "".join(pieces)
             pieces.clear()
@@ -803,8 +931,7 @@ def _flat_json(user: User, spec: ExportSpec, release: Release | None) -> _Made:
 def _flat_xml(user: User, spec: ExportSpec, release: Release | None) -> _Made:
     export = FlatExport(user, spec, release=release)
     # Element names are the columns' names, whatever rawOrLabelHeaders says (as REDCap's).
-    return export, xml_chunks(dict(zip(export.columns, row, strict=True))
-                              for row in export.rows())
+    return export, xml_chunks(dict(zip(export.columns, row, strict=True)) for row in export.rows())
 
 
 def _eav(writer: str) -> Callable[[User, ExportSpec, Release | None], _Made]:
@@ -816,10 +943,16 @@ def _eav(writer: str) -> Callable[[User, ExportSpec, Release | None], _Made]:
             return export, json_chunks(items)
         if writer == "xml":
             return export, xml_chunks(items)
-        keys = ["record", *((REPEAT_INSTRUMENT, REPEAT_INSTANCE)
-                            if export.layout.any_repeating else ()), "field_name", "value"]
-        return export, csv_chunks(keys, ([str(item[key]) for key in keys] for item in items),
-                                  spec.csv_delimiter)
+        keys = [
+            "record",
+            *((REPEAT_INSTRUMENT, REPEAT_INSTANCE) if export.layout.any_repeating else ()),
+            "field_name",
+            "value",
+        ]
+        return export, csv_chunks(
+            keys, ([str(item[key]) for key in keys] for item in items), spec.csv_delimiter
+        )
+
     return chunks
 
 
@@ -839,7 +972,8 @@ def _ndjson(user: User, spec: ExportSpec, release: Release | None) -> _Made:
 
 
 SHAPES: Final[Mapping[str, Shape]] = {
-    shape.name: shape for shape in (
+    shape.name: shape
+    for shape in (
         Shape("flat-csv", "text/csv", "csv", _flat_csv),
         Shape("flat-json", "application/json", "json", _flat_json),
         Shape("long-csv", "text/csv", "csv", _long_csv),
@@ -849,7 +983,8 @@ SHAPES: Final[Mapping[str, Shape]] = {
 }
 
 REDCAP_SHAPES: Final[Mapping[str, Shape]] = {
-    shape.name: shape for shape in (
+    shape.name: shape
+    for shape in (
         Shape("flat-xml", "text/xml", "xml", _flat_xml),
         Shape("eav-json", "application/json", "json", _eav("json")),
         Shape("eav-csv", "text/csv", "csv", _eav("csv")),

@@ -56,10 +56,21 @@ from .layout import (
     current_layout,
 )
 
-_KEY_COLUMNS: Final = frozenset({RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE,
-                                 DATA_ACCESS_GROUP, EVENT_NAME, "redcap_survey_identifier"})
-_STATUS_WORDS: Final = {"incomplete": Status.INCOMPLETE, "unverified": Status.UNVERIFIED,
-                        "complete": Status.COMPLETE}
+_KEY_COLUMNS: Final = frozenset(
+    {
+        RECORD_ID,
+        REPEAT_INSTRUMENT,
+        REPEAT_INSTANCE,
+        DATA_ACCESS_GROUP,
+        EVENT_NAME,
+        "redcap_survey_identifier",
+    }
+)
+_STATUS_WORDS: Final = {
+    "incomplete": Status.INCOMPLETE,
+    "unverified": Status.UNVERIFIED,
+    "complete": Status.COMPLETE,
+}
 _LOOKUP_CHUNK: Final = 2000
 # How checkbox columns usually arrive (text from CSV and most clients, numbers from some JSON).
 _TICKS: Final[Mapping[Any, bool]] = {"1": True, "0": False, 1: True, 0: False}
@@ -73,8 +84,9 @@ class ImportProblem:
     message: str
 
     def line(self) -> str:
-        return ",".join('"' + part.replace('"', '""') + '"'
-                        for part in (self.record, self.field, self.message))
+        return ",".join(
+            '"' + part.replace('"', '""') + '"' for part in (self.record, self.field, self.message)
+        )
 
 
 class ImportRejected(Exception):
@@ -90,9 +102,10 @@ class ImportRejected(Exception):
         if more:
             shown.append(f"... and {more} more")
         count = len(self.problems)
-        return (f"The import was rejected and nothing was saved: {count} "
-                f"problem{'s' if count != 1 else ''} (record, field, message).\n"
-                + "\n".join(shown))
+        return (
+            f"The import was rejected and nothing was saved: {count} "
+            f"problem{'s' if count != 1 else ''} (record, field, message).\n" + "\n".join(shown)
+        )
 
 
 @dataclass(frozen=True)
@@ -151,8 +164,9 @@ def do_import_records(
 ) -> ImportResult:
     """Import a batch of flat rows for `actor`; raises ImportRejected (nothing saved) or
     PermissionDenied (the actor enters no data)."""
-    entry_sites = {site.code.lower(): site for site in sites_in_scope(actor)
-                   if can_enter_data(actor, site)}
+    entry_sites = {
+        site.code.lower(): site for site in sites_in_scope(actor) if can_enter_data(actor, site)
+    }
     if not entry_sites:
         raise PermissionDenied(
             "Only site coordinators (for their own sites) and administrators import records; "
@@ -165,23 +179,41 @@ def do_import_records(
 
 
 def _check_columns(rows: Sequence[Mapping[str, Any]], layout: RegistryLayout) -> None:
-    known = {*_KEY_COLUMNS, *RECORD_FIELDS, *layout.fields, *layout.checkbox_columns,
-             *(form.complete_column for form in layout.forms)}
+    known = {
+        *_KEY_COLUMNS,
+        *RECORD_FIELDS,
+        *layout.fields,
+        *layout.checkbox_columns,
+        *(form.complete_column for form in layout.forms),
+    }
     unknown: dict[str, None] = {}
     for row in rows:
         if not isinstance(row, Mapping):
-            raise ImportRejected([ImportProblem("", "", "Each record must be a set of column "
-                                                "names and values (a JSON object).")])
+            raise ImportRejected(
+                [
+                    ImportProblem(
+                        "",
+                        "",
+                        "Each record must be a set of column names and values (a JSON object).",
+                    )
+                ]
+            )
         for key in row:
             if key not in known:
                 unknown[str(key)] = None
     if unknown:
-        raise ImportRejected([
-            ImportProblem("", name, "not a field of the registry; use the field names of the "
-                          "metadata (checkbox options as field___code, statuses as "
-                          "<form>_complete).")
-            for name in unknown
-        ])
+        raise ImportRejected(
+            [
+                ImportProblem(
+                    "",
+                    name,
+                    "not a field of the registry; use the field names of the "
+                    "metadata (checkbox options as field___code, statuses as "
+                    "<form>_complete).",
+                )
+                for name in unknown
+            ]
+        )
 
 
 def _blank(value: Any) -> bool:
@@ -201,8 +233,13 @@ def _unticked(value: Any) -> bool:
 
 
 class _Import:
-    def __init__(self, actor: User, options: ImportOptions, layout: RegistryLayout,
-                 entry_sites: Mapping[str, Site]) -> None:
+    def __init__(
+        self,
+        actor: User,
+        options: ImportOptions,
+        layout: RegistryLayout,
+        entry_sites: Mapping[str, Site],
+    ) -> None:
         self.actor = actor
         self.options = options
         self.layout = layout
@@ -241,17 +278,21 @@ class _Import:
             self.enrol_and_update(records.values(), result)
             items, owners = self.build_items(targets.values())
             try:
-                outcomes = (do_save_submissions_bulk(self.actor, items,
-                                                     new_patients=self.enrolled)
-                            if items else [])
+                outcomes = (
+                    do_save_submissions_bulk(self.actor, items, new_patients=self.enrolled)
+                    if items
+                    else []
+                )
             except BulkSaveRefused as refused:
                 for index, errors in refused.errors.items():
                     target = owners[index]
                     for column, messages in errors.items():
                         for message in messages:
-                            self.problem(target.record.label,
-                                         self.column_name(target, column),
-                                         f"{message} (row {target.row})")
+                            self.problem(
+                                target.record.label,
+                                self.column_name(target, column),
+                                f"{message} (row {target.row})",
+                            )
                 outcomes = []
             except ValidationError as error:
                 for column, messages in error.message_dict.items():
@@ -269,24 +310,39 @@ class _Import:
             ordered = sorted(records.values(), key=lambda record: record.position)
             result.records = [record.pseudonym for record in ordered]
             result.positions = [record.position for record in ordered]
-            record_event(self.actor, "redcap.import", None, context={
-                "rows": len(rows), "records": len(records),
-                "patients_created": result.patients_created,
-                "submissions_created": result.submissions_created,
-                "submissions_updated": result.submissions_updated,
-                "overwrite": self.options.overwrite,
-                "auto_number": self.options.force_auto_number,
-            })
+            record_event(
+                self.actor,
+                "redcap.import",
+                None,
+                context={
+                    "rows": len(rows),
+                    "records": len(records),
+                    "patients_created": result.patients_created,
+                    "submissions_created": result.submissions_created,
+                    "submissions_updated": result.submissions_updated,
+                    "overwrite": self.options.overwrite,
+                    "auto_number": self.options.force_auto_number,
+                },
+            )
         return result
 
     # -- reading rows
 
-    def read_row(self, number: int, row: Mapping[str, Any], records: dict[str, _Record],
-                 targets: dict[tuple[str, str, Any], _Target]) -> None:
+    def read_row(
+        self,
+        number: int,
+        row: Mapping[str, Any],
+        records: dict[str, _Record],
+        targets: dict[tuple[str, str, Any], _Target],
+    ) -> None:
         key = _text(row.get(RECORD_ID))
         if not key:
-            self.problem(f"row {number}", RECORD_ID, "Every row needs a record ID: the "
-                         "pseudonym, or with forceAutoNumber the local hospital ID.")
+            self.problem(
+                f"row {number}",
+                RECORD_ID,
+                "Every row needs a record ID: the "
+                "pseudonym, or with forceAutoNumber the local hospital ID.",
+            )
             return
         if self.options.force_auto_number:
             key = "".join(key.split()).upper()
@@ -295,18 +351,27 @@ class _Import:
         if record is None:
             record = records[key] = _Record(key, number, len(records) + 1)
         if not _blank(row.get(EVENT_NAME)):
-            self.problem(shown, EVENT_NAME, "The registry is a classic project without events; "
-                         "leave redcap_event_name blank.")
+            self.problem(
+                shown,
+                EVENT_NAME,
+                "The registry is a classic project without events; leave redcap_event_name blank.",
+            )
         dag = _text(row.get(DATA_ACCESS_GROUP)).lower()
         if dag:
             site = self.entry_sites.get(dag)
             if site is None:
-                self.problem(shown, DATA_ACCESS_GROUP, f"'{dag}' is not a data access group you "
-                             "enter data for; yours are: " + ", ".join(sorted(self.entry_sites))
-                             + ".")
+                self.problem(
+                    shown,
+                    DATA_ACCESS_GROUP,
+                    f"'{dag}' is not a data access group you "
+                    "enter data for; yours are: " + ", ".join(sorted(self.entry_sites)) + ".",
+                )
             elif record.site is not None and record.site != site:
-                self.problem(shown, DATA_ACCESS_GROUP, "The rows of one record name different "
-                             "data access groups.")
+                self.problem(
+                    shown,
+                    DATA_ACCESS_GROUP,
+                    "The rows of one record name different data access groups.",
+                )
             else:
                 record.site = site
         for name in RECORD_FIELDS:
@@ -315,8 +380,9 @@ class _Import:
                 continue
             current = getattr(record, name)
             if current is not None and _text(current) != _text(value):
-                self.problem(shown, name, f"The rows of one record give different values for "
-                             f"{name}.")
+                self.problem(
+                    shown, name, f"The rows of one record give different values for {name}."
+                )
             setattr(record, name, value)
 
         form, instance = self.repeat_of(number, row, shown)
@@ -329,15 +395,22 @@ class _Import:
                 continue
             owner = self.column_form[column]
             if owner not in allowed:
-                if _blank(value) or (_unticked(value) and (
-                        column in checkbox_columns
-                        or column == self.complete_columns[owner.name])):
+                if _blank(value) or (
+                    _unticked(value)
+                    and (column in checkbox_columns or column == self.complete_columns[owner.name])
+                ):
                     continue
-                where = (f"give redcap_repeat_instrument={owner.name} and an instance"
-                         if owner.repeatable else
-                         "send it on the record's row with blank repeat columns")
-                self.problem(shown, column, f"{column} belongs to instrument {owner.name}, not to "
-                             f"this row's instrument; {where}.")
+                where = (
+                    f"give redcap_repeat_instrument={owner.name} and an instance"
+                    if owner.repeatable
+                    else "send it on the record's row with blank repeat columns"
+                )
+                self.problem(
+                    shown,
+                    column,
+                    f"{column} belongs to instrument {owner.name}, not to "
+                    f"this row's instrument; {where}.",
+                )
                 continue
             target_instance: Any = instance if form is not None else 1
             if target_instance is None:
@@ -346,39 +419,56 @@ class _Import:
             target = targets.get(target_key)
             if target is None:
                 target = targets[target_key] = _Target(
-                    record, owner, None if isinstance(target_instance, tuple)
-                    else target_instance, number)
+                    record,
+                    owner,
+                    None if isinstance(target_instance, tuple) else target_instance,
+                    number,
+                )
             elif target.row != number:
-                self.problem(shown, column, f"Instrument {owner.name}"
-                             + (f" instance {target_instance}" if owner.repeatable else "")
-                             + f" of this record is also on row {target.row}; send it once.")
+                self.problem(
+                    shown,
+                    column,
+                    f"Instrument {owner.name}"
+                    + (f" instance {target_instance}" if owner.repeatable else "")
+                    + f" of this record is also on row {target.row}; send it once.",
+                )
                 continue
             target.values[column] = value
 
-    def repeat_of(self, number: int, row: Mapping[str, Any], shown: str
-                  ) -> tuple[Any, int | None]:
+    def repeat_of(self, number: int, row: Mapping[str, Any], shown: str) -> tuple[Any, int | None]:
         """(form, instance) of a repeating row, (None, None) for the record's own row,
         (False, None) after a problem."""
         instrument = _text(row.get(REPEAT_INSTRUMENT))
         instance_text = _text(row.get(REPEAT_INSTANCE))
         if not instrument:
             if instance_text and instance_text != "1":
-                self.problem(shown, REPEAT_INSTANCE, "redcap_repeat_instance needs "
-                             "redcap_repeat_instrument: name the repeating instrument.")
+                self.problem(
+                    shown,
+                    REPEAT_INSTANCE,
+                    "redcap_repeat_instance needs "
+                    "redcap_repeat_instrument: name the repeating instrument.",
+                )
                 return False, None
             return None, None
         form = self.layout.by_name.get(instrument)
         if form is None or not form.repeatable:
             repeating = ", ".join(f.name for f in self.layout.forms if f.repeatable)
-            self.problem(shown, REPEAT_INSTRUMENT, f"'{instrument}' is not a repeating "
-                         f"instrument; the repeating ones are: {repeating}.")
+            self.problem(
+                shown,
+                REPEAT_INSTRUMENT,
+                f"'{instrument}' is not a repeating "
+                f"instrument; the repeating ones are: {repeating}.",
+            )
             return False, None
         if instance_text.lower() == "new":
             return form, None
         if instance_text.isdigit() and int(instance_text) >= 1:
             return form, int(instance_text)
-        self.problem(shown, REPEAT_INSTANCE, "redcap_repeat_instance must be a number from 1, "
-                     "or new to add an instance.")
+        self.problem(
+            shown,
+            REPEAT_INSTANCE,
+            "redcap_repeat_instance must be a number from 1, or new to add an instance.",
+        )
         return False, None
 
     # -- records
@@ -390,23 +480,31 @@ class _Import:
         found: dict[str, Patient] = {}
         keys = list(records)
         for start in range(0, len(keys), _LOOKUP_CHUNK):
-            for patient in with_pseudonyms(visible_patients(self.actor),
-                                           keys[start:start + _LOOKUP_CHUNK]):
+            for patient in with_pseudonyms(
+                visible_patients(self.actor), keys[start : start + _LOOKUP_CHUNK]
+            ):
                 found[patient.pseudonym] = patient
         for key, record in records.items():
             patient = found.get(key)
             if patient is None:
-                self.problem(key, RECORD_ID, "No such record among those you can see. New "
-                             "patients are created with forceAutoNumber=true, the local "
-                             "hospital ID as record ID, and sex and year_of_birth.")
+                self.problem(
+                    key,
+                    RECORD_ID,
+                    "No such record among those you can see. New "
+                    "patients are created with forceAutoNumber=true, the local "
+                    "hospital ID as record ID, and sex and year_of_birth.",
+                )
                 continue
             if patient.site.code.lower() not in self.entry_sites:
-                self.problem(key, RECORD_ID, f"You do not enter data for site "
-                             f"{patient.site.code}.")
+                self.problem(key, RECORD_ID, f"You do not enter data for site {patient.site.code}.")
                 continue
             if record.site is not None and record.site.pk != patient.site_id:
-                self.problem(key, DATA_ACCESS_GROUP, f"The record belongs to data access group "
-                             f"{patient.site.code.lower()}; records do not move between sites.")
+                self.problem(
+                    key,
+                    DATA_ACCESS_GROUP,
+                    f"The record belongs to data access group "
+                    f"{patient.site.code.lower()}; records do not move between sites.",
+                )
                 continue
             record.patient, record.pseudonym, record.site = patient, key, patient.site
 
@@ -415,27 +513,38 @@ class _Import:
         for record in records.values():
             if record.site is None:
                 if several:
-                    self.problem(f"row {record.first_row}", DATA_ACCESS_GROUP,
-                                 "You enter data for several sites ("
-                                 + ", ".join(sorted(self.entry_sites))
-                                 + "): say which in redcap_data_access_group.")
+                    self.problem(
+                        f"row {record.first_row}",
+                        DATA_ACCESS_GROUP,
+                        "You enter data for several sites ("
+                        + ", ".join(sorted(self.entry_sites))
+                        + "): say which in redcap_data_access_group.",
+                    )
                     continue
                 record.site = next(iter(self.entry_sites.values()))
             record.pseudonym = pseudonym_for(record.site, record.key)
         pseudonyms = [record.pseudonym for record in records.values() if record.pseudonym]
         found = {}
         for start in range(0, len(pseudonyms), _LOOKUP_CHUNK):
-            for patient in with_pseudonyms(visible_patients(self.actor),
-                                           pseudonyms[start:start + _LOOKUP_CHUNK]):
+            for patient in with_pseudonyms(
+                visible_patients(self.actor), pseudonyms[start : start + _LOOKUP_CHUNK]
+            ):
                 found[patient.pseudonym] = patient
         for record in records.values():
             record.patient = found.get(record.pseudonym)
             if record.patient is None and record.pseudonym:
                 for name in RECORD_FIELDS:
                     if getattr(record, name) is None:
-                        self.problem(record.label, name, f"A new patient needs {name}"
-                                     + (" (male, female, undetermined or unknown)." if name == SEX
-                                        else " (four digits, for example 2016)."))
+                        self.problem(
+                            record.label,
+                            name,
+                            f"A new patient needs {name}"
+                            + (
+                                " (male, female, undetermined or unknown)."
+                                if name == SEX
+                                else " (four digits, for example 2016)."
+                            ),
+                        )
 
     def enrol_and_update(self, records: Iterable[_Record], result: ImportResult) -> None:
         new: list[_Record] = []
@@ -447,8 +556,11 @@ class _Import:
             try:
                 patient = record.patient
                 sex = _text(record.sex).lower() if record.sex is not None else patient.sex
-                year = (_year(record.year_of_birth) if record.year_of_birth is not None
-                        else patient.year_of_birth)
+                year = (
+                    _year(record.year_of_birth)
+                    if record.year_of_birth is not None
+                    else patient.year_of_birth
+                )
                 if (sex, year) != (patient.sex, patient.year_of_birth):
                     do_update_patient(self.actor, patient, sex=sex, year_of_birth=year)
             except ValidationError as error:
@@ -456,8 +568,11 @@ class _Import:
                     for message in messages:
                         self.problem(record.label, column, message)
             except ValueError:
-                self.problem(record.label, YEAR_OF_BIRTH, "year_of_birth must be a year of four "
-                             "digits, for example 2016.")
+                self.problem(
+                    record.label,
+                    YEAR_OF_BIRTH,
+                    "year_of_birth must be a year of four digits, for example 2016.",
+                )
         self.enrol(new, result)
 
     def enrol(self, records: list[_Record], result: ImportResult) -> None:
@@ -469,8 +584,11 @@ class _Import:
             try:
                 year = _year(record.year_of_birth)
             except ValueError:
-                self.problem(record.label, YEAR_OF_BIRTH, "year_of_birth must be a year of four "
-                             "digits, for example 2016.")
+                self.problem(
+                    record.label,
+                    YEAR_OF_BIRTH,
+                    "year_of_birth must be a year of four digits, for example 2016.",
+                )
                 continue
             wanted.append(NewPatient(record.site, record.key, _text(record.sex).lower(), year))
             owners.append(record)
@@ -509,32 +627,38 @@ class _Import:
         owners: list[_Target] = []
         for target in targets:
             assert target.record.patient is not None
-            current = (existing.get((target.record.patient.pk, target.form.name,
-                                     target.instance)) if target.instance is not None else None)
+            current = (
+                existing.get((target.record.patient.pk, target.form.name, target.instance))
+                if target.instance is not None
+                else None
+            )
             item = self.item_for(target, current)
             if item is not None:
                 items.append(item)
                 owners.append(target)
         return items, owners
 
-    def existing_submissions(self, targets: Sequence[_Target]
-                             ) -> dict[tuple[int, str, int], Submission]:
+    def existing_submissions(
+        self, targets: Sequence[_Target]
+    ) -> dict[tuple[int, str, int], Submission]:
         named = [t for t in targets if t.instance is not None and t.record.patient]
-        patient_ids = sorted({t.record.patient.pk for t in named if t.record.patient}
-                             - self.enrolled)
+        patient_ids = sorted(
+            {t.record.patient.pk for t in named if t.record.patient} - self.enrolled
+        )
         form_names = {t.form.name for t in named}
         found: dict[tuple[int, str, int], Submission] = {}
         for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
             # Versions come from the layout: loading one per row would decode its whole
             # schema again for every submission.
             for submission in Submission.objects.filter(
-                patient_id__in=patient_ids[start:start + _LOOKUP_CHUNK],
+                patient_id__in=patient_ids[start : start + _LOOKUP_CHUNK],
                 form__name__in=form_names,
             ).select_related("form"):
                 form = self.layout.form_of_version[submission.form_version_id]
                 submission.form_version = form.versions[submission.form_version_id]
-                found[(submission.patient_id, submission.form.name,
-                       submission.instance)] = submission
+                found[(submission.patient_id, submission.form.name, submission.instance)] = (
+                    submission
+                )
         return found
 
     def item_for(self, target: _Target, current: Submission | None) -> BulkItem | None:
@@ -547,7 +671,8 @@ class _Import:
             checkbox_columns = self.layout.checkbox_columns
             meaningful = any(
                 not (_unticked(value) if column in checkbox_columns else _blank(value))
-                for column, value in values.items() if column != complete
+                for column, value in values.items()
+                if column != complete
             )
             if not meaningful and not _status_creates(form, status_value):
                 return None
@@ -563,7 +688,10 @@ class _Import:
             return None
         assert target.record.patient is not None
         return BulkItem(
-            patient=target.record.patient, form_version=version, data=data, status=status,
+            patient=target.record.patient,
+            form_version=version,
+            data=data,
+            status=status,
             instance=current.instance if current is not None else target.instance,
             expected_row_version=current.row_version if current is not None else None,
         )
@@ -574,13 +702,17 @@ class _Import:
         text = _text(value)
         status = STATUS_OF_CODE.get(text) or _STATUS_WORDS.get(text.lower())
         if status is None:
-            self.problem(target.record.label, target.form.complete_column,
-                         f"must be 0 (Incomplete), 1 (Unverified) or 2 (Complete); you sent "
-                         f"'{text[:20]}' (row {target.row}).")
+            self.problem(
+                target.record.label,
+                target.form.complete_column,
+                f"must be 0 (Incomplete), 1 (Unverified) or 2 (Complete); you sent "
+                f"'{text[:20]}' (row {target.row}).",
+            )
         return status
 
-    def version_maps(self, form: FormLayout, version: FormVersion
-                     ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    def version_maps(
+        self, form: FormLayout, version: FormVersion
+    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """Harmonised field -> name in `version`; checkbox column -> (name in version, code)."""
         maps = self._version_maps.get(version.pk)
         if maps is None:
@@ -592,14 +724,14 @@ class _Import:
                     continue
                 names[layout_field.name] = name
                 if layout_field.is_checkbox:
-                    for code, column in zip(layout_field.codes, layout_field.columns,
-                                            strict=True):
+                    for code, column in zip(layout_field.codes, layout_field.columns, strict=True):
                         boxes[column] = (name, code)
             maps = self._version_maps[version.pk] = (names, boxes)
         return maps
 
-    def merged_data(self, target: _Target, version: FormVersion, current: Submission | None
-                    ) -> dict[str, Any] | None:
+    def merged_data(
+        self, target: _Target, version: FormVersion, current: Submission | None
+    ) -> dict[str, Any] | None:
         form, label = target.form, target.record.label
         names, boxes = self.version_maps(form, version)
         overwrite = self.options.overwrite
@@ -618,17 +750,25 @@ class _Import:
             if column in checkbox_columns:
                 if not _unticked(value):
                     ok = False
-                    self.problem(label, column, f"not an option of {form.name} version "
-                                 f"{version.number}, on which this instance was filled "
-                                 f"(row {target.row}).")
+                    self.problem(
+                        label,
+                        column,
+                        f"not an option of {form.name} version "
+                        f"{version.number}, on which this instance was filled "
+                        f"(row {target.row}).",
+                    )
                 continue
             name = names.get(column)
             if name is None:
                 if not _blank(value):
                     ok = False
-                    self.problem(label, column, f"not a field of {form.name} version "
-                                 f"{version.number}, on which this instance was filled "
-                                 f"(row {target.row}).")
+                    self.problem(
+                        label,
+                        column,
+                        f"not a field of {form.name} version "
+                        f"{version.number}, on which this instance was filled "
+                        f"(row {target.row}).",
+                    )
                 continue
             if not _blank(value):
                 data[name] = value
@@ -642,16 +782,25 @@ class _Import:
         codes = self._option_codes.get((version.pk, name))
         if codes is None:
             codes = self._option_codes[(version.pk, name)] = (
-                schema_of(version).field(name).choice_codes)
+                schema_of(version).field(name).choice_codes
+            )
         return codes
 
-    def merge_checkbox(self, option_codes: Sequence[str], form: FormLayout, name: str,
-                       sent: Mapping[str, Any], data: dict[str, Any]) -> None:
+    def merge_checkbox(
+        self,
+        option_codes: Sequence[str],
+        form: FormLayout,
+        name: str,
+        sent: Mapping[str, Any],
+        data: dict[str, Any],
+    ) -> None:
         """Lay a row's `name___code` columns over the stored answer of checkbox `name`."""
         stored = data.pop(name, None)
-        missing = [code for code, value in sent.items()
-                   if code in form.missing_codes and code not in option_codes
-                   and not _unticked(value)]
+        missing = [
+            code
+            for code, value in sent.items()
+            if code in form.missing_codes and code not in option_codes and not _unticked(value)
+        ]
         if missing:
             # A missing-data code stands for the whole question; ticked options alongside it
             # reach the form engine, which refuses the combination by name.
@@ -660,8 +809,11 @@ class _Import:
                 if code in sent and not _unticked(sent[code]):
                     data[_column(name, code)] = sent[code]
             return
-        if isinstance(stored, str) and not self.options.overwrite and all(
-                _unticked(sent[code]) for code in option_codes if code in sent):
+        if (
+            isinstance(stored, str)
+            and not self.options.overwrite
+            and all(_unticked(sent[code]) for code in option_codes if code in sent)
+        ):
             data[name] = stored
             return
         ticked = set(stored) if isinstance(stored, list) else set()
@@ -679,8 +831,9 @@ class _Import:
             else:
                 data[_column(name, code)] = "0" if _blank(value) else value
 
-    def chosen_codes(self, option_codes: Sequence[str], sent: Mapping[str, Any],
-                     ticked: set[str]) -> list[str] | None:
+    def chosen_codes(
+        self, option_codes: Sequence[str], sent: Mapping[str, Any], ticked: set[str]
+    ) -> list[str] | None:
         """The ticked options once `sent` (code -> 1, 0 or blank) is laid over `ticked`, as the
         list the form engine takes; None when a value is not plainly 1 or 0."""
         overwrite = self.options.overwrite
@@ -690,8 +843,13 @@ class _Import:
             if value is None or (not overwrite and _blank(value)):
                 state = code in ticked
             else:
-                state = (False if _blank(value) else
-                         _TICKS.get(value) if isinstance(value, str | int | float) else None)
+                state = (
+                    False
+                    if _blank(value)
+                    else _TICKS.get(value)
+                    if isinstance(value, str | int | float)
+                    else None
+                )
                 if state is None:
                     return None
             if state:

@@ -144,15 +144,21 @@ def record_field_rows(form_name: str) -> list[dict[str, str]]:
     this_year = timezone.now().year
     sex = dict.fromkeys(METADATA_KEYS, "")
     sex.update(
-        field_name=SEX, form_name=form_name, field_type="dropdown",
-        field_label=RECORD_FIELD_LABELS[SEX], required_field="y",
+        field_name=SEX,
+        form_name=form_name,
+        field_type="dropdown",
+        field_label=RECORD_FIELD_LABELS[SEX],
+        required_field="y",
         select_choices_or_calculations=" | ".join(f"{s.value}, {s.label}" for s in Sex),
         field_note="Kept on the patient record.",
     )
     year = dict.fromkeys(METADATA_KEYS, "")
     year.update(
-        field_name=YEAR_OF_BIRTH, form_name=form_name, field_type="text",
-        field_label=RECORD_FIELD_LABELS[YEAR_OF_BIRTH], required_field="y",
+        field_name=YEAR_OF_BIRTH,
+        form_name=form_name,
+        field_type="text",
+        field_label=RECORD_FIELD_LABELS[YEAR_OF_BIRTH],
+        required_field="y",
         text_validation_type_or_show_slider_number="integer",
         text_validation_min=str(this_year - OLDEST_AGE_ACCEPTED),
         text_validation_max=str(this_year),
@@ -185,7 +191,9 @@ def registry_layout(versions: Iterable[FormVersion] | None = None) -> RegistryLa
             if layout_field.is_checkbox:
                 for code in layout_field.codes:
                     checkbox_columns[checkbox_column(layout_field.name, code)] = (
-                        layout_field, code)
+                        layout_field,
+                        code,
+                    )
     return RegistryLayout(
         forms=tuple(forms),
         by_name={form.name: form for form in forms},
@@ -208,8 +216,9 @@ def _form_layout(versions: list[FormVersion]) -> FormLayout:
             missing.setdefault(missing_code.code, missing_code.label)
     fields = []
     for harmonised in harmonisation.fields:
-        definitions = tuple(schemas[number].field(name)
-                            for number, name in harmonised.names.items())
+        definitions = tuple(
+            schemas[number].field(name) for number, name in harmonised.names.items()
+        )
         codes: list[str] = []
         labels: dict[str, str] = {}
         # Newest first, so a code's label is the one people read today.
@@ -224,16 +233,18 @@ def _form_layout(versions: list[FormVersion]) -> FormLayout:
             codes += [code for code in missing if code not in labels]
         for code, label in missing.items():
             labels.setdefault(code, label)
-        fields.append(LayoutField(
-            name=harmonised.name,
-            form=harmonisation.form,
-            field=harmonised.field,
-            definitions=definitions,
-            names=harmonised.names,
-            retired=harmonised.retired,
-            codes=tuple(codes) if harmonised.field.type == "checkbox" else (),
-            labels=labels,
-        ))
+        fields.append(
+            LayoutField(
+                name=harmonised.name,
+                form=harmonisation.form,
+                field=harmonised.field,
+                definitions=definitions,
+                names=harmonised.names,
+                retired=harmonised.retired,
+                codes=tuple(codes) if harmonised.field.type == "checkbox" else (),
+                labels=labels,
+            )
+        )
     latest = versions[-1]
     return FormLayout(
         name=latest.form.name,

@@ -38,8 +38,11 @@ SOURCE_ROOT: Final = Path("redcap-api")
 
 _SOURCE_PATH = re.compile(rf"^{re.escape(str(SOURCE_ROOT))}/(?P<form>[^/]+)/v(?P<n>\d+)\.yaml: ")
 # What the record's own fields must keep, for their rows to be taken as the registry's own.
-_RECORD_FIELD_KEYS: Final = ("field_type", "select_choices_or_calculations",
-                             "text_validation_type_or_show_slider_number")
+_RECORD_FIELD_KEYS: Final = (
+    "field_type",
+    "select_choices_or_calculations",
+    "text_validation_type_or_show_slider_number",
+)
 
 
 class MetadataRejected(Exception):
@@ -53,8 +56,10 @@ class MetadataRejected(Exception):
         count = len(self.problems)
         shown = self.problems[:50]
         more = [f"... and {count - len(shown)} more"] if count > len(shown) else []
-        return (f"The data dictionary was refused and nothing was published: {count} "
-                f"problem{'s' if count != 1 else ''}.\n" + "\n".join([*shown, *more]))
+        return (
+            f"The data dictionary was refused and nothing was published: {count} "
+            f"problem{'s' if count != 1 else ''}.\n" + "\n".join([*shown, *more])
+        )
 
 
 @dataclass
@@ -74,17 +79,22 @@ def do_import_metadata(
     PermissionDenied for anyone but curators and administrators, MetadataRejected otherwise.
     """
     if not can_curate(actor):
-        raise PermissionDenied("Only curators and administrators publish form versions; your "
-                               "role may not import a data dictionary.")
+        raise PermissionDenied(
+            "Only curators and administrators publish form versions; your "
+            "role may not import a data dictionary."
+        )
     if not rows:
-        raise MetadataRejected(["The data dictionary is empty: send the rows of every field, "
-                                "record_id first."])
+        raise MetadataRejected(
+            ["The data dictionary is empty: send the rows of every field, record_id first."]
+        )
     problems: list[str] = []
     first = rows[0].get("field_name", "").strip()
     if first != RECORD_ID:
-        problems.append(f"{where(0)}: the first field is the record ID, which the registry "
-                        f"names {RECORD_ID} (its values are pseudonyms); you sent "
-                        f"{first[:100]!r}.")
+        problems.append(
+            f"{where(0)}: the first field is the record ID, which the registry "
+            f"names {RECORD_ID} (its values are pseudonyms); you sent "
+            f"{first[:100]!r}."
+        )
     kept: list[int] = []
     for index, row in enumerate(rows):
         name = row.get("field_name", "").strip()
@@ -93,12 +103,17 @@ def do_import_metadata(
         else:
             kept.append(index)
     dictionary_forms = {rows[index].get("form_name", "").strip() for index in kept}
-    left_out = [name for name in FormDefinition.objects.order_by("name")
-                .values_list("name", flat=True) if name not in dictionary_forms]
+    left_out = [
+        name
+        for name in FormDefinition.objects.order_by("name").values_list("name", flat=True)
+        if name not in dictionary_forms
+    ]
     if left_out:
-        problems.append(f"The dictionary leaves out the published form(s) {', '.join(left_out)}. "
-                        "The registry never deletes a form: send every instrument, unchanged "
-                        "ones too (export the metadata, edit it, import it).")
+        problems.append(
+            f"The dictionary leaves out the published form(s) {', '.join(left_out)}. "
+            "The registry never deletes a form: send every instrument, unchanged "
+            "ones too (export the metadata, edit it, import it)."
+        )
     if problems:
         raise MetadataRejected(problems)
 
@@ -116,27 +131,43 @@ def do_import_metadata(
                 # Undo the publication: the exports could not line the forms up.
                 raise MetadataRejected([str(error)]) from None
             result = MetadataImport(len(rows), report.published, report.unchanged)
-            record_event(actor, "redcap.metadata_import", None, context={
-                "fields": result.fields, "published": result.published,
-                "unchanged": result.unchanged,
-            })
+            record_event(
+                actor,
+                "redcap.metadata_import",
+                None,
+                context={
+                    "fields": result.fields,
+                    "published": result.published,
+                    "unchanged": result.unchanged,
+                },
+            )
     except DictionaryError as error:
-        raise MetadataRejected([
-            # Rows of the CSV handed on: a header, then the rows kept, in order.
-            (where(kept[problem.row - 2]) if 2 <= problem.row < len(kept) + 2
-             else f"row {problem.row}")
-            + (f", column {problem.column!r}" if problem.column else "")
-            + f": {problem.message}"
-            for problem in error.problems
-        ]) from None
+        raise MetadataRejected(
+            [
+                # Rows of the CSV handed on: a header, then the rows kept, in order.
+                (
+                    where(kept[problem.row - 2])
+                    if 2 <= problem.row < len(kept) + 2
+                    else f"row {problem.row}"
+                )
+                + (f", column {problem.column!r}" if problem.column else "")
+                + f": {problem.message}"
+                for problem in error.problems
+            ]
+        ) from None
     except FormSyncError as error:
-        raise MetadataRejected([_SOURCE_PATH.sub(r"instrument \g<form> (version \g<n>): ", p)
-                                for p in error.problems]) from None
+        raise MetadataRejected(
+            [_SOURCE_PATH.sub(r"instrument \g<form> (version \g<n>): ", p) for p in error.problems]
+        ) from None
     except IntegrityError:
         # Two publications at once: the unique version number let one of them through.
-        raise MetadataRejected(["Another publication of these forms happened at the same "
-                                "time; export the metadata again, check it and send it "
-                                "again."]) from None
+        raise MetadataRejected(
+            [
+                "Another publication of these forms happened at the same "
+                "time; export the metadata again, check it and send it "
+                "again."
+            ]
+        ) from None
     return result
 
 
@@ -145,10 +176,11 @@ def _record_field_problems(row: Mapping[str, str], where: str) -> list[str]:
     it): they are kept on the patient record, not in a form."""
     name = row.get("field_name", "").strip()
     expected = next(r for r in record_field_rows("") if r["field_name"] == name)
-    changed = [key for key in _RECORD_FIELD_KEYS
-               if row.get(key, "").strip() != expected[key]]
+    changed = [key for key in _RECORD_FIELD_KEYS if row.get(key, "").strip() != expected[key]]
     if not changed:
         return []
-    return [f"{where}: {name} is kept on the patient record, not in a form; its definition "
-            f"cannot change ({', '.join(changed)} differ from the exported metadata). Send it "
-            "as exported, or leave the row out."]
+    return [
+        f"{where}: {name} is kept on the patient record, not in a form; its definition "
+        f"cannot change ({', '.join(changed)} differ from the exported metadata). Send it "
+        "as exported, or leave the row out."
+    ]

@@ -34,8 +34,9 @@ from .selectors import export_patients, export_submissions
 # guarantees them); anything else sends the export down the Python path.
 _SAFE_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 _SAFE_CODE: Final = re.compile(r"^[A-Za-z0-9._-]+$")
-_STATUS_SQL: Final = ("WHEN 'incomplete' THEN '0' WHEN 'unverified' THEN '1' "
-                      "WHEN 'complete' THEN '2'")
+_STATUS_SQL: Final = (
+    "WHEN 'incomplete' THEN '0' WHEN 'unverified' THEN '1' WHEN 'complete' THEN '2'"
+)
 BLOCK_BYTES: Final = 256 * 1024
 SORT_MEMORY: Final = "64MB"
 
@@ -47,7 +48,7 @@ def can_copy(export: _ExportBase) -> bool:
     spec = export.spec
     if spec.labels or export.filter_node is not None:
         return False
-    if len(spec.csv_delimiter) != 1 or spec.csv_delimiter in "\"\r\n":
+    if len(spec.csv_delimiter) != 1 or spec.csv_delimiter in '"\r\n':
         return False
     for form in export.selection.forms:
         if not _SAFE_NAME.match(form.name):
@@ -69,8 +70,7 @@ def copy_chunks(export: FlatExport) -> Iterator[str]:
     if sql is None:
         return
     decoder = codecs.getincrementaldecoder("utf-8")()
-    statement = (f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER "
-                 f"'{export.spec.csv_delimiter}')")
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER '{export.spec.csv_delimiter}')"
     connection.ensure_connection()
     with transaction.atomic(), connection.cursor() as cursor:
         raw: Any = cursor.cursor
@@ -97,8 +97,9 @@ def copy_chunks(export: FlatExport) -> Iterator[str]:
 
 def _header_line(export: FlatExport) -> str:
     buffer = io.StringIO()
-    SafeWriter(csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n")
-               ).writerow(export.header())
+    SafeWriter(
+        csv.writer(buffer, delimiter=export.spec.csv_delimiter, lineterminator="\n")
+    ).writerow(export.header())
     return buffer.getvalue()
 
 
@@ -120,7 +121,8 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
     version_ids = [pk for form in selection.forms for pk in form.versions]
     if export.released is None:
         patients_sql, patients_params = _compiled(
-            export_patients(export.user, sites=spec.sites, records=spec.records))
+            export_patients(export.user, sites=spec.sites, records=spec.records)
+        )
     else:
         # A researcher's release: the patients it writes, with its pseudonyms, sites and
         # years of birth, computed in Python (HMAC keys stay out of SQL) from the access
@@ -133,13 +135,21 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         patients_sql = (
             "SELECT split_part(line, E'\\t', 1)::bigint, split_part(line, E'\\t', 2), "
             "split_part(line, E'\\t', 3), NULL, split_part(line, E'\\t', 4), "
-            "split_part(line, E'\\t', 5) FROM string_to_table(%s, E'\\n') line")
+            "split_part(line, E'\\t', 5) FROM string_to_table(%s, E'\\n') line"
+        )
         patients_params = (_release_lines(export.released),)
-    submissions_sql, submissions_params = _compiled(export_submissions(
-        export.user, version_ids=version_ids or [0], sites=spec.sites, records=spec.records,
-        statuses=spec.statuses, version=spec.version, changed_since=spec.changed_since,
-        changed_until=spec.changed_until,
-    ))
+    submissions_sql, submissions_params = _compiled(
+        export_submissions(
+            export.user,
+            version_ids=version_ids or [0],
+            sites=spec.sites,
+            records=spec.records,
+            statuses=spec.statuses,
+            version=spec.version,
+            changed_since=spec.changed_since,
+            changed_until=spec.changed_until,
+        )
+    )
     branches: list[str] = []
     if export._base_wanted:
         base_forms = [form for form in selection.forms if not form.repeatable]
@@ -149,12 +159,16 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
             f"AND {sources[form.name]}.form_version_id IN ({_ids(form)})"
             for form in base_forms
         )
-        where = (" WHERE EXISTS (SELECT 1 FROM sub e WHERE e.patient_id = p.id)"
-                 if spec.filters_submissions else "")
+        where = (
+            " WHERE EXISTS (SELECT 1 FROM sub e WHERE e.patient_id = p.id)"
+            if spec.filters_submissions
+            else ""
+        )
         inner, cells = _branch(export, base_forms, sources, repeating=None)
         branches.append(
             f"SELECT x.pid, -1, 0, {cells} FROM (SELECT p.id AS pid, p.pseudonym, p.site_code, "
-            f"p.sex, p.year_of_birth{inner} FROM pat p {joins}{where}) x")
+            f"p.sex, p.year_of_birth{inner} FROM pat p {joins}{where}) x"
+        )
     order = {form.name: index for index, form in enumerate(layout.forms)}
     for form in selection.forms:
         if not form.repeatable:
@@ -163,7 +177,8 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         branches.append(
             f"SELECT x.pid, {order[form.name]}, x.instance, {cells} FROM (SELECT p.id AS pid, "
             f"p.pseudonym, p.site_code, s.instance{inner} FROM sub s JOIN pat p ON "
-            f"p.id = s.patient_id WHERE s.form_version_id IN ({_ids(form)})) x")
+            f"p.id = s.patient_id WHERE s.form_version_id IN ({_ids(form)})) x"
+        )
     if not branches:
         return None, []
     keys = ["k1", "k2", "k3", *(f"c{index}" for index in range(len(export.columns)))]
@@ -176,14 +191,16 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
         # A release is sorted by its own pseudonyms (as the Python writer sorts it), not by
         # enrolment, which would link two releases row by row.
         + f") r({', '.join(keys)}) ORDER BY "
-        + ("c0 COLLATE \"C\", k2, k3" if export.released is not None else "k1, k2, k3")
+        + ('c0 COLLATE "C", k2, k3' if export.released is not None else "k1, k2, k3")
     )
     return sql, [*patients_params, *submissions_params]
 
 
 def _release_lines(released: Mapping[int, Released]) -> str:
-    lines = "\n".join(f"{pk}\t{shown.pseudonym}\t{shown.site_code}\t{shown.sex}\t"
-                      f"{shown.year_of_birth}" for pk, shown in released.items())
+    lines = "\n".join(
+        f"{pk}\t{shown.pseudonym}\t{shown.site_code}\t{shown.sex}\t{shown.year_of_birth}"
+        for pk, shown in released.items()
+    )
     if lines.count("\t") != 4 * len(released) or lines.count("\n") != max(len(released) - 1, 0):
         raise ValueError("a released value holds a tab or a line break")
     return lines  # (an empty text is no line at all to string_to_table)
@@ -193,8 +210,12 @@ def _ids(form: FormLayout) -> str:
     return ", ".join(str(int(pk)) for pk in form.versions)
 
 
-def _branch(export: FlatExport, forms: list[FormLayout], sources: dict[str, str],
-            repeating: FormLayout | None) -> tuple[str, str]:
+def _branch(
+    export: FlatExport,
+    forms: list[FormLayout],
+    sources: dict[str, str],
+    repeating: FormLayout | None,
+) -> tuple[str, str]:
     """(extra columns of the branch's inner SELECT, its flat cells from those columns).
 
     The inner SELECT names each form's version, status, document and checkbox answers; the
@@ -213,34 +234,44 @@ def _branch(export: FlatExport, forms: list[FormLayout], sources: dict[str, str]
     gray = "NULL" if export.spec.blank_for_gray or repeating is not None else "'0'"
     for number, form in enumerate(forms):
         source = sources[form.name]
-        inner += [f"{source}.form_version_id AS v{number}", f"{source}.status AS s{number}",
-                  f"{source}.data AS d{number}"]
+        inner += [
+            f"{source}.form_version_id AS v{number}",
+            f"{source}.status AS s{number}",
+            f"{source}.data AS d{number}",
+        ]
         for position, layout_field in enumerate(export.selection.fields[form.name]):
             place = export._field_index[layout_field.name]
             if not layout_field.is_checkbox and _fractional(layout_field):
                 # 35.0 is written 35, as Python writes it (trim_scale drops trailing zeros).
                 value = _json_value(form, layout_field, f"x.d{number}", f"x.v{number}", "->")
-                cells[place] = (f"CASE WHEN jsonb_typeof({value}) = 'number' THEN "
-                                f"trim_scale(({value})::numeric)::text ELSE {value} #>> '{{}}' END")
+                cells[place] = (
+                    f"CASE WHEN jsonb_typeof({value}) = 'number' THEN "
+                    f"trim_scale(({value})::numeric)::text ELSE {value} #>> '{{}}' END"
+                )
                 continue
             if not layout_field.is_checkbox:
-                cells[place] = _json_value(form, layout_field, f"x.d{number}",
-                                           f"x.v{number}", "->>")
+                cells[place] = _json_value(
+                    form, layout_field, f"x.d{number}", f"x.v{number}", "->>"
+                )
                 if _may_look_like_formula(layout_field):
                     # The Python writer's rule, on the fields whose text may begin like a
                     # formula (the others hold numbers, dates, codes: the test costs time).
                     cells[place] = sql_safe_text(cells[place])
                 continue
-            answer = _json_value(form, layout_field, f"{source}.data",
-                                 f"{source}.form_version_id", "->")
+            answer = _json_value(
+                form, layout_field, f"{source}.data", f"{source}.form_version_id", "->"
+            )
             inner.append(f"{answer} AS f{number}_{position}")
             box = f"x.f{number}_{position}"
             for code, index in place.items():
-                cells[index] = (f"CASE WHEN {box} @> '[\"{code}\"]'::jsonb OR {box} = "
-                                f"'\"{code}\"'::jsonb THEN '1' ELSE '0' END")
+                cells[index] = (
+                    f"CASE WHEN {box} @> '[\"{code}\"]'::jsonb OR {box} = "
+                    f"'\"{code}\"'::jsonb THEN '1' ELSE '0' END"
+                )
         if form.name in export._complete_index:
-            cells[export._complete_index[form.name]] = \
+            cells[export._complete_index[form.name]] = (
                 f"CASE x.s{number} {_STATUS_SQL} ELSE {gray} END"
+            )
     return "".join(f", {column}" for column in inner), ", ".join(cells)
 
 
@@ -264,20 +295,27 @@ def _fractional(layout_field: LayoutField) -> bool:
     """Whether the field may hold numbers with a fraction (JSON floats)."""
     return any(
         definition.type in ("calc", "slider")
-        or (definition.validation_info is not None
-            and definition.validation_info.family == "number")
+        or (
+            definition.validation_info is not None and definition.validation_info.family == "number"
+        )
         for definition in layout_field.definitions
     )
 
 
-def _json_value(form: FormLayout, layout_field: LayoutField, data: str, version: str,
-                operator: str) -> str:
+def _json_value(
+    form: FormLayout, layout_field: LayoutField, data: str, version: str, operator: str
+) -> str:
     """The field's stored value in the row's version, under whichever name it had there
     (`->` for JSON, `->>` for text)."""
-    names = {pk: layout_field.names.get(form_version.number)
-             for pk, form_version in form.versions.items()}
+    names = {
+        pk: layout_field.names.get(form_version.number)
+        for pk, form_version in form.versions.items()
+    }
     if len(set(names.values())) == 1 and None not in names.values():
         return f"({data} {operator} '{next(iter(names.values()))}')"
-    cases = " ".join(f"WHEN {int(pk)} THEN {data} {operator} '{name}'"
-                     for pk, name in names.items() if name is not None)
+    cases = " ".join(
+        f"WHEN {int(pk)} THEN {data} {operator} '{name}'"
+        for pk, name in names.items()
+        if name is not None
+    )
     return f"(CASE {version} {cases} END)"

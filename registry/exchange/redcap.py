@@ -74,8 +74,10 @@ class Params:
         self.arrays: dict[str, list[tuple[int, str]]] = {}
         for key, value in pairs:
             if "\x00" in key or "\x00" in value:
-                raise RedcapError(f"The parameter {key[:40]!r} contains a NUL character, which "
-                                  "no REDCap value holds; remove it.")
+                raise RedcapError(
+                    f"The parameter {key[:40]!r} contains a NUL character, which "
+                    "no REDCap value holds; remove it."
+                )
             match = _ARRAY_KEY.match(key)
             if match:
                 items = self.arrays.setdefault(match["name"], [])
@@ -100,8 +102,10 @@ class Params:
     def choice(self, name: str, allowed: Sequence[str], default: str) -> str:
         value = self.get(name) or default
         if value not in allowed:
-            raise RedcapError(f'The value of the parameter "{name}" is not valid: choose one of '
-                              f"{', '.join(allowed)}.")
+            raise RedcapError(
+                f'The value of the parameter "{name}" is not valid: choose one of '
+                f"{', '.join(allowed)}."
+            )
         return value
 
 
@@ -115,8 +119,11 @@ def _read_params(request: HttpRequest) -> Params:
         except RawPostDataException:
             return Params(request.POST.items())
         if len(body) > MAX_BODY_BYTES:
-            raise RedcapError(f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; "
-                              "import in batches.", 413)
+            raise RedcapError(
+                f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; "
+                "import in batches.",
+                413,
+            )
         encoding = request.encoding or settings.DEFAULT_CHARSET
         try:
             text = body.decode(encoding)
@@ -173,19 +180,25 @@ def _error_format(params: Params | None) -> str:
     return value if value in ("json", "csv", "xml") else "json"
 
 
-def error_response(message: str, status: int, fmt: str = "json",
-                   headers: Mapping[str, str] | None = None) -> HttpResponse:
+def error_response(
+    message: str, status: int, fmt: str = "json", headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     if fmt == "csv":
-        response = HttpResponse(f"error: {message}", status=status,
-                                content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            f"error: {message}", status=status, content_type="text/csv; charset=utf-8"
+        )
     elif fmt == "xml":
-        escaped = (message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        escaped = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         response = HttpResponse(
             f'<?xml version="1.0" encoding="UTF-8" ?>\n<hash>\n  <error>{escaped}</error>\n'
-            "</hash>\n", status=status, content_type="text/xml; charset=utf-8")
+            "</hash>\n",
+            status=status,
+            content_type="text/xml; charset=utf-8",
+        )
     else:
-        response = HttpResponse(json.dumps({"error": message}), status=status,
-                                content_type="application/json")
+        response = HttpResponse(
+            json.dumps({"error": message}), status=status, content_type="application/json"
+        )
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -194,21 +207,29 @@ def error_response(message: str, status: int, fmt: str = "json",
 def _output_format(params: Params) -> str:
     fmt = (params.get("format") or "json").lower()
     if fmt not in ("json", "csv", "xml"):
-        raise RedcapError(f'The value of the parameter "format" is not valid: {fmt[:20]!r}; '
-                          "use json, csv or xml.")
+        raise RedcapError(
+            f'The value of the parameter "format" is not valid: {fmt[:20]!r}; use json, csv or xml.'
+        )
     return fmt
 
 
 def _delimiter(params: Params) -> str:
     name = params.get("csvDelimiter") or ","
     if name not in _DELIMITERS:
-        raise RedcapError(f'The value of the parameter "csvDelimiter" is not valid; use one of '
-                          f"{', '.join(_DELIMITERS)}.")
+        raise RedcapError(
+            f'The value of the parameter "csvDelimiter" is not valid; use one of '
+            f"{', '.join(_DELIMITERS)}."
+        )
     return _DELIMITERS[name]
 
 
-def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
-           *, formulas_safe: bool = True) -> HttpResponse:
+def _table(
+    params: Params,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    *,
+    formulas_safe: bool = True,
+) -> HttpResponse:
     """Rows as JSON or CSV. CSV cells pass the formula rule (registry/csvsafe.py), except in
     the data dictionary (`formulas_safe=False`), which is read back by imports and whose
     cells the registry itself wrote from validated schemas."""
@@ -216,9 +237,10 @@ def _table(params: Params, rows: Sequence[Mapping[str, Any]], keys: Sequence[str
     if fmt == "json":
         return HttpResponse(json.dumps(list(rows)), content_type="application/json")
     if fmt == "xml":
-        return HttpResponse("".join(xml_chunks({key: row.get(key, "") for key in keys}
-                                               for row in rows)),
-                            content_type="text/xml; charset=utf-8")
+        return HttpResponse(
+            "".join(xml_chunks({key: row.get(key, "") for key in keys} for row in rows)),
+            content_type="text/xml; charset=utf-8",
+        )
     buffer = io.StringIO()
     writer: Any = csv.writer(buffer, delimiter=_delimiter(params), lineterminator="\n")
     if formulas_safe:
@@ -242,16 +264,30 @@ def _project(user: User, params: Params) -> HttpResponse:
     info = {
         "project_id": 1,
         "project_title": settings.SPECTACULAR_SETTINGS.get("TITLE", "Registry"),
-        "creation_time": "", "production_time": "", "in_production": 1,
-        "project_language": "English", "purpose": 2, "purpose_other": "",
-        "project_notes": "", "custom_record_label": "", "secondary_unique_field": "",
-        "is_longitudinal": 0, "has_repeating_instruments_or_events": int(layout.any_repeating),
-        "surveys_enabled": 0, "scheduling_enabled": 0, "record_autonumbering_enabled": 1,
-        "randomization_enabled": 0, "ddp_enabled": 0, "project_irb_number": "",
-        "project_grant_number": "", "project_pi_firstname": "", "project_pi_lastname": "",
+        "creation_time": "",
+        "production_time": "",
+        "in_production": 1,
+        "project_language": "English",
+        "purpose": 2,
+        "purpose_other": "",
+        "project_notes": "",
+        "custom_record_label": "",
+        "secondary_unique_field": "",
+        "is_longitudinal": 0,
+        "has_repeating_instruments_or_events": int(layout.any_repeating),
+        "surveys_enabled": 0,
+        "scheduling_enabled": 0,
+        "record_autonumbering_enabled": 1,
+        "randomization_enabled": 0,
+        "ddp_enabled": 0,
+        "project_irb_number": "",
+        "project_grant_number": "",
+        "project_pi_firstname": "",
+        "project_pi_lastname": "",
         "display_today_now_button": 1,
         "missing_data_codes": " | ".join(f"{code}, {label}" for code, label in codes.items()),
-        "external_modules": "", "bypass_branching_erase_field_prompt": 0,
+        "external_modules": "",
+        "bypass_branching_erase_field_prompt": 0,
     }
     fmt = _output_format(params)
     if fmt == "json":
@@ -259,8 +295,10 @@ def _project(user: User, params: Params) -> HttpResponse:
     if fmt == "xml":
         # One project, so REDCap writes its fields straight under <project>, not in items.
         body = "".join(f"<{key}>{xml_text(value)}</{key}>" for key, value in info.items())
-        return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n<project>{body}'
-                            "</project>\n", content_type="text/xml; charset=utf-8")
+        return HttpResponse(
+            f'<?xml version="1.0" encoding="UTF-8" ?>\n<project>{body}</project>\n',
+            content_type="text/xml; charset=utf-8",
+        )
     return _table(params, [info], list(info))
 
 
@@ -280,14 +318,18 @@ def _import_metadata(user: User, params: Params) -> HttpResponse:
     """A curator's dictionary, published as new form versions; answers the number of fields."""
     fmt = (params.get("format") or "json").lower()
     if fmt not in ("json", "csv", "xml"):
-        raise RedcapError('The value of the parameter "format" is not valid; import the data '
-                          "dictionary as json, csv or xml.")
+        raise RedcapError(
+            'The value of the parameter "format" is not valid; import the data '
+            "dictionary as json, csv or xml."
+        )
     text = _data(params)
     if fmt == "json":
         rows, where = _metadata_json(text), _item_where
     elif fmt == "xml":
-        rows = [_metadata_row(item, f"Field {number}")
-                for number, item in enumerate(_xml_rows(text), start=1)]
+        rows = [
+            _metadata_row(item, f"Field {number}")
+            for number, item in enumerate(_xml_rows(text), start=1)
+        ]
         where = _item_where
     else:
         rows, where = _metadata_csv(text, _delimiter(params)), _line_where
@@ -299,8 +341,9 @@ def _import_metadata(user: User, params: Params) -> HttpResponse:
     # returnFormat (API/metadata/import.php); only the content type follows it here, and a
     # refusal takes returnFormat's error shape (error_response).
     return_format = (params.get("returnFormat") or "json").lower()
-    content_type = {"csv": "text/csv; charset=utf-8",
-                    "xml": "text/xml; charset=utf-8"}.get(return_format, "application/json")
+    content_type = {"csv": "text/csv; charset=utf-8", "xml": "text/xml; charset=utf-8"}.get(
+        return_format, "application/json"
+    )
     return HttpResponse(str(result.fields), content_type=content_type)
 
 
@@ -320,8 +363,10 @@ def _line_where(index: int, rows: Sequence[Mapping[str, str]]) -> str:
     return f"Row {index + 2}" + (f" ({name[:100]})" if name else "")
 
 
-_METADATA_KEY_OF: Final = {**{key: key for key in METADATA_KEYS},
-                           **dict(zip(COLUMNS, METADATA_KEYS, strict=True))}
+_METADATA_KEY_OF: Final = {
+    **{key: key for key in METADATA_KEYS},
+    **dict(zip(COLUMNS, METADATA_KEYS, strict=True)),
+}
 
 
 def _metadata_row(given: Mapping[Any, Any], where: str) -> dict[str, str]:
@@ -329,11 +374,14 @@ def _metadata_row(given: Mapping[Any, Any], where: str) -> dict[str, str]:
     for key, value in given.items():
         name = _METADATA_KEY_OF.get(str(key).strip().lstrip("\ufeff"))
         if name is None:
-            raise RedcapError(f"{where}: {shown(str(key))} is not a column of a data "
-                              f"dictionary; the columns are {', '.join(METADATA_KEYS)}.")
+            raise RedcapError(
+                f"{where}: {shown(str(key))} is not a column of a data "
+                f"dictionary; the columns are {', '.join(METADATA_KEYS)}."
+            )
         if isinstance(value, dict | list | bool):
-            raise RedcapError(f"{where}, column {name}: a value is text, never a list or an "
-                              "object.")
+            raise RedcapError(
+                f"{where}, column {name}: a value is text, never a list or an object."
+            )
         row[name] = "" if value is None else str(value)
     return row
 
@@ -342,14 +390,19 @@ def _metadata_json(text: str) -> list[dict[str, str]]:
     try:
         items = load_json(text)
     except JsonRefused as refused:
-        place = f"Field {refused.path[0] + 1}: " if refused.path and isinstance(
-            refused.path[0], int) else ""
+        place = (
+            f"Field {refused.path[0] + 1}: "
+            if refused.path and isinstance(refused.path[0], int)
+            else ""
+        )
         raise RedcapError(place + refused.message) from None
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise RedcapError("The data must be a JSON list of fields, each with the metadata's "
-                          "columns (field_name, form_name, field_type, ...).")
+        raise RedcapError(
+            "The data must be a JSON list of fields, each with the metadata's "
+            "columns (field_name, form_name, field_type, ...)."
+        )
     return [_metadata_row(item, f"Field {number}") for number, item in enumerate(items, 1)]
 
 
@@ -365,7 +418,7 @@ def _metadata_csv(text: str, delimiter: str) -> list[dict[str, str]]:
     header = lines[0]
     rows = []
     for number, line in enumerate(lines[1:], start=2):
-        if len(line) > len(header) and any(cell.strip() for cell in line[len(header):]):
+        if len(line) > len(header) and any(cell.strip() for cell in line[len(header) :]):
             raise RedcapError(f"Row {number} has more values than the header has columns.")
         rows.append(_metadata_row(dict(zip(header, line, strict=False)), f"Row {number}"))
     return rows
@@ -375,13 +428,16 @@ def _refuse_unknown(name: str, given: Iterable[str], known: Iterable[str]) -> No
     known = set(known)
     unknown = [value for value in given if value not in known]
     if unknown:
-        raise RedcapError(f'The following values in the parameter "{name}" are not valid: '
-                          f"{', '.join(unknown)}")
+        raise RedcapError(
+            f'The following values in the parameter "{name}" are not valid: {", ".join(unknown)}'
+        )
 
 
 def _instruments(user: User, params: Params) -> HttpResponse:
-    rows = [{"instrument_name": form.name, "instrument_label": form.title}
-            for form in current_layout().forms]
+    rows = [
+        {"instrument_name": form.name, "instrument_label": form.title}
+        for form in current_layout().forms
+    ]
     return _table(params, rows, ["instrument_name", "instrument_label"])
 
 
@@ -393,8 +449,10 @@ def _export_field_names(user: User, params: Params) -> HttpResponse:
             if layout_field.retired or not layout_field.field.stores_data:
                 continue
             if layout_field.is_checkbox:
-                rows += [_field_name_row(layout_field.name, code, column) for code, column
-                         in zip(layout_field.codes, layout_field.columns, strict=True)]
+                rows += [
+                    _field_name_row(layout_field.name, code, column)
+                    for code, column in zip(layout_field.codes, layout_field.columns, strict=True)
+                ]
             else:
                 rows.append(_field_name_row(layout_field.name, "", layout_field.name))
         rows.append(_field_name_row(form.complete_column, "", form.complete_column))
@@ -410,21 +468,32 @@ def _field_name_row(original: str, code: str, export: str) -> dict[str, str]:
 
 
 def _repeating(user: User, params: Params) -> HttpResponse:
-    rows = [{"form_name": form.name, "custom_form_label": ""}
-            for form in current_layout().forms if form.repeatable]
+    rows = [
+        {"form_name": form.name, "custom_form_label": ""}
+        for form in current_layout().forms
+        if form.repeatable
+    ]
     return _table(params, rows, ["form_name", "custom_form_label"])
 
 
 def _dags(user: User, params: Params) -> HttpResponse:
-    rows = [{"data_access_group_name": site.name, "unique_group_name": site.code.lower(),
-             "data_access_group_id": site.pk} for site in sites_in_scope(user)]
-    return _table(params, rows, ["data_access_group_name", "unique_group_name",
-                                 "data_access_group_id"])
+    rows = [
+        {
+            "data_access_group_name": site.name,
+            "unique_group_name": site.code.lower(),
+            "data_access_group_id": site.pk,
+        }
+        for site in sites_in_scope(user)
+    ]
+    return _table(
+        params, rows, ["data_access_group_name", "unique_group_name", "data_access_group_id"]
+    )
 
 
 def _classic(what: str) -> Callable[[User, Params], HttpResponse]:
     def refuse(user: User, params: Params) -> HttpResponse:
         raise RedcapError(f"You cannot export {what} for classic projects")
+
     return refuse
 
 
@@ -438,8 +507,10 @@ def _export(user: User, params: Params) -> HttpResponse:
     begin, end = _date(params, "dateRangeBegin"), _date(params, "dateRangeEnd")
     decimal = params.get("decimalCharacter")
     if decimal not in ("", "."):
-        raise RedcapError("decimalCharacter: the registry writes numbers with a point; leave "
-                          "decimalCharacter out or set it to '.'.")
+        raise RedcapError(
+            "decimalCharacter: the registry writes numbers with a point; leave "
+            "decimalCharacter out or set it to '.'."
+        )
     spec = ExportSpec(
         forms=params.array("forms"),
         fields=params.array("fields"),
@@ -456,10 +527,15 @@ def _export(user: User, params: Params) -> HttpResponse:
     )
     # A token is one release: a script's pages and repeated calls share its pseudonyms.
     started = do_start_export(
-        user, f"{layout}-{fmt}", spec, via="redcap",
-        release_id=token_release_id(hash_token(params.get("token"))))
-    response = StreamingHttpResponse(started.chunks,
-                                     content_type=f"{started.media_type}; charset=utf-8")
+        user,
+        f"{layout}-{fmt}",
+        spec,
+        via="redcap",
+        release_id=token_release_id(hash_token(params.get("token"))),
+    )
+    response = StreamingHttpResponse(
+        started.chunks, content_type=f"{started.media_type}; charset=utf-8"
+    )
     set_release_headers(response, started.manifest)
     return response
 
@@ -477,12 +553,15 @@ def _date(params: Params, name: str) -> Any:
 def _import(user: User, params: Params) -> HttpResponse:
     fmt = (params.get("format") or "json").lower()
     if fmt not in ("json", "csv", "xml"):
-        raise RedcapError('The value of the parameter "format" is not valid; import data as '
-                          "json, csv or xml.")
+        raise RedcapError(
+            'The value of the parameter "format" is not valid; import data as json, csv or xml.'
+        )
     layout = params.choice("type", ("flat", "eav"), "flat")
     if (params.get("dateFormat") or "YMD").upper() != "YMD":
-        raise RedcapError("dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
-                          "does not reorder day and month.")
+        raise RedcapError(
+            "dateFormat: send dates as YYYY-MM-DD (dateFormat=YMD); the registry "
+            "does not reorder day and month."
+        )
     overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
     auto = params.flag("forceAutoNumber")
     returned = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
@@ -513,10 +592,14 @@ def _import(user: User, params: Params) -> HttpResponse:
     else:
         # The second value of each pair is the record's place in the batch, never the local
         # hospital ID that was sent as record ID.
-        ids = [f"{pseudonym},{position}"
-               for pseudonym, position in zip(result.records, result.positions, strict=True)]
-        csv_rows = [["id", "position"],
-                    *[[p, str(n)] for p, n in zip(result.records, result.positions, strict=True)]]
+        ids = [
+            f"{pseudonym},{position}"
+            for pseudonym, position in zip(result.records, result.positions, strict=True)
+        ]
+        csv_rows = [
+            ["id", "position"],
+            *[[p, str(n)] for p, n in zip(result.records, result.positions, strict=True)],
+        ]
     if return_format == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(csv_rows)
@@ -527,8 +610,9 @@ def _import(user: User, params: Params) -> HttpResponse:
 
 
 def _xml_answer(body: str) -> HttpResponse:
-    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8" ?>\n{body}\n',
-                        content_type="text/xml; charset=utf-8")
+    return HttpResponse(
+        f'<?xml version="1.0" encoding="UTF-8" ?>\n{body}\n', content_type="text/xml; charset=utf-8"
+    )
 
 
 def _flat_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -540,27 +624,46 @@ def _flat_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         record = str(item.get("record", "")).strip()
         name = str(item.get("field_name", "")).strip()
         if not record or not name:
-            raise RedcapError(f"Record {number}: an eav row names its record and field_name "
-                              "(and its value).")
-        extra = set(item) - {"record", "field_name", "value", REPEAT_INSTRUMENT,
-                             REPEAT_INSTANCE, "redcap_event_name"}
+            raise RedcapError(
+                f"Record {number}: an eav row names its record and field_name (and its value)."
+            )
+        extra = set(item) - {
+            "record",
+            "field_name",
+            "value",
+            REPEAT_INSTRUMENT,
+            REPEAT_INSTANCE,
+            "redcap_event_name",
+        }
         if extra:
-            raise RedcapError(f"Record {number}: {', '.join(sorted(map(shown, extra)))} is not "
-                              "a column of an eav import; send record, field_name, value and "
-                              "the repeat columns.")
+            raise RedcapError(
+                f"Record {number}: {', '.join(sorted(map(shown, extra)))} is not "
+                "a column of an eav import; send record, field_name, value and "
+                "the repeat columns."
+            )
         instrument = str(item.get(REPEAT_INSTRUMENT) or "").strip()
         instance = str(item.get(REPEAT_INSTANCE) or "").strip()
-        row = rows.setdefault((record, instrument, instance), {
-            RECORD_ID: record, **({REPEAT_INSTRUMENT: instrument, REPEAT_INSTANCE: instance}
-                                  if instrument or instance else {})})
+        row = rows.setdefault(
+            (record, instrument, instance),
+            {
+                RECORD_ID: record,
+                **(
+                    {REPEAT_INSTRUMENT: instrument, REPEAT_INSTANCE: instance}
+                    if instrument or instance
+                    else {}
+                ),
+            },
+        )
         value = item.get("value", "")
         layout_field = layout.fields.get(name)
         if layout_field is not None and layout_field.is_checkbox:
             code = str(value).strip()
             column = dict(zip(layout_field.codes, layout_field.columns, strict=True)).get(code)
             if column is None:
-                raise RedcapError(f"Record {number}, field {name}: {shown(code)} is not one of "
-                                  f"its options ({', '.join(layout_field.codes)}).")
+                raise RedcapError(
+                    f"Record {number}, field {name}: {shown(code)} is not one of "
+                    f"its options ({', '.join(layout_field.codes)})."
+                )
             row[column] = "1"
         elif name != RECORD_ID:
             row[name] = value
@@ -583,15 +686,18 @@ def _xml_rows(text: str) -> list[dict[str, str]]:
     none, and entities are how XML bombs and reads of local files arrive.
     """
     if re.search(r"<!\s*(DOCTYPE|ENTITY)", text, re.IGNORECASE):
-        raise RedcapError("The XML declares a document type or entities, which REDCap's XML "
-                          "never does; send <records><item>...</item></records>.")
+        raise RedcapError(
+            "The XML declares a document type or entities, which REDCap's XML "
+            "never does; send <records><item>...</item></records>."
+        )
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as error:
         raise RedcapError(f"The XML cannot be read ({error}).") from None
     if root.tag != "records":
-        raise RedcapError(f"The XML must be <records> holding <item> elements; it is "
-                          f"<{root.tag[:40]}>.")
+        raise RedcapError(
+            f"The XML must be <records> holding <item> elements; it is <{root.tag[:40]}>."
+        )
     rows = []
     for number, item in enumerate(root, start=1):
         if item.tag != "item":
@@ -599,8 +705,10 @@ def _xml_rows(text: str) -> list[dict[str, str]]:
         row: dict[str, str] = {}
         for cell in item:
             if len(cell):
-                raise RedcapError(f"Record {number}, column {shown(cell.tag)}: a value is "
-                                  "text, never more elements.")
+                raise RedcapError(
+                    f"Record {number}, column {shown(cell.tag)}: a value is "
+                    "text, never more elements."
+                )
             row[cell.tag] = cell.text or ""
         rows.append(row)
     return rows
@@ -613,34 +721,47 @@ def _parse_rows(text: str, fmt: str, delimiter: str) -> list[dict[str, Any]]:
         try:
             rows = load_json(text)
         except JsonRefused as refused:
-            raise RedcapError(_where(refused) + refused.message + (
-                "" if refused.path else ' Send a list of records, for example '
-                '[{"record_id": "...", "mm_age_months": "36"}].')) from None
+            raise RedcapError(
+                _where(refused)
+                + refused.message
+                + (
+                    ""
+                    if refused.path
+                    else " Send a list of records, for example "
+                    '[{"record_id": "...", "mm_age_months": "36"}].'
+                )
+            ) from None
         if isinstance(rows, dict):
             rows = [rows]
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise RedcapError("The data must be a JSON list of records, each a set of column "
-                              "names and values.")
+            raise RedcapError(
+                "The data must be a JSON list of records, each a set of column names and values."
+            )
         for number, row in enumerate(rows, start=1):
             for column, value in row.items():
                 if isinstance(value, dict | list):
-                    raise RedcapError(f"Record {number}, column {shown(column)}: a value is "
-                                      "text or a number, never a list or an object.")
+                    raise RedcapError(
+                        f"Record {number}, column {shown(column)}: a value is "
+                        "text or a number, never a list or an object."
+                    )
         return rows
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
     rows = []
     try:
         for row in reader:
             if None in row:
-                raise RedcapError(f"CSV line {reader.line_num} has more values than the header "
-                                  "has columns.")
+                raise RedcapError(
+                    f"CSV line {reader.line_num} has more values than the header has columns."
+                )
             rows.append(row)
     except csv.Error as error:
         # The csv module's own limit on one value (131,072 characters), or a broken line.
         if "field limit" in str(error):
-            raise RedcapError(f"CSV line {reader.line_num + 1} has a value of more than "
-                              f"{csv.field_size_limit():,} characters; no value of the "
-                              "registry is that long.") from None
+            raise RedcapError(
+                f"CSV line {reader.line_num + 1} has a value of more than "
+                f"{csv.field_size_limit():,} characters; no value of the "
+                "registry is that long."
+            ) from None
         raise RedcapError(f"CSV line {reader.line_num + 1} cannot be read ({error}).") from None
     return rows
 
@@ -650,49 +771,83 @@ Handler = Callable[[User, Params], HttpResponse]
 
 def _refuse(message: str, status: int = 400) -> Handler:
     """A write the registry does not do: refused in REDCap's error shape, nothing changed."""
+
     def refuse(user: User, params: Params) -> HttpResponse:
         raise RedcapError(f"{message} Nothing was changed.", status)
+
     return refuse
 
 
-_CLASSIC_WRITE: Final = ("The registry is a classic project without events or arms, and the "
-                         "API does not add them.")
-_DAG_WRITE: Final = ("Data access groups are the registry's sites, which administrators manage "
-                     "in the admin; the API does not create, delete or rename them.")
+_CLASSIC_WRITE: Final = (
+    "The registry is a classic project without events or arms, and the API does not add them."
+)
+_DAG_WRITE: Final = (
+    "Data access groups are the registry's sites, which administrators manage "
+    "in the admin; the API does not create, delete or rename them."
+)
 _NO_DELETE: Final = "The registry never deletes, renames or moves records through the API."
 
 CONTENTS: Final[Mapping[str, Mapping[str, Handler]]] = {
     "version": {"export": _version},
-    "project": {"export": _project, "import": _refuse(
-        "The registry is one project: the API does not create projects.")},
-    "project_settings": {"import": _refuse(
-        "Project settings are the registry's configuration; the API does not change them.")},
+    "project": {
+        "export": _project,
+        "import": _refuse("The registry is one project: the API does not create projects."),
+    },
+    "project_settings": {
+        "import": _refuse(
+            "Project settings are the registry's configuration; the API does not change them."
+        )
+    },
     "metadata": {"export": _metadata, "import": _import_metadata},
     "instrument": {"export": _instruments},
     "exportFieldNames": {"export": _export_field_names},
-    "repeatingFormsEvents": {"export": _repeating, "import": _refuse(
-        "Whether a form repeats is part of its published versions; the API does not change "
-        "it (a metadata import keeps each form's repeatability).")},
-    "dag": {"export": _dags, "import": _refuse(_DAG_WRITE), "delete": _refuse(_DAG_WRITE),
-            "switch": _refuse("A token reads every site its person belongs to, so there is "
-                              "no data access group to switch to.")},
-    "userDagMapping": {"import": _refuse(
-        "Who belongs to which site is managed by administrators in the admin, not through "
-        "the API.")},
-    "formEventMapping": {"export": _classic("form/event mappings"),
-                         "import": _refuse(_CLASSIC_WRITE)},
-    "event": {"export": _classic("events"), "import": _refuse(_CLASSIC_WRITE),
-              "delete": _refuse(_CLASSIC_WRITE)},
-    "arm": {"export": _classic("arms"), "import": _refuse(_CLASSIC_WRITE),
-            "delete": _refuse(_CLASSIC_WRITE)},
-    "record": {"export": _export, "import": _import, "delete": _refuse(_NO_DELETE),
-               "rename": _refuse(_NO_DELETE), "randomize": _refuse(
-                   "The registry does not randomise records.")},
+    "repeatingFormsEvents": {
+        "export": _repeating,
+        "import": _refuse(
+            "Whether a form repeats is part of its published versions; the API does not change "
+            "it (a metadata import keeps each form's repeatability)."
+        ),
+    },
+    "dag": {
+        "export": _dags,
+        "import": _refuse(_DAG_WRITE),
+        "delete": _refuse(_DAG_WRITE),
+        "switch": _refuse(
+            "A token reads every site its person belongs to, so there is "
+            "no data access group to switch to."
+        ),
+    },
+    "userDagMapping": {
+        "import": _refuse(
+            "Who belongs to which site is managed by administrators in the admin, not through "
+            "the API."
+        )
+    },
+    "formEventMapping": {
+        "export": _classic("form/event mappings"),
+        "import": _refuse(_CLASSIC_WRITE),
+    },
+    "event": {
+        "export": _classic("events"),
+        "import": _refuse(_CLASSIC_WRITE),
+        "delete": _refuse(_CLASSIC_WRITE),
+    },
+    "arm": {
+        "export": _classic("arms"),
+        "import": _refuse(_CLASSIC_WRITE),
+        "delete": _refuse(_CLASSIC_WRITE),
+    },
+    "record": {
+        "export": _export,
+        "import": _import,
+        "delete": _refuse(_NO_DELETE),
+        "rename": _refuse(_NO_DELETE),
+        "randomize": _refuse("The registry does not randomise records."),
+    },
 }
 """content -> action -> handler. A content or action missing here is refused."""
 
-_WRITES: Final = frozenset({"import", "delete", "switch", "rename", "randomize",
-                            "createFolder"})
+_WRITES: Final = frozenset({"import", "delete", "switch", "rename", "randomize", "createFolder"})
 
 
 def _handler(params: Params) -> Handler:
@@ -710,18 +865,24 @@ def _handler(params: Params) -> Handler:
         nothing = " Nothing was changed." if action in _WRITES else ""
         raise RedcapError(
             f'The value of the parameter "content" is not valid: {content[:40]!r}. The '
-            f"registry exports {readable} and imports {written}.{nothing}")
+            f"registry exports {readable} and imports {written}.{nothing}"
+        )
     handler = actions.get(action)
     if handler is None:
         if action == "export":
-            raise RedcapError(f"The registry does not export content={content}; it only "
-                              "refuses its writes.")
+            raise RedcapError(
+                f"The registry does not export content={content}; it only refuses its writes."
+            )
         if action in _WRITES:
-            raise RedcapError(f"content={content} does not take action={action}: the registry "
-                              "does not do this write. Nothing was changed.")
-        raise RedcapError(f'The value of the parameter "action" is not valid for '
-                          f"content={content}: {action[:20]!r}; use "
-                          f"{' or '.join(actions)}.")
+            raise RedcapError(
+                f"content={content} does not take action={action}: the registry "
+                "does not do this write. Nothing was changed."
+            )
+        raise RedcapError(
+            f'The value of the parameter "action" is not valid for '
+            f"content={content}: {action[:20]!r}; use "
+            f"{' or '.join(actions)}."
+        )
     return handler
 
 
@@ -730,8 +891,11 @@ def _handler(params: Params) -> Handler:
 def redcap_api(request: HttpRequest) -> HttpResponse:
     """The REDCap API: authenticate by `token`, throttle, and answer `content`."""
     if request.method != "POST":
-        return error_response("The API takes POST requests (form-encoded: token, content, "
-                              "format, ...).", 405, headers={"Allow": "POST"})
+        return error_response(
+            "The API takes POST requests (form-encoded: token, content, format, ...).",
+            405,
+            headers={"Allow": "POST"},
+        )
     params: Params | None = None
     try:
         params = _read_params(request)
@@ -739,15 +903,23 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
         token = params.get("token")
         user = user_for_token(token) if looks_like_token(token) else None
         if user is None:
-            return error_response("You do not have permissions to use the API: the token is "
-                                  "missing, unknown, expired or revoked.", 403, fmt)
+            return error_response(
+                "You do not have permissions to use the API: the token is "
+                "missing, unknown, expired or revoked.",
+                403,
+                fmt,
+            )
         # As the REST API does: the request's queries run in the scope of the token's person.
         request.user = user
         throttle = TokenRateThrottle()
         if not throttle.allow_key(key_for_token(token)):
             wait = throttle.wait()
-            return error_response(too_many_requests_message(throttle, wait), 429, fmt,
-                                  {"Retry-After": str(max(1, round(wait or 1)))})
+            return error_response(
+                too_many_requests_message(throttle, wait),
+                429,
+                fmt,
+                {"Retry-After": str(max(1, round(wait or 1)))},
+            )
         return _handler(params)(user, params)
     except RedcapError as error:
         return error_response(error.message, error.status, _error_format(params))

@@ -57,8 +57,9 @@ def export_submissions(
             # Matched against an array's elements, each is looked up in the index; as an IN
             # list of thousands the planner would read the whole table for every batch (as
             # `patients.selectors.with_pseudonyms` explains).
-            submissions = submissions.filter(patient_id__in=RawSQL(
-                "SELECT unnest(%s::bigint[])", (list(patient_ids),)))
+            submissions = submissions.filter(
+                patient_id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(patient_ids),))
+            )
         else:
             submissions = submissions.filter(patient_id__in=list(patient_ids))
     if sites:

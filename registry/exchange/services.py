@@ -32,8 +32,9 @@ def _shape(name: str) -> Any:
     try:
         return SHAPES[name]
     except KeyError:
-        raise ExportError("shape", f"unknown export {name!r}; choose one of: "
-                          f"{', '.join(SHAPES)}.") from None
+        raise ExportError(
+            "shape", f"unknown export {name!r}; choose one of: {', '.join(SHAPES)}."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,18 @@ def do_start_export(
     """
     chosen = REDCAP_SHAPES[shape] if via == "redcap" and shape in REDCAP_SHAPES else _shape(shape)
     export, chunks = chosen.chunks(actor, spec, release_for(actor, release_id))
-    record_event(actor, "export", None, context={
-        "via": via, "shape": shape, **spec.as_parameters(),
-        "columns": len(getattr(export, "columns", ())) or None,
-        **_release_context(export.manifest),
-    })
+    record_event(
+        actor,
+        "export",
+        None,
+        context={
+            "via": via,
+            "shape": shape,
+            **spec.as_parameters(),
+            "columns": len(getattr(export, "columns", ())) or None,
+            **_release_context(export.manifest),
+        },
+    )
     return StartedExport(chosen.media_type, chunks, export.manifest)
 
 
@@ -89,8 +97,9 @@ def do_request_export_job(actor: User, shape: str, spec: ExportSpec) -> JobRun:
     check_export_request(actor, spec)
     from .tasks import run_export
 
-    return do_request_job(actor, JobKind.EXPORT, run_export,
-                          {"shape": shape, "spec": spec.as_parameters()})
+    return do_request_job(
+        actor, JobKind.EXPORT, run_export, {"shape": shape, "spec": spec.as_parameters()}
+    )
 
 
 def write_export_file(run: JobRun) -> Mapping[str, Any]:
@@ -116,8 +125,16 @@ def write_export_file(run: JobRun) -> Mapping[str, Any]:
             report_progress(run, export.rows_written, max(total, export.rows_written))
     report_progress(run, export.rows_written, export.rows_written)
     run.result_file = str(path)
-    record_event(actor, "export", run, context={
-        "via": "job", "shape": shape.name, **spec.as_parameters(), "rows": export.rows_written,
-        **_release_context(export.manifest),
-    })
+    record_event(
+        actor,
+        "export",
+        run,
+        context={
+            "via": "job",
+            "shape": shape.name,
+            **spec.as_parameters(),
+            "rows": export.rows_written,
+            **_release_context(export.manifest),
+        },
+    )
     return {"rows": export.rows_written, **_release_context(export.manifest)}

@@ -53,11 +53,29 @@ __all__ = [
 
 _TAG_NAME: Final = re.compile(r"@([A-Za-z][A-Za-z0-9_-]*)")
 
-REGISTRY_TAGS: Final[frozenset[str]] = frozenset({
-    "HPO", "ORPHA", "SNOMED", "LOINC", "CHOICE-HPO", "CHOICE-ORPHA", "CHOICE-SNOMED",
-    "CHOICE-LOINC", "PATTERN", "PATTERN-MESSAGE", "RENAMED-FROM", "LIMIT-MIN", "LIMIT-MAX",
-    "NO-PHI-SCREEN", "CHECK", "CHECK-MESSAGE", "FORM-DESCRIPTION", "MISSING-CODES", "RETIRED",
-})
+REGISTRY_TAGS: Final[frozenset[str]] = frozenset(
+    {
+        "HPO",
+        "ORPHA",
+        "SNOMED",
+        "LOINC",
+        "CHOICE-HPO",
+        "CHOICE-ORPHA",
+        "CHOICE-SNOMED",
+        "CHOICE-LOINC",
+        "PATTERN",
+        "PATTERN-MESSAGE",
+        "RENAMED-FROM",
+        "LIMIT-MIN",
+        "LIMIT-MAX",
+        "NO-PHI-SCREEN",
+        "CHECK",
+        "CHECK-MESSAGE",
+        "FORM-DESCRIPTION",
+        "MISSING-CODES",
+        "RETIRED",
+    }
+)
 """The registry's own tags: what its schema says and REDCap has no column for."""
 
 KEPT_ONLY: Final[dict[str, str]] = {
@@ -238,15 +256,16 @@ def _parenthesised(text: str, position: int) -> tuple[str, int, str]:
     """The text inside the balanced parentheses that open at ``position``."""
     for end, char, depth in _structure(text, position):
         if char == ")" and depth == 0:
-            return text[position + 1:end], end + 1, ""
-    return text[position + 1:], len(text), "the closing ')' is missing"
+            return text[position + 1 : end], end + 1, ""
+    return text[position + 1 :], len(text), "the closing ')' is missing"
 
 
 def _count(name: str, value: str | None, problems: list[str]) -> int | None:
     text = (value or "").strip()
     if not re.fullmatch(r"\d{1,9}", text) or int(text) < 1:
-        problems.append(f"@{name} needs a whole number of 1 or more, for example @{name}=200; "
-                        f"found {value!r}")
+        problems.append(
+            f"@{name} needs a whole number of 1 or more, for example @{name}=200; found {value!r}"
+        )
         return None
     return int(text)
 
@@ -274,8 +293,10 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
             if conditional is not None:
                 conditionals.append(conditional)
         elif depth and name in {"CALCTEXT", "MAXCHOICE"}:
-            problems.append(f"@{name} cannot be inside @IF: it holds for every record alike; "
-                            "write it outside the @IF")
+            problems.append(
+                f"@{name} cannot be inside @IF: it holds for every record alike; "
+                "write it outside the @IF"
+            )
         elif name == "MAXCHOICE":
             limits = _maxchoice(value, problems)
             if limits:
@@ -286,8 +307,10 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
             found["readonly"] = True
         elif name == "CALCTEXT":
             if not (value or "").strip():
-                problems.append("@CALCTEXT needs its logic in parentheses, for example "
-                                "@CALCTEXT(if([a] > 1, 'high', 'low'))")
+                problems.append(
+                    "@CALCTEXT needs its logic in parentheses, for example "
+                    "@CALCTEXT(if([a] > 1, 'high', 'low'))"
+                )
             else:
                 found["calctext"] = value.strip()  # type: ignore[union-attr]
         elif name in {"CHARLIMIT", "WORDLIMIT"}:
@@ -300,14 +323,15 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
                 found["maxchecked"] = count
         elif name in {"DEFAULT", "PLACEHOLDER"}:
             if value is None:
-                problems.append(f"@{name} needs a value, for example @{name}=\"...\"")
+                problems.append(f'@{name} needs a value, for example @{name}="..."')
             else:
                 found[name.lower()] = value
         elif name == "NONEOFTHEABOVE":
             codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
             if not codes:
-                problems.append("@NONEOFTHEABOVE needs the option's code, for example "
-                                "@NONEOFTHEABOVE=99")
+                problems.append(
+                    "@NONEOFTHEABOVE needs the option's code, for example @NONEOFTHEABOVE=99"
+                )
             else:
                 found["none_of_the_above"] = codes
     if conditionals:
@@ -323,36 +347,44 @@ def _maxchoice(value: str | None, problems: list[str]) -> tuple[tuple[str, int],
     for item in (value or "").split(","):
         match = _MAXCHOICE_ITEM.fullmatch(item)
         if match is None:
-            problems.append("@MAXCHOICE needs choice codes each with its number of records, "
-                            f"for example @MAXCHOICE=1(20),2(10); found {value!r}")
+            problems.append(
+                "@MAXCHOICE needs choice codes each with its number of records, "
+                f"for example @MAXCHOICE=1(20),2(10); found {value!r}"
+            )
             return ()
         limits.append((match[1], int(match[2])))
     return tuple(limits)
 
 
-_IF_SHAPE: Final = ("@IF needs a condition and two sets of tags, for example "
-                    "@IF([age] < 18, @HIDDEN, ''); ")
+_IF_SHAPE: Final = (
+    "@IF needs a condition and two sets of tags, for example @IF([age] < 18, @HIDDEN, ''); "
+)
 
 
 def _conditional(value: str | None, depth: int, problems: list[str]) -> Conditional | None:
     if depth + 1 > MAX_IF_DEPTH:
-        problems.append(f"@IF is nested more than {MAX_IF_DEPTH} deep; write the conditions "
-                        "side by side instead")
+        problems.append(
+            f"@IF is nested more than {MAX_IF_DEPTH} deep; write the conditions "
+            "side by side instead"
+        )
         return None
     if value is None:
         problems.append(_IF_SHAPE + "found @IF without parentheses")
         return None
     parts = _arguments(value)
     if len(parts) != 3:
-        problems.append(_IF_SHAPE + f"found {len(parts)} part{'s' if len(parts) != 1 else ''} "
-                        "separated by commas (put a tag value holding a comma in quotes)")
+        problems.append(
+            _IF_SHAPE + f"found {len(parts)} part{'s' if len(parts) != 1 else ''} "
+            "separated by commas (put a tag value holding a comma in quotes)"
+        )
         return None
     condition = parts[0].strip()
     try:
         node = logic.compile_logic(condition)
     except logic.LogicSyntaxError as error:
-        problems.append(f"@IF: {error.message} (at character {error.position + 1} of "
-                        f"{condition!r})")
+        problems.append(
+            f"@IF: {error.message} (at character {error.position + 1} of {condition!r})"
+        )
         return None
     branches = []
     for part in parts[1:]:

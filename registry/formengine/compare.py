@@ -46,8 +46,7 @@ class VersionDiff:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.renamed or self.changed
-                    or self.form_changes)
+        return not (self.added or self.removed or self.renamed or self.changed or self.form_changes)
 
 
 def compare_versions(old: FormSchema, new: FormSchema) -> VersionDiff:
@@ -60,7 +59,8 @@ def compare_versions(old: FormSchema, new: FormSchema) -> VersionDiff:
         raise ValueError(f"{old.form} and {new.form} are different forms.")
     old_fields = {f.name: f for f in old.fields}
     renamed = tuple(
-        (f.renamed_from, f.name) for f in new.fields
+        (f.renamed_from, f.name)
+        for f in new.fields
         if f.renamed_from in old_fields and f.renamed_from not in new.fields_by_name
     )
     carried = {old_name: new_name for old_name, new_name in renamed}
@@ -83,8 +83,9 @@ def compare_versions(old: FormSchema, new: FormSchema) -> VersionDiff:
         form_changes.append("save-blocking checks changed")
     if old.missing_codes != new.missing_codes:
         form_changes.append("missing-data codes changed")
-    return VersionDiff(old.version, new.version, added, removed, renamed, tuple(changed),
-                       tuple(form_changes))
+    return VersionDiff(
+        old.version, new.version, added, removed, renamed, tuple(changed), tuple(form_changes)
+    )
 
 
 def _field_changes(old: Field, new: Field) -> tuple[str, ...]:
@@ -135,33 +136,52 @@ class Effect:
 # A submission stays on the version it was filled on (it is validated, shown and edited with
 # that version's rules), so no change rewrites stored answers: what a change does to existing
 # submissions is how their answers line up beside the new version's in exports and statistics.
-_KEPT = ("Existing submissions keep the answers they have and the rules of the version they "
-         "were filled on")
+_KEPT = (
+    "Existing submissions keep the answers they have and the rules of the version they "
+    "were filled on"
+)
 
 _ATTRIBUTE_EFFECTS = (
-    ("label", "label changed",
-     "Wording only: stored answers are unchanged and are shown beside new ones in one column. "
-     "Check that the question still asks the same thing."),
+    (
+        "label",
+        "label changed",
+        "Wording only: stored answers are unchanged and are shown beside new ones in one column. "
+        "Check that the question still asks the same thing.",
+    ),
     ("section", "section header changed", "Layout only: no effect on stored answers."),
     ("note", "field note changed", "Wording only: no effect on stored answers."),
-    ("validation", "validation changed",
-     f"{_KEPT}; values entered before are not checked again against the new validation."),
+    (
+        "validation",
+        "validation changed",
+        f"{_KEPT}; values entered before are not checked again against the new validation.",
+    ),
     ("min", "minimum changed", f"{_KEPT}; values entered before are not checked again."),
     ("max", "maximum changed", f"{_KEPT}; values entered before are not checked again."),
     ("pattern", "pattern changed", f"{_KEPT}; values entered before are not checked again."),
-    ("required", "required changed",
-     f"{_KEPT}; submissions that left it blank stay as they are."),
-    ("show_if", "branching logic changed",
-     f"{_KEPT}: answers given (or left hidden) under the old logic stay as they are."),
-    ("calc", "calculation changed",
-     "Values calculated before keep the old formula's result; new submissions are calculated "
-     "with the new one, so the column mixes both."),
+    ("required", "required changed", f"{_KEPT}; submissions that left it blank stay as they are."),
+    (
+        "show_if",
+        "branching logic changed",
+        f"{_KEPT}: answers given (or left hidden) under the old logic stay as they are.",
+    ),
+    (
+        "calc",
+        "calculation changed",
+        "Values calculated before keep the old formula's result; new submissions are calculated "
+        "with the new one, so the column mixes both.",
+    ),
     ("matrix_group", "matrix group changed", "Layout only: no effect on stored answers."),
-    ("limits", "plausible range changed",
-     "Data-quality runs flag values outside the new range on new submissions; stored answers "
-     "are unchanged."),
-    ("annotations", "ontology codes changed",
-     "Exports that carry ontology codes use the new ones; stored answers are unchanged."),
+    (
+        "limits",
+        "plausible range changed",
+        "Data-quality runs flag values outside the new range on new submissions; stored answers "
+        "are unchanged.",
+    ),
+    (
+        "annotations",
+        "ontology codes changed",
+        "Exports that carry ontology codes use the new ones; stored answers are unchanged.",
+    ),
 )
 
 
@@ -171,43 +191,89 @@ def describe_effects(old: FormSchema, new: FormSchema) -> tuple[Effect, ...]:
     diff = compare_versions(old, new)
     effects: list[Effect] = []
     if old.title != new.title:
-        effects.append(Effect("", "title changed", f"{old.title!r} → {new.title!r}",
-                              "Pages and exports show the new title; no answer changes."))
+        effects.append(
+            Effect(
+                "",
+                "title changed",
+                f"{old.title!r} → {new.title!r}",
+                "Pages and exports show the new title; no answer changes.",
+            )
+        )
     if old.repeatable != new.repeatable:
         if new.repeatable:
-            effects.append(Effect(
-                "", "now repeatable", "the form may be filled more than once per patient",
-                "Each patient's existing submission is their instance 1; more can be added."))
+            effects.append(
+                Effect(
+                    "",
+                    "now repeatable",
+                    "the form may be filled more than once per patient",
+                    "Each patient's existing submission is their instance 1; more can be added.",
+                )
+            )
         else:
-            effects.append(Effect(
-                "", "no longer repeatable", "the form is filled once per patient",
-                "Existing instances are all kept; no new instance can be added."))
+            effects.append(
+                Effect(
+                    "",
+                    "no longer repeatable",
+                    "the form is filled once per patient",
+                    "Existing instances are all kept; no new instance can be added.",
+                )
+            )
     if old.checks != new.checks:
-        effects.append(Effect("", "save-blocking checks changed", "",
-                              f"{_KEPT}; the new checks apply to new submissions only."))
+        effects.append(
+            Effect(
+                "",
+                "save-blocking checks changed",
+                "",
+                f"{_KEPT}; the new checks apply to new submissions only.",
+            )
+        )
     if old.missing_codes != new.missing_codes:
-        effects.append(Effect(
-            "", "missing-data codes changed", "",
-            "Codes already stored keep their meaning; new submissions may use only the new "
-            "codes."))
+        effects.append(
+            Effect(
+                "",
+                "missing-data codes changed",
+                "",
+                "Codes already stored keep their meaning; new submissions may use only the new "
+                "codes.",
+            )
+        )
     for name in diff.added:
-        effects.append(Effect(
-            name, "added", _field_summary(new.fields_by_name[name]),
-            "Existing submissions have no answer for it (blank in exports); only submissions "
-            "filled on the new version ask it."))
+        effects.append(
+            Effect(
+                name,
+                "added",
+                _field_summary(new.fields_by_name[name]),
+                "Existing submissions have no answer for it (blank in exports); only submissions "
+                "filled on the new version ask it.",
+            )
+        )
     for name in diff.removed:
         listed = name in new.retired
-        effects.append(Effect(
-            name, "removed", "listed in retired" if listed else "not listed in retired",
-            "Answers already given are kept with their version and stay in exports (as a "
-            "retired column); new submissions no longer ask it."
-            + ("" if listed else " Exports will warn that it was dropped without being "
-               "listed in retired: list it there if that is intended.")))
+        effects.append(
+            Effect(
+                name,
+                "removed",
+                "listed in retired" if listed else "not listed in retired",
+                "Answers already given are kept with their version and stay in exports (as a "
+                "retired column); new submissions no longer ask it."
+                + (
+                    ""
+                    if listed
+                    else " Exports will warn that it was dropped without being "
+                    "listed in retired: list it there if that is intended."
+                ),
+            )
+        )
     for old_name, new_name in diff.renamed:
-        effects.append(Effect(
-            new_name, "renamed", f"{old_name} → {new_name}",
-            f"Answers given to {old_name} carry over: exports and statistics show them under "
-            f"{new_name}, in one column with the new answers."))
+        effects.append(
+            Effect(
+                new_name,
+                "renamed",
+                f"{old_name} → {new_name}",
+                f"Answers given to {old_name} carry over: exports and statistics show them under "
+                f"{new_name}, in one column with the new answers.",
+            )
+        )
     old_by_new = {new_name: old_name for old_name, new_name in diff.renamed}
     for change in diff.changed:
         before = old.fields_by_name[old_by_new.get(change.name, change.name)]
@@ -223,38 +289,68 @@ def _field_summary(f: Field) -> str:
 def _field_effects(old: Field, new: Field) -> list[Effect]:
     effects = []
     if old.type != new.type:
-        effects.append(Effect(
-            new.name, "changed type", f"{old.type} → {new.type}",
-            "Answers already given keep their old type and are not converted; exports put old "
-            "and new answers in one column, so check that they can be read together."))
+        effects.append(
+            Effect(
+                new.name,
+                "changed type",
+                f"{old.type} → {new.type}",
+                "Answers already given keep their old type and are not converted; exports put old "
+                "and new answers in one column, so check that they can be read together.",
+            )
+        )
     if old.identifier != new.identifier:
-        effects.append(Effect(
-            new.name, "identifier flag changed", f"{old.identifier} → {new.identifier}",
-            "From the new version on, no value is stored for it; answers given before stay "
-            "with their version." if new.identifier else
-            "New submissions store a value for it; earlier submissions have none."))
+        effects.append(
+            Effect(
+                new.name,
+                "identifier flag changed",
+                f"{old.identifier} → {new.identifier}",
+                "From the new version on, no value is stored for it; answers given before stay "
+                "with their version."
+                if new.identifier
+                else "New submissions store a value for it; earlier submissions have none.",
+            )
+        )
     for attribute, change, effect in _ATTRIBUTE_EFFECTS:
         if getattr(old, attribute) != getattr(new, attribute):
-            effects.append(Effect(
-                new.name, change,
-                f"{_shown(getattr(old, attribute))} → {_shown(getattr(new, attribute))}",
-                effect))
+            effects.append(
+                Effect(
+                    new.name,
+                    change,
+                    f"{_shown(getattr(old, attribute))} → {_shown(getattr(new, attribute))}",
+                    effect,
+                )
+            )
     old_choices, new_choices = dict(old.all_choices()), dict(new.all_choices())
     for code, label in new_choices.items():
         if code not in old_choices:
-            effects.append(Effect(
-                new.name, "choice added", f"{code} ({label})",
-                "Submissions filled before could not choose it."))
+            effects.append(
+                Effect(
+                    new.name,
+                    "choice added",
+                    f"{code} ({label})",
+                    "Submissions filled before could not choose it.",
+                )
+            )
         elif old_choices[code] != label:
-            effects.append(Effect(
-                new.name, "choice relabelled", f"{code}: {old_choices[code]!r} → {label!r}",
-                f"Answers stored as {code} are the same answer under the new label: exports "
-                "that combine versions show the new label for all of them. Make sure the "
-                "meaning did not change."))
+            effects.append(
+                Effect(
+                    new.name,
+                    "choice relabelled",
+                    f"{code}: {old_choices[code]!r} → {label!r}",
+                    f"Answers stored as {code} are the same answer under the new label: exports "
+                    "that combine versions show the new label for all of them. Make sure the "
+                    "meaning did not change.",
+                )
+            )
     for code, label in old_choices.items():
         if code not in new_choices:
-            effects.append(Effect(
-                new.name, "choice removed", f"{code} ({label})",
-                f"Answers stored as {code} are kept with their version and still shown as "
-                f"{label!r}; new submissions cannot choose it."))
+            effects.append(
+                Effect(
+                    new.name,
+                    "choice removed",
+                    f"{code} ({label})",
+                    f"Answers stored as {code} are kept with their version and still shown as "
+                    f"{label!r}; new submissions cannot choose it.",
+                )
+            )
     return effects

@@ -166,8 +166,9 @@ class DictionaryNote:
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
-        return f"{where} ({self.field}): {self.message}" if self.field else f"{where}: " \
-            f"{self.message}"
+        return (
+            f"{where} ({self.field}): {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class DictionaryError(ValueError):
@@ -178,8 +179,9 @@ class DictionaryError(ValueError):
         count = len(self.problems)
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {count - 5} more)" if count > 5 else ""
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the data dictionary: "
-                         f"{shown}{more}")
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in the data dictionary: {shown}{more}"
+        )
 
 
 @dataclass(frozen=True)
@@ -208,9 +210,11 @@ class DictionaryImport:
 
     def report(self) -> str:
         """The import report as text, one line per note, in row order."""
-        lines = [f"{len(self.schemas)} instrument(s), "
-                 f"{sum(len(s.fields) for s in self.schemas)} field(s) besides the record ID "
-                 f"'{self.record_id_field}'; {len(self.not_collected)} not collected."]
+        lines = [
+            f"{len(self.schemas)} instrument(s), "
+            f"{sum(len(s.fields) for s in self.schemas)} field(s) besides the record ID "
+            f"'{self.record_id_field}'; {len(self.not_collected)} not collected."
+        ]
         lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -245,8 +249,9 @@ def read_dictionary(
     """
     if isinstance(text, bytes):
         text = decode_dictionary(text)
-    return _Reader(text, repeatable_forms, titles or {}, version, keep_dates,
-                   tuple(published)).read()
+    return _Reader(
+        text, repeatable_forms, titles or {}, version, keep_dates, tuple(published)
+    ).read()
 
 
 def read_metadata(
@@ -258,8 +263,9 @@ def read_metadata(
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(METADATA_KEYS)
     for row in rows:
-        writer.writerow(["" if row.get(key) is None else str(row.get(key)) for key in
-                         METADATA_KEYS])
+        writer.writerow(
+            ["" if row.get(key) is None else str(row.get(key)) for key in METADATA_KEYS]
+        )
     return read_dictionary(buffer.getvalue(), **options)
 
 
@@ -274,13 +280,22 @@ def decode_dictionary(data: bytes) -> str:
         row = data.count(b"\n", 0, error.start) + 1
         try:
             shown = bytes([byte]).decode("cp1252")
-            likely = (f"it looks like Windows-1252 (cp1252), where 0x{byte:02X} is '{shown}', "
-                      "as Excel saves 'CSV' on Windows")
+            likely = (
+                f"it looks like Windows-1252 (cp1252), where 0x{byte:02X} is '{shown}', "
+                "as Excel saves 'CSV' on Windows"
+            )
         except UnicodeDecodeError:
             likely = "it is in another encoding"
-        raise DictionaryError([DictionaryProblem(
-            row, "", f"byte 0x{byte:02X} (byte {error.start + 1} of the file) is not UTF-8: "
-            f"{likely}; save the file as 'CSV UTF-8' and import it again")]) from None
+        raise DictionaryError(
+            [
+                DictionaryProblem(
+                    row,
+                    "",
+                    f"byte 0x{byte:02X} (byte {error.start + 1} of the file) is not UTF-8: "
+                    f"{likely}; save the file as 'CSV UTF-8' and import it again",
+                )
+            ]
+        ) from None
 
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
@@ -315,9 +330,15 @@ class _FormRows:
 
 
 class _Reader:
-    def __init__(self, text: str, repeatable: Collection[str], titles: Mapping[str, str],
-                 version: int, keep_dates: bool = False,
-                 published: Sequence[FormSchema] = ()) -> None:
+    def __init__(
+        self,
+        text: str,
+        repeatable: Collection[str],
+        titles: Mapping[str, str],
+        version: int,
+        keep_dates: bool = False,
+        published: Sequence[FormSchema] = (),
+    ) -> None:
         self.text = text.lstrip("\ufeff")
         self.published = published
         self.repeatable = set(repeatable)
@@ -357,15 +378,21 @@ class _Reader:
             if column is None:
                 message = f"cannot be read as CSV ({error})"
             else:
-                message = (f"has a cell of more than {csv.field_size_limit():,} characters; no "
-                           "cell of a data dictionary is that long")
+                message = (
+                    f"has a cell of more than {csv.field_size_limit():,} characters; no "
+                    "cell of a data dictionary is that long"
+                )
             self.problem(len(rows) + 1, where, message)
             raise DictionaryError(self.problems) from None
         for number, cells in enumerate(rows, start=1):
             for index, cell in enumerate(cells):
-                bad = ("a NUL character (\\0)" if "\x00" in cell
-                       else "a lone surrogate, which is not text" if _SURROGATE.search(cell)
-                       else None)
+                bad = (
+                    "a NUL character (\\0)"
+                    if "\x00" in cell
+                    else "a lone surrogate, which is not text"
+                    if _SURROGATE.search(cell)
+                    else None
+                )
                 if bad:
                     key = METADATA_KEYS[index] if index < len(METADATA_KEYS) else ""
                     self.problem(number, key, f"contains {bad}; remove it")
@@ -376,8 +403,13 @@ class _Reader:
     def read(self) -> DictionaryImport:
         rows = self.rows()
         if not rows:
-            raise DictionaryError([DictionaryProblem(1, "", "the file is empty; a data "
-                                                     "dictionary starts with its header row")])
+            raise DictionaryError(
+                [
+                    DictionaryProblem(
+                        1, "", "the file is empty; a data dictionary starts with its header row"
+                    )
+                ]
+            )
         width = self.header(rows[0])
         record_id = ""
         record_label = "Record ID"
@@ -390,16 +422,27 @@ class _Reader:
             if len(cells) > width:
                 extra = [cell for cell in cells[width:] if cell.strip()]
                 if extra:
-                    self.problem(index, "", f"has {len(cells)} cells but the header has {width} "
-                                 "columns; a cell with a comma must be in double quotes")
+                    self.problem(
+                        index,
+                        "",
+                        f"has {len(cells)} cells but the header has {width} "
+                        "columns; a cell with a comma must be in double quotes",
+                    )
             present = cells[:width]
-            cell = dict(zip(METADATA_KEYS, present + [""] * (len(METADATA_KEYS) - len(present)),
-                            strict=True))
+            cell = dict(
+                zip(
+                    METADATA_KEYS, present + [""] * (len(METADATA_KEYS) - len(present)), strict=True
+                )
+            )
             name = cell["field_name"].strip()
             form = cell["form_name"].strip()
             if name in seen_fields:
-                self.problem(index, "field_name", f"'{name}' is already defined in row "
-                             f"{seen_fields[name]}; field names are unique across a project")
+                self.problem(
+                    index,
+                    "field_name",
+                    f"'{name}' is already defined in row "
+                    f"{seen_fields[name]}; field names are unique across a project",
+                )
                 continue
             if name:
                 seen_fields[name] = index
@@ -419,15 +462,23 @@ class _Reader:
                 group = by_form[form] = _FormRows(form, index, [], [], {}, [], [])
                 forms.append(group)
             elif group is not forms[-1]:
-                self.problem(index, "form_name", f"the rows of form '{form}' must follow one "
-                             f"another; it already ended before row {index}")
+                self.problem(
+                    index,
+                    "form_name",
+                    f"the rows of form '{form}' must follow one "
+                    f"another; it already ended before row {index}",
+                )
             self.field_row(index, cell, group)
         record_form = forms[0].name if forms else ""
         if forms and not forms[0].fields:
-            self.note(forms[0].first_row, "form_name", record_id,
-                      f"instrument '{record_form}' holds only the record ID; the registry's "
-                      "record ID is the patient's pseudonym, so it has no form of its own (an "
-                      "export puts the record ID back on it)")
+            self.note(
+                forms[0].first_row,
+                "form_name",
+                record_id,
+                f"instrument '{record_form}' holds only the record ID; the registry's "
+                "record ID is the patient's pseudonym, so it has no form of its own (an "
+                "export puts the record ID back on it)",
+            )
         self.form_of = {field["name"]: group.name for group in forms for field in group.fields}
         schemas = self.build(forms, (record_id, record_label, record_form))
         if self.problems:
@@ -446,18 +497,29 @@ class _Reader:
         while cells and not cells[-1]:
             cells.pop()
         # The API's metadata (content=metadata, format=csv) names the same columns by key.
-        cells = [COLUMNS[METADATA_KEYS.index(cell.lower())] if cell.lower() in METADATA_KEYS
-                 else cell for cell in cells]
+        cells = [
+            COLUMNS[METADATA_KEYS.index(cell.lower())] if cell.lower() in METADATA_KEYS else cell
+            for cell in cells
+        ]
         if len(cells) > len(COLUMNS):
-            self.problem(1, "", f"has {len(cells)} columns; a REDCap data dictionary has "
-                         f"{len(COLUMNS)}")
+            self.problem(
+                1, "", f"has {len(cells)} columns; a REDCap data dictionary has {len(COLUMNS)}"
+            )
         for index, cell in enumerate(cells[: len(COLUMNS)]):
             if cell.lower() != COLUMNS[index].lower():
-                self.problem(1, COLUMNS[index], f"column {index + 1} is '{cell}'; a REDCap data "
-                             f"dictionary has '{COLUMNS[index]}' there")
+                self.problem(
+                    1,
+                    COLUMNS[index],
+                    f"column {index + 1} is '{cell}'; a REDCap data "
+                    f"dictionary has '{COLUMNS[index]}' there",
+                )
         if len(cells) < 12 and not self.problems:
-            self.problem(1, "", f"has only {len(cells)} columns; a REDCap data dictionary has "
-                         f"{len(COLUMNS)}, from '{COLUMNS[0]}' to '{COLUMNS[-1]}'")
+            self.problem(
+                1,
+                "",
+                f"has only {len(cells)} columns; a REDCap data dictionary has "
+                f"{len(COLUMNS)}, from '{COLUMNS[0]}' to '{COLUMNS[-1]}'",
+            )
         if self.problems:
             raise DictionaryError(self.problems)
         return min(len(cells), len(COLUMNS))
@@ -468,8 +530,9 @@ class _Reader:
         if problem:
             self.problem(row, "field_name", f"the record ID field's name '{name}' {problem}")
         if cell["field_type"].strip().lower() != "text":
-            self.problem(row, "field_type", "the first field is the record ID and must be of type "
-                         "text")
+            self.problem(
+                row, "field_type", "the first field is the record ID and must be of type text"
+            )
 
     def field_row(self, row: int, cell: Mapping[str, str], group: _FormRows) -> None:
         name = cell["field_name"].strip()
@@ -481,26 +544,40 @@ class _Reader:
         if kind == "sql":
             # Its choices come from a query on the REDCap database, which the registry does not
             # have: the field is kept as a placeholder that collects nothing.
-            not_collected = ("an sql field takes its choices from a query on the REDCap "
-                             "database; imported as a text field that is not collected (the "
-                             "query is not kept)")
+            not_collected = (
+                "an sql field takes its choices from a query on the REDCap "
+                "database; imported as a text field that is not collected (the "
+                "query is not kept)"
+            )
             kind = "text"
             refused = False
-            cell = {**cell, "select_choices_or_calculations": "",
-                    "text_validation_type_or_show_slider_number": ""}
+            cell = {
+                **cell,
+                "select_choices_or_calculations": "",
+                "text_validation_type_or_show_slider_number": "",
+            }
         elif kind == "advcheckbox":
-            self.problem(row, "field_type", "advcheckbox is not supported; use yesno for a single "
-                         "tick box or checkbox for several options")
+            self.problem(
+                row,
+                "field_type",
+                "advcheckbox is not supported; use yesno for a single "
+                "tick box or checkbox for several options",
+            )
             kind = "text"
         elif kind not in FIELD_TYPES:
-            self.problem(row, "field_type", f"unknown field type '{kind}'; use one of "
-                         f"{', '.join(FIELD_TYPES)}")
+            self.problem(
+                row,
+                "field_type",
+                f"unknown field type '{kind}'; use one of {', '.join(FIELD_TYPES)}",
+            )
             kind = "text"
-        field: dict[str, Any] = {"name": name, "type": kind,
-                                 "label": cell["field_label"].strip()}
-        for key, source in (("section", "section_header"), ("note", "field_note"),
-                            ("alignment", "custom_alignment"),
-                            ("matrix_group", "matrix_group_name")):
+        field: dict[str, Any] = {"name": name, "type": kind, "label": cell["field_label"].strip()}
+        for key, source in (
+            ("section", "section_header"),
+            ("note", "field_note"),
+            ("alignment", "custom_alignment"),
+            ("matrix_group", "matrix_group_name"),
+        ):
             value = cell[source].strip()
             if value:
                 field[key] = value
@@ -508,13 +585,23 @@ class _Reader:
             if self.flag(row, source, cell[source]):
                 field[key] = True
         if self.flag(row, "matrix_ranking", cell["matrix_ranking"]):
-            self.note(row, "matrix_ranking", name, "matrix ranking (one answer per column) is "
-                      "not kept: the registry has no surveys' ranking; the matrix is imported "
-                      "without it")
+            self.note(
+                row,
+                "matrix_ranking",
+                name,
+                "matrix ranking (one answer per column) is "
+                "not kept: the registry has no surveys' ranking; the matrix is imported "
+                "without it",
+            )
         if cell["question_number"].strip():
-            self.note(row, "question_number", name, f"question number "
-                      f"'{cell['question_number'].strip()}' is not kept: it belongs to REDCap "
-                      "surveys, which the registry does not run")
+            self.note(
+                row,
+                "question_number",
+                name,
+                f"question number "
+                f"'{cell['question_number'].strip()}' is not kept: it belongs to REDCap "
+                "surveys, which the registry does not run",
+            )
         show_if = _logic_text(cell["branching_logic"])
         if show_if:
             field["show_if"] = show_if
@@ -526,8 +613,9 @@ class _Reader:
         group.fields.append(field)
         group.rows.append(row)
 
-    def privacy(self, row: int, cell: Mapping[str, str], kind: str, field: dict[str, Any],
-                reason: str) -> None:
+    def privacy(
+        self, row: int, cell: Mapping[str, str], kind: str, field: dict[str, Any], reason: str
+    ) -> None:
         """Mark what the registry must not store as not collected, and say why."""
         name = field["name"]
         validation = field.get("validation", "")
@@ -536,43 +624,64 @@ class _Reader:
         if reason:
             pass  # the field type already says why (sql)
         elif field.get("identifier"):
-            reason = ("marked as an identifier; imported as a field that is not collected "
-                      "(never stored)")
+            reason = (
+                "marked as an identifier; imported as a field that is not collected (never stored)"
+            )
         elif info is not None and info.family == "identifier":
             column = "text_validation_type_or_show_slider_number"
-            reason = (f"validation '{validation}' collects a direct identifier; imported as a "
-                      "field that is not collected (never stored)")
+            reason = (
+                f"validation '{validation}' collects a direct identifier; imported as a "
+                "field that is not collected (never stored)"
+            )
         elif kind == "file" and validation == "signature":
             column = "text_validation_type_or_show_slider_number"
-            reason = ("a signature identifies the person; imported as a field that is not "
-                      "collected (never stored)")
+            reason = (
+                "a signature identifies the person; imported as a field that is not "
+                "collected (never stored)"
+            )
         elif info is not None and info.family in {"date", "datetime"} and not self.keep_dates:
             column = "text_validation_type_or_show_slider_number"
-            reason = (f"'{validation}' is a calendar date, which the registry does not store "
-                      "(it records ages and the patient's age at events); imported as a field "
-                      "that is not collected: add the age it stands for as a number field")
+            reason = (
+                f"'{validation}' is a calendar date, which the registry does not store "
+                "(it records ages and the patient's age at events); imported as a field "
+                "that is not collected: add the age it stands for as a number field"
+            )
         elif kind in {"text", "notes"} and not validation and _looks_identifying(name):
             column = "field_name"
-            reason = (f"its name says it holds {_looks_identifying(name)}; imported as a field "
-                      "that is not collected (never stored)")
+            reason = (
+                f"its name says it holds {_looks_identifying(name)}; imported as a field "
+                "that is not collected (never stored)"
+            )
         if not reason:
             if kind in {"calc", "descriptive"} and field.get("required"):
                 del field["required"]
-                self.note(row, "required_field", name, f"'Required' on a {kind} field is "
-                          f"ignored: a {kind} field is {'computed' if kind == 'calc' else 'text'}"
-                          ", never filled in")
+                self.note(
+                    row,
+                    "required_field",
+                    name,
+                    f"'Required' on a {kind} field is "
+                    f"ignored: a {kind} field is {'computed' if kind == 'calc' else 'text'}"
+                    ", never filled in",
+                )
             return
         if kind in {"calc", "descriptive"}:
             field.pop("identifier", None)
-            self.note(row, "identifier", name, f"the Identifier flag on a {kind} field is "
-                      "ignored: it holds no answer")
+            self.note(
+                row,
+                "identifier",
+                name,
+                f"the Identifier flag on a {kind} field is ignored: it holds no answer",
+            )
             return
         field["identifier"] = True
         self.note(row, column, name, reason)
         if field.pop("required", False):
-            self.note(row, "required_field", name, "'Required' is dropped: a field that is "
-                      "not collected cannot be required")
-
+            self.note(
+                row,
+                "required_field",
+                name,
+                "'Required' is dropped: a field that is not collected cannot be required",
+            )
 
     def flag(self, row: int, key: str, value: str) -> bool:
         text = value.strip().lower()
@@ -603,14 +712,16 @@ class _Reader:
             if text:
                 labels = [part.strip() for part in text.split("|")]
                 if len(labels) > 3:
-                    self.problem(row, key, "a slider has at most three labels (left | middle | "
-                                 "right)")
+                    self.problem(
+                        row, key, "a slider has at most three labels (left | middle | right)"
+                    )
                 if len(labels) == 2:
                     labels = [labels[0], "", labels[1]]
                 labels += [""] * (3 - len(labels))
                 field["slider"] = {
-                    side: label for side, label in zip(("left", "middle", "right"), labels,
-                                                       strict=False) if label
+                    side: label
+                    for side, label in zip(("left", "middle", "right"), labels, strict=False)
+                    if label
                 }
         elif kind == "text" and text.upper().startswith("BIOPORTAL:"):
             # REDCap's ontology field: a text field whose value is a term of this ontology.
@@ -618,19 +729,24 @@ class _Reader:
         elif text:
             if kind in IMPLICIT_CHOICES and _same_choices(text, IMPLICIT_CHOICES[kind]):
                 return
-            self.problem(row, key, f"a {kind} field takes no choices or calculation; leave it "
-                         "blank")
+            self.problem(
+                row, key, f"a {kind} field takes no choices or calculation; leave it blank"
+            )
 
-    def validation_cells(self, row: int, cell: Mapping[str, str], kind: str,
-                         field: dict[str, Any]) -> None:
+    def validation_cells(
+        self, row: int, cell: Mapping[str, str], kind: str, field: dict[str, Any]
+    ) -> None:
         validation = cell["text_validation_type_or_show_slider_number"].strip()
         validation = _LEGACY_VALIDATIONS.get(validation, validation)
         if kind == "slider":
             if validation == "number":
                 field.setdefault("slider", {})["show_number"] = True
             elif validation:
-                self.problem(row, "text_validation_type_or_show_slider_number", "a slider takes "
-                             "only 'number' here (to show the chosen value)")
+                self.problem(
+                    row,
+                    "text_validation_type_or_show_slider_number",
+                    "a slider takes only 'number' here (to show the chosen value)",
+                )
         elif validation:
             field["validation"] = validation
         info = validation_for(validation) if validation and kind != "slider" else None
@@ -638,20 +754,29 @@ class _Reader:
             raw = cell[source].strip()
             if not raw:
                 continue
-            if PIPED_BOUND.fullmatch(raw) and kind == "text" and info is not None \
-                    and info.has_bounds:
+            if (
+                PIPED_BOUND.fullmatch(raw)
+                and kind == "text"
+                and info is not None
+                and info.has_bounds
+            ):
                 field[key] = raw  # a limit taken from another field of the form
                 continue
             if _PIPING.search(raw):
-                self.note(row, source, field["name"], f"the limit '{raw}' is piped from another "
-                          "field or a smart variable; the registry checks only fixed limits, "
-                          "so it is not kept")
+                self.note(
+                    row,
+                    source,
+                    field["name"],
+                    f"the limit '{raw}' is piped from another "
+                    "field or a smart variable; the registry checks only fixed limits, "
+                    "so it is not kept",
+                )
                 continue
-            field[key] = _typed_bound(raw, "integer" if kind == "slider" else
-                                      (info.family if info else ""))
+            field[key] = _typed_bound(
+                raw, "integer" if kind == "slider" else (info.family if info else "")
+            )
 
-    def annotation_cell(self, row: int, text: str, field: dict[str, Any],
-                        group: _FormRows) -> None:
+    def annotation_cell(self, row: int, text: str, field: dict[str, Any], group: _FormRows) -> None:
         """The registry's own tags go to the schema; everything else (REDCap's action tags,
         free text) is kept as written in ``annotation``."""
         key = "field_annotation"
@@ -666,8 +791,13 @@ class _Reader:
             if upper not in REGISTRY_TAGS:
                 reason = KEPT_ONLY.get(upper)
                 if reason:
-                    self.note(row, key, field["name"], f"@{upper} is kept in the annotation "
-                              f"but has no effect in the registry: {reason}")
+                    self.note(
+                        row,
+                        key,
+                        field["name"],
+                        f"@{upper} is kept in the annotation "
+                        f"but has no effect in the registry: {reason}",
+                    )
                 continue
             own.append((token.start, token.end))
             if token.problem:
@@ -698,14 +828,16 @@ class _Reader:
                 if pending_rule is None:
                     self.problem(row, key, "@CHECK-MESSAGE must follow a @CHECK")
                     continue
-                group.checks.append({"field": field["name"], "rule": pending_rule,
-                                     "message": value or ""})
+                group.checks.append(
+                    {"field": field["name"], "rule": pending_rule, "message": value or ""}
+                )
                 group.check_rows.append(row)
                 pending_rule = None
             elif upper in _FORM_TAGS:
                 if group.fields:
-                    self.problem(row, key, f"@{upper} describes the form and belongs on its first "
-                                 "field")
+                    self.problem(
+                        row, key, f"@{upper} describes the form and belongs on its first field"
+                    )
                 elif value is None:
                     self.problem(row, key, f"@{upper} needs a value in double quotes")
                 else:
@@ -716,25 +848,37 @@ class _Reader:
         rest = text
         for start, end in reversed(own):
             rest = rest[:start] + rest[end:]
-        annotation = ("\n".join(line.strip() for line in rest.splitlines() if line.strip())
-                      if own else text.strip())
+        annotation = (
+            "\n".join(line.strip() for line in rest.splitlines() if line.strip())
+            if own
+            else text.strip()
+        )
         if annotation:
             field["annotation"] = annotation
 
-    def annotation_tag(self, row: int, tag: str, system: str, value: str | None,
-                       field: dict[str, Any]) -> None:
+    def annotation_tag(
+        self, row: int, tag: str, system: str, value: str | None, field: dict[str, Any]
+    ) -> None:
         if value is None:
-            self.problem(row, "field_annotation", f"@{tag} needs a value such as "
-                         f"\"{'1|' if tag.startswith('CHOICE-') else ''}CODE|label\"")
+            self.problem(
+                row,
+                "field_annotation",
+                f"@{tag} needs a value such as "
+                f'"{"1|" if tag.startswith("CHOICE-") else ""}CODE|label"',
+            )
             return
         if tag.startswith("CHOICE-"):
             choice_code, _, rest = value.partition("|")
             code, _, label = rest.partition("|")
-            target = next((c for c in field.get("choices", []) if c["code"] == choice_code.strip()),
-                          None)
+            target = next(
+                (c for c in field.get("choices", []) if c["code"] == choice_code.strip()), None
+            )
             if target is None:
-                self.problem(row, "field_annotation", f"@{tag} names choice '{choice_code}', which "
-                             "this field does not have")
+                self.problem(
+                    row,
+                    "field_annotation",
+                    f"@{tag} names choice '{choice_code}', which this field does not have",
+                )
                 return
             annotations = target.setdefault("annotations", [])
         else:
@@ -745,8 +889,7 @@ class _Reader:
             entry["label"] = label.strip()
         annotations.append(entry)
 
-    def build(self, forms: list[_FormRows],
-              record: tuple[str, str, str]) -> list[FormSchema]:
+    def build(self, forms: list[_FormRows], record: tuple[str, str, str]) -> list[FormSchema]:
         names = {group.name for group in forms}
         built: list[FormSchema] = []
         documents: list[tuple[_FormRows, dict[str, Any]]] = []
@@ -754,13 +897,17 @@ class _Reader:
         for group in forms:
             # load_schema knows the form's own reserved names; the other forms' are known here.
             reserved = {
-                f"{form}_{suffix}" for form in names - {group.name}
+                f"{form}_{suffix}"
+                for form in names - {group.name}
                 for suffix in ("complete", "timestamp")
             }
             for field, row in zip(group.fields, group.rows, strict=True):
                 if field["name"] in reserved:
-                    self.problem(row, "field_name", f"'{field['name']}' is reserved by REDCap; "
-                                 "choose another name")
+                    self.problem(
+                        row,
+                        "field_name",
+                        f"'{field['name']}' is reserved by REDCap; choose another name",
+                    )
             if not group.fields:
                 continue
             data = self.schema_data(group)
@@ -769,10 +916,15 @@ class _Reader:
                 # The project's record-ID field travels on its first form, so that an export
                 # of the published forms gives it back as it was.
                 name, label, form = record
-                data["record_id"] = {"name": name, "label": label,
-                                     **({"form": form} if form != group.name else {})}
-                data = {**{k: v for k, v in data.items() if k != "fields"},
-                        "fields": data["fields"]}
+                data["record_id"] = {
+                    "name": name,
+                    "label": label,
+                    **({"form": form} if form != group.name else {}),
+                }
+                data = {
+                    **{k: v for k, v in data.items() if k != "fields"},
+                    "fields": data["fields"],
+                }
             documents.append((group, data))
         # Logic may read a field of another instrument of the dictionary, as in REDCap.
         outcomes = load_schemas([data for _, data in documents], published=self.published)
@@ -799,7 +951,8 @@ class _Reader:
         if "MISSING-CODES" in tags:
             data["missing_codes"] = [
                 {"code": code.strip(), "label": (label if comma else code).strip()}
-                for item in tags["MISSING-CODES"][1].split("|") if item.strip()
+                for item in tags["MISSING-CODES"][1].split("|")
+                if item.strip()
                 for code, comma, label in [item.partition(",")]
             ]
         if group.checks:
@@ -816,9 +969,13 @@ class _Reader:
         other = self.form_of.get(match[1]) if match else None
         if match is None or other is None or other == group.name:
             return problem
-        return Problem(problem.path, f"[{match[1]}{match[2] or ''}] is a field of instrument "
-                       f"'{other}', which cannot be read until its own problems (listed) are "
-                       "corrected", problem.field)
+        return Problem(
+            problem.path,
+            f"[{match[1]}{match[2] or ''}] is a field of instrument "
+            f"'{other}', which cannot be read until its own problems (listed) are "
+            "corrected",
+            problem.field,
+        )
 
     def schema_problem(self, problem: Problem, group: _FormRows) -> None:
         problem = self.elsewhere(problem, group)
@@ -842,8 +999,11 @@ class _Reader:
             return
         top = path.split(".")[0].split("[")[0]
         if top in {"missing_codes", "retired", "description"}:
-            tag = {"missing_codes": "MISSING-CODES", "retired": "RETIRED",
-                   "description": "FORM-DESCRIPTION"}[top]
+            tag = {
+                "missing_codes": "MISSING-CODES",
+                "retired": "RETIRED",
+                "description": "FORM-DESCRIPTION",
+            }[top]
             row = group.form_tags.get(tag, (first, ""))[0]
             self.problem(row, "field_annotation", f"@{tag}: {problem.message}")
             return
@@ -851,17 +1011,27 @@ class _Reader:
 
 
 _IDENTIFYING_NAMES: Final = (
-    (re.compile(r"(first|last|middle|given|family|sur|maiden|full|patient|mother|father|"
-                r"parent|guardian|child|subject)_?names?|names?_(first|last|middle|full)"),
-     "a person's name"),
+    (
+        re.compile(
+            r"(first|last|middle|given|family|sur|maiden|full|patient|mother|father|"
+            r"parent|guardian|child|subject)_?names?|names?_(first|last|middle|full)"
+        ),
+        "a person's name",
+    ),
     (re.compile(r"e_?mail(_address)?\d*"), "an e-mail address"),
-    (re.compile(r"(tele)?phone(_number|_no)?\d*|mobile(_number)?|cell_?phone|fax"),
-     "a telephone number"),
-    (re.compile(r"(street_|home_|postal_|mailing_)?address\d*|street|city_address"),
-     "an address"),
+    (
+        re.compile(r"(tele)?phone(_number|_no)?\d*|mobile(_number)?|cell_?phone|fax"),
+        "a telephone number",
+    ),
+    (re.compile(r"(street_|home_|postal_|mailing_)?address\d*|street|city_address"), "an address"),
     (re.compile(r"zip(_?code)?|post(al)?_?code"), "a postal code"),
-    (re.compile(r"ssn|social_security(_number)?|mrn|medical_record(_number|_no)?|"
-                r"hospital_number|nhs_number|national_id"), "a record or national number"),
+    (
+        re.compile(
+            r"ssn|social_security(_number)?|mrn|medical_record(_number|_no)?|"
+            r"hospital_number|nhs_number|national_id"
+        ),
+        "a record or national number",
+    ),
 )
 
 
@@ -932,9 +1102,17 @@ def metadata_rows(
         return []
     clash = [s.form for s in schemas if record_id_field in s.fields_by_name]
     if clash:
-        raise DictionaryError([DictionaryProblem(0, COLUMNS[0], f"the record ID field "
-                                                 f"'{record_id_field}' is also a field of "
-                                                 f"{', '.join(clash)}; choose another name")])
+        raise DictionaryError(
+            [
+                DictionaryProblem(
+                    0,
+                    COLUMNS[0],
+                    f"the record ID field "
+                    f"'{record_id_field}' is also a field of "
+                    f"{', '.join(clash)}; choose another name",
+                )
+            ]
+        )
     rows = [_row(record_id_field, record_id_label, record_id_form or schemas[0].form)]
     for schema in schemas:
         checks: dict[str, list[tuple[str, str]]] = {}
@@ -963,10 +1141,12 @@ def write_dictionary(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for row in metadata_rows(schemas, record_id_field or project.name,
-                             record_id_label=record_id_label or project.label,
-                             record_id_form=project.form if record_id_form is None
-                             else record_id_form):
+    for row in metadata_rows(
+        schemas,
+        record_id_field or project.name,
+        record_id_label=record_id_label or project.label,
+        record_id_form=project.form if record_id_form is None else record_id_form,
+    ):
         writer.writerow([row[key] for key in METADATA_KEYS])
     return buffer.getvalue()
 

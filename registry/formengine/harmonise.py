@@ -30,9 +30,9 @@ class HarmonisationError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-
 def _empty_mapping() -> Mapping[Any, Any]:
     return MappingProxyType({})
+
 
 @dataclass(frozen=True)
 class HarmonisedField:
@@ -81,8 +81,10 @@ class Harmonisation:
             return self._by_version[version]
         except KeyError:
             raise HarmonisationError(
-                [f"version {version} of {self.form} is not among the versions harmonised "
-                 f"({', '.join(map(str, self.versions))})"]
+                [
+                    f"version {version} of {self.form} is not among the versions harmonised "
+                    f"({', '.join(map(str, self.versions))})"
+                ]
             ) from None
 
     def map_data(self, version: int, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,8 +97,7 @@ class Harmonisation:
         unknown = sorted(str(key) for key in data if key not in names)
         if unknown:
             raise HarmonisationError(
-                [f"{', '.join(unknown)} {_verb(unknown)}"
-                 f" of {self.form} version {version}"]
+                [f"{', '.join(unknown)} {_verb(unknown)} of {self.form} version {version}"]
             )
         renamed = {names[key]: value for key, value in data.items()}
         return {name: renamed[name] for name in self.field_names if name in renamed}
@@ -182,8 +183,12 @@ def harmonise(versions: Sequence[FormSchema]) -> Harmonisation:
         for schema in ordered
         for index, f in enumerate(schema.fields)
     }
-    gone.sort(key=lambda chain: (-max(chain.names), position[max(chain.names),
-                                                               chain.names[max(chain.names)]]))
+    gone.sort(
+        key=lambda chain: (
+            -max(chain.names),
+            position[max(chain.names), chain.names[max(chain.names)]],
+        )
+    )
     result: list[HarmonisedField] = []
     taken: set[str] = set()
     for chain in [*live, *gone]:
@@ -216,8 +221,12 @@ def harmonise(versions: Sequence[FormSchema]) -> Harmonisation:
     )
 
 
-def _changes(previous: FormSchema, schema: FormSchema, following: Mapping[str, _Chain],
-             current: Mapping[str, _Chain]) -> list[str]:
+def _changes(
+    previous: FormSchema,
+    schema: FormSchema,
+    following: Mapping[str, _Chain],
+    current: Mapping[str, _Chain],
+) -> list[str]:
     warnings = []
     old_names = {id(chain): name for name, chain in current.items()}
     for name, chain in following.items():
@@ -227,9 +236,7 @@ def _changes(previous: FormSchema, schema: FormSchema, following: Mapping[str, _
         old, new = previous.field(old_name), schema.field(name)
         where = f"{schema.form} {name} (v{previous.version} {old_name} -> v{schema.version})"
         if (old.type, old.validation) != (new.type, new.validation):
-            warnings.append(
-                f"{where}: type changes from {_kind(old)} to {_kind(new)}"
-            )
+            warnings.append(f"{where}: type changes from {_kind(old)} to {_kind(new)}")
         elif old.all_choices() != new.all_choices():
             lost = set(old.choice_codes) - set(new.choice_codes)
             detail = f"; codes no longer offered: {', '.join(sorted(lost))}" if lost else ""

@@ -42,16 +42,20 @@ class HpoTerm:
 class HpoRelease:
     """The terms of one HPO release, by identifier (alternative identifiers included)."""
 
-    def __init__(self, terms: list[HpoTerm], alternatives: dict[str, str], version: str,
-                 load_seconds: float) -> None:
+    def __init__(
+        self, terms: list[HpoTerm], alternatives: dict[str, str], version: str, load_seconds: float
+    ) -> None:
         self.version = version
         self.load_seconds = load_seconds
         self._terms = {term.id: term for term in terms}
         self._alternatives = alternatives
         # One lower-cased line per live term (name, then synonyms) in release order: a search
         # is one pass of substring tests, linear in the release and the query.
-        self._search = [(term, "\n".join((term.name, *term.synonyms)).lower())
-                        for term in terms if not term.obsolete]
+        self._search = [
+            (term, "\n".join((term.name, *term.synonyms)).lower())
+            for term in terms
+            if not term.obsolete
+        ]
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -112,11 +116,23 @@ def _read_release() -> HpoRelease:
     alternatives: dict[str, str] = {}
     for raw in terms_from_file(folder):
         code = str(raw["id"])
-        terms.append(HpoTerm(code, str(raw.get("name", "")), tuple(raw.get("synonym", ())),
-                             bool(raw.get("is_obsolete")), str(raw.get("replaced_by", ""))))
+        terms.append(
+            HpoTerm(
+                code,
+                str(raw.get("name", "")),
+                tuple(raw.get("synonym", ())),
+                bool(raw.get("is_obsolete")),
+                str(raw.get("replaced_by", "")),
+            )
+        )
         for alternative in raw.get("alt_id", ()):
             alternatives[str(alternative)] = code
-    version = next((row.split(":", 1)[1].strip().removeprefix("hp/releases/")
-                    for row in Metadata.header
-                    if row.startswith("data-version:")), "")
+    version = next(
+        (
+            row.split(":", 1)[1].strip().removeprefix("hp/releases/")
+            for row in Metadata.header
+            if row.startswith("data-version:")
+        ),
+        "",
+    )
     return HpoRelease(terms, alternatives, version, time.perf_counter() - started)

@@ -124,7 +124,8 @@ class _Alternatives:
 
     def spans(self, text: str, lowered: str) -> list[tuple[int, int]]:
         key = tuple(
-            index for index, (_, gate) in enumerate(self._alternatives)
+            index
+            for index, (_, gate) in enumerate(self._alternatives)
             if gate is None or gate.holds(text, lowered)
         )
         if not key:
@@ -152,15 +153,19 @@ class _Merged:
     never empty.
     """
 
-    def __init__(self, *alternatives: tuple[_Search, _Gate | None], written: str,
-                 flags: int = 0) -> None:
+    def __init__(
+        self, *alternatives: tuple[_Search, _Gate | None], written: str, flags: int = 0
+    ) -> None:
         self._alternatives = alternatives
         # The alternatives as one pattern, as they would be written: what the search matches.
         self.pattern = re.compile(written, flags)
 
     def spans(self, text: str, lowered: str) -> list[tuple[int, int]]:
-        searches = [search for search, gate in self._alternatives
-                    if gate is None or gate.holds(text, lowered)]
+        searches = [
+            search
+            for search, gate in self._alternatives
+            if gate is None or gate.holds(text, lowered)
+        ]
         # Each alternative's next match, by where it starts and then by the alternative's rank.
         upcoming = []
         for index, search in enumerate(searches):
@@ -231,20 +236,49 @@ _PERSIAN_MONTHS = (
 _DAY = r"(?:[012]?\d|3[01])(?:st|nd|rd|th)?"
 _WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 
-_MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                "dec")
+_MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_PREFIX = "(?:" + "|".join(_MONTH_WORDS) + ")"
 
 # Order matters: a span matched by an earlier rule is blanked out before the later rules run,
 # so "john@x.org" is reported once as an e-mail address and not again as a web address, and
 # "2019-03-12" once as a date and not as a phone number.
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
-_TLDS = ("com", "org", "net", "edu", "gov", "info", "io", "biz", "ir", "uk", "de", "fr", "it", "es",
-         "nl", "ca", "au", "in", "ch", "se", "be", "at", "tr", "ru", "cn", "jp", "br")
+_TLDS = (
+    "com",
+    "org",
+    "net",
+    "edu",
+    "gov",
+    "info",
+    "io",
+    "biz",
+    "ir",
+    "uk",
+    "de",
+    "fr",
+    "it",
+    "es",
+    "nl",
+    "ca",
+    "au",
+    "in",
+    "ch",
+    "se",
+    "be",
+    "at",
+    "tr",
+    "ru",
+    "cn",
+    "jp",
+    "br",
+)
 _URL = _Alternatives(
     (r"(?:\b(?:https?|ftp)://|\bwww\.)\S{1,2000}", _gate("", "://", "www.")),
-    (r"(?<![\w.-])[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.(?:" + "|".join(_TLDS) + r")\b"
-     r"(?:/\S{0,2000})?", _gate(r"\.(?:" + "|".join(_TLDS) + ")")),
+    (
+        r"(?<![\w.-])[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.(?:" + "|".join(_TLDS) + r")\b"
+        r"(?:/\S{0,2000})?",
+        _gate(r"\.(?:" + "|".join(_TLDS) + ")"),
+    ),
     flags=re.IGNORECASE,
 )
 # (?<![\w.]) after the first digit rather than before it: see the module's docstring.
@@ -266,24 +300,46 @@ _NUMERIC_DATE = re.compile(
 # \b(?:[012]?\d|3[01]), the first digit's value read back by lookbehinds.
 _DAY_NUMBER = r"\d(?<!\w\d)(?:(?<=[012])\d?|(?<=3)[01]??|(?<![0-3]))"
 _TEXT_DATE = _Merged(
-    (_in_text(re.compile(
-        rf"{_DAY_NUMBER}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS}\.?,?\s{{1,3}}"
-        r"(?:19|20)?\d{2}\b", re.IGNORECASE)),
-     _gate(rf"\d(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH_PREFIX}")),
+    (
+        _in_text(
+            re.compile(
+                rf"{_DAY_NUMBER}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS}\.?,?\s{{1,3}}"
+                r"(?:19|20)?\d{2}\b",
+                re.IGNORECASE,
+            )
+        ),
+        _gate(rf"\d(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH_PREFIX}"),
+    ),
     # The month-first and weekday alternatives are case-insensitive: they run case-sensitively
     # on the lower-cased text, so that they start with literals, their \b checked on each match.
-    (_after_boundary(re.compile(
-        rf"{_MONTHS}\.?\s{{1,3}}{_DAY},?\s{{1,3}}(?:19|20)\d{{2}}\b"
-        rf"|{_MONTHS}\.?,?\s{{1,3}}(?:19|20)\d{{2}}\b"), lower=True),
-     # A year after a space, and a month at most 22 characters before it.
-     _Gate(pattern=_Near(r"(?:19|20)\d\d\b(?<=\s\d{4})",
-                         rf"{_MONTH_PREFIX}[a-z]{{0,6}}\.?,?\s{{1,3}}"
-                         r"(?:\d{1,2}(?:st|nd|rd|th)?,?\s{1,3})?(?:19|20)\d\d", 30))),
-    (_after_boundary(re.compile(rf"(?:on|last|next|this)\s{{1,3}}{_WEEKDAYS}\b"), lower=True),
-     _gate("", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")),
-    (_after_boundary(re.compile(r"(?:on|since|from|until)\s{1,3}\d{1,2}/\d{1,2}\b(?!/|\.\d)"),
-                     lower=True),
-     _gate(r"/(?<=\d/)\d")),
+    (
+        _after_boundary(
+            re.compile(
+                rf"{_MONTHS}\.?\s{{1,3}}{_DAY},?\s{{1,3}}(?:19|20)\d{{2}}\b"
+                rf"|{_MONTHS}\.?,?\s{{1,3}}(?:19|20)\d{{2}}\b"
+            ),
+            lower=True,
+        ),
+        # A year after a space, and a month at most 22 characters before it.
+        _Gate(
+            pattern=_Near(
+                r"(?:19|20)\d\d\b(?<=\s\d{4})",
+                rf"{_MONTH_PREFIX}[a-z]{{0,6}}\.?,?\s{{1,3}}"
+                r"(?:\d{1,2}(?:st|nd|rd|th)?,?\s{1,3})?(?:19|20)\d\d",
+                30,
+            )
+        ),
+    ),
+    (
+        _after_boundary(re.compile(rf"(?:on|last|next|this)\s{{1,3}}{_WEEKDAYS}\b"), lower=True),
+        _gate("", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    ),
+    (
+        _after_boundary(
+            re.compile(r"(?:on|since|from|until)\s{1,3}\d{1,2}/\d{1,2}\b(?!/|\.\d)"), lower=True
+        ),
+        _gate(r"/(?<=\d/)\d"),
+    ),
     written=rf"\b{_DAY}\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS}\.?,?\s{{1,3}}(?:19|20)?\d{{2}}\b"
     rf"|\b{_MONTHS}\.?\s{{1,3}}{_DAY},?\s{{1,3}}(?:19|20)\d{{2}}\b"
     rf"|\b{_MONTHS}\.?,?\s{{1,3}}(?:19|20)\d{{2}}\b"
@@ -295,43 +351,66 @@ _TEXT_DATE = _Merged(
 # and "2 mar" in shorthand do not trip it.
 _MONTH_PREFIX_CAPITALISED = "(?:" + "|".join(word.title() for word in _MONTH_WORDS) + ")"
 _DAY_MONTH = _Alternatives(
-    (rf"{_DAY_NUMBER}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS_CAPITALISED}\b(?!\s*\d)",
-     _gate(rf"\d(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH_PREFIX_CAPITALISED}",
-           lower=False)),
-    (rf"\b{_MONTHS_CAPITALISED}\.?\s{{1,3}}(?:[012]?\d|3[01])(?:st|nd|rd|th)?\b(?![.,]?\d)",
-     _gate(rf"{_MONTH_PREFIX_CAPITALISED}[a-z]{{0,6}}\.?\s{{1,3}}\d", lower=False)),
+    (
+        rf"{_DAY_NUMBER}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTHS_CAPITALISED}\b(?!\s*\d)",
+        _gate(
+            rf"\d(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH_PREFIX_CAPITALISED}", lower=False
+        ),
+    ),
+    (
+        rf"\b{_MONTHS_CAPITALISED}\.?\s{{1,3}}(?:[012]?\d|3[01])(?:st|nd|rd|th)?\b(?![.,]?\d)",
+        _gate(rf"{_MONTH_PREFIX_CAPITALISED}[a-z]{{0,6}}\.?\s{{1,3}}\d", lower=False),
+    ),
 )
 _PERSIAN_DATE = _Alternatives(
-    (rf"\d(?<!\d\d)\d?\s{{0,3}}{_PERSIAN_MONTHS}(?![\w\u200c])",
-     _gate(rf"\d\s{{0,3}}{_PERSIAN_MONTHS}")),
-    (rf"(?<![\w\u200c]){_PERSIAN_MONTHS}\s{{0,3}}(?:ماه\s{{0,3}})?(?:سال\s{{0,3}})?\d{{2,4}}\b",
-     _gate(rf"{_PERSIAN_MONTHS}\s{{0,3}}(?:ماه\s{{0,3}})?(?:سال\s{{0,3}})?\d\d")),
+    (
+        rf"\d(?<!\d\d)\d?\s{{0,3}}{_PERSIAN_MONTHS}(?![\w\u200c])",
+        _gate(rf"\d\s{{0,3}}{_PERSIAN_MONTHS}"),
+    ),
+    (
+        rf"(?<![\w\u200c]){_PERSIAN_MONTHS}\s{{0,3}}(?:ماه\s{{0,3}})?(?:سال\s{{0,3}})?\d{{2,4}}\b",
+        _gate(rf"{_PERSIAN_MONTHS}\s{{0,3}}(?:ماه\s{{0,3}})?(?:سال\s{{0,3}})?\d\d"),
+    ),
 )
 _TITLE_NAME = _Alternatives(
     # Capitalised titles: "MS lesions" and "dr" in shorthand are not titles.
-    (r"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Sir|Dame|Doctor|Professor|Mister|Madam)\.?\s{1,3}"
-     r"[A-Z][a-zA-Z'\u2019-]{0,40}",
-     _gate(r"(?:Dr|Mrs?|Ms|Mx|Miss|Prof|Sir|Dame|Doctor|Professor|Mister|Madam)\.?\s{1,3}[A-Z]",
-           lower=False)),
+    (
+        r"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Sir|Dame|Doctor|Professor|Mister|Madam)\.?\s{1,3}"
+        r"[A-Z][a-zA-Z'\u2019-]{0,40}",
+        _gate(
+            r"(?:Dr|Mrs?|Ms|Mx|Miss|Prof|Sir|Dame|Doctor|Professor|Mister|Madam)\.?\s{1,3}[A-Z]",
+            lower=False,
+        ),
+    ),
     # Lower-case titles with a full stop ("dr. karimi"); "ms." is milliseconds too.
-    (r"\b(?:dr|mr|mrs|prof)\.\s{0,3}[a-zA-Z][a-zA-Z'\u2019-]{1,40}",
-     _gate("", "dr.", "mr.", "mrs.", "prof.", lower=False)),
+    (
+        r"\b(?:dr|mr|mrs|prof)\.\s{0,3}[a-zA-Z][a-zA-Z'\u2019-]{1,40}",
+        _gate("", "dr.", "mr.", "mrs.", "prof.", lower=False),
+    ),
     # Persian titles followed by a word (آقای، خانم، دکتر).
-    (r"(?<![\w\u200c])(?:آقای|خانم|دکتر|جناب|سرکار)\s{1,3}[\u0600-\u06ff]",
-     _gate("", "آقای", "خانم", "دکتر", "جناب", "سرکار")),
+    (
+        r"(?<![\w\u200c])(?:آقای|خانم|دکتر|جناب|سرکار)\s{1,3}[\u0600-\u06ff]",
+        _gate("", "آقای", "خانم", "دکتر", "جناب", "سرکار"),
+    ),
 )
 _NAME_LABEL = _Alternatives(
-    (r"\b(?:name|surname|first name|last name|family name)\s{0,3}[:=]\s{0,3}\S",
-     _gate(r"name\s{0,3}[:=]")),
-    (r"(?<![\w\u200c])(?:نام|نام خانوادگی|نام بیمار|نام پدر|نام مادر)\s{0,3}[:=]\s{0,3}\S",
-     _gate("", "نام")),
+    (
+        r"\b(?:name|surname|first name|last name|family name)\s{0,3}[:=]\s{0,3}\S",
+        _gate(r"name\s{0,3}[:=]"),
+    ),
+    (
+        r"(?<![\w\u200c])(?:نام|نام خانوادگی|نام بیمار|نام پدر|نام مادر)\s{0,3}[:=]\s{0,3}\S",
+        _gate("", "نام"),
+    ),
     flags=re.IGNORECASE,
 )
 # UK postcodes, Canadian postal codes, US ZIP+4: shapes that clinical text does not take, and
 # which count only written in capitals ("c5 6th" is not one).
 _POSTAL_SHAPE = _Alternatives(
-    (r"[A-Z](?<!\w[A-Z])(?:[A-Z]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b|\d[A-Z]\s?\d[A-Z]\d\b)",
-     _gate(r"[A-Z]\d", lower=False)),
+    (
+        r"[A-Z](?<!\w[A-Z])(?:[A-Z]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b|\d[A-Z]\s?\d[A-Z]\d\b)",
+        _gate(r"[A-Z]\d", lower=False),
+    ),
     (r"\b\d{5}-\d{4}\b", _gate(r"-(?<=\d-)\d{4}")),
 )
 _POSTAL_LABEL = re.compile(
@@ -340,26 +419,66 @@ _POSTAL_LABEL = re.compile(
     r"|(?<![\w\u200c])کد\s{0,3}پستی\s{0,3}[:#]?\s{0,3}\d",
     re.IGNORECASE,
 )
-_STREET_WORDS = ("street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive",
-                 "boulevard", "blvd", "court", "ct", "way", "place", "pl", "crescent", "close",
-                 "terrace", "square", "sq", "highway", "hwy")
-_PERSIAN_ADDRESS_WORDS = ("خیابان", "خ.", "کوچه", "پلاک", "بلوار", "بن\u200cبست", "بن بست",
-                          "نشانی", "آدرس")
+_STREET_WORDS = (
+    "street",
+    "st",
+    "road",
+    "rd",
+    "avenue",
+    "ave",
+    "lane",
+    "ln",
+    "drive",
+    "boulevard",
+    "blvd",
+    "court",
+    "ct",
+    "way",
+    "place",
+    "pl",
+    "crescent",
+    "close",
+    "terrace",
+    "square",
+    "sq",
+    "highway",
+    "hwy",
+)
+_PERSIAN_ADDRESS_WORDS = (
+    "خیابان",
+    "خ.",
+    "کوچه",
+    "پلاک",
+    "بلوار",
+    "بن\u200cبست",
+    "بن بست",
+    "نشانی",
+    "آدرس",
+)
 _ADDRESS = _Alternatives(
     # A house number, up to three words and a street word, which follows a space.
-    (r"\d(?<!\w\d)\d{0,4}[A-Za-z]?,?\s{1,3}(?:[A-Z][a-z]{1,30}\.?\s{1,3}){1,3}(?:Street|St|Road"
-     r"|Rd|Avenue|Ave|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Crescent|Close|Terrace"
-     r"|Square|Sq|Highway|Hwy)\b",
-     _gate(r"\s(?:" + "|".join(_STREET_WORDS) + r")\b")),
-    (r"\b(?:apt|apartment|suite|flat)\.?\s{0,3}#?\s{0,3}\d{1,5}\b",
-     _gate("", "apt", "apartment", "suite", "flat")),
-    (r"\b(?:address|lives at|resides at)\s{0,3}[:=]?\s{0,3}\d{1,5}\s{1,3}[A-Za-z]",
-     _gate("", "address", "lives at", "resides at")),
+    (
+        r"\d(?<!\w\d)\d{0,4}[A-Za-z]?,?\s{1,3}(?:[A-Z][a-z]{1,30}\.?\s{1,3}){1,3}(?:Street|St|Road"
+        r"|Rd|Avenue|Ave|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Crescent|Close|Terrace"
+        r"|Square|Sq|Highway|Hwy)\b",
+        _gate(r"\s(?:" + "|".join(_STREET_WORDS) + r")\b"),
+    ),
+    (
+        r"\b(?:apt|apartment|suite|flat)\.?\s{0,3}#?\s{0,3}\d{1,5}\b",
+        _gate("", "apt", "apartment", "suite", "flat"),
+    ),
+    (
+        r"\b(?:address|lives at|resides at)\s{0,3}[:=]?\s{0,3}\d{1,5}\s{1,3}[A-Za-z]",
+        _gate("", "address", "lives at", "resides at"),
+    ),
     (r"\bP\.?\s?O\.?\s{0,3}Box\s{0,3}\d", _gate(r"box\s{0,3}\d")),
     # Persian: street, lane, plate number, boulevard, dead end, address.
-    (r"(?<![\w\u200c])(?:" + "|".join(re.escape(word) for word in _PERSIAN_ADDRESS_WORDS)
-     + r")(?![\w\u200c])\s{0,3}[:=]?\s{0,3}[\w\u0600-\u06ff]",
-     _gate("", *_PERSIAN_ADDRESS_WORDS)),
+    (
+        r"(?<![\w\u200c])(?:"
+        + "|".join(re.escape(word) for word in _PERSIAN_ADDRESS_WORDS)
+        + r")(?![\w\u200c])\s{0,3}[:=]?\s{0,3}[\w\u0600-\u06ff]",
+        _gate("", *_PERSIAN_ADDRESS_WORDS),
+    ),
     flags=re.IGNORECASE,
 )
 _SSN = re.compile(r"\d(?<![\d-]\d)\d\d-\d\d-\d{4}(?![\d-])")
@@ -369,8 +488,20 @@ _SIN = re.compile(r"\d(?<!\d\d)(?<!\d[ -]\d)\d\d[ -]\d{3}[ -]\d{3}(?![\d]|[ -]\d
 # Iranian national code: ten digits (or 3-6-1), checked with its check digit.
 _IRAN_ID = re.compile(r"\d(?<!\d\d)\d\d-?\d{6}-?\d(?!\d)")
 _RECORD_WORDS = ("mrn", "urn", "ssn", "sin", "nhs")
-_RECORD_LABELLED = ("hospital", "chart", "record", "medical record", "patient", "file",
-                    "health card", "national id", "national code", "insurance", "unit", "id")
+_RECORD_LABELLED = (
+    "hospital",
+    "chart",
+    "record",
+    "medical record",
+    "patient",
+    "file",
+    "health card",
+    "national id",
+    "national code",
+    "insurance",
+    "unit",
+    "id",
+)
 # Case-sensitive, on the lower-cased text, and with its \b checked on each match, so that it
 # starts with a literal (the keywords): see _record_labels.
 _RECORD_LABEL = re.compile(
@@ -389,7 +520,8 @@ _PERSIAN_RECORD_LABEL = re.compile(
 _RECORD_LABELS = _Merged(
     (_after_boundary(_RECORD_LABEL, lower=True), _gate("", *_RECORD_WORDS, *_RECORD_LABELLED)),
     (_in_text(_PERSIAN_RECORD_LABEL), _gate("", *_PERSIAN_RECORD_WORDS, lower=False)),
-    written=r"\b(?:mrn|urn|ssn|sin|nhs\s{0,3}(?:no|number)?|(?:" + "|".join(_RECORD_LABELLED)
+    written=r"\b(?:mrn|urn|ssn|sin|nhs\s{0,3}(?:no|number)?|(?:"
+    + "|".join(_RECORD_LABELLED)
     + r")\s{0,3}(?:no\b\.?|num\b\.?|number\b|#|id\b|:))\s{0,3}[:#=]?\s{0,3}[A-Z]{0,3}[-/]?\d"
     r"[\d -]{0,20}\d|" + _PERSIAN_RECORD_LABEL.pattern,
     flags=re.IGNORECASE,
@@ -403,9 +535,11 @@ _IRAN_MOBILE = re.compile(
 # the alternatives after it are those of \+?\(?\d{1,6}, chosen by that character.
 _PHONE_START = r"[+(\d](?<![\w.,+(][+(\d])(?<!\d[ -][+(\d])(?<!\d\)[ -][+(\d])"
 _PHONE = _Alternatives(
-    (_PHONE_START + r"(?:(?<=\+)\(?\d{1,6}|(?<=\()\d{1,6}|(?<=\d)\d{0,5})\)?"
-     r"(?:[ -]\(?\d{1,6}\)?){1,6}(?![\w]|[.,]\d|[ -]\d)",
-     _gate(r"[ -](?<=\d[ -])\(?\d|[ -](?<=\d\)[ -])\(?\d")),
+    (
+        _PHONE_START + r"(?:(?<=\+)\(?\d{1,6}|(?<=\()\d{1,6}|(?<=\d)\d{0,5})\)?"
+        r"(?:[ -]\(?\d{1,6}\)?){1,6}(?![\w]|[.,]\d|[ -]\d)",
+        _gate(r"[ -](?<=\d[ -])\(?\d|[ -](?<=\d\)[ -])\(?\d"),
+    ),
     (r"\b\d{3}\.\d{3}\.\d{4}\b", _gate(r"\.\d{3}\.")),
 )
 _DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d{5,}")
@@ -467,27 +601,46 @@ _CODE_CONTEXT = _Merged(
     (_curies, _gate(r":\s?\d", lower=False)),
     # Reference sequences: the one starting with a lower-case letter apart, the others start
     # with capitals (rarer), the first letter read back by lookbehinds.
-    (_in_text(re.compile(
-        r"[NXEL](?<!\w[NXEL])(?:(?<=N)[CGMRPTW]|(?<=X)[MRP]|(?<=E)NS[A-Z]{0,6}|(?<=L)RG)"
-        r"_?\d{1,15}(?:\.\d{1,3})?")),
-     _gate(r"(?:N[CGMRPTW]|X[MRP]|ENS[A-Z]{0,6}|LRG)_?\d", lower=False)),
-    (_in_text(re.compile(r"rs(?<!\wrs)_?\d{1,15}(?:\.\d{1,3})?")),
-     _gate(r"rs_?\d", lower=False)),
+    (
+        _in_text(
+            re.compile(
+                r"[NXEL](?<!\w[NXEL])(?:(?<=N)[CGMRPTW]|(?<=X)[MRP]|(?<=E)NS[A-Z]{0,6}|(?<=L)RG)"
+                r"_?\d{1,15}(?:\.\d{1,3})?"
+            )
+        ),
+        _gate(r"(?:N[CGMRPTW]|X[MRP]|ENS[A-Z]{0,6}|LRG)_?\d", lower=False),
+    ),
+    (_in_text(re.compile(r"rs(?<!\wrs)_?\d{1,15}(?:\.\d{1,3})?")), _gate(r"rs_?\d", lower=False)),
     # HGVS positions, from their full stop.
-    (_from_anchor(r"\.(?<=[cgmnopr]\.)",
-                  r"(?<![A-Za-z])[cgmnopr]\.[-*]?\d{1,12}(?:[+-]\d{1,6})?"
-                  r"(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?", (1,)),
-     _gate(r"\.(?<=[cgmnopr]\.)[-*]?\d", lower=False)),
-    (_in_text(re.compile(
-        r"chr(?<!\wchr)(?:\d{1,2}|[XYM])[:\s]\s?\d{1,3}(?:,\d{3}){0,4}\d{0,9}(?:\s?[-_]\s?\d{1,3}"
-        r"(?:,\d{3}){0,4}\d{0,9})?")),
-     _gate("", "chr", lower=False)),
+    (
+        _from_anchor(
+            r"\.(?<=[cgmnopr]\.)",
+            r"(?<![A-Za-z])[cgmnopr]\.[-*]?\d{1,12}(?:[+-]\d{1,6})?"
+            r"(?:_[-*]?\d{1,12}(?:[+-]\d{1,6})?)?",
+            (1,),
+        ),
+        _gate(r"\.(?<=[cgmnopr]\.)[-*]?\d", lower=False),
+    ),
+    (
+        _in_text(
+            re.compile(
+                r"chr(?<!\wchr)(?:\d{1,2}|[XYM])[:\s]\s?\d{1,3}(?:,\d{3}){0,4}\d{0,9}(?:\s?[-_]\s?\d{1,3}"
+                r"(?:,\d{3}){0,4}\d{0,9})?"
+            )
+        ),
+        _gate("", "chr", lower=False),
+    ),
     # Cytobands, from their arm (p or q), which one or two digits, X or Y precede.
     # (with the coordinates in brackets, as ISCN writes them, or after a space, as CNV reports)
-    (_from_anchor(r"[pq](?<=[\dXY][pq])",
-                  r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?(?:\s?\(\s?\d{1,12}\s?[-_]\s?"
-                  r"\d{1,12}\s?\)|\s\d{1,12}\s?[-_]\s?\d{1,12})", (2, 1)),
-     _gate(r"[pq](?<=[\dXY][pq])\d{0,2}(?:\.\d{1,3})?(?:\s?\(|\s\d)", lower=False)),
+    (
+        _from_anchor(
+            r"[pq](?<=[\dXY][pq])",
+            r"\b(?:\d{1,2}|X|Y)[pq]\d{0,2}(?:\.\d{1,3})?(?:\s?\(\s?\d{1,12}\s?[-_]\s?"
+            r"\d{1,12}\s?\)|\s\d{1,12}\s?[-_]\s?\d{1,12})",
+            (2, 1),
+        ),
+        _gate(r"[pq](?<=[\dXY][pq])\d{0,2}(?:\.\d{1,3})?(?:\s?\(|\s\d)", lower=False),
+    ),
     (_in_text(re.compile(r"GRC(?<!\wGRC)[hm]\d{2}")), _gate("", "GRC", lower=False)),
     (_in_text(re.compile(r"hg(?<!\whg)\d{2}")), _gate(r"hg\d\d", lower=False)),
     # Decimals, from their point.
@@ -504,16 +657,17 @@ _CODE_CONTEXT = _Merged(
 )
 
 
-
 def _words(text: str) -> list[str]:
     return text.split()
 
 
 # Words after which a Persian name is expected: titles, "mother", "by"...
-_BEFORE_NAME_PERSIAN = frozenset(_words("""
+_BEFORE_NAME_PERSIAN = frozenset(
+    _words("""
 آقای خانم دکتر مادر پدر مادرش پدرش برادر خواهر توسط فرزند پسر دختر همسر بیمار والدین جناب
 سرکار
-"""))
+""")
+)
 _PERSIAN_LETTERS = re.compile(r"[\u0600-\u06ff]")
 
 
@@ -550,8 +704,9 @@ _PERSIAN_PAIR = re.compile(
 )
 
 
-def _cued_names(text: str, first_names: frozenset[str], surnames: frozenset[str]
-                ) -> list[tuple[int, int]]:
+def _cued_names(
+    text: str, first_names: frozenset[str], surnames: frozenset[str]
+) -> list[tuple[int, int]]:
     """The spans of listed names that the cue rule above matches, as its finditer would.
 
     Each capitalised word is a possible match; it is one when a cue word ends just before it,
@@ -606,8 +761,11 @@ def _names(text: str, lowered: str) -> list[tuple[int, int]]:
                 continue
             if first in first_names and (last in surnames or last in first_names):
                 spans.append((match.start(1), match.end(2)))
-            elif last in surnames and _CUE_BEFORE.search(
-                    text, max(0, match.start() - _CUE_REACH), match.start()) is not None:
+            elif (
+                last in surnames
+                and _CUE_BEFORE.search(text, max(0, match.start() - _CUE_REACH), match.start())
+                is not None
+            ):
                 # A first name off the lists ("her dad Liam Henderson"): the cue word and
                 # the listed surname say it is a name.
                 spans.append((match.start(1), match.end(2)))
@@ -622,7 +780,8 @@ def _names(text: str, lowered: str) -> list[tuple[int, int]]:
                 continue
             cue = word in _BEFORE_NAME_PERSIAN and (other in persian_first or other in persian_last)
             surname = other in persian_last or (
-                other.endswith(phi_names.PERSIAN_SURNAME_ENDINGS) and len(other) > 3)
+                other.endswith(phi_names.PERSIAN_SURNAME_ENDINGS) and len(other) > 3
+            )
             if cue or (word in persian_first and word not in persian_clinical and surname):
                 spans.append((match.start(1), match.end(2)))
     return spans
@@ -658,7 +817,8 @@ def _alternatives(pattern: _Alternatives | _Merged) -> _Finder:
 # of a program or the word "version" it is the version. Looked for in the few characters before.
 _VERSION_BEFORE = re.compile(
     r"(?:\bversion|\bver\.?|\bv|\brelease|\bbuild|\bfsl|\bspm\d{0,2}|\bfreesurfer|\bmatlab"
-    r"|\bafni|\bants|\bmrtrix\d?|\bdcm2niix|\bpython|\bfmriprep|\bqsiprep)\s{0,2}\Z")
+    r"|\bafni|\bants|\bmrtrix\d?|\bdcm2niix|\bpython|\bfmriprep|\bqsiprep)\s{0,2}\Z"
+)
 _VERSION_REACH = 14
 
 
@@ -711,8 +871,7 @@ def _numeric_dates(text: str, lowered: str) -> list[tuple[int, int]]:
         else:
             plausible = 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12
         start = match.start()
-        if plausible and _SCORE_BEFORE.search(lowered, max(0, start - _SCORE_REACH),
-                                              start) is None:
+        if plausible and _SCORE_BEFORE.search(lowered, max(0, start - _SCORE_REACH), start) is None:
             spans.append(match.span())
     return spans
 
@@ -798,8 +957,20 @@ _CODES = _Rule("", "", _alternatives(_CODE_CONTEXT))
 
 _MONTH_HINTS = (*_MONTH_WORDS, "day", "/")
 _PERSIAN_HINTS = tuple("ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیآ")
-_RECORD_HINTS = (*_RECORD_WORDS, "hospital", "chart", "record", "patient", "file", "health",
-                 "national", "insurance", "unit", "id", *_PERSIAN_RECORD_WORDS)
+_RECORD_HINTS = (
+    *_RECORD_WORDS,
+    "hospital",
+    "chart",
+    "record",
+    "patient",
+    "file",
+    "health",
+    "national",
+    "insurance",
+    "unit",
+    "id",
+    *_PERSIAN_RECORD_WORDS,
+)
 
 _RULES: tuple[_Rule, ...] = (
     _Rule("email", "an e-mail address", _spans(_EMAIL), ("@",)),

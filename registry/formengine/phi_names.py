@@ -24,6 +24,7 @@ __all__ = [
     "english_surnames",
 ]
 
+
 def _words(text: str) -> list[str]:
     return text.split()
 
@@ -54,7 +55,8 @@ karimpour ahmadian rezaian mohammadian karimian hosseinian jafarian rahimian nej
 alinejad hosseinnejad rezanejad farahmand daneshvar farzaneh khosravi pahlavan sotoudeh
 """
 
-PERSIAN_FIRST_NAMES: frozenset[str] = frozenset(_words("""
+PERSIAN_FIRST_NAMES: frozenset[str] = frozenset(
+    _words("""
 علی رضا محمد حسین حسن مهدی امیر امیرحسین امیرعلی عباس اکبر احمد محمود مصطفی مرتضی مجتبی
 سعید حمید حامد مجید جواد جعفر کاظم کریم ناصر پیمان پویا پارسا آرش آرمان بابک بهمن بهنام
 بهروز بیژن داریوش داوود احسان فرهاد فرشید فرزاد هادی حمیدرضا ایمان کامران کاوه کیوان کیان
@@ -64,9 +66,11 @@ PERSIAN_FIRST_NAMES: frozenset[str] = frozenset(_words("""
 فرشته گلناز هاله هدی هما لادن مهناز محبوبه مرجان میترا مژگان ناهید پروانه پگاه رها ریحانه
 ستاره شادی شیوا تارا زهره آرزو عاطفه الناز فرناز غزل کیمیا مهتاب مهرناز نسترن نگین پردیس
 صبا
-"""))
+""")
+)
 
-PERSIAN_SURNAMES: frozenset[str] = frozenset(_words("""
+PERSIAN_SURNAMES: frozenset[str] = frozenset(
+    _words("""
 احمدی حسینی محمدی رضایی کریمی مرادی جعفری رحیمی کاظمی حیدری هاشمی موسوی صادقی قاسمی رستمی
 صالحی عباسی اسدی باقری ابراهیمی عبادی اکبری امینی عزیزی بهرامی داوودی اسماعیلی فراهانی
 قربانی حبیبی حمیدی جلالی کمالی کرمی خلیلی خانی محمودی منصوری میرزایی نصیری نظری نوری
@@ -75,21 +79,35 @@ PERSIAN_SURNAMES: frozenset[str] = frozenset(_words("""
 رحیم\u200cزاده محمدزاده آقاپور علی\u200cپور حسن\u200cپور حسین\u200cپور رضاپور
 کریم\u200cپور احمدیان رضاییان محمدیان کریمیان حسینیان جعفریان رحیمیان نژاد علی\u200cنژاد
 فرهمند دانشور فرزانه خسروی پهلوان ستوده
-"""))
+""")
+)
 
 # Endings that Persian surnames take: a Persian first name followed by a word ending so is
 # read as a name, unless that word is one of the clinical adjectives below (most end in ی).
-PERSIAN_SURNAME_ENDINGS: tuple[str, ...] = ("زاده", "پور", "یان", "نژاد", "فر", "نیا", "راد",
-                                             "وند", "ی")
+PERSIAN_SURNAME_ENDINGS: tuple[str, ...] = (
+    "زاده",
+    "پور",
+    "یان",
+    "نژاد",
+    "فر",
+    "نیا",
+    "راد",
+    "وند",
+    "ی",
+)
 
-PERSIAN_CLINICAL_WORDS: frozenset[str] = frozenset(_words("""
+PERSIAN_CLINICAL_WORDS: frozenset[str] = frozenset(
+    _words("""
 نخاعی عصبی حرکتی آینه\u200cای آینه ای ژنتیکی مغزی پشتی کمری گردنی خاجی جراحی بالینی ارثی
 خانوادگی مادرزادی دوطرفه یکطرفه طبیعی غیرطبیعی خفیف شدید متوسط درمانی تشخیصی پوستی سینوسی
 جلدی چپ راست دست پا کودک بیمار بیماری ام\u200cآر\u200cآی تصویربرداری مغناطیسی الکتریکی
 عملکردی ساختاری
-"""))
+""")
+)
 
-CLINICAL_WORDS: frozenset[str] = frozenset(word.upper() for word in _words("""
+CLINICAL_WORDS: frozenset[str] = frozenset(
+    word.upper()
+    for word in _words("""
 abnormal absent adult age all altman an and angelman apgar april arnold array art ashworth
 august autumn baby babinski barre bayley becker bell benjamini berg bland block bonferroni
 box brain brown brunnstrom can case center centre charcot chiari child children christian
@@ -106,7 +124,8 @@ severe siemens skyra south spearman stanley student sturge summer sunday taylor 
 teuber thursday tooth tourette trio trendelenburg tuesday turner university vineland von
 wald walker ward warren webster wechsler wednesday weber west whitney willi williams
 wilson winter woods
-"""))
+""")
+)
 
 
 def _census(name: str) -> frozenset[str]:

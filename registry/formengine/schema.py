@@ -156,9 +156,9 @@ _FIELD_KEYS = (
 )
 
 
-
 def _empty_mapping() -> Mapping[Any, Any]:
     return MappingProxyType({})
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -327,8 +327,11 @@ class Field:
                 node = logic.compile_logic(tags.calctext)
                 put(self, "calctext_logic", node)
                 # Ordered like a calc: a computed text comes after what it reads.
-                put(self, "calc_fields",
-                    self.calc_fields | _base_names(logic.field_references(node)))
+                put(
+                    self,
+                    "calc_fields",
+                    self.calc_fields | _base_names(logic.field_references(node)),
+                )
         if self.pattern:
             put(self, "pattern_regex", re.compile(self.pattern))
         info = validation_for(self.validation) if self.validation else None
@@ -341,7 +344,8 @@ class Field:
         put(self, "choice_labels", MappingProxyType(dict(options)))
         put(self, "display_name", _display_name(self.label, self.name))
         piped = tuple(
-            (key, match[1]) for key, bound in (("min", self.min), ("max", self.max))
+            (key, match[1])
+            for key, bound in (("min", self.min), ("max", self.max))
             if isinstance(bound, str) and (match := PIPED_BOUND.fullmatch(bound))
         )
         if piped:
@@ -355,7 +359,8 @@ class Field:
     @property
     def is_free_text(self) -> bool:
         return self.type == "notes" or (
-            self.type == "text" and not self.validation and not self.ontology)
+            self.type == "text" and not self.validation and not self.ontology
+        )
 
     @property
     def is_computed(self) -> bool:
@@ -403,8 +408,7 @@ class FormSchema:
     )
     """Fields of other forms that this form's logic reads (docs/form-schema.md says from which
     submission); their values are constants while this form is validated."""
-    cache: dict[str, object] = dc_field(default_factory=dict, init=False, compare=False,
-                                        repr=False)
+    cache: dict[str, object] = dc_field(default_factory=dict, init=False, compare=False, repr=False)
     """Per-schema working data of the engine's modules (validation plans), built on first use."""
 
     def __post_init__(self) -> None:
@@ -413,10 +417,15 @@ class FormSchema:
         order, _ = _evaluation_order(self.fields)
         put(self, "evaluation_order", tuple(self.fields[index] for index in order))
         put(self, "missing_code_set", frozenset(code.code for code in self.missing_codes))
-        read = set().union(*(f.show_if_fields | f.calc_fields for f in self.fields),
-                           *(check.references for check in self.checks),
-                           *(_base_names(logic.field_references(conditional.logic))
-                             for f in self.fields for conditional in _conditionals(f.tags)))
+        read = set().union(
+            *(f.show_if_fields | f.calc_fields for f in self.fields),
+            *(check.references for check in self.checks),
+            *(
+                _base_names(logic.field_references(conditional.logic))
+                for f in self.fields
+                for conditional in _conditionals(f.tags)
+            ),
+        )
         put(self, "external_fields", frozenset(read - self.fields_by_name.keys()))
         put(
             self,
@@ -520,8 +529,9 @@ def _date_as_datetime(value: object) -> dt.datetime | None:
 # Loading and checking
 
 
-def load_schema(data: Mapping[str, Any], *, others: Iterable[FormSchema] | None = None,
-                published: bool = False) -> FormSchema:
+def load_schema(
+    data: Mapping[str, Any], *, others: Iterable[FormSchema] | None = None, published: bool = False
+) -> FormSchema:
     """Check a schema document and build the ``FormSchema``; ``SchemaError`` lists all problems.
 
     Logic reads the form's own fields and, given ``others`` (the registry's other forms: those
@@ -532,8 +542,9 @@ def load_schema(data: Mapping[str, Any], *, others: Iterable[FormSchema] | None 
     return _Loader(data, others, published).load()
 
 
-def load_schemas(documents: Sequence[Mapping[str, Any]], *,
-                 published: Iterable[FormSchema] = ()) -> list[FormSchema | SchemaError]:
+def load_schemas(
+    documents: Sequence[Mapping[str, Any]], *, published: Iterable[FormSchema] = ()
+) -> list[FormSchema | SchemaError]:
     """Forms published together, each checked against the others and ``published`` (the latest
     versions of the registry's forms that are not among them): a schema or the problems, per
     document, in order."""
@@ -547,7 +558,8 @@ def load_schemas(documents: Sequence[Mapping[str, Any]], *,
     newest: dict[str, FormSchema] = {}
     for schema in first:
         if isinstance(schema, FormSchema) and (
-                schema.form not in newest or schema.version > newest[schema.form].version):
+            schema.form not in newest or schema.version > newest[schema.form].version
+        ):
             newest[schema.form] = schema
     others = [*newest.values(), *(schema for schema in published if schema.form not in newest)]
     results: list[FormSchema | SchemaError] = []
@@ -563,8 +575,12 @@ def load_schemas(documents: Sequence[Mapping[str, Any]], *,
 
 
 class _Loader:
-    def __init__(self, data: Mapping[str, Any], others: Iterable[FormSchema] | None = None,
-                 published: bool = False) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        others: Iterable[FormSchema] | None = None,
+        published: bool = False,
+    ) -> None:
         self.data = data
         self.problems: list[Problem] = []
         self.published = published
@@ -629,8 +645,7 @@ class _Loader:
             record_id=record_id,
         )
 
-    def record_id(self, raw: object,
-                  by_name: Mapping[str, tuple[int, Field]]) -> RecordId | None:
+    def record_id(self, raw: object, by_name: Mapping[str, tuple[int, Field]]) -> RecordId | None:
         if raw is None:
             return None
         if not isinstance(raw, Mapping):
@@ -646,8 +661,14 @@ class _Loader:
             form = self.name(raw.get("form"), "record_id.form", "the record ID's form")
         return RecordId(name, label, form)
 
-    def unknown_keys(self, data: Mapping[str, Any], known: Sequence[str], path: str, what: str,
-                     field: str | None = None) -> None:
+    def unknown_keys(
+        self,
+        data: Mapping[str, Any],
+        known: Sequence[str],
+        path: str,
+        what: str,
+        field: str | None = None,
+    ) -> None:
         for key in data:
             if key in known:
                 continue
@@ -668,8 +689,9 @@ class _Loader:
             self.problem(path, f"{what} '{value}' {problem}", field)
         return value
 
-    def text(self, value: object, path: str, *, required: bool = False,
-             field: str | None = None) -> str:
+    def text(
+        self, value: object, path: str, *, required: bool = False, field: str | None = None
+    ) -> str:
         if value is None or value == "":
             if required:
                 self.problem(path, "is required and must not be blank", field)
@@ -727,8 +749,9 @@ class _Loader:
 
     # -- fields ----------------------------------------------------------------------------
 
-    def fields(self, raw_fields: list[Any], form: str,
-               missing_codes: tuple[MissingCode, ...]) -> list[tuple[int, Field]]:
+    def fields(
+        self, raw_fields: list[Any], form: str, missing_codes: tuple[MissingCode, ...]
+    ) -> list[tuple[int, Field]]:
         fields: list[tuple[int, Field]] = []
         seen: dict[str, int] = {}
         reserved = REDCAP_RESERVED_NAMES | {f"{form}_complete", f"{form}_timestamp"}
@@ -781,8 +804,11 @@ class _Loader:
         raw_kind = raw.get("type")
         kind = raw_kind if isinstance(raw_kind, str) else ""
         if kind == "sql":
-            bad("type", "type 'sql' is not supported: it runs SQL against the database. "
-                "Use a dropdown with its choices written out")
+            bad(
+                "type",
+                "type 'sql' is not supported: it runs SQL against the database. "
+                "Use a dropdown with its choices written out",
+            )
             kind = "text"
         elif kind in LEGACY_TYPE_ALIASES:
             bad("type", f"'{kind}' is REDCap's old name; write type: {LEGACY_TYPE_ALIASES[kind]}")
@@ -794,8 +820,9 @@ class _Loader:
         # REDCap allows a blank label on a descriptive field (an image or a spacer) and on the
         # rows of a matrix (the matrix header says it all).
         label_optional = kind == "descriptive" or raw.get("matrix_group") is not None
-        label = self.text(raw.get("label"), p("label"), required=not label_optional,
-                          field=label_for)
+        label = self.text(
+            raw.get("label"), p("label"), required=not label_optional, field=label_for
+        )
         section = self.text(raw.get("section"), p("section"), field=label_for)
         note = self.text(raw.get("note"), p("note"), field=label_for)
         required = self.flag(raw.get("required", False), p("required"), label_for)
@@ -811,22 +838,33 @@ class _Loader:
             if validation != "signature":
                 bad("validation", "a file field takes only the validation 'signature'")
             elif not identifier:
-                bad("validation", "a signature identifies the patient; mark the field "
-                    "identifier: true (it will not be stored) or remove it")
+                bad(
+                    "validation",
+                    "a signature identifies the patient; mark the field "
+                    "identifier: true (it will not be stored) or remove it",
+                )
         elif validation:
             info = validation_for(validation)
             if info is None:
-                bad("validation", f"unknown validation '{validation}'; use one of integer, "
+                bad(
+                    "validation",
+                    f"unknown validation '{validation}'; use one of integer, "
                     "number, number_1dp..number_4dp, date_ymd, datetime_ymd, time, alpha_only "
-                    "(or an identifier validation such as email on an identifier field)")
+                    "(or an identifier validation such as email on an identifier field)",
+                )
             elif kind == "slider":
-                bad("validation", "a slider takes no validation; use slider.show_number to show "
-                    "the value")
+                bad(
+                    "validation",
+                    "a slider takes no validation; use slider.show_number to show the value",
+                )
             elif kind != "text":
                 bad("validation", f"only text fields take a validation, not {kind} fields")
             elif info.family == "identifier" and not identifier:
-                bad("validation", f"'{validation}' collects a direct identifier; it is allowed "
-                    "only on a field marked identifier: true (whose values are never stored)")
+                bad(
+                    "validation",
+                    f"'{validation}' collects a direct identifier; it is allowed "
+                    "only on a field marked identifier: true (whose values are never stored)",
+                )
 
         if validation and info is None and kind == "text":
             minimum = maximum = None  # the unknown validation is the one problem to report
@@ -834,8 +872,9 @@ class _Loader:
             minimum, maximum = self.bounds(raw, path, kind, info, label_for)
 
         pattern = self.text(raw.get("pattern"), p("pattern"), field=label_for)
-        pattern_message = self.text(raw.get("pattern_message"), p("pattern_message"),
-                                    field=label_for)
+        pattern_message = self.text(
+            raw.get("pattern_message"), p("pattern_message"), field=label_for
+        )
         if pattern:
             if kind != "text":
                 bad("pattern", "only text fields take a pattern")
@@ -859,8 +898,9 @@ class _Loader:
         slider = self.slider(raw.get("slider"), p("slider"), kind, label_for)
         matrix_group = ""
         if raw.get("matrix_group") is not None:
-            matrix_group = self.name(raw.get("matrix_group"), p("matrix_group"),
-                                     "matrix group name", label_for)
+            matrix_group = self.name(
+                raw.get("matrix_group"), p("matrix_group"), "matrix group name", label_for
+            )
             if kind not in {"radio", "checkbox"}:
                 bad("matrix_group", "only radio and checkbox fields can form a matrix")
         alignment = self.text(raw.get("alignment"), p("alignment"), field=label_for)
@@ -869,30 +909,41 @@ class _Loader:
         annotations = self.annotations(raw.get("annotations"), p("annotations"), label_for)
         renamed_from = ""
         if raw.get("renamed_from") is not None:
-            renamed_from = self.name(raw.get("renamed_from"), p("renamed_from"),
-                                     "renamed_from", label_for)
+            renamed_from = self.name(
+                raw.get("renamed_from"), p("renamed_from"), "renamed_from", label_for
+            )
             if renamed_from and renamed_from == name:
-                bad("renamed_from", "names the field itself; drop renamed_from when the name "
-                    "did not change")
+                bad(
+                    "renamed_from",
+                    "names the field itself; drop renamed_from when the name did not change",
+                )
         limits = self.limits(raw.get("limits"), p("limits"), kind, info, label_for)
-        annotation = self.annotation(raw.get("annotation"), p("annotation"), kind, validation,
-                                     choices, label_for)
+        annotation = self.annotation(
+            raw.get("annotation"), p("annotation"), kind, validation, choices, label_for
+        )
 
         ontology = self.text(raw.get("ontology"), p("ontology"), field=label_for)
         if ontology:
             if not ONTOLOGY_NAME.fullmatch(ontology):
-                bad("ontology", f"'{ontology}' is not an ontology's acronym; write letters, "
-                    "digits and '-' or '_', for example HP, ORDO, MONDO")
+                bad(
+                    "ontology",
+                    f"'{ontology}' is not an ontology's acronym; write letters, "
+                    "digits and '-' or '_', for example HP, ORDO, MONDO",
+                )
             if kind != "text" or validation:
-                bad("ontology", "an ontology term is the value of a text field without a "
-                    "validation")
+                bad(
+                    "ontology", "an ontology term is the value of a text field without a validation"
+                )
         free_text = kind == "notes" or (kind == "text" and not validation and not ontology)
         phi_screen = free_text
         if "phi_screen" in raw:
             value = self.flag(raw.get("phi_screen"), p("phi_screen"), label_for)
             if not free_text:
-                bad("phi_screen", "only free text (notes, or text without a validation) is "
-                    "screened; remove phi_screen")
+                bad(
+                    "phi_screen",
+                    "only free text (notes, or text without a validation) is "
+                    "screened; remove phi_screen",
+                )
             else:
                 phi_screen = value
 
@@ -949,13 +1000,20 @@ class _Loader:
         except logic.LogicSyntaxError as error:
             shown = value.strip()
             shown = shown if len(shown) <= 200 else shown[:200] + "…"
-            self.problem(path, f"{error.message} (at character {error.position + 1} of "
-                         f"{shown!r})", field)
+            self.problem(
+                path, f"{error.message} (at character {error.position + 1} of {shown!r})", field
+            )
             return ""
         return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
-    def bounds(self, raw: Mapping[str, Any], path: str, kind: str, info: Validation | None,
-               field: str | None) -> tuple[Bound | None, Bound | None]:
+    def bounds(
+        self,
+        raw: Mapping[str, Any],
+        path: str,
+        kind: str,
+        info: Validation | None,
+        field: str | None,
+    ) -> tuple[Bound | None, Bound | None]:
         given = {key: raw.get(key) for key in ("min", "max") if raw.get(key) is not None}
         if not given:
             return None, None
@@ -963,20 +1021,30 @@ class _Loader:
         if kind == "slider":
             for key, value in given.items():
                 if isinstance(value, bool) or not isinstance(value, int):
-                    self.problem(f"{path}.{key}", f"a slider's {key} must be a whole number; "
-                                 f"found {value!r}", field)
+                    self.problem(
+                        f"{path}.{key}",
+                        f"a slider's {key} must be a whole number; found {value!r}",
+                        field,
+                    )
                 else:
                     result[key] = value
             low = result["min"] if result["min"] is not None else 0
             high = result["max"] if result["max"] is not None else 100
             if isinstance(low, int) and isinstance(high, int) and low >= high:
-                self.problem(f"{path}.max", f"a slider's range must run upwards; {low} to "
-                             f"{high} does not", field)
+                self.problem(
+                    f"{path}.max",
+                    f"a slider's range must run upwards; {low} to {high} does not",
+                    field,
+                )
             return result["min"], result["max"]
         if kind != "text" or info is None or not info.has_bounds:
             for key in given:
-                self.problem(f"{path}.{key}", f"{key} needs a text field with an integer, "
-                             "number, date, datetime or time validation", field)
+                self.problem(
+                    f"{path}.{key}",
+                    f"{key} needs a text field with an integer, "
+                    "number, date, datetime or time validation",
+                    field,
+                )
             return None, None
         parsed: dict[str, object] = {}
         for key, value in given.items():
@@ -985,14 +1053,18 @@ class _Loader:
                 continue
             bound, shown = self.bound(value, info)
             if bound is None:
-                self.problem(f"{path}.{key}", f"{key} {value!r} does not suit validation "
-                             f"'{info.name}'; write {shown}", field)
+                self.problem(
+                    f"{path}.{key}",
+                    f"{key} {value!r} does not suit validation '{info.name}'; write {shown}",
+                    field,
+                )
                 continue
             result[key] = bound
             parsed[key] = _parse_bound(info, bound)
         if _out_of_order(parsed.get("min"), parsed.get("max")):
-            self.problem(f"{path}.max", f"max {result['max']!r} is below min "
-                         f"{result['min']!r}", field)
+            self.problem(
+                f"{path}.max", f"max {result['max']!r} is below min {result['min']!r}", field
+            )
         return result["min"], result["max"]
 
     @staticmethod
@@ -1019,16 +1091,16 @@ class _Loader:
         time = parse_time(value, info.time_format)
         return time, f"a time as {info.time_format.upper()}"
 
-    def choices(self, raw: object, path: str, kind: str,
-                field: str | None) -> tuple[Choice, ...]:
+    def choices(self, raw: object, path: str, kind: str, field: str | None) -> tuple[Choice, ...]:
         if kind not in CHOICE_TYPES:
             if raw is not None:
                 implicit = " (its choices 1 and 0 are implicit)" if kind in IMPLICIT_CHOICES else ""
                 self.problem(path, f"a {kind} field takes no choices{implicit}", field)
             return ()
         if not isinstance(raw, list) or not raw:
-            self.problem(path, f"a {kind} field needs a list of choices, each with code and label",
-                         field)
+            self.problem(
+                path, f"a {kind} field needs a list of choices, each with code and label", field
+            )
             return ()
         choices: list[Choice] = []
         seen: dict[str, int] = {}
@@ -1042,22 +1114,33 @@ class _Loader:
             code = self.code(item.get("code"), f"{item_path}.code", field)
             label = self.text(item.get("label"), f"{item_path}.label", required=True, field=field)
             if "|" in label or "\n" in label:
-                self.problem(f"{item_path}.label", "a choice label cannot contain '|' or a line "
-                             "break: a REDCap dictionary could not hold it; write '/' or 'or'",
-                             field)
+                self.problem(
+                    f"{item_path}.label",
+                    "a choice label cannot contain '|' or a line "
+                    "break: a REDCap dictionary could not hold it; write '/' or 'or'",
+                    field,
+                )
             if code in seen:
-                self.problem(f"{item_path}.code", f"code '{code}' is already used by "
-                             f"choices[{seen[code]}]; codes must be unique", field)
+                self.problem(
+                    f"{item_path}.code",
+                    f"code '{code}' is already used by choices[{seen[code]}]; codes must be unique",
+                    field,
+                )
             seen.setdefault(code, index)
             if kind == "checkbox":
                 column = checkbox_column("", code)
                 if column in columns and seen[code] == index:
-                    self.problem(f"{item_path}.code", f"code '{code}' and choices"
-                                 f"[{columns[column]}] export to the same column "
-                                 f"(field{column}); change one of them", field)
+                    self.problem(
+                        f"{item_path}.code",
+                        f"code '{code}' and choices"
+                        f"[{columns[column]}] export to the same column "
+                        f"(field{column}); change one of them",
+                        field,
+                    )
                 columns.setdefault(column, index)
-            annotations = self.annotations(item.get("annotations"), f"{item_path}.annotations",
-                                           field)
+            annotations = self.annotations(
+                item.get("annotations"), f"{item_path}.annotations", field
+            )
             choices.append(Choice(code, label, annotations))
         return tuple(choices)
 
@@ -1070,8 +1153,7 @@ class _Loader:
         if not isinstance(raw, Mapping):
             self.problem(path, "must be a mapping with left, middle, right", field)
             return Slider()
-        self.unknown_keys(raw, ("left", "middle", "right", "show_number"), path, "a slider",
-                          field)
+        self.unknown_keys(raw, ("left", "middle", "right", "show_number"), path, "a slider", field)
         labels = []
         for key in ("left", "middle", "right"):
             value = raw.get(key)
@@ -1093,46 +1175,65 @@ class _Loader:
             if not isinstance(item, Mapping):
                 self.problem(item_path, "must be a mapping with system, code and label", field)
                 continue
-            self.unknown_keys(item, ("system", "code", "label"), item_path, "an annotation",
-                              field)
+            self.unknown_keys(item, ("system", "code", "label"), item_path, "an annotation", field)
             system = str(item.get("system"))
             code = item.get("code")
             label = self.text(item.get("label"), f"{item_path}.label", field=field)
             if system not in ANNOTATION_SYSTEMS:
-                self.problem(f"{item_path}.system", f"unknown system {system!r}; use one of "
-                             f"{', '.join(ANNOTATION_SYSTEMS)}", field)
+                self.problem(
+                    f"{item_path}.system",
+                    f"unknown system {system!r}; use one of {', '.join(ANNOTATION_SYSTEMS)}",
+                    field,
+                )
                 continue
             shape, shown = ANNOTATION_SYSTEMS[system]
             if not isinstance(code, str) or not shape.fullmatch(code):
-                self.problem(f"{item_path}.code", f"{code!r} is not a {system} code; write "
-                             f"{shown}", field)
+                self.problem(
+                    f"{item_path}.code", f"{code!r} is not a {system} code; write {shown}", field
+                )
                 continue
             result.append(Annotation(system, code, label))
         return tuple(result)
 
-    def annotation(self, raw: object, path: str, kind: str, validation: str,
-                   choices: tuple[Choice, ...], field: str | None) -> str:
+    def annotation(
+        self,
+        raw: object,
+        path: str,
+        kind: str,
+        validation: str,
+        choices: tuple[Choice, ...],
+        field: str | None,
+    ) -> str:
         text = self.text(raw, path, field=field)
         if not text:
             return ""
         own = sorted({t.name for t in tokens(text) if t.name in REGISTRY_TAGS})
         if own:
-            self.problem(path, f"@{', @'.join(own)} belong{'s' if len(own) == 1 else ''} in the "
-                         "schema's own keys (annotations, pattern, renamed_from, limits, "
-                         "phi_screen, checks), not in the annotation text", field)
+            self.problem(
+                path,
+                f"@{', @'.join(own)} belong{'s' if len(own) == 1 else ''} in the "
+                "schema's own keys (annotations, pattern, renamed_from, limits, "
+                "phi_screen, checks), not in the annotation text",
+                field,
+            )
         tags, problems = parse_action_tags(text)
         for message in problems:
             self.problem(path, message, field)
         if tags.calctext:
             if kind != "text" or validation:
-                self.problem(path, "@CALCTEXT computes the value of a text field without a "
-                             "validation", field)
+                self.problem(
+                    path, "@CALCTEXT computes the value of a text field without a validation", field
+                )
             else:
                 try:
                     logic.compile_logic(tags.calctext)
                 except logic.LogicSyntaxError as error:
-                    self.problem(path, f"@CALCTEXT: {error.message} (at character "
-                                 f"{error.position + 1} of {tags.calctext!r})", field)
+                    self.problem(
+                        path,
+                        f"@CALCTEXT: {error.message} (at character "
+                        f"{error.position + 1} of {tags.calctext!r})",
+                        field,
+                    )
         seen: set[str] = set()
         # The tags inside @IF branches obey the same rules as those written outside.
         for part in tags.every():
@@ -1153,31 +1254,38 @@ class _Loader:
             codes = {choice.code for choice in choices}
             unknown = [code for code in tags.none_of_the_above if code not in codes]
             if unknown:
-                yield (f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
-                       f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
-                       f"of this checkbox; its codes are {', '.join(c.code for c in choices)}")
+                yield (
+                    f"@NONEOFTHEABOVE names {', '.join(unknown)}, which "
+                    f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
+                    f"of this checkbox; its codes are {', '.join(c.code for c in choices)}"
+                )
         if tags.maxchoice:
             codes = {choice.code for choice in choices} or (
-                {"1", "0"} if kind in {"yesno", "truefalse"} else set())
+                {"1", "0"} if kind in {"yesno", "truefalse"} else set()
+            )
             if not codes or kind in {"calc", "slider"}:
                 yield f"@MAXCHOICE applies to fields with choices, not {kind}"
             else:
                 unknown = [code for code, _ in tags.maxchoice if code not in codes]
                 if unknown:
-                    yield (f"@MAXCHOICE names {', '.join(unknown)}, which "
-                           f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of "
-                           f"this field; its codes are {', '.join(sorted(codes))}")
+                    yield (
+                        f"@MAXCHOICE names {', '.join(unknown)}, which "
+                        f"{'is not a code' if len(unknown) == 1 else 'are not codes'} of "
+                        f"this field; its codes are {', '.join(sorted(codes))}"
+                    )
 
-    def limits(self, raw: object, path: str, kind: str, info: Validation | None,
-               field: str | None) -> Limits | None:
+    def limits(
+        self, raw: object, path: str, kind: str, info: Validation | None, field: str | None
+    ) -> Limits | None:
         if raw is None:
             return None
         numeric = kind in {"calc", "slider"} or (
             info is not None and info.family in {"integer", "number"}
         )
         if not numeric:
-            self.problem(path, "limits apply to numeric fields only (integer, number, calc, "
-                         "slider)", field)
+            self.problem(
+                path, "limits apply to numeric fields only (integer, number, calc, slider)", field
+            )
             return None
         if not isinstance(raw, Mapping):
             self.problem(path, "must be a mapping with min and/or max", field)
@@ -1203,18 +1311,23 @@ class _Loader:
 
     # -- cross-field checks ----------------------------------------------------------------
 
-    def reference_problems(self, node: Node, fields: Mapping[str, tuple[int, Field]],
-                           owner: str | None) -> list[str]:
+    def reference_problems(
+        self, node: Node, fields: Mapping[str, tuple[int, Field]], owner: str | None
+    ) -> list[str]:
         messages = []
         for ref in logic.reference_nodes(node):
             if isinstance(ref, logic.SmartVariable):
-                messages.append(f"[{ref.name}] is a smart variable, which a form's logic cannot "
-                                "use: it has no value while the form is being filled in")
+                messages.append(
+                    f"[{ref.name}] is a smart variable, which a form's logic cannot "
+                    "use: it has no value while the form is being filled in"
+                )
                 continue
             shown = ref.field if ref.code is None else f"{ref.field}({ref.code})"
             if ref.qualified:
-                messages.append(f"[{shown}] is read from another event or instance, which a "
-                                "form's logic cannot do; refer to fields of this form only")
+                messages.append(
+                    f"[{shown}] is read from another event or instance, which a "
+                    "form's logic cannot do; refer to fields of this form only"
+                )
                 continue
             target = fields.get(ref.field)
             if target is None:
@@ -1230,8 +1343,9 @@ class _Loader:
                 messages.append(message)
         return list(dict.fromkeys(messages))
 
-    def reference_elsewhere(self, name: str, code: str | None, shown: str,
-                            fields: Mapping[str, tuple[int, Field]]) -> str:
+    def reference_elsewhere(
+        self, name: str, code: str | None, shown: str, fields: Mapping[str, tuple[int, Field]]
+    ) -> str:
         """What is wrong with a reference to a field this form does not have, or ''."""
         if self.published:
             return ""
@@ -1242,8 +1356,10 @@ class _Loader:
             return f"{problem} (a field of form {form})" if problem else ""
         if holders:
             forms = ", ".join(sorted(form for form, _ in holders))
-            return (f"[{shown}] is a field of several other forms ({forms}), so which one it "
-                    "reads is unclear; rename the field in all but one of them")
+            return (
+                f"[{shown}] is a field of several other forms ({forms}), so which one it "
+                "reads is unclear; rename the field in all but one of them"
+            )
         close = difflib.get_close_matches(name, list(fields), n=1)
         if not close and self.elsewhere:
             close = difflib.get_close_matches(name, list(self.elsewhere), n=1)
@@ -1251,11 +1367,15 @@ class _Loader:
         where = "this form" if self.elsewhere is None else "this form or of another form"
         return f"[{shown}] is not a field of {where}{hint}"
 
-    def logic_references(self, fields: list[tuple[int, Field]],
-                         by_name: Mapping[str, tuple[int, Field]]) -> None:
+    def logic_references(
+        self, fields: list[tuple[int, Field]], by_name: Mapping[str, tuple[int, Field]]
+    ) -> None:
         for index, f in fields:
-            for key, node in (("show_if", f.show_if_logic), ("calc", f.calc_logic),
-                              ("annotation", f.calctext_logic)):
+            for key, node in (
+                ("show_if", f.show_if_logic),
+                ("calc", f.calc_logic),
+                ("annotation", f.calctext_logic),
+            ):
                 if node is None:
                     continue
                 for message in self.reference_problems(node, by_name, f.name):
@@ -1267,8 +1387,9 @@ class _Loader:
                     if "smart variable" not in message and "another event" not in message:
                         self.problem(f"fields[{index}].annotation", f"@IF: {message}", f.name)
 
-    def piped_limits(self, fields: list[tuple[int, Field]],
-                     by_name: Mapping[str, tuple[int, Field]]) -> None:
+    def piped_limits(
+        self, fields: list[tuple[int, Field]], by_name: Mapping[str, tuple[int, Field]]
+    ) -> None:
         """A limit piped from another field names a field of this form of the same kind."""
         for index, f in fields:
             for key, name in f.piped_bounds:
@@ -1283,10 +1404,15 @@ class _Loader:
                     self.problem(path, f"[{name}] is not a field of this form{hint}", f.name)
                 elif name == f.name:
                     self.problem(path, f"[{name}] is the field itself", f.name)
-                elif other is None or not (other.family == family or
-                                           {other.family, family} <= numeric):
-                    self.problem(path, f"[{name}] must be a field with a {family} validation "
-                                 f"to be {f.name}'s {key}", f.name)
+                elif other is None or not (
+                    other.family == family or {other.family, family} <= numeric
+                ):
+                    self.problem(
+                        path,
+                        f"[{name}] must be a field with a {family} validation "
+                        f"to be {f.name}'s {key}",
+                        f.name,
+                    )
 
     def matrix_groups(self, fields: list[tuple[int, Field]]) -> None:
         first: dict[str, tuple[int, Field]] = {}
@@ -1300,18 +1426,29 @@ class _Loader:
             if not group:
                 continue
             if group in closed:
-                self.problem(f"fields[{index}].matrix_group", f"the fields of matrix group "
-                             f"'{group}' must follow one another", f.name)
+                self.problem(
+                    f"fields[{index}].matrix_group",
+                    f"the fields of matrix group '{group}' must follow one another",
+                    f.name,
+                )
             if group not in first:
                 first[group] = (index, f)
                 continue
             head = first[group][1]
             if f.type != head.type:
-                self.problem(f"fields[{index}].type", f"matrix group '{group}' mixes {head.type} "
-                             f"({head.name}) and {f.type}; a matrix shares one type", f.name)
+                self.problem(
+                    f"fields[{index}].type",
+                    f"matrix group '{group}' mixes {head.type} "
+                    f"({head.name}) and {f.type}; a matrix shares one type",
+                    f.name,
+                )
             elif f.all_choices() != head.all_choices():
-                self.problem(f"fields[{index}].choices", f"matrix group '{group}' needs the same "
-                             f"choices on every field; they differ from {head.name}'s", f.name)
+                self.problem(
+                    f"fields[{index}].choices",
+                    f"matrix group '{group}' needs the same "
+                    f"choices on every field; they differ from {head.name}'s",
+                    f.name,
+                )
 
     def renames(self, fields: list[tuple[int, Field]], raw_retired: object) -> None:
         names = {f.name for _, f in fields}
@@ -1323,14 +1460,25 @@ class _Loader:
                 continue
             path = f"fields[{index}].renamed_from"
             if source in names:
-                self.problem(path, f"'{source}' is still a field of this version; a renamed "
-                             "field's old name cannot be reused in the same version", f.name)
+                self.problem(
+                    path,
+                    f"'{source}' is still a field of this version; a renamed "
+                    "field's old name cannot be reused in the same version",
+                    f.name,
+                )
             if source in sources:
-                self.problem(path, f"'{source}' was already renamed to '{sources[source]}'; "
-                             "a field can be renamed only once", f.name)
+                self.problem(
+                    path,
+                    f"'{source}' was already renamed to '{sources[source]}'; "
+                    "a field can be renamed only once",
+                    f.name,
+                )
             if source in retired:
-                self.problem(path, f"'{source}' is listed in retired; a field is either "
-                             "renamed or retired", f.name)
+                self.problem(
+                    path,
+                    f"'{source}' is listed in retired; a field is either renamed or retired",
+                    f.name,
+                )
             sources.setdefault(source, f.name)
 
     def retired(self, raw: object, by_name: Mapping[str, tuple[int, Field]]) -> tuple[str, ...]:
@@ -1343,8 +1491,11 @@ class _Loader:
         for index, value in enumerate(raw):
             name = self.name(value, f"retired[{index}]", "retired field name")
             if name in by_name:
-                self.problem(f"retired[{index}]", f"'{name}' is still a field of this version; "
-                             "remove it from the fields or from retired")
+                self.problem(
+                    f"retired[{index}]",
+                    f"'{name}' is still a field of this version; "
+                    "remove it from the fields or from retired",
+                )
             elif name in result:
                 self.problem(f"retired[{index}]", f"'{name}' is listed twice")
             elif name:
@@ -1367,11 +1518,17 @@ class _Loader:
             name = item.get("field")
             target = by_name.get(name) if isinstance(name, str) else None
             if target is None:
-                self.problem(f"{path}.field", f"{name!r} is not a field of this form; a check's "
-                             "message is shown on one of the form's fields")
+                self.problem(
+                    f"{path}.field",
+                    f"{name!r} is not a field of this form; a check's "
+                    "message is shown on one of the form's fields",
+                )
             elif not target[1].stores_data:
-                self.problem(f"{path}.field", f"'{name}' holds no data (descriptive or "
-                             "identifier); attach the check to a field that does")
+                self.problem(
+                    f"{path}.field",
+                    f"'{name}' holds no data (descriptive or "
+                    "identifier); attach the check to a field that does",
+                )
             message = self.text(item.get("message"), f"{path}.message", required=True)
             rule = self.logic_source(item.get("rule"), f"{path}.rule", None)
             if not rule:
@@ -1397,8 +1554,11 @@ class _Loader:
         if cycle:
             names = " -> ".join([*cycle, cycle[0]])
             index = next(i for i, f in fields if f.name == cycle[0])
-            self.problem(f"fields[{index}]", f"show_if and calc depend on each other in a "
-                         f"circle ({names}); break the circle", cycle[0])
+            self.problem(
+                f"fields[{index}]",
+                f"show_if and calc depend on each other in a circle ({names}); break the circle",
+                cycle[0],
+            )
 
 
 def _reference_kind_problem(f: Field, code: str | None, shown: str) -> str:
@@ -1409,8 +1569,10 @@ def _reference_kind_problem(f: Field, code: str | None, shown: str) -> str:
     if code is not None and f.type != "checkbox":
         return f"[{shown}] names an option, but {base} is a {f.type} field; write [{base}]"
     if code is not None and code not in f.choice_codes:
-        return (f"[{shown}]: '{code}' is not a choice code of {base}; its codes are "
-                f"{', '.join(f.choice_codes)}")
+        return (
+            f"[{shown}]: '{code}' is not a choice code of {base}; its codes are "
+            f"{', '.join(f.choice_codes)}"
+        )
     if code is None and f.type == "checkbox":
         first = f.choice_codes[0] if f.choice_codes else "code"
         return f"[{shown}] is a checkbox; name an option, for example [{base}({first})]"
@@ -1466,7 +1628,7 @@ def _evaluation_order(fields: Sequence[Field]) -> tuple[list[int], list[str]]:
     while True:
         following = min(need for need in depends[path[-1]] if need in stuck)
         if following in path:
-            loop = path[path.index(following):]
+            loop = path[path.index(following) :]
             return order + sorted(stuck), [fields[index].name for index in loop]
         path.append(following)
 
@@ -1596,7 +1758,8 @@ def field_to_dict(f: Field) -> dict[str, Any]:
         out["choices"] = [_choice_to_dict(choice) for choice in f.choices]
     if f.slider is not None and f.slider != Slider():
         slider: dict[str, Any] = {
-            key: getattr(f.slider, key) for key in ("left", "middle", "right")
+            key: getattr(f.slider, key)
+            for key in ("left", "middle", "right")
             if getattr(f.slider, key)
         }
         if f.slider.show_number:
@@ -1611,7 +1774,8 @@ def field_to_dict(f: Field) -> dict[str, Any]:
         out["renamed_from"] = f.renamed_from
     if f.limits is not None:
         out["limits"] = {
-            key: getattr(f.limits, key) for key in ("min", "max")
+            key: getattr(f.limits, key)
+            for key in ("min", "max")
             if getattr(f.limits, key) is not None
         }
     if f.is_free_text and not f.phi_screen:

@@ -159,8 +159,11 @@ def validate_submission(
         if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
             limit = MAX_NOTES_LENGTH if f.type == "notes" else MAX_TEXT_LENGTH
             if len(value) > limit:
-                result.add_error(name, f"{f.display_name} has {len(value):,} characters; at "
-                                       f"most {limit:,} are kept. Shorten it.")
+                result.add_error(
+                    name,
+                    f"{f.display_name} has {len(value):,} characters; at "
+                    f"most {limit:,} are kept. Shorten it.",
+                )
                 failed.add(name)
                 continue
         if type(value) is str:
@@ -367,9 +370,16 @@ def _recompute(
             result.recomputed[f.name] = (sent, computed)
 
 
-def _conditional_tags(plan: _Plan, values: dict[str, Any], failed: set[str], hidden: set[str],
-                      ctx: Context, result: ValidationResult) -> None:
+def _conditional_tags(
+    plan: _Plan,
+    values: dict[str, Any],
+    failed: set[str],
+    hidden: set[str],
+    ctx: Context,
+    result: ValidationResult,
+) -> None:
     """@IF: its condition read with the answers being saved, its chosen tags enforced."""
+
     def decide(conditional: Conditional) -> bool:
         return _truthy(_evaluate(plan.conditions[conditional.condition], ctx))
 
@@ -378,19 +388,34 @@ def _conditional_tags(plan: _Plan, values: dict[str, Any], failed: set[str], hid
         tags = f.tags.resolve(decide)
         result.tags[f.name] = tags
         value = values.get(f.name)
-        if (value is None or f.name in failed or f.name in hidden
-                or (isinstance(value, str) and value in missing)):
+        if (
+            value is None
+            or f.name in failed
+            or f.name in hidden
+            or (isinstance(value, str) and value in missing)
+        ):
             continue
-        problem = (_text_limits(f, tags, value) if isinstance(value, str)
-                   else _checkbox_limits(f, tags, value) if isinstance(value, list) else None)
+        problem = (
+            _text_limits(f, tags, value)
+            if isinstance(value, str)
+            else _checkbox_limits(f, tags, value)
+            if isinstance(value, list)
+            else None
+        )
         if problem is not None:
             result.add_error(f.name, problem.message)
             failed.add(f.name)
             values.pop(f.name)
 
 
-def _piped_limits(f: Field, schema: FormSchema, values: Mapping[str, Any], failed: set[str],
-                  hidden: set[str], result: ValidationResult) -> None:
+def _piped_limits(
+    f: Field,
+    schema: FormSchema,
+    values: Mapping[str, Any],
+    failed: set[str],
+    hidden: set[str],
+    result: ValidationResult,
+) -> None:
     """A limit taken from another field: checked once both are known and typed alike."""
     if f.name not in values or f.name in failed or f.name in hidden:
         return
@@ -409,8 +434,11 @@ def _piped_limits(f: Field, schema: FormSchema, values: Mapping[str, Any], faile
         if outside:
             other = schema.field(name).display_name
             word = "at least" if key == "min" else "at most"
-            result.add_error(f.name, f"{f.display_name} must be {word} {other} "
-                             f"({_plain(bound)}); you entered {_plain(value)}.")
+            result.add_error(
+                f.name,
+                f"{f.display_name} must be {word} {other} "
+                f"({_plain(bound)}); you entered {_plain(value)}.",
+            )
             failed.add(f.name)
             return
 
@@ -444,8 +472,13 @@ def _recompute_text(
         values[f.name] = computed
     if f.name in submitted:
         sent = submitted[f.name]
-        shown = sent if isinstance(sent, str) else format_number(sent) \
-            if isinstance(sent, int | float) and not isinstance(sent, bool) else sent
+        shown = (
+            sent
+            if isinstance(sent, str)
+            else format_number(sent)
+            if isinstance(sent, int | float) and not isinstance(sent, bool)
+            else sent
+        )
         if (shown.strip() if isinstance(shown, str) else shown) != computed:
             result.recomputed[f.name] = (sent, computed)
 
@@ -581,11 +614,15 @@ def _text(f: Field, value: Any, today: dt.date) -> Any:
 
 def _text_limits(f: Field, tags: ActionTags, text: str) -> _Invalid | None:
     if tags.charlimit is not None and len(text) > tags.charlimit:
-        return _Invalid(f"{f.display_name} has {len(text):,} characters; at most "
-                        f"{tags.charlimit:,} are allowed.")
+        return _Invalid(
+            f"{f.display_name} has {len(text):,} characters; at most "
+            f"{tags.charlimit:,} are allowed."
+        )
     if tags.wordlimit is not None and len(text.split()) > tags.wordlimit:
-        return _Invalid(f"{f.display_name} has {len(text.split()):,} words; at most "
-                        f"{tags.wordlimit:,} are allowed.")
+        return _Invalid(
+            f"{f.display_name} has {len(text.split()):,} words; at most "
+            f"{tags.wordlimit:,} are allowed."
+        )
     return None
 
 
@@ -598,20 +635,29 @@ def _ontology_term(f: Field, value: Any, today: dt.date) -> Any:
     hpo = f.ontology.upper() == "HP"
     if shape is None or (hpo and not re.fullmatch(r"HP[:_]\d{7}", text, re.IGNORECASE)):
         example = "HP:0001250" if hpo else f"{f.ontology}:0000000"
-        return _Invalid(f"{f.display_name} must be a {f.ontology} term's code, for example "
-                        f"{example}; you entered {_shown(value)}.")
+        return _Invalid(
+            f"{f.display_name} must be a {f.ontology} term's code, for example "
+            f"{example}; you entered {_shown(value)}."
+        )
     if hpo:
         release = hpo_release()
         term = release.term(text)
         if term is None:
-            return _Invalid(f"{f.display_name}: {text} is not a term of the Human Phenotype "
-                            f"Ontology (release {release.version}); choose one from the list.")
+            return _Invalid(
+                f"{f.display_name}: {text} is not a term of the Human Phenotype "
+                f"Ontology (release {release.version}); choose one from the list."
+            )
         if term.obsolete:
             instead = release.term(term.replaced_by) if term.replaced_by else None
-            hint = (f"; use {instead.id} ({instead.name}) instead" if instead
-                    else "; choose a current term")
-            return _Invalid(f"{f.display_name}: {text} ({term.name}) is obsolete in the Human "
-                            f"Phenotype Ontology{hint}.")
+            hint = (
+                f"; use {instead.id} ({instead.name}) instead"
+                if instead
+                else "; choose a current term"
+            )
+            return _Invalid(
+                f"{f.display_name}: {text} ({term.name}) is obsolete in the Human "
+                f"Phenotype Ontology{hint}."
+            )
     return text
 
 
@@ -738,12 +784,15 @@ def _checkbox_limits(f: Field, tags: ActionTags, chosen: list[str]) -> _Invalid 
     alone = [code for code in tags.none_of_the_above if code in chosen]
     if alone and len(chosen) > 1:
         label = f.choice_labels[alone[0]]
-        return _Invalid(f"{f.display_name}: '{label}' cannot be ticked together with another "
-                        "option.")
+        return _Invalid(
+            f"{f.display_name}: '{label}' cannot be ticked together with another option."
+        )
     if tags.maxchecked is not None and len(chosen) > tags.maxchecked:
-        return _Invalid(f"{f.display_name}: at most {tags.maxchecked} option"
-                        f"{'s' if tags.maxchecked != 1 else ''} may be ticked; you ticked "
-                        f"{len(chosen)}.")
+        return _Invalid(
+            f"{f.display_name}: at most {tags.maxchecked} option"
+            f"{'s' if tags.maxchecked != 1 else ''} may be ticked; you ticked "
+            f"{len(chosen)}."
+        )
     return None
 
 
@@ -836,8 +885,11 @@ def _plan_for(schema: FormSchema) -> _Plan:
             names=tuple(f.name for f in schema.fields),
             # A field the page hides or does not let anyone edit (@HIDDEN, @READONLY) could
             # never be filled there, so its required flag is not enforced.
-            required=tuple((f.name, f) for f in schema.fields
-                           if f.required and not (f.tags.hidden or f.tags.readonly)),
+            required=tuple(
+                (f.name, f)
+                for f in schema.fields
+                if f.required and not (f.tags.hidden or f.tags.readonly)
+            ),
             logic_steps=tuple(
                 (
                     f,
@@ -845,14 +897,19 @@ def _plan_for(schema: FormSchema) -> _Plan:
                     _compiled(f.calc_logic if f.calc_logic is not None else f.calctext_logic),
                 )
                 for f in schema.evaluation_order
-                if f.show_if_logic is not None or f.calc_logic is not None
+                if f.show_if_logic is not None
+                or f.calc_logic is not None
                 or f.calctext_logic is not None
             ),
             checks=tuple((check, compile_tree(check.logic)) for check in schema.checks),
             piped=tuple(f for f in schema.fields if f.piped_bounds),
             conditional=tuple(f for f in schema.fields if f.tags.conditionals),
-            conditions={c.condition: compile_tree(c.logic) for f in schema.fields
-                        for part in f.tags.every() for c in part.conditionals},
+            conditions={
+                c.condition: compile_tree(c.logic)
+                for f in schema.fields
+                for part in f.tags.every()
+                for c in part.conditionals
+            },
         )
         cache["validation_plan"] = plan
     return plan

@@ -48,21 +48,41 @@ class CannotRerun(APIException):
 
 
 LOCATION = OpenApiParameter(
-    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[202], required=True,
-    description="The new run's URL, to follow its progress.")
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[202],
+    required=True,
+    description="The new run's URL, to follow its progress.",
+)
 
 
 class RunOut(serializers.ModelSerializer[JobRun]):
-    requested_by = serializers.CharField(source="requested_by.username", default=None,
-                                         allow_null=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username", default=None, allow_null=True
+    )
     progress_percent = serializers.IntegerField()
     page = serializers.SerializerMethodField(help_text="The run's page in the browser.")
 
     class Meta:
         model = JobRun
-        fields = ["id", "kind", "status", "parameters", "progress_done", "progress_total",
-                  "progress_percent", "counts", "error", "created_at", "started_at",
-                  "finished_at", "requested_by", "rerun_of", "page"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "parameters",
+            "progress_done",
+            "progress_total",
+            "progress_percent",
+            "counts",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "requested_by",
+            "rerun_of",
+            "page",
+        ]
 
     def get_page(self, run: JobRun) -> str:
         return reverse("jobs:run", args=[run.pk])
@@ -71,15 +91,20 @@ class RunOut(serializers.ModelSerializer[JobRun]):
 class StartIn(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=[kind.value for kind in STARTABLE_KINDS])
     full = serializers.BooleanField(
-        default=False, help_text="Quality runs: check every patient, not only those changed "
-                                 "since the last successful run.")
+        default=False,
+        help_text="Quality runs: check every patient, not only those changed "
+        "since the last successful run.",
+    )
 
 
 def _started(request: Request, run: JobRun) -> Response:
     run.refresh_from_db()
     body = RunOut(run).data
-    return Response(body, status=status.HTTP_202_ACCEPTED,
-                    headers={"Location": reverse("api-jobs-run", args=[run.pk])})
+    return Response(
+        body,
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Location": reverse("api-jobs-run", args=[run.pk])},
+    )
 
 
 class RunList(generics.ListAPIView[JobRun]):
@@ -102,8 +127,9 @@ class RunList(generics.ListAPIView[JobRun]):
         incoming = StartIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            run = do_start_job(request.user, incoming.validated_data["kind"],
-                               full=incoming.validated_data["full"])
+            run = do_start_job(
+                request.user, incoming.validated_data["kind"], full=incoming.validated_data["full"]
+            )
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from error
         except ValidationError as error:
@@ -123,11 +149,17 @@ class RunDetail(APIView):
 class RunRerun(APIView):
     """Start a failed run again (a new run pointing back at it)."""
 
-    @extend_schema(request=None, parameters=[LOCATION], responses={
-        202: RunOut,
-        409: OpenApiResponse(VALIDATION_ERROR_REF, description="Only a failed statistics or "
-                                                               "quality run can be re-run."),
-    })
+    @extend_schema(
+        request=None,
+        parameters=[LOCATION],
+        responses={
+            202: RunOut,
+            409: OpenApiResponse(
+                VALIDATION_ERROR_REF,
+                description="Only a failed statistics or quality run can be re-run.",
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         failed = run_for(request.user, pk)
         try:

@@ -21,8 +21,11 @@ def visible_runs(user: User) -> QuerySet[JobRun]:
     """Statistics and quality runs (exports are their requesters' own, in the export API)."""
     if not can_see_runs(user):
         return JobRun.objects.none()
-    return JobRun.objects.filter(kind__in=LISTED_KINDS).select_related(
-        "requested_by", "rerun_of").order_by("-created_at", "-pk")
+    return (
+        JobRun.objects.filter(kind__in=LISTED_KINDS)
+        .select_related("requested_by", "rerun_of")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def run_for(user: User, pk: int) -> JobRun:
@@ -31,8 +34,11 @@ def run_for(user: User, pk: int) -> JobRun:
 
 def latest_run(user: User, kind: str) -> JobRun | None:
     """The newest run of `kind` still queued or running, for pages that say "in progress"."""
-    return visible_runs(user).filter(
-        kind=kind, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+    return (
+        visible_runs(user)
+        .filter(kind=kind, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .first()
+    )
 
 
 def has_active_runs(runs: QuerySet[JobRun]) -> bool:

@@ -57,8 +57,12 @@ class QueueableTask(Protocol):
 
 
 def do_request_job(
-    actor: User | None, kind: str, task: QueueableTask, parameters: Mapping[str, Any] | None = None,
-    *, rerun_of: JobRun | None = None,
+    actor: User | None,
+    kind: str,
+    task: QueueableTask,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    rerun_of: JobRun | None = None,
 ) -> JobRun:
     """Record a run of `kind` and queue `task(run_id)` after commit (or run it now if eager).
 
@@ -66,8 +70,9 @@ def do_request_job(
     (from the commit of the outermost transaction, which is here unless the caller holds one).
     """
     with transaction.atomic():
-        run = JobRun.objects.create(kind=kind, parameters=dict(parameters or {}),
-                                    requested_by=actor, rerun_of=rerun_of)
+        run = JobRun.objects.create(
+            kind=kind, parameters=dict(parameters or {}), requested_by=actor, rerun_of=rerun_of
+        )
         context: dict[str, Any] = {"kind": kind, "parameters": run.parameters}
         if rerun_of is not None:
             context["rerun_of"] = rerun_of.pk
@@ -102,7 +107,8 @@ def _queue(run: JobRun, task: QueueableTask) -> None:
         run.status, run.finished_at = JobStatus.FAILED, timezone.now()
         run.error = f"{reason}\n\n{type(error).__name__}: {error}"
         JobRun.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
-            status=run.status, finished_at=run.finished_at, error=run.error)
+            status=run.status, finished_at=run.finished_at, error=run.error
+        )
         logger.error("could not queue job run %s: %s", run.pk, error)
         if unreachable:
             raise JobQueueUnavailable(run) from error
@@ -129,8 +135,10 @@ def _beat(run: JobRun, stop: threading.Event) -> None:
         while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
             try:
                 JobRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-                    heartbeat_at=timezone.now(), progress_done=run.progress_done,
-                    progress_total=run.progress_total)
+                    heartbeat_at=timezone.now(),
+                    progress_done=run.progress_done,
+                    progress_total=run.progress_total,
+                )
             except DatabaseError as error:
                 # The next beat tries again on a new connection; the work goes on meanwhile.
                 logger.warning("job run %s: heartbeat not written: %s", run.pk, error)
@@ -148,8 +156,9 @@ def heartbeat(run: JobRun) -> Iterator[None]:
     worker's run is noticed within JOB_STALE_AFTER_SECONDS.
     """
     stop = threading.Event()
-    thread = threading.Thread(target=_beat, args=(run, stop), daemon=True,
-                              name=f"job-run-{run.pk}-heartbeat")
+    thread = threading.Thread(
+        target=_beat, args=(run, stop), daemon=True, name=f"job-run-{run.pk}-heartbeat"
+    )
     thread.start()
     try:
         yield
@@ -177,7 +186,11 @@ def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> Job
         status=JobStatus.RUNNING, heartbeat_at__lt=_stale_before()
     )
     claimed = JobRun.objects.filter(claimable, pk=run_id).update(
-        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, error="",
+        status=JobStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        error="",
     )
     run = JobRun.objects.filter(pk=run_id).first()
     if run is None or not claimed:
@@ -193,8 +206,16 @@ def execute_run(run_id: int, work: Callable[[JobRun], Mapping[str, Any]]) -> Job
     run.status, run.finished_at, run.counts = JobStatus.SUCCEEDED, timezone.now(), counts
     if run.progress_total:
         run.progress_done = run.progress_total
-    run.save(update_fields=["status", "finished_at", "counts", "result_file", "progress_done",
-                            "progress_total"])
+    run.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "counts",
+            "result_file",
+            "progress_done",
+            "progress_total",
+        ]
+    )
     return run
 
 
@@ -236,8 +257,10 @@ def can_run_jobs(user: User | None) -> bool:
 def _task_for(kind: str) -> QueueableTask:
     from . import tasks
 
-    task: QueueableTask = {JobKind.STATISTICS: tasks.run_statistics,
-                           JobKind.QUALITY: tasks.run_quality_checks}[JobKind(kind)]
+    task: QueueableTask = {
+        JobKind.STATISTICS: tasks.run_statistics,
+        JobKind.QUALITY: tasks.run_quality_checks,
+    }[JobKind(kind)]
     return task
 
 
@@ -246,9 +269,9 @@ def do_start_job(actor: User | None, kind: str, *, full: bool = False) -> JobRun
     if not can_run_jobs(actor):
         raise PermissionDenied("Only curators and admins may start background jobs.")
     if kind not in STARTABLE_KINDS:
-        raise ValidationError({"kind": [
-            f"Choose one of: {', '.join(str(k.value) for k in STARTABLE_KINDS)}."
-        ]})
+        raise ValidationError(
+            {"kind": [f"Choose one of: {', '.join(str(k.value) for k in STARTABLE_KINDS)}."]}
+        )
     parameters = {"full": bool(full)} if kind == JobKind.QUALITY else {}
     return do_request_job(actor, kind, _task_for(kind), parameters)
 
@@ -258,9 +281,14 @@ def do_rerun_job(actor: User | None, run: JobRun) -> JobRun:
     if not can_run_jobs(actor):
         raise PermissionDenied("Only curators and admins may re-run background jobs.")
     if run.status != JobStatus.FAILED:
-        raise ValidationError({"status": [
-            f"Only a failed run can be re-run; run {run.pk} is {run.get_status_display().lower()}."
-        ]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"Only a failed run can be re-run; run {run.pk} is "
+                    f"{run.get_status_display().lower()}."
+                ]
+            }
+        )
     if run.kind not in STARTABLE_KINDS:
         raise ValidationError({"kind": [f"{run.get_kind_display()} runs are started elsewhere."]})
     return do_request_job(actor, run.kind, _task_for(run.kind), run.parameters, rerun_of=run)
@@ -286,14 +314,18 @@ def do_fail_stale_runs() -> int:
         runs = list(stale.select_for_update(skip_locked=True))
         for run in runs:
             if run.status == JobStatus.RUNNING:
-                run.error = (f"The run's worker stopped its heartbeat for more than "
-                             f"{_duration(settings.JOB_STALE_AFTER_SECONDS)}: it probably "
-                             "stopped (killed or restarted) mid-run. Re-run it.")
+                run.error = (
+                    f"The run's worker stopped its heartbeat for more than "
+                    f"{_duration(settings.JOB_STALE_AFTER_SECONDS)}: it probably "
+                    "stopped (killed or restarted) mid-run. Re-run it."
+                )
             else:
-                run.error = (f"No worker started the run within "
-                             f"{_duration(settings.JOB_QUEUED_STALE_AFTER_SECONDS)} of its "
-                             "request: its message was probably lost (the queue restarted), or "
-                             "no worker is running. Re-run it once a worker runs.")
+                run.error = (
+                    f"No worker started the run within "
+                    f"{_duration(settings.JOB_QUEUED_STALE_AFTER_SECONDS)} of its "
+                    "request: its message was probably lost (the queue restarted), or "
+                    "no worker is running. Re-run it once a worker runs."
+                )
             event = "job.fail_stale" if run.status == JobStatus.RUNNING else "job.fail_unstarted"
             run.status, run.finished_at = JobStatus.FAILED, now
             run.save(update_fields=["status", "finished_at", "error"])

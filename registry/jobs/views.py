@@ -35,10 +35,16 @@ def runs(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind")
     if kind:
         listed = listed.filter(kind=kind)
-    return render(request, "jobs/runs.html", {
-        "runs": listed[:100], "kind": kind, "can_run": can_run_jobs(request.user),
-        "refresh": REFRESH_SECONDS if has_active_runs(listed) else None,
-    })
+    return render(
+        request,
+        "jobs/runs.html",
+        {
+            "runs": listed[:100],
+            "kind": kind,
+            "can_run": can_run_jobs(request.user),
+            "refresh": REFRESH_SECONDS if has_active_runs(listed) else None,
+        },
+    )
 
 
 @login_required
@@ -46,10 +52,15 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
     _require_runs(request)
     do_fail_stale_runs()
     job = run_for(request.user, pk)
-    return render(request, "jobs/run.html", {
-        "run": job, "can_run": can_run_jobs(request.user),
-        "refresh": None if job.is_finished else REFRESH_SECONDS,
-    })
+    return render(
+        request,
+        "jobs/run.html",
+        {
+            "run": job,
+            "can_run": can_run_jobs(request.user),
+            "refresh": None if job.is_finished else REFRESH_SECONDS,
+        },
+    )
 
 
 @login_required
@@ -57,8 +68,9 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     _require_runs(request)
     try:
-        job = do_start_job(request.user, request.POST.get("kind", ""),
-                           full=request.POST.get("full") == "1")
+        job = do_start_job(
+            request.user, request.POST.get("kind", ""), full=request.POST.get("full") == "1"
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("jobs:runs")
@@ -66,8 +78,9 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("jobs:run", pk=error.run.pk)
     job.refresh_from_db()
-    messages.success(request, f"{job.get_kind_display()} run {job.pk} is "
-                              f"{job.get_status_display().lower()}.")
+    messages.success(
+        request, f"{job.get_kind_display()} run {job.pk} is {job.get_status_display().lower()}."
+    )
     return redirect("jobs:run", pk=job.pk)
 
 

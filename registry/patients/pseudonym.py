@@ -24,12 +24,9 @@ def make_pseudonym(key: str, site_code: str, local_id: str) -> str:
     normalised = normalise_local_id(local_id)
     if not normalised:
         raise ValueError("local_id is empty")
-    digest = hmac.new(
-        key.encode(), f"{site_code}:{normalised}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(key.encode(), f"{site_code}:{normalised}".encode(), hashlib.sha256).digest()
     number = int.from_bytes(digest[:8], "big") >> (64 - 5 * _CODE_CHARACTERS)
     code = "".join(
-        _ALPHABET[(number >> (5 * position)) & 31]
-        for position in reversed(range(_CODE_CHARACTERS))
+        _ALPHABET[(number >> (5 * position)) & 31] for position in reversed(range(_CODE_CHARACTERS))
     )
     return f"{site_code}-{code[:5]}-{code[5:]}"

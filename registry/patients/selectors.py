@@ -22,7 +22,8 @@ def patient_for_data_entry(user: User, pseudonym: str) -> Patient | None:
     outside their data entry) — one query for the lookup and the site check together."""
     try:
         patient = Patient.objects.select_related("site").get(
-            in_data_entry_sites(user), pseudonym=pseudonym)
+            in_data_entry_sites(user), pseudonym=pseudonym
+        )
     except Patient.DoesNotExist:
         return None
     note_data_entry(user, patient.site)
@@ -37,5 +38,6 @@ def with_pseudonyms(patients: QuerySet[Patient], pseudonyms: Sequence[str]) -> Q
     against the elements of one array, it looks each up in the index."""
     if connection.vendor != "postgresql":
         return patients.filter(pseudonym__in=list(pseudonyms))
-    return patients.filter(pseudonym__in=RawSQL("SELECT unnest(%s::varchar[])",
-                                                (list(pseudonyms),)))
+    return patients.filter(
+        pseudonym__in=RawSQL("SELECT unnest(%s::varchar[])", (list(pseudonyms),))
+    )

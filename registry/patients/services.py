@@ -69,11 +69,19 @@ def do_enrol_patient(
     try:
         with transaction.atomic():
             patient = Patient.objects.create(
-                site=site, pseudonym=pseudonym, sex=sex, year_of_birth=year_of_birth,
+                site=site,
+                pseudonym=pseudonym,
+                sex=sex,
+                year_of_birth=year_of_birth,
                 created_by=actor,
             )
-            record_event(actor, Action.PATIENT_CREATE, patient, site=site,
-                         changes=_enrolment_changes(sex, year_of_birth))
+            record_event(
+                actor,
+                Action.PATIENT_CREATE,
+                patient,
+                site=site,
+                changes=_enrolment_changes(sex, year_of_birth),
+            )
     except IntegrityError:
         # Two people enrolled the same patient at the same moment: the other one won.
         return Enrolment(Patient.objects.get(pseudonym=pseudonym), created=False)
@@ -104,16 +112,17 @@ class EnrolmentRefused(Exception):
     def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
         self.errors = errors
         count = len(errors)
-        super().__init__(f"{count} patient{'s' if count != 1 else ''} of the batch cannot be "
-                         "enrolled; nobody was.")
+        super().__init__(
+            f"{count} patient{'s' if count != 1 else ''} of the batch cannot be "
+            "enrolled; nobody was."
+        )
 
 
 # Keeps the IN lists of the lookups below within every database's parameter limit.
 _LOOKUP_CHUNK = 2000
 
 
-def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]
-                           ) -> list[Enrolment]:
+def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]) -> list[Enrolment]:
     """Enrol many patients at once: all of them, or none.
 
     Each one is checked as `do_enrol_patient` checks it, and a local ID enrolled before (or
@@ -130,8 +139,9 @@ def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]
     for index, patient in enumerate(patients):
         problems = _check_demographics(patient.sex, patient.year_of_birth)
         if not normalise_local_id(patient.local_id or ""):
-            problems["local_id"] = ["Type the patient's local hospital ID; it is hashed, never "
-                                    "stored."]
+            problems["local_id"] = [
+                "Type the patient's local hospital ID; it is hashed, never stored."
+            ]
             pseudonyms.append("")
         else:
             pseudonyms.append(pseudonym_for(patient.site, patient.local_id))
@@ -147,8 +157,12 @@ def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]
         for patient, pseudonym in zip(patients, pseudonyms, strict=True):
             if pseudonym not in found and pseudonym not in fresh:
                 fresh[pseudonym] = Patient(
-                    site=patient.site, pseudonym=pseudonym, sex=patient.sex,
-                    year_of_birth=patient.year_of_birth, created_at=now, created_by=actor,
+                    site=patient.site,
+                    pseudonym=pseudonym,
+                    sex=patient.sex,
+                    year_of_birth=patient.year_of_birth,
+                    created_at=now,
+                    created_by=actor,
                 )
         try:
             with transaction.atomic():
@@ -158,26 +172,37 @@ def do_enrol_patients_bulk(actor: User | None, patients: Sequence[NewPatient]
             # Someone enrolled one of these patients at the same moment: look them up again.
             continue
     else:
-        raise ValidationError({"local_id": [
-            "Others were enrolling the same patients at the same moment; nobody of this batch "
-            "was enrolled. Send it again."]})
+        raise ValidationError(
+            {
+                "local_id": [
+                    "Others were enrolling the same patients at the same moment; nobody of this "
+                    "batch "
+                    "was enrolled. Send it again."
+                ]
+            }
+        )
     found.update((patient.pseudonym, patient) for patient in created)
-    return [Enrolment(found[pseudonym], created=pseudonym in fresh and index == first)
-            for index, (pseudonym, first) in enumerate(_first_places(pseudonyms))]
+    return [
+        Enrolment(found[pseudonym], created=pseudonym in fresh and index == first)
+        for index, (pseudonym, first) in enumerate(_first_places(pseudonyms))
+    ]
 
 
 def _first_places(pseudonyms: list[str]) -> list[tuple[str, int]]:
     first: dict[str, int] = {}
-    return [(pseudonym, first.setdefault(pseudonym, index))
-            for index, pseudonym in enumerate(pseudonyms)]
+    return [
+        (pseudonym, first.setdefault(pseudonym, index))
+        for index, pseudonym in enumerate(pseudonyms)
+    ]
 
 
 def _patients_by_pseudonym(pseudonyms: set[str]) -> dict[str, Patient]:
     wanted = sorted(pseudonyms)
     found: dict[str, Patient] = {}
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
-        for patient in with_pseudonyms(Patient.objects.select_related("site"),
-                                       wanted[start:start + _LOOKUP_CHUNK]):
+        for patient in with_pseudonyms(
+            Patient.objects.select_related("site"), wanted[start : start + _LOOKUP_CHUNK]
+        ):
             found[patient.pseudonym] = patient
     return found
 
@@ -188,12 +213,20 @@ def _insert_patients(actor: User | None, fresh: list[Patient]) -> list[Patient]:
     rows = insert_all(fresh)
     # The event `do_enrol_patient` records, for one INSERT of them all.
     request_id = current_request_id.get()
-    record_events([
-        event_row(actor, Action.PATIENT_CREATE, row, site_id=row.site_id,
-                  changes=_enrolment_changes(row.sex, row.year_of_birth),
-                  at=row.created_at, request_id=request_id)
-        for row in rows
-    ])
+    record_events(
+        [
+            event_row(
+                actor,
+                Action.PATIENT_CREATE,
+                row,
+                site_id=row.site_id,
+                changes=_enrolment_changes(row.sex, row.year_of_birth),
+                at=row.created_at,
+                request_id=request_id,
+            )
+            for row in rows
+        ]
+    )
     return rows
 
 
@@ -207,6 +240,7 @@ def do_update_patient(actor: User, patient: Patient, *, sex: str, year_of_birth:
     with transaction.atomic():
         Patient.objects.filter(pk=patient.pk).update(**after)
         patient.sex, patient.year_of_birth = sex, year_of_birth
-        record_event(actor, "patient.update", patient, site=patient.site,
-                     changes=diff(before, after))
+        record_event(
+            actor, "patient.update", patient, site=patient.site, changes=diff(before, after)
+        )
     return patient

@@ -46,10 +46,12 @@ class PasswordSetForm(AdminPasswordChangeForm):
     """Django's form for someone's password, saved by the service, so that it is audited."""
 
     def save(self, commit: bool = True) -> User:
-        password = self.cleaned_data["password1"] if self.cleaned_data[
-            "set_usable_password"] else None
+        password = (
+            self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        )
         do_set_password(_password_actor.get(), self.user, password, via=VIA)
         return self.user  # type: ignore[no-any-return]
+
 
 # django-otp's own device pages would let an administrator see a person's key or make them a
 # device; here devices are only set up by their owner and reset (action on People).
@@ -62,10 +64,13 @@ class _RoleAndSites(forms.ModelForm):
     """The role with the sites it needs, checked by the service's own rule before saving."""
 
     member_of = forms.ModelMultipleChoiceField(
-        queryset=Site.objects.all(), required=False, label="Sites",
+        queryset=Site.objects.all(),
+        required=False,
+        label="Sites",
         widget=forms.CheckboxSelectMultiple,
         help_text="Coordinators see and enter the patients of these sites (at least one). "
-                  "Curators, researchers and administrators see every site.")
+        "Curators, researchers and administrators see every site.",
+    )
 
     actor: User | None = None  # the administrator, set by the page (RegistryUserAdmin.get_form)
 
@@ -75,8 +80,12 @@ class _RoleAndSites(forms.ModelForm):
         if role:
             sites = [site.code for site in cleaned.get("member_of") or ()]
             problems = role_and_sites_problems(
-                role, sites, actor=self.actor, user=self.instance if self.instance.pk else None,
-                is_active=cleaned.get("is_active", True))
+                role,
+                sites,
+                actor=self.actor,
+                user=self.instance if self.instance.pk else None,
+                is_active=cleaned.get("is_active", True),
+            )
             for name, messages_ in problems.items():
                 self.add_error("member_of" if name == "sites" else name, messages_)
         return cleaned
@@ -114,16 +123,29 @@ class RegistryUserAdmin(AdministrationAdmin, UserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": (
-            "username", "role", "member_of", "email", "usable_password", "password1",
-            "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "role",
+                    "member_of",
+                    "email",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
     readonly_fields = ("last_login", "date_joined")
     filter_horizontal = ()
     actions = ["reset_two_factor"]
 
-    def user_change_password(self, request: HttpRequest, id: str,
-                             form_url: str = "") -> HttpResponse:
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         token = _password_actor.set(request.user)  # type: ignore[arg-type]
         try:
             with transaction.atomic():
@@ -131,8 +153,9 @@ class RegistryUserAdmin(AdministrationAdmin, UserAdmin):
         finally:
             _password_actor.reset(token)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"actor": request.user})
 
@@ -153,22 +176,37 @@ class RegistryUserAdmin(AdministrationAdmin, UserAdmin):
         people = list(queryset)
         for person in people:
             do_reset_two_factor(request.user, person)  # type: ignore[arg-type]
-        self.message_user(request, (
-            f"Two-factor sign-in reset for {', '.join(p.username for p in people)}: each sets "
-            f"up an authenticator app again at their next sign-in."), messages.SUCCESS)
+        self.message_user(
+            request,
+            (
+                f"Two-factor sign-in reset for {', '.join(p.username for p in people)}: each sets "
+                f"up an authenticator app again at their next sign-in."
+            ),
+            messages.SUCCESS,
+        )
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         data = form.cleaned_data
         sites = [site.code for site in data["member_of"]]
         if change:
-            do_update_user(request.user, User.objects.get(pk=obj.pk),  # type: ignore[arg-type]
-                           site_codes=sites, via=VIA,
-                           **{name: data[name] for name in UserEditForm.Meta.fields})
+            do_update_user(
+                request.user,
+                User.objects.get(pk=obj.pk),  # type: ignore[arg-type]
+                site_codes=sites,
+                via=VIA,
+                **{name: data[name] for name in UserEditForm.Meta.fields},
+            )
             return
         password = data["password1"] if data.get("usable_password", "true") != "false" else None
-        created = do_create_user(request.user, data["username"], data["role"],  # type: ignore[arg-type]
-                                 site_codes=sites, password=password, email=data["email"],
-                                 via=VIA)
+        created = do_create_user(
+            request.user,
+            data["username"],
+            data["role"],  # type: ignore[arg-type]
+            site_codes=sites,
+            password=password,
+            email=data["email"],
+            via=VIA,
+        )
         # The admin goes on to log and show the object it passed in: make it the saved one.
         obj.pk, obj._state = created.pk, created._state
 
@@ -188,11 +226,19 @@ class SiteAdmin(AdministrationAdmin):
 
     def save_model(self, request: HttpRequest, obj: Site, form: Any, change: bool) -> None:
         if change:
-            do_update_site(request.user, Site.objects.get(pk=obj.pk),  # type: ignore[arg-type]
-                           name=form.cleaned_data["name"], via=VIA)
+            do_update_site(
+                request.user,
+                Site.objects.get(pk=obj.pk),  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+                via=VIA,
+            )
             return
-        created = do_create_site(request.user, form.cleaned_data["code"],  # type: ignore[arg-type]
-                                 form.cleaned_data["name"], via=VIA)
+        created = do_create_site(
+            request.user,
+            form.cleaned_data["code"],  # type: ignore[arg-type]
+            form.cleaned_data["name"],
+            via=VIA,
+        )
         obj.pk, obj._state = created.pk, created._state
 
 
@@ -210,9 +256,13 @@ class ApiTokenAdmin(AdministrationAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        do_update_api_token(request.user, ApiToken.objects.get(pk=obj.pk),  # type: ignore[arg-type]
-                            name=form.cleaned_data["name"],
-                            expires_at=form.cleaned_data["expires_at"], via=VIA)
+        do_update_api_token(
+            request.user,
+            ApiToken.objects.get(pk=obj.pk),  # type: ignore[arg-type]
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
+            via=VIA,
+        )
 
     @admin.action(description="Revoke the selected tokens (they stop working at once)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

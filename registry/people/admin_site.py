@@ -16,5 +16,8 @@ from .two_factor import second_step_due
 
 class RegistryAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
-        return bool(super().has_permission(request) and can_curate(request.user)
-                    and second_step_due(request) is None)
+        return bool(
+            super().has_permission(request)
+            and can_curate(request.user)
+            and second_step_due(request) is None
+        )

@@ -23,8 +23,11 @@ def user_for_token(raw_token: str) -> User | None:
         return None
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    found = list(User.objects.raw(_USER_BY_TOKEN, [
-        adapt(now), adapt(now - LAST_USED_RESOLUTION), hash_token(raw_token)]))
+    found = list(
+        User.objects.raw(
+            _USER_BY_TOKEN, [adapt(now), adapt(now - LAST_USED_RESOLUTION), hash_token(raw_token)]
+        )
+    )
     if not found:
         return None
     user = found[0]

@@ -27,9 +27,9 @@ def lockout_ends_at(request: HttpRequest, username: str) -> datetime | None:
     limit = get_failure_limit(request, {"username": username})
     now = getattr(request, "axes_attempt_time", None) or timezone.now()
     counted = 0
-    for attempt in (AccessAttempt.objects.filter(username=username,
-                                                 attempt_time__gte=now - cool_off)
-                    .order_by("-attempt_time")):
+    for attempt in AccessAttempt.objects.filter(
+        username=username, attempt_time__gte=now - cool_off
+    ).order_by("-attempt_time"):
         counted += attempt.failures_since_start
         if counted >= limit:
             ends: datetime = attempt.attempt_time + cool_off
@@ -37,17 +37,25 @@ def lockout_ends_at(request: HttpRequest, username: str) -> datetime | None:
     return None
 
 
-def locked_out_response(request: HttpRequest, original_response: HttpResponse | None = None,
-                        credentials: dict[str, Any] | None = None) -> HttpResponse:
+def locked_out_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     username = get_client_username(request, credentials) or ""
     ends = lockout_ends_at(request, username)
     now = getattr(request, "axes_attempt_time", None) or timezone.now()
     minutes_left = max(1, round((ends - now).total_seconds() / 60)) if ends else None
     cool_off = get_cool_off(request)
-    return render(request, "registration/locked_out.html", {
-        "username": username,
-        "failure_limit": get_failure_limit(request, credentials),
-        "locked_until": ends,
-        "minutes_left": minutes_left,
-        "cool_off_minutes": round(cool_off.total_seconds() / 60) if cool_off else None,
-    }, status=429)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {
+            "username": username,
+            "failure_limit": get_failure_limit(request, credentials),
+            "locked_until": ends,
+            "minutes_left": minutes_left,
+            "cool_off_minutes": round(cool_off.total_seconds() / 60) if cool_off else None,
+        },
+        status=429,
+    )

@@ -33,8 +33,12 @@ def audit_logout(
     if user is not None:
         # An ended session says why (registry/people/sessions.py): "idle" or "expired".
         reason = getattr(request, "logout_reason", None)
-        record_event(user, "logout", user, context={"address": _client_address(request),
-                                                    **({"reason": reason} if reason else {})})
+        record_event(
+            user,
+            "logout",
+            user,
+            context={"address": _client_address(request), **({"reason": reason} if reason else {})},
+        )
 
 
 @receiver(user_login_failed)

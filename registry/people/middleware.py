@@ -83,8 +83,14 @@ class SessionTimeoutMiddleware(OutageAwareMiddleware):
 # Scripts sign in with tokens (a browser session there is checked by the API's own
 # authentication, VerifiedSessionAuthentication); static files hold nothing private.
 OPEN_PREFIXES = ("/api/", "/redcap/")
-OPEN_URL_NAMES = ("login", "logout", "health", "two_factor_enrol", "two_factor_verify",
-                  "admin:logout")
+OPEN_URL_NAMES = (
+    "login",
+    "logout",
+    "health",
+    "two_factor_enrol",
+    "two_factor_verify",
+    "admin:logout",
+)
 
 
 class TwoFactorMiddleware(OutageAwareMiddleware):
@@ -94,8 +100,11 @@ class TwoFactorMiddleware(OutageAwareMiddleware):
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        if (path in self.open_paths or path.startswith(OPEN_PREFIXES)
-                or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")):
+        if (
+            path in self.open_paths
+            or path.startswith(OPEN_PREFIXES)
+            or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        ):
             return self.get_response(request)
         due = second_step_due(request)
         if due is None:

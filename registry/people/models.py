@@ -48,7 +48,8 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COORDINATOR)
     sites: models.ManyToManyField[Site, SiteMembership] = models.ManyToManyField(
-        Site, through="SiteMembership", related_name="members")
+        Site, through="SiteMembership", related_name="members"
+    )
 
     @property
     def sees_all_sites(self) -> bool:

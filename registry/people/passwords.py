@@ -50,5 +50,7 @@ class GuessableWordValidator:
             )
 
     def get_help_text(self) -> str:
-        return ("Your password can't be a common word or the registry's name with digits or "
-                "symbols added.")
+        return (
+            "Your password can't be a common word or the registry's name with digits or "
+            "symbols added."
+        )

@@ -176,8 +176,11 @@ class ScopeMiddleware:
             response = self.get_response(request)
         # A streamed answer (an export) runs its queries after this returns, while the server
         # writes it out: each chunk is made in the request's scope too.
-        if isinstance(response, StreamingHttpResponse) and not response.is_async and \
-                not isinstance(response, FileResponse):
+        if (
+            isinstance(response, StreamingHttpResponse)
+            and not response.is_async
+            and not isinstance(response, FileResponse)
+        ):
             response.streaming_content = _within(scope, response.streaming_content)
         return response
 

@@ -24,7 +24,7 @@ def do_create_site(actor: User | None, code: str, name: str, *, via: str = "") -
     site = Site(code=code, name=name)
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["A site needs a name, for example \"Tehran University Hospital\"."]
+        errors["name"] = ['A site needs a name, for example "Tehran University Hospital".']
     if Site.objects.filter(code=code).exists():
         errors["code"] = [f"A site with code {code} exists already."]
     if errors:
@@ -32,9 +32,14 @@ def do_create_site(actor: User | None, code: str, name: str, *, via: str = "") -
     site.full_clean()
     with transaction.atomic():
         site.save()
-        record_event(actor, Action.SITE_CREATE, site, site=site,
-                     changes={"code": [None, code], "name": [None, name]},
-                     context=_via(via))
+        record_event(
+            actor,
+            Action.SITE_CREATE,
+            site,
+            site=site,
+            changes={"code": [None, code], "name": [None, name]},
+            context=_via(via),
+        )
     return site
 
 
@@ -43,7 +48,8 @@ def do_update_site(actor: User | None, site: Site, *, name: str, via: str = "") 
     name = name.strip()
     if not name:
         raise ValidationError(
-            {"name": ["A site needs a name, for example \"Tehran University Hospital\"."]})
+            {"name": ['A site needs a name, for example "Tehran University Hospital".']}
+        )
     before = {"name": site.name}
     with transaction.atomic():
         site.name = name
@@ -51,8 +57,9 @@ def do_update_site(actor: User | None, site: Site, *, name: str, via: str = "") 
         site.save(update_fields=["name"])
         changes = diff(before, {"name": name})
         if changes:
-            record_event(actor, Action.SITE_UPDATE, site, site=site, changes=changes,
-                         context=_via(via))
+            record_event(
+                actor, Action.SITE_UPDATE, site, site=site, changes=changes, context=_via(via)
+            )
     return site
 
 
@@ -61,8 +68,7 @@ def _via(via: str) -> dict[str, str]:
     return {"via": via} if via else {}
 
 
-def do_set_password(actor: User | None, user: User, password: str | None, *,
-                    via: str = "") -> None:
+def do_set_password(actor: User | None, user: User, password: str | None, *, via: str = "") -> None:
     """Set someone's password, or with None turn password sign-in off for them; audited as
     their own change or as someone else's, never with the password."""
     if password is None:
@@ -73,8 +79,12 @@ def do_set_password(actor: User | None, user: User, password: str | None, *,
     with transaction.atomic():
         user.save(update_fields=["password"])
         own = actor is not None and actor.pk == user.pk
-        record_event(actor, Action.PASSWORD_CHANGE if own else Action.PASSWORD_SET, user,
-                     context={**_via(via), "usable": password is not None})
+        record_event(
+            actor,
+            Action.PASSWORD_CHANGE if own else Action.PASSWORD_SET,
+            user,
+            context={**_via(via), "usable": password is not None},
+        )
 
 
 def do_create_user(
@@ -114,17 +124,27 @@ def do_create_user(
         for site in sites:
             SiteMembership.objects.create(user=user, site=site)
         record_event(
-            actor, Action.USER_CREATE, user,
-            changes={"username": [None, username], "role": [None, role],
-                     "sites": [None, sorted(site.code for site in sites)]},
+            actor,
+            Action.USER_CREATE,
+            user,
+            changes={
+                "username": [None, username],
+                "role": [None, role],
+                "sites": [None, sorted(site.code for site in sites)],
+            },
             context=_via(via),
         )
     return user
 
 
-def role_and_sites_problems(role: str, site_codes: Sequence[str], *,
-                            actor: User | None = None, user: User | None = None,
-                            is_active: bool = True) -> dict[str, list[str]]:
+def role_and_sites_problems(
+    role: str,
+    site_codes: Sequence[str],
+    *,
+    actor: User | None = None,
+    user: User | None = None,
+    is_active: bool = True,
+) -> dict[str, list[str]]:
     """What is wrong with giving a person (`user`, or a new one) `role` at `site_codes`, as
     `actor` (empty when nothing is), for forms that show problems beside their fields before
     anything is saved. do_create_user and do_update_user apply the same rules."""
@@ -135,19 +155,22 @@ def role_and_sites_problems(role: str, site_codes: Sequence[str], *,
     return errors
 
 
-def _own_account_problems(actor: User | None, user: User, role: str, is_active: bool,
-                          errors: dict[str, list[str]]) -> None:
+def _own_account_problems(
+    actor: User | None, user: User, role: str, is_active: bool, errors: dict[str, list[str]]
+) -> None:
     if actor is None or actor.pk != user.pk:
         return
     if role != user.role and user.role == Role.ADMIN:
-        errors["role"] = ["You cannot take away your own administrator role; ask another "
-                          "administrator."]
+        errors["role"] = [
+            "You cannot take away your own administrator role; ask another administrator."
+        ]
     if not is_active:
         errors["is_active"] = ["You cannot turn off your own access."]
 
 
-def _role_and_sites_problems(role: str, site_codes: Sequence[str],
-                             errors: dict[str, list[str]]) -> list[Site]:
+def _role_and_sites_problems(
+    role: str, site_codes: Sequence[str], errors: dict[str, list[str]]
+) -> list[Site]:
     if role not in Role.values:
         errors["role"] = [f"Unknown role {role!r}; choose one of: {', '.join(Role.values)}."]
     codes = [code.strip().upper() for code in site_codes]
@@ -170,8 +193,9 @@ def _follow_role(user: User) -> None:
 _PERSON_FIELDS = ("first_name", "last_name", "email", "role", "is_active")
 
 
-def do_update_user(actor: User | None, user: User, *, site_codes: Sequence[str],
-                   via: str = "", **values: Any) -> User:
+def do_update_user(
+    actor: User | None, user: User, *, site_codes: Sequence[str], via: str = "", **values: Any
+) -> User:
     """Change a person's details (first_name, last_name, email), role, access (is_active) and
     sites. A coordinator keeps at least one site; nobody takes away their own administrator
     role or access, which could leave the registry without one."""
@@ -197,7 +221,8 @@ def do_update_user(actor: User | None, user: User, *, site_codes: Sequence[str],
         SiteMembership.objects.filter(user=user).exclude(site_id__in=kept).delete()
         present = set(SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
         SiteMembership.objects.bulk_create(
-            [SiteMembership(user=user, site=site) for site in sites if site.pk not in present])
+            [SiteMembership(user=user, site=site) for site in sites if site.pk not in present]
+        )
         changes = diff(before, after)
         if changes:
             record_event(actor, Action.USER_UPDATE, user, changes=changes, context=_via(via))
@@ -218,13 +243,23 @@ def do_create_api_token(
         api_token = ApiToken.objects.create(
             user=user, name=name, key_hash=hash_token(token), expires_at=expires_at
         )
-        record_event(actor, Action.API_TOKEN_CREATE, api_token,
-                     context={"owner": user.username, "expires_at": str(expires_at or "")})
+        record_event(
+            actor,
+            Action.API_TOKEN_CREATE,
+            api_token,
+            context={"owner": user.username, "expires_at": str(expires_at or "")},
+        )
     return api_token, token
 
 
-def do_update_api_token(actor: User | None, api_token: ApiToken, *, name: str,
-                        expires_at: datetime | None, via: str = "") -> ApiToken:
+def do_update_api_token(
+    actor: User | None,
+    api_token: ApiToken,
+    *,
+    name: str,
+    expires_at: datetime | None,
+    via: str = "",
+) -> ApiToken:
     """Rename a token or give it another expiry (never the token itself, which is not kept)."""
     before = {"name": api_token.name, "expires_at": _shown_time(api_token.expires_at)}
     with transaction.atomic():
@@ -234,8 +269,13 @@ def do_update_api_token(actor: User | None, api_token: ApiToken, *, name: str,
         api_token.save(update_fields=["name", "expires_at"])
         changes = diff(before, {"name": api_token.name, "expires_at": _shown_time(expires_at)})
         if changes:
-            record_event(actor, Action.API_TOKEN_UPDATE, api_token, changes=changes,
-                         context={"owner": api_token.user.username, **_via(via)})
+            record_event(
+                actor,
+                Action.API_TOKEN_UPDATE,
+                api_token,
+                changes=changes,
+                context={"owner": api_token.user.username, **_via(via)},
+            )
     return api_token
 
 
@@ -248,7 +288,9 @@ def do_revoke_api_token(actor: User | None, api_token: ApiToken, *, via: str = "
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
         record_event(
-            actor, Action.API_TOKEN_REVOKE, api_token,
+            actor,
+            Action.API_TOKEN_REVOKE,
+            api_token,
             context={"owner": api_token.user.username, **_via(via)},
         )
     return api_token

@@ -29,7 +29,7 @@ def note_session_start(request: HttpRequest) -> None:
 
 
 def session_end_reason(request: HttpRequest, now: float) -> str | None:
-    """"idle" or "expired" if the signed-in session of `request` is over, else None."""
+    """ "idle" or "expired" if the signed-in session of `request` is over, else None."""
     session = request.session
     last_seen = session.get(LAST_SEEN_AT)
     signed_in = session.get(SIGNED_IN_AT)
@@ -43,7 +43,9 @@ def session_end_reason(request: HttpRequest, now: float) -> str | None:
 def ended_message(reason: str) -> str:
     if reason == "idle":
         minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT_SECONDS / 60))
-        return (f"You were signed out after {minutes} minutes without activity, to protect "
-                f"the records on your screen. Sign in again to go on.")
+        return (
+            f"You were signed out after {minutes} minutes without activity, to protect "
+            f"the records on your screen. Sign in again to go on."
+        )
     hours = max(1, round(settings.SESSION_COOKIE_AGE / 3600))
     return f"You were signed out: a session lasts at most {hours} hours. Sign in again to go on."

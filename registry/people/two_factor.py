@@ -43,8 +43,9 @@ CODE_DUE_SESSION_KEY = "two_factor_due"
 
 def is_required_for(user: User | AnonymousUser | AbstractBaseUser) -> bool:
     """Whether `user`'s role must sign in with a second factor."""
-    return bool(user.is_authenticated and getattr(user, "role", None)
-                in settings.OTP_REQUIRED_ROLES)
+    return bool(
+        user.is_authenticated and getattr(user, "role", None) in settings.OTP_REQUIRED_ROLES
+    )
 
 
 def has_authenticator(user: User) -> bool:
@@ -77,8 +78,7 @@ def note_sign_in(request: HttpRequest, user: User) -> None:
 def pending_authenticator(user: User) -> TOTPDevice:
     """The not yet confirmed authenticator being set up, made on first sight; its secret stays
     the same across reloads of the enrolment page until it is confirmed."""
-    device = (TOTPDevice.objects.filter(user=user, confirmed=False)
-              .order_by("-pk").first())
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
     return device
@@ -88,14 +88,18 @@ def secret_text(device: TOTPDevice) -> str:
     """The secret as an app asks for it when typed in: base32, in groups of four."""
     secret = re.search(r"secret=([A-Z2-7]+)", device.config_url)
     letters = secret.group(1) if secret else ""
-    return " ".join(letters[i:i + 4] for i in range(0, len(letters), 4))
+    return " ".join(letters[i : i + 4] for i in range(0, len(letters), 4))
 
 
 def qr_code_svg(device: TOTPDevice) -> str:
     """The otpauth:// address as an SVG QR code, made here: no script, no outside service."""
     svg: str = segno.make(device.config_url, error="m").svg_inline(
-        scale=5, dark="#000", light="#fff", title="QR code for your authenticator app",
-        svgclass="two-factor-qr", lineclass=None,
+        scale=5,
+        dark="#000",
+        light="#fff",
+        title="QR code for your authenticator app",
+        svgclass="two-factor-qr",
+        lineclass=None,
     )
     return svg
 
@@ -111,22 +115,30 @@ def do_enrol_authenticator(user: User, device_id: int, code: str) -> list[str] |
     """
     code = _normalised(code)
     with transaction.atomic():
-        device = (TOTPDevice.objects.select_for_update()
-                  .filter(pk=device_id, user=user, confirmed=False).first())
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(pk=device_id, user=user, confirmed=False)
+            .first()
+        )
         if device is None or not device.verify_token(code):
             _record_failure(user, device, "enrol", code)
             return None
-        for old in [*TOTPDevice.objects.filter(user=user).exclude(pk=device.pk),
-                    *StaticDevice.objects.filter(user=user)]:
+        for old in [
+            *TOTPDevice.objects.filter(user=user).exclude(pk=device.pk),
+            *StaticDevice.objects.filter(user=user),
+        ]:
             old.delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        recovery = StaticDevice.objects.create(user=user, name=RECOVERY_CODES_NAME,
-                                               confirmed=True)
+        recovery = StaticDevice.objects.create(user=user, name=RECOVERY_CODES_NAME, confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
         StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
-        record_event(user, "otp.enrol", user, context={"device": AUTHENTICATOR_NAME,
-                                                       "recovery_codes": len(codes)})
+        record_event(
+            user,
+            "otp.enrol",
+            user,
+            context={"device": AUTHENTICATOR_NAME, "recovery_codes": len(codes)},
+        )
     return codes
 
 
@@ -151,8 +163,11 @@ def do_verify_code(user: User, code: str) -> CodeCheck:
     method = "totp" if code.isdigit() else "recovery_code"
     model: type[Device] = TOTPDevice if method == "totp" else StaticDevice
     with transaction.atomic():
-        devices = list(model.objects.select_for_update()  # type: ignore[attr-defined]
-                       .filter(user=user, confirmed=True).order_by("pk"))
+        devices = list(
+            model.objects.select_for_update()  # type: ignore[attr-defined]
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+        )
         for device in devices:
             allowed, why = device.verify_is_allowed()
             if not allowed:
@@ -160,10 +175,15 @@ def do_verify_code(user: User, code: str) -> CodeCheck:
                 return CodeCheck(wait_until=_wait_until(why))
             if code and device.verify_token(code):
                 left = device.token_set.count() if method == "recovery_code" else None
-                record_event(user, "otp.verify", user,
-                             context={"method": method,
-                                      **({"recovery_codes_left": left} if left is not None
-                                         else {})})
+                record_event(
+                    user,
+                    "otp.verify",
+                    user,
+                    context={
+                        "method": method,
+                        **({"recovery_codes_left": left} if left is not None else {}),
+                    },
+                )
                 return CodeCheck(device=device, recovery_codes_left=left)
         _record_failure(user, devices[0] if devices else None, "sign_in", code)
     return CodeCheck()
@@ -176,15 +196,21 @@ def _wait_until(why: dict[str, Any] | None) -> datetime | None:
     return None
 
 
-def _record_failure(user: User, device: Device | None, stage: str, code: str,
-                    throttled: bool = False) -> None:
+def _record_failure(
+    user: User, device: Device | None, stage: str, code: str, throttled: bool = False
+) -> None:
     # Never the code itself: a near miss of a recovery code still says much about it.
-    record_event(user, "otp.verify_failed", user, context={
-        "stage": stage,
-        "method": "totp" if code.isdigit() else "recovery_code",
-        "failures": getattr(device, "throttling_failure_count", 0),
-        **({"throttled": True} if throttled else {}),
-    })
+    record_event(
+        user,
+        "otp.verify_failed",
+        user,
+        context={
+            "stage": stage,
+            "method": "totp" if code.isdigit() else "recovery_code",
+            "failures": getattr(device, "throttling_failure_count", 0),
+            **({"throttled": True} if throttled else {}),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,8 +227,9 @@ def do_reset_two_factor(actor: User | None, user: User) -> int:
 def do_remove_own_two_factor(user: User) -> int:
     """Someone whose role does not require a second factor turns theirs off."""
     if is_required_for(user):
-        raise PermissionError("Your role signs in with an authenticator app; an administrator "
-                              "can reset a lost one.")
+        raise PermissionError(
+            "Your role signs in with an authenticator app; an administrator can reset a lost one."
+        )
     return _remove_devices(user, user, "otp.device_remove")
 
 

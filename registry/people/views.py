@@ -26,8 +26,9 @@ from .two_factor import (
 
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("home")
 
@@ -49,19 +50,35 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = pending_authenticator(user)  # type: ignore[arg-type]
     error = ""
     if request.method == "POST":
-        codes = do_enrol_authenticator(user, device.pk,  # type: ignore[arg-type]
-                                       request.POST.get("code", ""))
+        codes = do_enrol_authenticator(
+            user,
+            device.pk,  # type: ignore[arg-type]
+            request.POST.get("code", ""),
+        )
         if codes is not None:
             device.refresh_from_db()
             _passed(request, device)
-            return render(request, "registration/two_factor_recovery_codes.html",
-                          {"codes": codes, "next": _next(request)})
-        error = ("That code did not match. Type the 6 digits your app shows now for this "
-                 "registry (they change every 30 seconds), and check the phone's clock.")
-    return render(request, "registration/two_factor_enrol.html", {
-        "qr_code": qr_code_svg(device), "secret": secret_text(device), "error": error,
-        "next": _next(request), "required": two_factor.is_required_for(user),
-    }, status=400 if error else 200)
+            return render(
+                request,
+                "registration/two_factor_recovery_codes.html",
+                {"codes": codes, "next": _next(request)},
+            )
+        error = (
+            "That code did not match. Type the 6 digits your app shows now for this "
+            "registry (they change every 30 seconds), and check the phone's clock."
+        )
+    return render(
+        request,
+        "registration/two_factor_enrol.html",
+        {
+            "qr_code": qr_code_svg(device),
+            "secret": secret_text(device),
+            "error": error,
+            "next": _next(request),
+            "required": two_factor.is_required_for(user),
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -79,27 +96,43 @@ def verify(request: HttpRequest) -> HttpResponse:
         if check.device is not None:
             _passed(request, check.device)
             if check.recovery_codes_left is not None:
-                messages.warning(request, (
-                    f"You signed in with a recovery code; {check.recovery_codes_left} are "
-                    f"left, each good once. Set up your authenticator again from "
-                    f"“Two-factor sign-in” to get new ones."))
+                messages.warning(
+                    request,
+                    (
+                        f"You signed in with a recovery code; {check.recovery_codes_left} are "
+                        f"left, each good once. Set up your authenticator again from "
+                        f"“Two-factor sign-in” to get new ones."
+                    ),
+                )
             return redirect(_next(request))
         if check.wait_until is not None:
-            error = (f"Too many wrong codes: try again after "
-                     f"{check.wait_until:%H:%M:%S} UTC. Each wrong code doubles the wait.")
+            error = (
+                f"Too many wrong codes: try again after "
+                f"{check.wait_until:%H:%M:%S} UTC. Each wrong code doubles the wait."
+            )
         else:
-            error = ("That code did not match. Type the 6 digits your authenticator app shows "
-                     "now, or one of your recovery codes.")
-    return render(request, "registration/two_factor_verify.html",
-                  {"error": error, "next": _next(request)}, status=400 if error else 200)
+            error = (
+                "That code did not match. Type the 6 digits your authenticator app shows "
+                "now, or one of your recovery codes."
+            )
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {"error": error, "next": _next(request)},
+        status=400 if error else 200,
+    )
 
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "registration/two_factor.html", {
-        "enrolled": has_authenticator(request.user),  # type: ignore[arg-type]
-        "required": two_factor.is_required_for(request.user),
-    })
+    return render(
+        request,
+        "registration/two_factor.html",
+        {
+            "enrolled": has_authenticator(request.user),  # type: ignore[arg-type]
+            "required": two_factor.is_required_for(request.user),
+        },
+    )
 
 
 @login_required

@@ -33,8 +33,10 @@ from .selectors import (
 )
 from .services import can_accept_issues, do_accept_quality_issue, rules_file
 
-NO_ACCESS = ("Quality issues are for site coordinators (their sites) and curators; "
-             "researchers receive aggregate statistics and exports.")
+NO_ACCESS = (
+    "Quality issues are for site coordinators (their sites) and curators; "
+    "researchers receive aggregate statistics and exports."
+)
 
 
 class SeesQuality(BasePermission):
@@ -49,16 +51,34 @@ class IssueOut(serializers.ModelSerializer[QualityIssue]):
     patient = serializers.CharField(source="patient.pseudonym")
     form = serializers.SerializerMethodField()
     instance = serializers.SerializerMethodField()
-    accepted_by = serializers.CharField(source="accepted_by.username", default=None,
-                                        allow_null=True)
+    accepted_by = serializers.CharField(
+        source="accepted_by.username", default=None, allow_null=True
+    )
     link = serializers.SerializerMethodField(help_text="The field in the data-entry form.")
     details = serializers.SerializerMethodField(help_text="Curators only.")
 
     class Meta:
         model = QualityIssue
-        fields = ["id", "rule", "severity", "site", "patient", "form", "instance", "field",
-                  "message", "status", "first_seen", "last_seen", "resolved_at", "accepted_by",
-                  "accepted_at", "accepted_reason", "link", "details"]
+        fields = [
+            "id",
+            "rule",
+            "severity",
+            "site",
+            "patient",
+            "form",
+            "instance",
+            "field",
+            "message",
+            "status",
+            "first_seen",
+            "last_seen",
+            "resolved_at",
+            "accepted_by",
+            "accepted_at",
+            "accepted_reason",
+            "link",
+            "details",
+        ]
 
     def get_form(self, issue: QualityIssue) -> str | None:
         return issue.submission.form.name if issue.submission else None
@@ -75,15 +95,19 @@ class IssueOut(serializers.ModelSerializer[QualityIssue]):
 
 
 class AcceptIn(serializers.Serializer[Any]):
-    reason = serializers.CharField(min_length=5, help_text="Why the value is correct as it "
-                                                           "stands (a few words at least).")
+    reason = serializers.CharField(
+        min_length=5, help_text="Why the value is correct as it stands (a few words at least)."
+    )
 
 
 class IssueQuery(QueryParameters):
     """The list's filters, checked: a misspelt status would otherwise filter everything out."""
 
-    status = serializers.ChoiceField(choices=[*IssueStatus.values, "all"], required=False,
-                                     help_text="open (default), resolved, accepted, or all.")
+    status = serializers.ChoiceField(
+        choices=[*IssueStatus.values, "all"],
+        required=False,
+        help_text="open (default), resolved, accepted, or all.",
+    )
     severity = serializers.ChoiceField(choices=Severity.values, required=False)
     rule = serializers.CharField(required=False, allow_blank=True, help_text="A rule code.")
     site = serializers.CharField(required=False, allow_blank=True, help_text="A site code.")
@@ -126,8 +150,9 @@ class IssueDetail(generics.RetrieveAPIView[QualityIssue]):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         issue = self.get_object()
-        do_record_api_read(request.user, [issue], endpoint=request.path, site=issue.site,
-                           detail=True)
+        do_record_api_read(
+            request.user, [issue], endpoint=request.path, site=issue.site, detail=True
+        )
         return Response(self.get_serializer(issue).data)
 
 
@@ -147,8 +172,9 @@ class IssueAccept(APIView):
             issue = do_accept_quality_issue(request.user, issue, incoming.validated_data["reason"])
         except ValidationError as error:
             raise ApiValidationError(error.message_dict) from error
-        return Response(IssueOut(issue, context={"request": request}).data,
-                        status=status.HTTP_200_OK)
+        return Response(
+            IssueOut(issue, context={"request": request}).data, status=status.HTTP_200_OK
+        )
 
 
 class RuleList(APIView):

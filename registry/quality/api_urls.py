@@ -7,7 +7,10 @@ from . import api
 urlpatterns = [
     path("quality/issues/", api.IssueList.as_view(), name="api-quality-issues"),
     path("quality/issues/<int:pk>/", api.IssueDetail.as_view(), name="api-quality-issue"),
-    path("quality/issues/<int:pk>/accept/", api.IssueAccept.as_view(),
-         name="api-quality-issue-accept"),
+    path(
+        "quality/issues/<int:pk>/accept/",
+        api.IssueAccept.as_view(),
+        name="api-quality-issue-accept",
+    ),
     path("quality/rules/", api.RuleList.as_view(), name="api-quality-rules"),
 ]

@@ -39,8 +39,7 @@ from .rules import (
 )
 
 DAYS_PER_MONTH = 30.44
-DERMAL_SINUS_TYPES = frozenset({"occ_dermal_sinus", "cranial_dermal_sinus",
-                                "spinal_dermal_sinus"})
+DERMAL_SINUS_TYPES = frozenset({"occ_dermal_sinus", "cranial_dermal_sinus", "spinal_dermal_sinus"})
 SUBMISSIONS = "submissions_submission"
 # How many of a patient's near-duplicates its finding names (the message gives the count).
 NEAR_DUPLICATE_LISTED = 10
@@ -64,8 +63,9 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        identity = f"{self.rule}|{self.patient_id}|{self.submission_id or ''}|{self.field}|" \
-                   f"{self.key}"
+        identity = (
+            f"{self.rule}|{self.patient_id}|{self.submission_id or ''}|{self.field}|{self.key}"
+        )
         return hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -144,9 +144,15 @@ MEMO_LIMIT = 50_000
 class QualityChecker:
     """Checks batches of patients. Build one per run."""
 
-    def __init__(self, catalogue: Mapping[str, FormInfo], custom_rules: Sequence[CustomRule],
-                 baselines: Baselines, *, today: dt.date | None = None,
-                 outlier_sd_skip: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        catalogue: Mapping[str, FormInfo],
+        custom_rules: Sequence[CustomRule],
+        baselines: Baselines,
+        *,
+        today: dt.date | None = None,
+        outlier_sd_skip: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.catalogue = catalogue
         self.outlier_sd_skip = frozenset(outlier_sd_skip)
         self.baselines = baselines
@@ -170,37 +176,61 @@ class QualityChecker:
                     self.field_forms.setdefault(f.name, info.form.pk)
         self.reads_other_forms = any(plan.schema.external_fields for plan in self.plans.values())
 
-    def _plan(self, info: FormInfo, version_id: int, number: int,
-              custom: list[CustomRule]) -> _VersionPlan:
+    def _plan(
+        self, info: FormInfo, version_id: int, number: int, custom: list[CustomRule]
+    ) -> _VersionPlan:
         schema = info.schemas[version_id]
         to_harmonised = dict(info.harmonisation.name_map(number))
         missing = schema.missing_code_set
         data_fields = [f for f in schema.fields if f.stores_data]
         return _VersionPlan(
-            info=info, number=number, schema=schema, to_harmonised=to_harmonised,
+            info=info,
+            number=number,
+            schema=schema,
+            to_harmonised=to_harmonised,
             required=[f for f in data_fields if f.required and f.type != "calc"],
-            choices={f.name: frozenset(f.choice_codes) | missing for f in data_fields
-                     if f.choice_codes},
+            choices={
+                f.name: frozenset(f.choice_codes) | missing for f in data_fields if f.choice_codes
+            },
             calcs=[f for f in data_fields if f.type == "calc"],
-            limits=[(f, f.limits.min, f.limits.max) for f in data_fields
-                    if f.limits is not None and is_numeric(f)],
-            numeric=[(f, to_harmonised[f.name]) for f in data_fields if is_numeric(f)
-                     and (info.name, to_harmonised[f.name]) not in self.outlier_sd_skip],
-            custom=[(rule, compile_tree(rule.node), _version_name(to_harmonised, rule.field))
-                    for rule in custom],
+            limits=[
+                (f, f.limits.min, f.limits.max)
+                for f in data_fields
+                if f.limits is not None and is_numeric(f)
+            ],
+            numeric=[
+                (f, to_harmonised[f.name])
+                for f in data_fields
+                if is_numeric(f) and (info.name, to_harmonised[f.name]) not in self.outlier_sd_skip
+            ],
+            custom=[
+                (rule, compile_tree(rule.node), _version_name(to_harmonised, rule.field))
+                for rule in custom
+            ],
             missing_codes=missing,
             screened=[f for f in data_fields if f.phi_screen],
             facts=tuple(
-                (name, tuple(reversed([f.name for f in schema.fields
-                                       if to_harmonised.get(f.name, f.name) == name])))
+                (
+                    name,
+                    tuple(
+                        reversed(
+                            [
+                                f.name
+                                for f in schema.fields
+                                if to_harmonised.get(f.name, f.name) == name
+                            ]
+                        )
+                    ),
+                )
                 for name in _FACT_FIELDS.get(info.name, ())
             ),
         )
 
     # ----------------------------------------------------------------------------------------
 
-    def check_batch(self, patients: Mapping[int, PatientRow],
-                    submissions: Iterable[SubmissionRow]) -> tuple[list[Finding], int]:
+    def check_batch(
+        self, patients: Mapping[int, PatientRow], submissions: Iterable[SubmissionRow]
+    ) -> tuple[list[Finding], int]:
         """Findings for a batch of patients (all their submissions), and how many submissions
         were checked."""
         findings: list[Finding] = []
@@ -217,20 +247,49 @@ class QualityChecker:
             checked += 1
             patient = patients[row.patient_id]
             templates, cleaned = self._document_findings(
-                plan, row, others.get(row.patient_id) if plan.schema.external_fields else None)
+                plan, row, others.get(row.patient_id) if plan.schema.external_fields else None
+            )
             for rule, severity, name, message, key, details in templates:
-                findings.append(Finding(rule, severity, patient.site_id, patient.pk, row.pk,
-                                        name, message, key, dict(details)))
+                findings.append(
+                    Finding(
+                        rule,
+                        severity,
+                        patient.site_id,
+                        patient.pk,
+                        row.pk,
+                        name,
+                        message,
+                        key,
+                        dict(details),
+                    )
+                )
             if plan.facts:
                 facts[row.patient_id].add(plan.info.name, row, _fact_values(plan, cleaned))
         for patient_id, patient_facts in facts.items():
             patient_facts.check(patients[patient_id], self, findings)
         return findings, checked
 
-    def _finding(self, rule: str, patient: PatientRow, submission_id: int | None, field: str,
-                 message: str, key: str = "", **details: Any) -> Finding:
-        return Finding(rule, BUILT_IN_RULES[rule].severity, patient.site_id, patient.pk,
-                       submission_id, field, message, key, details)
+    def _finding(
+        self,
+        rule: str,
+        patient: PatientRow,
+        submission_id: int | None,
+        field: str,
+        message: str,
+        key: str = "",
+        **details: Any,
+    ) -> Finding:
+        return Finding(
+            rule,
+            BUILT_IN_RULES[rule].severity,
+            patient.site_id,
+            patient.pk,
+            submission_id,
+            field,
+            message,
+            key,
+            details,
+        )
 
     def _other_form_values(self, rows: Sequence[SubmissionRow]) -> dict[int, dict[str, Any]]:
         """patient id -> the values of other forms' fields that some form's logic reads."""
@@ -254,9 +313,12 @@ class QualityChecker:
                 values[patient_id].update((name, data[name]) for name in names if name in data)
         return values
 
-    def _document_findings(self, plan: _VersionPlan, row: SubmissionRow,
-                           other_forms: Mapping[str, Any] | None = None,
-                           ) -> tuple[list[_Template], dict[str, Any]]:
+    def _document_findings(
+        self,
+        plan: _VersionPlan,
+        row: SubmissionRow,
+        other_forms: Mapping[str, Any] | None = None,
+    ) -> tuple[list[_Template], dict[str, Any]]:
         """The findings of one stored document, and its cleaned data.
 
         Every rule of one submission depends only on its form version and its data (and on
@@ -265,20 +327,24 @@ class QualityChecker:
         text as stored and swept when it grows large, so memory stays bounded.
         """
         memo_key: tuple[Any, ...] | None = (
-            (row.form_version_id, row.raw) if row.raw is not None else None)
+            (row.form_version_id, row.raw) if row.raw is not None else None
+        )
         if memo_key is not None and other_forms is not None:
             # The same document judged on other answers of another form is another case.
-            memo_key = (*memo_key, json.dumps(
-                [other_forms.get(name) for name in sorted(plan.schema.external_fields)],
-                sort_keys=True))
+            memo_key = (
+                *memo_key,
+                json.dumps(
+                    [other_forms.get(name) for name in sorted(plan.schema.external_fields)],
+                    sort_keys=True,
+                ),
+            )
         if memo_key is not None:
             known = self._memo.get(memo_key)
             if known is not None:
                 self._memo_used.add(memo_key)
                 return known
         data = row.data if row.data is not None else json.loads(row.raw or "{}")
-        outcome = self._check_document(plan, data if isinstance(data, dict) else {},
-                                       other_forms)
+        outcome = self._check_document(plan, data if isinstance(data, dict) else {}, other_forms)
         if memo_key is not None:
             if len(self._memo) >= MEMO_LIMIT:
                 # Keep the documents met again since the last sweep (those that recur all
@@ -288,11 +354,13 @@ class QualityChecker:
             self._memo[memo_key] = outcome
         return outcome
 
-    def _check_document(self, plan: _VersionPlan, data: dict[str, Any],
-                        other_forms: Mapping[str, Any] | None = None,
-                        ) -> tuple[list[_Template], dict[str, Any]]:
-        result = validate_submission(plan.schema, data, today=self.today,
-                                     other_forms=other_forms)
+    def _check_document(
+        self,
+        plan: _VersionPlan,
+        data: dict[str, Any],
+        other_forms: Mapping[str, Any] | None = None,
+    ) -> tuple[list[_Template], dict[str, Any]]:
+        result = validate_submission(plan.schema, data, today=self.today, other_forms=other_forms)
         fields = plan.schema.fields_by_name
         flagged: set[str] = set()
         out: list[_Template] = []
@@ -307,10 +375,13 @@ class QualityChecker:
             f = fields.get(name)
             if f is not None and f.type != "calc":
                 flagged.add(name)
-                add("hidden_value", name,
+                add(
+                    "hidden_value",
+                    name,
                     f"{f.display_name} holds a value but is not asked given the other answers "
                     f"(it shows only if {f.show_if}). Clear it, or correct the answer it "
-                    "depends on.")
+                    "depends on.",
+                )
         for f in plan.required:
             if f.name not in result.hidden and _blank(data.get(f.name)):
                 flagged.add(f.name)
@@ -321,14 +392,21 @@ class QualityChecker:
                 continue
             if type(value) is str and value in codes:
                 continue
-            unknown = [item for item in (value if isinstance(value, list) else [value])
-                       if not isinstance(item, str) or item not in codes]
+            unknown = [
+                item
+                for item in (value if isinstance(value, list) else [value])
+                if not isinstance(item, str) or item not in codes
+            ]
             if unknown:
                 flagged.add(name)
                 shown = ", ".join(repr(_shown(item)) for item in unknown)
-                add("choice_unknown", name,
+                add(
+                    "choice_unknown",
+                    name,
                     f"{fields[name].display_name} holds {shown}, which is not one of its "
-                    "choices. Choose one of the form's answers.", key=shown)
+                    "choices. Choose one of the form's answers.",
+                    key=shown,
+                )
         for f in plan.screened:
             value = data.get(f.name)
             # Checked even when the field is flagged as hidden: hidden text leaks all the same.
@@ -339,32 +417,49 @@ class QualityChecker:
                 # Said by kind, never by the text: the finding must not copy the identifier.
                 flagged.add(f.name)
                 said = ", ".join(_IDENTIFIER_KINDS.get(kind, kind) for kind in kinds)
-                add("identifier_in_free_text", f.name,
+                add(
+                    "identifier_in_free_text",
+                    f.name,
                     f"{f.display_name} holds what looks like an identifier ({said}). Remove "
                     "it from the text: the registry must not hold names, contact details, "
-                    "dates or hospital numbers.", key="+".join(kinds))
+                    "dates or hospital numbers.",
+                    key="+".join(kinds),
+                )
         for name, messages in result.errors.items():
             if name in flagged:
                 continue
-            add("invalid_value", "" if name == FORM_ERRORS else name, " ".join(messages),
-                key=_shown(data.get(name, "")))
+            add(
+                "invalid_value",
+                "" if name == FORM_ERRORS else name,
+                " ".join(messages),
+                key=_shown(data.get(name, "")),
+            )
         for f in plan.calcs:
             stored, computed = data.get(f.name), result.data.get(f.name)
             if not _same_number(stored, computed):
                 was, gives = _or_blank(stored), _or_blank(computed)
-                add("calc_mismatch", f.name,
+                add(
+                    "calc_mismatch",
+                    f.name,
                     f"{f.display_name} is stored as {was} but its calculation gives {gives}. "
-                    "Save the form again to recompute it.", key=f"{was}>{gives}")
+                    "Save the form again to recompute it.",
+                    key=f"{was}>{gives}",
+                )
         for f, low, high in plan.limits:
             value = data.get(f.name)
             if not _is_number(value) or f.name in flagged:
                 continue
             if (low is not None and value < low) or (high is not None and value > high):
-                add("outlier_limits", f.name,
+                add(
+                    "outlier_limits",
+                    f.name,
                     f"{f.display_name} is {_shown(value)}, outside the plausible range "
                     f"{_shown(low) if low is not None else '…'} to "
                     f"{_shown(high) if high is not None else '…'}. Check the value.",
-                    key=_shown(value), low=low, high=high)
+                    key=_shown(value),
+                    low=low,
+                    high=high,
+                )
         baselines = self.baselines.get(plan.info.name, {})
         for f, harmonised in plan.numeric:
             value = data.get(f.name)
@@ -373,10 +468,15 @@ class QualityChecker:
                 continue
             n, mean, sd = moments
             if n >= OUTLIER_MIN_VALUES and sd > 0 and abs(value - mean) > OUTLIER_SDS * sd:
-                add("outlier_sd", f.name,
+                add(
+                    "outlier_sd",
+                    f.name,
                     f"{f.display_name} is {_shown(value)}, more than 3 standard deviations "
                     f"from the registry's mean ({mean:.1f}, SD {sd:.1f}). Check the value.",
-                    key=_shown(value), mean=round(mean, 3), sd=round(sd, 3))
+                    key=_shown(value),
+                    mean=round(mean, 3),
+                    sd=round(sd, 3),
+                )
         if plan.custom:
             values = {plan.to_harmonised[k]: v for k, v in result.data.items()}
             ctx = Context(values, self.today, plan.missing_codes, None)
@@ -391,9 +491,14 @@ class QualityChecker:
 
 
 _IDENTIFIER_KINDS = {
-    "email": "an e-mail address", "url": "a web address", "ip_address": "an IP address",
-    "date": "a calendar date", "name": "a name", "address": "a street address",
-    "id_number": "an identification or record number", "postal_code": "a postal code",
+    "email": "an e-mail address",
+    "url": "a web address",
+    "ip_address": "an IP address",
+    "date": "a calendar date",
+    "name": "a name",
+    "address": "a street address",
+    "id_number": "an identification or record number",
+    "postal_code": "a postal code",
     "phone": "a phone number",
 }
 
@@ -454,70 +559,127 @@ class _Facts:
         if len(self.enrolments) > 1:
             ordered = sorted(self.enrolments, key=lambda item: item[1])
             for pk, instance, _ in ordered[1:]:
-                out.append(make(
-                    "duplicate_enrolment", patient, pk, "",
-                    f"This patient has {len(ordered)} Enrolment forms (this is #{instance}): "
-                    "the same patient was enrolled twice. Check which one is right and ask a "
-                    "curator to remove the other."))
-        enrol_age = next((age for _, _, age in sorted(self.enrolments, key=lambda e: e[1])
-                          if _is_number(age)), None)
-        surgery_days = [values["surg_age_days"] for _, _, values in self.surgeries
-                        if _is_number(values.get("surg_age_days"))]
+                out.append(
+                    make(
+                        "duplicate_enrolment",
+                        patient,
+                        pk,
+                        "",
+                        f"This patient has {len(ordered)} Enrolment forms (this is #{instance}): "
+                        "the same patient was enrolled twice. Check which one is right and ask a "
+                        "curator to remove the other.",
+                    )
+                )
+        enrol_age = next(
+            (age for _, _, age in sorted(self.enrolments, key=lambda e: e[1]) if _is_number(age)),
+            None,
+        )
+        surgery_days = [
+            values["surg_age_days"]
+            for _, _, values in self.surgeries
+            if _is_number(values.get("surg_age_days"))
+        ]
         for pk, instance, values in self.follow_ups:
             age = values.get("fu_age_months")
             if not self.surgeries:
-                out.append(make(
-                    "follow_up_without_surgery", patient, pk, "",
-                    f"Follow-up #{instance} is recorded, but the patient has no Surgery form. "
-                    "Add the surgery, or check that the visit belongs to this patient."))
+                out.append(
+                    make(
+                        "follow_up_without_surgery",
+                        patient,
+                        pk,
+                        "",
+                        f"Follow-up #{instance} is recorded, but the patient has no Surgery form. "
+                        "Add the surgery, or check that the visit belongs to this patient.",
+                    )
+                )
             if not _is_number(age):
                 continue
             named = values.get("age_at_last_surgery_days")
             before = named if _is_number(named) else min(surgery_days, default=None)
             if before is not None and age * DAYS_PER_MONTH < before:
-                out.append(make(
-                    "surgery_after_follow_up", patient, pk, "fu_age_months",
-                    f"Follow-up #{instance} is at {_shown(age)} months, before the surgery it "
-                    f"follows (at {_shown(before)} days, about {before / DAYS_PER_MONTH:.0f} "
-                    "months). Check the ages on this visit and on the Surgery form.",
-                    key=f"{_shown(age)}<{_shown(before)}"))
+                out.append(
+                    make(
+                        "surgery_after_follow_up",
+                        patient,
+                        pk,
+                        "fu_age_months",
+                        f"Follow-up #{instance} is at {_shown(age)} months, before the surgery it "
+                        f"follows (at {_shown(before)} days, about {before / DAYS_PER_MONTH:.0f} "
+                        "months). Check the ages on this visit and on the Surgery form.",
+                        key=f"{_shown(age)}<{_shown(before)}",
+                    )
+                )
             if enrol_age is not None and age < enrol_age:
-                out.append(make(
-                    "follow_up_before_enrolment", patient, pk, "fu_age_months",
-                    f"Follow-up #{instance} is at {_shown(age)} months, before the age at "
-                    f"enrolment ({_shown(enrol_age)} months). Check both ages.",
-                    key=f"{_shown(age)}<{_shown(enrol_age)}"))
+                out.append(
+                    make(
+                        "follow_up_before_enrolment",
+                        patient,
+                        pk,
+                        "fu_age_months",
+                        f"Follow-up #{instance} is at {_shown(age)} months, before the age at "
+                        f"enrolment ({_shown(enrol_age)} months). Check both ages.",
+                        key=f"{_shown(age)}<{_shown(enrol_age)}",
+                    )
+                )
         lesion_numbers = sorted(self.lesions)
         for pk, instance, values in self.surgeries:
             target = values.get("lesion_instance")
             if not lesion_numbers:
-                out.append(make(
-                    "surgery_without_lesion", patient, pk, "lesion_instance",
-                    f"Surgery #{instance} is recorded, but the patient has no Dysraphic lesion "
-                    "form. Add the lesion the operation treated."))
+                out.append(
+                    make(
+                        "surgery_without_lesion",
+                        patient,
+                        pk,
+                        "lesion_instance",
+                        f"Surgery #{instance} is recorded, but the patient has no Dysraphic lesion "
+                        "form. Add the lesion the operation treated.",
+                    )
+                )
             elif _is_number(target) and target not in self.lesions:
                 numbers = ", ".join(str(n) for n in lesion_numbers)
-                out.append(make(
-                    "surgery_without_lesion", patient, pk, "lesion_instance",
-                    f"Surgery #{instance} refers to lesion {_shown(target)}, but the patient's "
-                    f"Dysraphic lesion forms are numbered {numbers}. Correct the lesion number.",
-                    key=_shown(target)))
-        has_sinus = any(values.get("lesion_type") in DERMAL_SINUS_TYPES
-                        for _, values in self.lesions.values())
+                out.append(
+                    make(
+                        "surgery_without_lesion",
+                        patient,
+                        pk,
+                        "lesion_instance",
+                        f"Surgery #{instance} refers to lesion {_shown(target)}, but the patient's "
+                        f"Dysraphic lesion forms are numbered {numbers}. Correct the lesion "
+                        "number.",
+                        key=_shown(target),
+                    )
+                )
+        has_sinus = any(
+            values.get("lesion_type") in DERMAL_SINUS_TYPES for _, values in self.lesions.values()
+        )
         if not has_sinus:
             for instance, (pk, values) in sorted(self.lesions.items()):
                 if values.get("tumour_type") == "dermoid":
-                    out.append(make(
-                        "dermoid_without_sinus", patient, pk, "tumour_type",
-                        f"A dermoid tumour is recorded on Dysraphic lesion #{instance}, but the "
-                        "patient has no dermal sinus lesion. Check the tumour type or the "
-                        "lesion type."))
+                    out.append(
+                        make(
+                            "dermoid_without_sinus",
+                            patient,
+                            pk,
+                            "tumour_type",
+                            f"A dermoid tumour is recorded on Dysraphic lesion #{instance}, but "
+                            "the "
+                            "patient has no dermal sinus lesion. Check the tumour type or the "
+                            "lesion type.",
+                        )
+                    )
             for pk, instance, values in self.surgeries:
                 if values.get("pathology_type") == "dermoid":
-                    out.append(make(
-                        "dermoid_without_sinus", patient, pk, "pathology_type",
-                        f"Pathology of surgery #{instance} found a dermoid, but the patient has "
-                        "no dermal sinus lesion. Check the pathology or the lesion type."))
+                    out.append(
+                        make(
+                            "dermoid_without_sinus",
+                            patient,
+                            pk,
+                            "pathology_type",
+                            f"Pathology of surgery #{instance} found a dermoid, but the patient "
+                            "has "
+                            "no dermal sinus lesion. Check the pathology or the lesion type.",
+                        )
+                    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,12 +699,14 @@ def numeric_baselines(catalogue: Mapping[str, FormInfo]) -> Baselines:
             value = sql.by_version("s", info.version_names(harmonised), "number")
             parts += [f"COUNT({value})", f"AVG({value})", f"SUM(({value}) * ({value}))"]
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(parts)} FROM {SUBMISSIONS} s "
-                           "WHERE s.form_id = %s", [info.form.pk])
+            cursor.execute(
+                f"SELECT {', '.join(parts)} FROM {SUBMISSIONS} s WHERE s.form_id = %s",
+                [info.form.pk],
+            )
             row = cursor.fetchone()
         form_baselines = baselines.setdefault(info.name, {})
         for index, harmonised in enumerate(fields):
-            n, mean, squares = row[3 * index: 3 * index + 3]
+            n, mean, squares = row[3 * index : 3 * index + 3]
             n = int(n or 0)
             if n < 2:
                 continue
@@ -568,12 +732,20 @@ class Signature:
 
 
 # Answers of the lesion form that the same person's two records would share.
-LESION_PROFILE = ("prenatal_dx", "nfv_stalk", "tumour_present", "tethered_cord", "chiari",
-                  "hydrocephalus", "syringomyelia")
+LESION_PROFILE = (
+    "prenatal_dx",
+    "nfv_stalk",
+    "tumour_present",
+    "tethered_cord",
+    "chiari",
+    "hydrocephalus",
+    "syringomyelia",
+)
 
 
-def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
-                              patient_ids: Iterable[int] | None = None) -> dict[int, Signature]:
+def near_duplicate_signatures(
+    catalogue: Mapping[str, FormInfo], patient_ids: Iterable[int] | None = None
+) -> dict[int, Signature]:
     """Signatures of the patients with a lesion and a surgery; all of them, or the candidates
     that could match `patient_ids` (same sex and year of birth, a lesion of the same type and
     level)."""
@@ -586,18 +758,24 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
         return sql.by_version("s", info.version_names(info.harmonised_field(name)), kind)
 
     kind, level = value(lesion, "lesion_type", "text"), value(lesion, "lesion_level", "text")
-    profile = [value(lesion, name, "text") for name in LESION_PROFILE
-               if name in lesion.harmonisation.field_names]
+    profile = [
+        value(lesion, name, "text")
+        for name in LESION_PROFILE
+        if name in lesion.harmonisation.field_names
+    ]
     days = value(surgery, "surg_age_days", "number")
     procedures = value(surgery, "procedures", "text")
-    missing = sorted({code for schema in lesion.schemas.values()
-                      for code in schema.missing_code_set}) or ["-"]
+    missing = sorted(
+        {code for schema in lesion.schemas.values() for code in schema.missing_code_set}
+    ) or ["-"]
     marks = ", ".join(["%s"] * len(missing))
-    base = (f"SELECT s.patient_id, p.site_id, p.pseudonym, p.sex, p.year_of_birth, {kind}, "
-            f"{level}{''.join(', ' + column for column in profile)} FROM {SUBMISSIONS} s "
-            "JOIN patients_patient p ON p.id = s.patient_id "
-            f"WHERE s.form_id = %s AND {kind} IS NOT NULL AND {level} IS NOT NULL "
-            f"AND {kind} NOT IN ({marks}) AND {level} NOT IN ({marks})")
+    base = (
+        f"SELECT s.patient_id, p.site_id, p.pseudonym, p.sex, p.year_of_birth, {kind}, "
+        f"{level}{''.join(', ' + column for column in profile)} FROM {SUBMISSIONS} s "
+        "JOIN patients_patient p ON p.id = s.patient_id "
+        f"WHERE s.form_id = %s AND {kind} IS NOT NULL AND {level} IS NOT NULL "
+        f"AND {kind} NOT IN ({marks}) AND {level} NOT IN ({marks})"
+    )
     params: list[Any] = [lesion.form.pk, *missing, *missing]
     rows: list[tuple[Any, ...]] = []
     if patient_ids is None:
@@ -605,8 +783,9 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
     else:
         keys: set[tuple[Any, ...]] = set()
         for chunk in _chunks(list(set(patient_ids)), 500):
-            found = _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
-                           params + chunk)
+            found = _fetch(
+                base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})", params + chunk
+            )
             keys |= {(row[3], row[4], row[5], row[6]) for row in found}
         # One pass over the lesion forms finds the candidates, matched on the whole key (sex,
         # year of birth, lesion type and level) in the database, so that only their ids come
@@ -617,25 +796,32 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
         key_batch = (connection.features.max_query_params or 40_000) // 4 - 1
         for chunk in _chunks(sorted(keys), key_batch):
             values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            candidates |= {row[0] for row in _fetch(
-                f"SELECT DISTINCT s.patient_id FROM {SUBMISSIONS} s "
-                "JOIN patients_patient p ON p.id = s.patient_id "
-                f"JOIN (VALUES {values}) k ON k.column1 = p.sex "
-                f"AND k.column2 = p.year_of_birth AND k.column3 = {kind} AND k.column4 = {level} "
-                "WHERE s.form_id = %s",
-                [*(part for key in chunk for part in key), lesion.form.pk],
-            )}
+            candidates |= {
+                row[0]
+                for row in _fetch(
+                    f"SELECT DISTINCT s.patient_id FROM {SUBMISSIONS} s "
+                    "JOIN patients_patient p ON p.id = s.patient_id "
+                    f"JOIN (VALUES {values}) k ON k.column1 = p.sex "
+                    f"AND k.column2 = p.year_of_birth AND k.column3 = {kind} AND k.column4 = "
+                    f"{level} "
+                    "WHERE s.form_id = %s",
+                    [*(part for key in chunk for part in key), lesion.form.pk],
+                )
+            }
         for chunk in _chunks(sorted(candidates), 500):
-            rows += _fetch(base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})",
-                           params + chunk)
+            rows += _fetch(
+                base + f" AND s.patient_id IN ({', '.join(['%s'] * len(chunk))})", params + chunk
+            )
     patients: dict[int, tuple[int, str, str, int]] = {}
     lesions: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
     for patient_id, site_id, pseudonym, sex, year, *answers in rows:
         patients[patient_id] = (site_id, pseudonym, sex, year)
         lesions[patient_id].add(tuple(answers))
     surgeries: dict[int, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
-    surgery_sql = (f"SELECT s.patient_id, {days}, {procedures} FROM {SUBMISSIONS} s "
-                   f"WHERE s.form_id = %s AND {days} IS NOT NULL")
+    surgery_sql = (
+        f"SELECT s.patient_id, {days}, {procedures} FROM {SUBMISSIONS} s "
+        f"WHERE s.form_id = %s AND {days} IS NOT NULL"
+    )
     if patient_ids is None:
         # Everyone's: one streamed pass rather than hundreds of id lists.
         for patient_id, age, done in _stream(surgery_sql, [surgery.form.pk]):
@@ -649,9 +835,11 @@ def near_duplicate_signatures(catalogue: Mapping[str, FormInfo],
             ):
                 surgeries[patient_id].append((int(age), _codes(done)))
     return {
-        pk: Signature(pk, site_id, pseudonym, sex, year, frozenset(lesions[pk]),
-                      tuple(sorted(surgeries[pk])))
-        for pk, (site_id, pseudonym, sex, year) in patients.items() if surgeries.get(pk)
+        pk: Signature(
+            pk, site_id, pseudonym, sex, year, frozenset(lesions[pk]), tuple(sorted(surgeries[pk]))
+        )
+        for pk, (site_id, pseudonym, sex, year) in patients.items()
+        if surgeries.get(pk)
     }
 
 
@@ -690,21 +878,26 @@ def near_duplicate_matches(signatures: Mapping[int, Signature]) -> dict[int, lis
                 if other.site_id != current.site_id and _alike(current, other):
                     matches[current.patient_id][other.patient_id] = other
                     matches[other.patient_id][current.patient_id] = current
-    return {pk: sorted(found.values(), key=lambda s: s.patient_id)
-            for pk, found in matches.items()}
+    return {pk: sorted(found.values(), key=lambda s: s.patient_id) for pk, found in matches.items()}
 
 
 def _alike(a: Signature, b: Signature) -> bool:
     """Same lesions (type, level and anatomy), same operations at ages a few days apart."""
-    return a.lesions == b.lesions and len(a.surgeries) == len(b.surgeries) and all(
-        abs(x[0] - y[0]) <= NEAR_DUPLICATE_DAYS and x[1] == y[1]
-        for x, y in zip(a.surgeries, b.surgeries, strict=True)
+    return (
+        a.lesions == b.lesions
+        and len(a.surgeries) == len(b.surgeries)
+        and all(
+            abs(x[0] - y[0]) <= NEAR_DUPLICATE_DAYS and x[1] == y[1]
+            for x, y in zip(a.surgeries, b.surgeries, strict=True)
+        )
     )
 
 
-def near_duplicate_findings(signatures: Mapping[int, Signature],
-                            matches: Mapping[int, list[Signature]],
-                            patient_ids: Iterable[int]) -> list[Finding]:
+def near_duplicate_findings(
+    signatures: Mapping[int, Signature],
+    matches: Mapping[int, list[Signature]],
+    patient_ids: Iterable[int],
+) -> list[Finding]:
     rule = BUILT_IN_RULES["near_duplicate_patient"]
     findings = []
     for pk in patient_ids:
@@ -713,16 +906,30 @@ def near_duplicate_findings(signatures: Mapping[int, Signature],
             continue
         me = signatures[pk]
         count = len(found)
-        findings.append(Finding(
-            rule.code, rule.severity, me.site_id, pk, None, "",
-            f"This patient may be the same person as {count} patient{'s' if count > 1 else ''} "
-            "at another site: same sex, year of birth, lesion type and level, and surgery at "
-            f"the same ages within {NEAR_DUPLICATE_DAYS} days. A curator will compare the "
-            "records.",
-            details={"matches": [{"patient_id": other.patient_id,
-                                  "pseudonym": other.pseudonym, "site_id": other.site_id}
-                                 for other in found[:NEAR_DUPLICATE_LISTED]]},
-        ))
+        findings.append(
+            Finding(
+                rule.code,
+                rule.severity,
+                me.site_id,
+                pk,
+                None,
+                "",
+                f"This patient may be the same person as {count} patient{'s' if count > 1 else ''} "
+                "at another site: same sex, year of birth, lesion type and level, and surgery at "
+                f"the same ages within {NEAR_DUPLICATE_DAYS} days. A curator will compare the "
+                "records.",
+                details={
+                    "matches": [
+                        {
+                            "patient_id": other.patient_id,
+                            "pseudonym": other.pseudonym,
+                            "site_id": other.site_id,
+                        }
+                        for other in found[:NEAR_DUPLICATE_LISTED]
+                    ]
+                },
+            )
+        )
     return findings
 
 
@@ -743,4 +950,4 @@ def _stream(sql: str, params: Sequence[Any], size: int = 10_000) -> Iterator[tup
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])

@@ -33,7 +33,10 @@ class QualityIssue(models.Model):
     site = models.ForeignKey("people.Site", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     submission = models.ForeignKey(
-        "submissions.Submission", null=True, blank=True, on_delete=models.PROTECT,
+        "submissions.Submission",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="quality_issues",
     )
     field = models.CharField(max_length=100, blank=True)
@@ -44,7 +47,10 @@ class QualityIssue(models.Model):
     last_seen = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     accepted_reason = models.TextField(blank=True)

@@ -22,8 +22,11 @@ ISSUE_FILTERS = ("status", "severity", "rule", "site")
 
 
 def can_see_quality(user: User) -> bool:
-    return (user.is_authenticated and user.is_active
-            and user.role in (Role.COORDINATOR, Role.CURATOR, Role.ADMIN))
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role in (Role.COORDINATOR, Role.CURATOR, Role.ADMIN)
+    )
 
 
 def visible_issues(user: User) -> QuerySet[QualityIssue]:
@@ -66,17 +69,29 @@ def open_issue_summary(user: User) -> list[dict[str, Any]]:
     """Open issues per site and severity, for the sites the user sees."""
     counts: dict[str, dict[str, int]] = {}
     for code, severity, n in (
-        visible_issues(user).filter(status=IssueStatus.OPEN)
-        .values_list("site__code", "severity").annotate(n=Count("id")).order_by()
+        visible_issues(user)
+        .filter(status=IssueStatus.OPEN)
+        .values_list("site__code", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
     ):
         counts.setdefault(code, {})[severity] = n
-    return [
-        {"site": site.code, "name": site.name,
-         **{severity.value: counts.get(site.code, {}).get(severity.value, 0)
-            for severity in Severity},
-         "total": sum(counts.get(site.code, {}).values())}
-        for site in sites_in_scope(user).order_by("code")
-    ] if can_see_quality(user) else []
+    return (
+        [
+            {
+                "site": site.code,
+                "name": site.name,
+                **{
+                    severity.value: counts.get(site.code, {}).get(severity.value, 0)
+                    for severity in Severity
+                },
+                "total": sum(counts.get(site.code, {}).values()),
+            }
+            for site in sites_in_scope(user).order_by("code")
+        ]
+        if can_see_quality(user)
+        else []
+    )
 
 
 def can_see_details(user: User) -> bool:
@@ -89,9 +104,14 @@ def field_link(issue: QualityIssue) -> str | None:
     if issue.submission is None:
         return None
     try:
-        url = reverse("web:submission", args=[
-            issue.patient.pseudonym, issue.submission.form.name, issue.submission.instance,
-        ])
+        url = reverse(
+            "web:submission",
+            args=[
+                issue.patient.pseudonym,
+                issue.submission.form.name,
+                issue.submission.instance,
+            ],
+        )
     except NoReverseMatch:
         return None
     return f"{url}#field-{issue.field}" if issue.field else url

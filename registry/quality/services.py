@@ -63,8 +63,7 @@ PatientRange = tuple[int | None, int | None]
 
 def quality_run(run: JobRun) -> dict[str, Any]:
     """What a quality job run does (registered with jobs in apps.py): its counts."""
-    return do_run_quality_checks(run.requested_by, full=bool(run.parameters.get("full")),
-                                 run=run)
+    return do_run_quality_checks(run.requested_by, full=bool(run.parameters.get("full")), run=run)
 
 
 def rules_file(catalogue: dict[str, FormInfo]) -> RulesFile:
@@ -86,14 +85,20 @@ def _last_successful_run(exclude: JobRun | None) -> JobRun | None:
 
 def changed_patients(since: dt.datetime) -> set[int]:
     """Patients with a submission saved, or a record created or changed, since `since`."""
-    changed = set(Submission.objects.filter(updated_at__gte=since)
-                  .values_list("patient_id", flat=True).distinct())
+    changed = set(
+        Submission.objects.filter(updated_at__gte=since)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
     changed |= set(Patient.objects.filter(created_at__gte=since).values_list("pk", flat=True))
     return changed
 
 
 def do_run_quality_checks(
-    actor: User | None, *, full: bool = False, run: JobRun | None = None,
+    actor: User | None,
+    *,
+    full: bool = False,
+    run: JobRun | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Check the registry and bring its quality issues up to date; returns the run's counts.
@@ -119,8 +124,9 @@ def do_run_quality_checks(
     if baselines is None:
         baselines = numeric_baselines(catalogue)
 
-    checker = QualityChecker(catalogue, rules.custom, baselines, today=today,
-                             outlier_sd_skip=rules.outlier_sd_skip)
+    checker = QualityChecker(
+        catalogue, rules.custom, baselines, today=today, outlier_sd_skip=rules.outlier_sd_skip
+    )
     total = len(scope) if scope is not None else Patient.objects.count()
     processes = 1
     if scope is None and total >= settings.QUALITY_PARALLEL_FROM_PATIENTS and can_fork():
@@ -135,7 +141,8 @@ def do_run_quality_checks(
         patients = submissions = 0
         for batch in _patient_batches(scope, ranges[number]):
             batch_findings, checked = checker.check_batch(
-                batch, _submissions_of(batch, ranged=scope is None))
+                batch, _submissions_of(batch, ranged=scope is None)
+            )
             found += batch_findings
             patients += len(batch)
             submissions += checked
@@ -154,15 +161,18 @@ def do_run_quality_checks(
 
     near_scope, signatures, matches = _near_duplicate_scope(catalogue, scope)
     findings += near_duplicate_findings(
-        signatures, matches, signatures if near_scope is None else near_scope)
+        signatures, matches, signatures if near_scope is None else near_scope
+    )
 
-    counts = do_store_findings(actor, findings, scope=scope, near_scope=near_scope,
-                               started=started)
-    counts.update({
-        "mode": "incremental" if scope is not None else "full",
-        "patients_checked": patients_checked, "submissions_checked": submissions_checked,
-        "custom_rules": len(rules.custom),
-    })
+    counts = do_store_findings(actor, findings, scope=scope, near_scope=near_scope, started=started)
+    counts.update(
+        {
+            "mode": "incremental" if scope is not None else "full",
+            "patients_checked": patients_checked,
+            "submissions_checked": submissions_checked,
+            "custom_rules": len(rules.custom),
+        }
+    )
     if run is not None:
         # The means and SDs of the last full run travel from run to run for the incremental
         # runs that follow.
@@ -183,15 +193,16 @@ def _id_ranges(parts: int) -> list[PatientRange]:
     return list(zip(lows, highs, strict=True))
 
 
-def _patient_batches(scope: set[int] | None, bounds: PatientRange = (None, None)
-                     ) -> Iterator[dict[int, PatientRow]]:
+def _patient_batches(
+    scope: set[int] | None, bounds: PatientRange = (None, None)
+) -> Iterator[dict[int, PatientRow]]:
     """Patients in batches, in id order (keyset pagination, no OFFSET); a full run's patients
     from `bounds`' low id (included) to its high id (excluded)."""
     columns = ("pk", "site_id", "sex", "year_of_birth", "pseudonym")
     if scope is not None:
         ordered = sorted(scope)
         for start in range(0, len(ordered), PATIENT_BATCH):
-            ids = ordered[start:start + PATIENT_BATCH]
+            ids = ordered[start : start + PATIENT_BATCH]
             rows = Patient.objects.filter(pk__in=ids).values_list(*columns)
             yield {row[0]: PatientRow(*row) for row in rows}
         return
@@ -222,7 +233,8 @@ def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[S
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.id, s.patient_id, s.form_id, s.form_version_id, s.instance, "
-            f"{raw} FROM {Submission._meta.db_table} s WHERE {where}", params,
+            f"{raw} FROM {Submission._meta.db_table} s WHERE {where}",
+            params,
         )
         rows = cursor.fetchall()
     for pk, patient_id, form_id, version_id, instance, text in rows:
@@ -230,9 +242,9 @@ def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[S
             yield SubmissionRow(pk, patient_id, form_id, version_id, instance, None, text)
 
 
-def _near_duplicate_scope(catalogue: dict[str, FormInfo], scope: set[int] | None
-                          ) -> tuple[set[int] | None, dict[int, Signature],
-                                     dict[int, list[Signature]]]:
+def _near_duplicate_scope(
+    catalogue: dict[str, FormInfo], scope: set[int] | None
+) -> tuple[set[int] | None, dict[int, Signature], dict[int, list[Signature]]]:
     """Whose near-duplicate findings an incremental run recomputes, the signatures their
     matches are found among, and the matches.
 
@@ -273,15 +285,19 @@ def _open_near_duplicates_naming(scope: set[int]) -> tuple[set[int], set[int]]:
         matches = "json_each(q.details, '$.matches') m"
         named = "json_extract(m.value, '$.patient_id')"
         listed = "json_array_length(q.details, '$.matches')"
-    sql = (f"SELECT q.patient_id FROM {QualityIssue._meta.db_table} q "
-           "WHERE q.rule = %s AND q.status <> %s AND ")
+    sql = (
+        f"SELECT q.patient_id FROM {QualityIssue._meta.db_table} q "
+        "WHERE q.rule = %s AND q.status <> %s AND "
+    )
     params = ["near_duplicate_patient", str(IssueStatus.RESOLVED)]
     named_by: set[int] = set()
     with connection.cursor() as cursor:
         for chunk in _chunks(sorted(scope), 500):
             cursor.execute(
                 sql + f"EXISTS (SELECT 1 FROM {matches} "
-                f"WHERE {named} IN ({', '.join(['%s'] * len(chunk))}))", params + chunk)
+                f"WHERE {named} IN ({', '.join(['%s'] * len(chunk))}))",
+                params + chunk,
+            )
             named_by.update(row[0] for row in cursor.fetchall())
         cursor.execute(sql + f"{listed} >= %s", [*params, NEAR_DUPLICATE_LISTED])
         listing_all = {row[0] for row in cursor.fetchall()}
@@ -290,8 +306,12 @@ def _open_near_duplicates_naming(scope: set[int]) -> tuple[set[int], set[int]]:
 
 @transaction.atomic
 def do_store_findings(
-    actor: User | None, findings: Sequence[Finding], *, scope: set[int] | None,
-    near_scope: set[int] | None, started: dt.datetime,
+    actor: User | None,
+    findings: Sequence[Finding],
+    *,
+    scope: set[int] | None,
+    near_scope: set[int] | None,
+    started: dt.datetime,
 ) -> dict[str, Any]:
     """Turn a run's findings into issues: create, touch, reopen, and resolve the unseen."""
     now = timezone.now()
@@ -305,12 +325,21 @@ def do_store_findings(
     for fingerprint, finding in by_fingerprint.items():
         known = existing.get(fingerprint)
         if known is None:
-            new.append(QualityIssue(
-                rule=finding.rule, severity=finding.severity, site_id=finding.site_id,
-                patient_id=finding.patient_id, submission_id=finding.submission_id,
-                field=finding.field, message=finding.message, fingerprint=fingerprint,
-                first_seen=now, last_seen=now, details=finding.details,
-            ))
+            new.append(
+                QualityIssue(
+                    rule=finding.rule,
+                    severity=finding.severity,
+                    site_id=finding.site_id,
+                    patient_id=finding.patient_id,
+                    submission_id=finding.submission_id,
+                    field=finding.field,
+                    message=finding.message,
+                    fingerprint=fingerprint,
+                    first_seen=now,
+                    last_seen=now,
+                    details=finding.details,
+                )
+            )
             continue
         pk, status, message, severity, details = known
         if status == IssueStatus.RESOLVED:
@@ -318,17 +347,25 @@ def do_store_findings(
         else:
             touch.append(pk)
         if (message, severity, details) != (finding.message, finding.severity, finding.details):
-            changed.append(QualityIssue(pk=pk, message=finding.message,
-                                        severity=finding.severity, details=finding.details))
+            changed.append(
+                QualityIssue(
+                    pk=pk,
+                    message=finding.message,
+                    severity=finding.severity,
+                    details=finding.details,
+                )
+            )
 
     QualityIssue.objects.bulk_create(new, batch_size=WRITE_BATCH)
     for ids in _chunks(touch, WRITE_BATCH):
         QualityIssue.objects.filter(pk__in=ids).update(last_seen=now)
     for ids in _chunks(reopen, WRITE_BATCH):
         QualityIssue.objects.filter(pk__in=ids).update(
-            status=IssueStatus.OPEN, last_seen=now, resolved_at=None)
-    QualityIssue.objects.bulk_update(changed, ["message", "severity", "details"],
-                                     batch_size=WRITE_BATCH)
+            status=IssueStatus.OPEN, last_seen=now, resolved_at=None
+        )
+    QualityIssue.objects.bulk_update(
+        changed, ["message", "severity", "details"], batch_size=WRITE_BATCH
+    )
 
     unseen = QualityIssue.objects.filter(status=IssueStatus.OPEN, last_seen__lt=now)
     if scope is not None:
@@ -339,21 +376,31 @@ def do_store_findings(
 
     by_rule = Counter(finding.rule for finding in by_fingerprint.values())
     counts = {
-        "findings": len(by_fingerprint), "new": len(new), "reopened": len(reopen),
-        "seen_again": len(touch), "resolved": resolved,
+        "findings": len(by_fingerprint),
+        "new": len(new),
+        "reopened": len(reopen),
+        "seen_again": len(touch),
+        "resolved": resolved,
         "open": QualityIssue.objects.filter(status=IssueStatus.OPEN).count(),
         "by_rule": dict(sorted(by_rule.items())),
     }
-    record_event(actor, "quality.run", None, context={
-        "mode": "incremental" if scope is not None else "full",
-        "patients_in_scope": len(scope) if scope is not None else None,
-        "started": started.isoformat(), **{k: v for k, v in counts.items() if k != "by_rule"},
-    })
+    record_event(
+        actor,
+        "quality.run",
+        None,
+        context={
+            "mode": "incremental" if scope is not None else "full",
+            "patients_in_scope": len(scope) if scope is not None else None,
+            "started": started.isoformat(),
+            **{k: v for k, v in counts.items() if k != "by_rule"},
+        },
+    )
     return counts
 
 
-def _existing_issues(scope: set[int] | None, near_scope: set[int] | None,
-                     findings: dict[str, Finding]) -> dict[str, tuple[Any, ...]]:
+def _existing_issues(
+    scope: set[int] | None, near_scope: set[int] | None, findings: dict[str, Finding]
+) -> dict[str, tuple[Any, ...]]:
     """(pk, status, message, severity, details) of the issues the findings may be, by
     fingerprint: plain rows, as a full run reads every issue there is."""
     fields = ("fingerprint", "pk", "status", "message", "severity", "details")
@@ -368,7 +415,7 @@ def _existing_issues(scope: set[int] | None, near_scope: set[int] | None,
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
 def can_accept_issues(user: User) -> bool:
@@ -381,19 +428,30 @@ def do_accept_quality_issue(actor: User, issue: QualityIssue, reason: str) -> Qu
         raise PermissionDenied("Only curators may accept a quality issue as correct.")
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
-        raise ValidationError({"reason": [
-            "Say why the value is correct (at least a few words), so that others can follow."
-        ]})
+        raise ValidationError(
+            {
+                "reason": [
+                    "Say why the value is correct (at least a few words), so that others can "
+                    "follow."
+                ]
+            }
+        )
     with transaction.atomic():
         before = {"status": issue.status, "accepted_reason": issue.accepted_reason}
         issue.status = IssueStatus.ACCEPTED
         issue.accepted_by, issue.accepted_reason = actor, reason
         issue.accepted_at = timezone.now()
         issue.save(update_fields=["status", "accepted_by", "accepted_reason", "accepted_at"])
-        record_event(actor, "quality_issue.accept", issue, site=issue.site, changes={
-            "status": [before["status"], issue.status],
-            "accepted_reason": [before["accepted_reason"], reason],
-        })
+        record_event(
+            actor,
+            "quality_issue.accept",
+            issue,
+            site=issue.site,
+            changes={
+                "status": [before["status"], issue.status],
+                "accepted_reason": [before["accepted_reason"], reason],
+            },
+        )
     return issue
 
 
@@ -405,8 +463,13 @@ def do_reopen_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
         before = issue.status
         issue.status = IssueStatus.OPEN
         issue.save(update_fields=["status"])
-        record_event(actor, "quality_issue.reopen", issue, site=issue.site,
-                     changes={"status": [before, issue.status]})
+        record_event(
+            actor,
+            "quality_issue.reopen",
+            issue,
+            site=issue.site,
+            changes={"status": [before, issue.status]},
+        )
     return issue
 
 
@@ -419,6 +482,11 @@ def do_resolve_quality_issue(actor: User, issue: QualityIssue) -> QualityIssue:
         before = issue.status
         issue.status, issue.resolved_at = IssueStatus.RESOLVED, timezone.now()
         issue.save(update_fields=["status", "resolved_at"])
-        record_event(actor, "quality_issue.resolve", issue, site=issue.site,
-                     changes={"status": [before, issue.status]})
+        record_event(
+            actor,
+            "quality_issue.resolve",
+            issue,
+            site=issue.site,
+            changes={"status": [before, issue.status]},
+        )
     return issue

@@ -67,20 +67,37 @@ def _issue_list(request: HttpRequest, template: str, extra: dict[str, Any]) -> H
     filters = {key: request.GET.get(key, "") for key in ISSUE_FILTERS}
     filters.update({key: str(value) for key, value in extra.get("forced", {}).items()})
     page = Paginator(filtered_issues(request.user, filters), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     for issue in page.object_list:
         issue.link = field_link(issue)
-    do_record_list_view(request.user, "quality_issue.view", list(page.object_list),
-                        page=request.path, params=request.GET, site=extra.get("site"))
-    kept = {key: value for key, value in filters.items() if value and key not in extra.get(
-        "forced", {})}
-    return render(request, template, {
-        **extra, "page": page, "filters": filters, "query": urlencode(kept),
-        "statuses": IssueStatus.choices,
-        "severities": Severity.choices, "rules": _rules(),
-        "summary": open_issue_summary(request.user), "can_run": can_run_jobs(request.user),
-        "can_accept": can_accept_issues(request.user),
-    })
+    do_record_list_view(
+        request.user,
+        "quality_issue.view",
+        list(page.object_list),
+        page=request.path,
+        params=request.GET,
+        site=extra.get("site"),
+    )
+    kept = {
+        key: value for key, value in filters.items() if value and key not in extra.get("forced", {})
+    }
+    return render(
+        request,
+        template,
+        {
+            **extra,
+            "page": page,
+            "filters": filters,
+            "query": urlencode(kept),
+            "statuses": IssueStatus.choices,
+            "severities": Severity.choices,
+            "rules": _rules(),
+            "summary": open_issue_summary(request.user),
+            "can_run": can_run_jobs(request.user),
+            "can_accept": can_accept_issues(request.user),
+        },
+    )
 
 
 def _rules() -> list[object]:
@@ -98,19 +115,25 @@ def issues(request: HttpRequest) -> HttpResponse:
 @quality_pages
 def site(request: HttpRequest, code: str) -> HttpResponse:
     chosen = visible_site(request.user, code)
-    return _issue_list(request, "quality/issues.html",
-                       {"site": chosen, "forced": {"site": chosen.code}})
+    return _issue_list(
+        request, "quality/issues.html", {"site": chosen, "forced": {"site": chosen.code}}
+    )
 
 
 @quality_pages
 def issue(request: HttpRequest, pk: int) -> HttpResponse:
     found = issue_for(request.user, pk)
     do_record_view(request.user, "quality_issue.view", found, page=request.path, site=found.site)
-    return render(request, "quality/issue.html", {
-        "issue": found, "link": field_link(found),
-        "details": found.details if can_see_details(request.user) else None,
-        "can_accept": can_accept_issues(request.user),
-    })
+    return render(
+        request,
+        "quality/issue.html",
+        {
+            "issue": found,
+            "link": field_link(found),
+            "details": found.details if can_see_details(request.user) else None,
+            "can_accept": can_accept_issues(request.user),
+        },
+    )
 
 
 @quality_pages

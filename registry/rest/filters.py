@@ -85,8 +85,11 @@ class RegistryFilterSet(django_filters.FilterSet):
 
     def get_form_class(self) -> type[forms.Form]:
         form_class = super().get_form_class()
-        typed = [name for name, field in self.filters.items()
-                 if not isinstance(field, django_filters.CharFilter)]
+        typed = [
+            name
+            for name, field in self.filters.items()
+            if not isinstance(field, django_filters.CharFilter)
+        ]
 
         class Form(form_class):  # type: ignore[valid-type, misc]
             def clean(self) -> dict[str, Any]:
@@ -103,9 +106,12 @@ class QueryParameters(serializers.Serializer[Any]):
 
     def to_internal_value(self, data: Any) -> Any:
         if html.is_html_input(data):
-            empty = {name: [_sent_empty(name)] for name, field in self.fields.items()
-                     if data.get(name) == ""
-                     and not isinstance(field, serializers.CharField | serializers.ListField)}
+            empty = {
+                name: [_sent_empty(name)]
+                for name, field in self.fields.items()
+                if data.get(name) == ""
+                and not isinstance(field, serializers.CharField | serializers.ListField)
+            }
             if empty:
                 raise serializers.ValidationError(empty)
         return super().to_internal_value(data)

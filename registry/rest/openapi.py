@@ -35,13 +35,15 @@ ERROR_SCHEMA: dict[str, Any] = {
 VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Each wrong parameter or field with what was wrong and what would be right, "
-                   'e.g. {"page_size": ["page_size must be a whole number from 1 to 1000; '
-                   "you sent 'all'.\"]}. Batches: item position -> field -> messages.",
-    "additionalProperties": {"anyOf": [
-        {"type": "array", "items": {"type": "string"}},
-        {"type": "string"},
-        {"$ref": "#/components/schemas/ValidationError"},
-    ]},
+    'e.g. {"page_size": ["page_size must be a whole number from 1 to 1000; '
+    "you sent 'all'.\"]}. Batches: item position -> field -> messages.",
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "string"},
+            {"$ref": "#/components/schemas/ValidationError"},
+        ]
+    },
 }
 
 # For a view whose other errors have the same shape as a 400 (a batch's 409 and 423).
@@ -72,8 +74,9 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 class RegistryAutoSchema(AutoSchema):
     """drf-spectacular's schema of a view, with the error answers every view can give."""
 
-    def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
-                      registry: Any) -> dict[str, Any] | None:
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: Any
+    ) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
@@ -91,8 +94,9 @@ class RegistryAutoSchema(AutoSchema):
                 declared["content"] = self._body("Error", ERROR_SCHEMA)
         return operation
 
-    def _get_request_for_media_type(self, serializer: Any, direction: str = "request"
-                                    ) -> tuple[Any, bool]:
+    def _get_request_for_media_type(
+        self, serializer: Any, direction: str = "request"
+    ) -> tuple[Any, bool]:
         schema, required = super()._get_request_for_media_type(serializer, direction)
         serializer = force_instance(serializer)
         if is_list_serializer(serializer) and schema:
@@ -106,8 +110,9 @@ class RegistryAutoSchema(AutoSchema):
     def map_parsers(self) -> list[str]:
         # Bodies are JSON. DRF also reads forms (the browsable API's), but a form cannot carry
         # what the schema states: a number, a list, a missing value.
-        return [media_type for media_type in super().map_parsers()
-                if media_type == "application/json"]
+        return [
+            media_type for media_type in super().map_parsers() if media_type == "application/json"
+        ]
 
     def _error_responses(self, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
         view = self.view
@@ -119,51 +124,77 @@ class RegistryAutoSchema(AutoSchema):
         # parameters or a body for what they hold.
         errors["400"] = self._response(
             "A parameter or field is wrong; nothing was changed.",
-            "ValidationError", VALIDATION_ERROR_SCHEMA)
+            "ValidationError",
+            VALIDATION_ERROR_SCHEMA,
+        )
         if not any(issubclass(permission, AllowAny) for permission in permissions):
-            errors["401"] = self._error("No token, or an unknown, expired or revoked one "
-                                        "(`Authorization: Token <token>`).")
+            errors["401"] = self._error(
+                "No token, or an unknown, expired or revoked one (`Authorization: Token <token>`)."
+            )
         # Writes may be refused by role or for a missing CSRF token; reads only by a
         # permission that says it limits them.
-        limits_reads = any(getattr(permission, "limits_reads", True)
-                           for permission in permissions
-                           if not issubclass(permission, (IsAuthenticated, AllowAny)))
+        limits_reads = any(
+            getattr(permission, "limits_reads", True)
+            for permission in permissions
+            if not issubclass(permission, (IsAuthenticated, AllowAny))
+        )
         if self.method not in SAFE_METHODS or limits_reads:
-            reasons = [reason for permission in permissions
-                       if (reason := getattr(permission, "refusal", None))]
-            errors["403"] = self._error(" ".join([
-                "Your role may not do this (or, in a browser session, the CSRF token is "
-                "missing).", *reasons]))
+            reasons = [
+                reason
+                for permission in permissions
+                if (reason := getattr(permission, "refusal", None))
+            ]
+            errors["403"] = self._error(
+                " ".join(
+                    [
+                        "Your role may not do this (or, in a browser session, the CSRF token is "
+                        "missing).",
+                        *reasons,
+                    ]
+                )
+            )
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
-            errors["404"] = self._error("Not found, or outside the records you may see "
-                                        "(lists: a page past the last one).")
+            errors["404"] = self._error(
+                "Not found, or outside the records you may see (lists: a page past the last one)."
+            )
         if takes_body:
-            errors["413"] = self._error("The body is larger than 16 MB "
-                                        "(DATA_UPLOAD_MAX_MEMORY_SIZE); send less at a time.")
-            errors["415"] = self._error("The body is not in a media type this operation "
-                                        "reads (send JSON).")
+            errors["413"] = self._error(
+                "The body is larger than 16 MB (DATA_UPLOAD_MAX_MEMORY_SIZE); send less at a time."
+            )
+            errors["415"] = self._error(
+                "The body is not in a media type this operation reads (send JSON)."
+            )
         if view.get_throttles():
-            errors["429"] = self._error("Over the rate limit for your token: wait "
-                                        "Retry-After seconds.", headers=RETRY_AFTER)
-        errors["503"] = self._error("The registry cannot reach its database for a moment: "
-                                    "wait Retry-After seconds and send the same request "
-                                    "again.", headers=RETRY_AFTER)
+            errors["429"] = self._error(
+                "Over the rate limit for your token: wait Retry-After seconds.", headers=RETRY_AFTER
+            )
+        errors["503"] = self._error(
+            "The registry cannot reach its database for a moment: "
+            "wait Retry-After seconds and send the same request "
+            "again.",
+            headers=RETRY_AFTER,
+        )
         return errors
 
-    def _error(self, description: str, *, headers: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
+    def _error(self, description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._response(description, "Error", ERROR_SCHEMA, headers=headers)
 
-    def _response(self, description: str, name: str, schema: dict[str, Any], *,
-                  headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        response: dict[str, Any] = {"description": description,
-                                    "content": self._body(name, schema)}
+    def _response(
+        self,
+        description: str,
+        name: str,
+        schema: dict[str, Any],
+        *,
+        headers: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = {"description": description, "content": self._body(name, schema)}
         if headers:
             response["headers"] = dict(headers)
         return response
 
     def _body(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
-        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name,
-                                      schema=schema)
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
         self.registry.register_on_missing(component)
         return {ERROR_MEDIA_TYPE: {"schema": component.ref}}

@@ -19,8 +19,9 @@ from rest_framework.request import Request
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def whole_number_parameter(request: Request, name: str, *, default: int,
-                           most: int | None = None) -> int:
+def whole_number_parameter(
+    request: Request, name: str, *, default: int, most: int | None = None
+) -> int:
     """The query parameter `name` as a whole number from 1 (to `most`, if given), or `default`
     when it is absent."""
     raw = request.query_params.get(name)
@@ -34,8 +35,9 @@ def whole_number_parameter(request: Request, name: str, *, default: int,
         number = int(digits) if len(digits) <= 18 else 10**18
     if number < 1 or (most is not None and number > most):
         allowed = f"from 1 to {most}" if most is not None else "1 or more"
-        raise ValidationError({name: [
-            f"{name} must be a whole number {allowed}; you sent {raw[:40]!r}."]})
+        raise ValidationError(
+            {name: [f"{name} must be a whole number {allowed}; you sent {raw[:40]!r}."]}
+        )
     return number
 
 
@@ -47,8 +49,9 @@ class RegistryPagination(PageNumberPagination):
     last_page_strings = ()
 
     def get_page_size(self, request: Request) -> int:
-        return whole_number_parameter(request, self.page_size_query_param,
-                                      default=self.page_size, most=self.max_page_size)
+        return whole_number_parameter(
+            request, self.page_size_query_param, default=self.page_size, most=self.max_page_size
+        )
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
@@ -57,19 +60,28 @@ class RegistryPagination(PageNumberPagination):
         try:
             self.page = paginator.page(number)
         except InvalidPage:
-            raise NotFound(f"There is no page {number}: the last page is "
-                           f"{paginator.num_pages}.") from None
+            raise NotFound(
+                f"There is no page {number}: the last page is {paginator.num_pages}."
+            ) from None
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
-            {"name": self.page_query_param, "required": False, "in": "query",
-             "description": "A page number, from 1 (past the last page: 404).",
-             "schema": {"type": "integer", "minimum": 1}},
-            {"name": self.page_size_query_param, "required": False, "in": "query",
-             "description": f"Results per page: {self.page_size} unless you say, at most "
-                            f"{self.max_page_size}.",
-             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "A page number, from 1 (past the last page: 404).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page: {self.page_size} unless you say, at most "
+                f"{self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]

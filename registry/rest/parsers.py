@@ -37,9 +37,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
-
-_TOO_DEEP: Final = (f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (arrays or "
-                    "objects inside one another); send the value as text or flatten it.")
+_TOO_DEEP: Final = (
+    f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (arrays or "
+    "objects inside one another); send the value as text or flatten it."
+)
 
 
 class JsonRefused(ValueError):
@@ -114,8 +115,9 @@ def _has_problem(value: Any, strings: bool) -> bool:
                     return True
             elif isinstance(item, dict | list):
                 stack.append((item, depth + 1))
-            elif isinstance(item, _Unreadable) or (isinstance(item, float)
-                                                   and not math.isfinite(item)):
+            elif isinstance(item, _Unreadable) or (
+                isinstance(item, float) and not math.isfinite(item)
+            ):
                 return True
     return not isinstance(value, dict | list) and _has_problem([value], strings)
 
@@ -135,12 +137,16 @@ def check_json(value: Any, *, strings: bool = True) -> None:
         current, path = stack.pop()
         if isinstance(current, str):
             _check_string(current, path, strings)
-        elif isinstance(current, _Unreadable) or (isinstance(current, float)
-                                                  and not math.isfinite(current)):
+        elif isinstance(current, _Unreadable) or (
+            isinstance(current, float) and not math.isfinite(current)
+        ):
             # NaN and Infinity are not JSON; 1e400 is, and reads as an infinity.
-            raise JsonRefused("The number is not one JSON or the registry can hold (NaN, "
-                              f"Infinity, or more than {MAX_JSON_DIGITS} digits); send a finite "
-                              "number or null.", path)
+            raise JsonRefused(
+                "The number is not one JSON or the registry can hold (NaN, "
+                f"Infinity, or more than {MAX_JSON_DIGITS} digits); send a finite "
+                "number or null.",
+                path,
+            )
         elif isinstance(current, Mapping | list):
             if len(path) >= MAX_JSON_DEPTH:
                 raise JsonRefused(_TOO_DEEP, _near(path))
@@ -193,17 +199,26 @@ def _deep_path(text: str) -> tuple[str | int, ...]:
 
 def _check_string(text: str, path: tuple[str | int, ...], strings: bool) -> None:
     if len(text) > MAX_JSON_STRING:
-        raise JsonRefused(f"The value has {len(text):,} characters; no value of the registry "
-                          f"has more than {MAX_JSON_STRING:,}.", path)
+        raise JsonRefused(
+            f"The value has {len(text):,} characters; no value of the registry "
+            f"has more than {MAX_JSON_STRING:,}.",
+            path,
+        )
     if not strings:
         return
     if _SURROGATE.search(text):
-        raise JsonRefused("The value holds a lone surrogate (an escape such as \\ud800 that is "
-                          "not half of a pair), which is not text; send the character itself "
-                          "or its UTF-16 pair.", path)
+        raise JsonRefused(
+            "The value holds a lone surrogate (an escape such as \\ud800 that is "
+            "not half of a pair), which is not text; send the character itself "
+            "or its UTF-16 pair.",
+            path,
+        )
     if "\x00" in text:
-        raise JsonRefused("The value contains a NUL character (\\0), which no field of the "
-                          "registry accepts; remove it.", path)
+        raise JsonRefused(
+            "The value contains a NUL character (\\0), which no field of the "
+            "registry accepts; remove it.",
+            path,
+        )
 
 
 def error_body(refused: JsonRefused) -> Any:
@@ -222,15 +237,21 @@ class RequestTooLarge(APIException):
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser with the limits above: a 400 naming the field, never a 500."""
 
-    def parse(self, stream: IO[bytes] | None, media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> Any:
+    def parse(
+        self,
+        stream: IO[bytes] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         if stream is None:
             return None
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise RequestTooLarge(f"The request is larger than {limit // (1024 * 1024)} MB; "
-                                  "send less at a time (bulk: fewer submissions per request).")
+            raise RequestTooLarge(
+                f"The request is larger than {limit // (1024 * 1024)} MB; "
+                "send less at a time (bulk: fewer submissions per request)."
+            )
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)

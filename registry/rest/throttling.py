@@ -76,8 +76,11 @@ class TokenRateThrottle(SimpleRateThrottle):
         self.now = now = self.timer()
         key = backend.make_key(f"{self.key}:window")
         client = backend._cache.get_client(key, write=True)
-        allowed, count, oldest = _run_sliding_window(client, [key], [
-            repr(now), self.duration, self.num_requests, f"{now!r}:{secrets.token_hex(4)}"])
+        allowed, count, oldest = _run_sliding_window(
+            client,
+            [key],
+            [repr(now), self.duration, self.num_requests, f"{now!r}:{secrets.token_hex(4)}"],
+        )
         self._window = (int(count), float(oldest) if oldest else now)
         return bool(allowed)
 
@@ -130,5 +133,7 @@ def key_for_token(token: str) -> str:
 
 def too_many_requests_message(throttle: TokenRateThrottle, wait: float | None) -> str:
     seconds = max(1, round(wait or 1))
-    return (f"Too many requests with these credentials (the limit is {throttle.describe()}). "
-            f"Try again in {seconds} second{'s' if seconds != 1 else ''}.")
+    return (
+        f"Too many requests with these credentials (the limit is {throttle.describe()}). "
+        f"Try again in {seconds} second{'s' if seconds != 1 else ''}."
+    )

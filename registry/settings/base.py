@@ -194,9 +194,7 @@ TEMPLATES = [
 # and `manage.py grant_app_role` lets this role add to the audit trail but not change or empty
 # it (docs/deployment.md).
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers or a Celery worker may share the file: wait for locks rather
@@ -204,8 +202,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-        and env.bool("DATABASE_PREPARED_STATEMENTS", default=True)):
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
     # Parameters travel apart from the SQL, and a statement that a connection has run five
     # times is prepared: PostgreSQL then parses and plans it once. That halved its CPU time per
     # API create (BENCHMARKS.md). Behind PgBouncer in transaction mode, which cannot keep a
@@ -224,8 +223,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                    "LOCATION": REDIS_URL, "OPTIONS": REDIS_CACHE_OPTIONS}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -251,7 +253,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # read timeout stays above the worker's 1-second wait for messages (BRPOP).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 # The nightly runs (registry/jobs/tasks.py): statistics, then the incremental quality checks;
 # every minute, the sweep of runs whose worker died or whose message was lost.
@@ -291,8 +296,10 @@ QUALITY_PARALLEL_FROM_PATIENTS = env.int("QUALITY_PARALLEL_FROM_PATIENTS", defau
 # Every password set anywhere (create_user, the admin, the password-change page) passes these.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # "Registry2024", "Password1!": a common word or the registry's name with digits added.

@@ -39,10 +39,18 @@ OTHER_VALUE = "__other__"
 
 
 def count_table(
-    key: str, title: str, *, unit: str, rows: Sequence[tuple[str, str]],
-    columns: Sequence[tuple[str, str]], counts: Mapping[tuple[str, str], int],
-    row_title: str = "", column_title: str = "", additive: bool = True,
-    total: int | None = None, note: str = "",
+    key: str,
+    title: str,
+    *,
+    unit: str,
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
+    counts: Mapping[tuple[str, str], int],
+    row_title: str = "",
+    column_title: str = "",
+    additive: bool = True,
+    total: int | None = None,
+    note: str = "",
 ) -> dict[str, Any]:
     """A table of counts as stored in a snapshot.
 
@@ -53,11 +61,19 @@ def count_table(
     """
     cells = [[int(counts.get((r, c), 0)) for c, _ in columns] for r, _ in rows]
     table: dict[str, Any] = {
-        "key": key, "title": title, "unit": unit, "row_title": row_title,
-        "column_title": column_title, "note": note, "additive": additive,
+        "key": key,
+        "title": title,
+        "unit": unit,
+        "row_title": row_title,
+        "column_title": column_title,
+        "note": note,
+        "additive": additive,
         "rows": [{"code": code, "label": label} for code, label in rows],
         "columns": [{"code": code, "label": label} for code, label in columns],
-        "cells": cells, "row_totals": None, "column_totals": None, "total": total,
+        "cells": cells,
+        "row_totals": None,
+        "column_totals": None,
+        "total": total,
     }
     if additive:
         if len(columns) > 1:
@@ -83,21 +99,41 @@ def numeric_summary_of(values: Sequence[float], missing_codes: int = 0) -> dict[
     if not n:
         return _summary(0, None, None, None, None, None, None, None, missing_codes)
     return _summary(
-        n, pystats.fmean(ordered), pystats.stdev(ordered) if n > 1 else None,
-        _percentile(ordered, 0.5), _percentile(ordered, 0.25), _percentile(ordered, 0.75),
-        ordered[0], ordered[-1], missing_codes,
+        n,
+        pystats.fmean(ordered),
+        pystats.stdev(ordered) if n > 1 else None,
+        _percentile(ordered, 0.5),
+        _percentile(ordered, 0.25),
+        _percentile(ordered, 0.75),
+        ordered[0],
+        ordered[-1],
+        missing_codes,
     )
 
 
-def _summary(n: int, mean: float | None, sd: float | None, median: float | None,
-             q1: float | None, q3: float | None, low: float | None, high: float | None,
-             missing_codes: int) -> dict[str, Any]:
+def _summary(
+    n: int,
+    mean: float | None,
+    sd: float | None,
+    median: float | None,
+    q1: float | None,
+    q3: float | None,
+    low: float | None,
+    high: float | None,
+    missing_codes: int,
+) -> dict[str, Any]:
     def number(value: Any) -> float | None:
         return None if value is None else float(value)
 
     return {
-        "n": int(n), "mean": number(mean), "sd": number(sd), "median": number(median),
-        "q1": number(q1), "q3": number(q3), "min": number(low), "max": number(high),
+        "n": int(n),
+        "mean": number(mean),
+        "sd": number(sd),
+        "median": number(median),
+        "q1": number(q1),
+        "q3": number(q3),
+        "min": number(low),
+        "max": number(high),
         "missing_codes": int(missing_codes),
     }
 
@@ -108,8 +144,9 @@ def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
-                     missing_codes: int = 0) -> dict[str, Any]:
+def summarise_column(
+    sql: JsonSql, source: str, params: Sequence[Any], missing_codes: int = 0
+) -> dict[str, Any]:
     """The numeric summary of column `v` of the subquery `source`, NULLs left out."""
     if sql.postgres:
         row = fetch(
@@ -117,12 +154,15 @@ def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
             "percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
             "percentile_cont(0.25) WITHIN GROUP (ORDER BY v), "
             "percentile_cont(0.75) WITHIN GROUP (ORDER BY v), MIN(v), MAX(v) "
-            f"FROM ({source}) AS t WHERE v IS NOT NULL", params,
+            f"FROM ({source}) AS t WHERE v IS NOT NULL",
+            params,
         )[0]
         return _summary(*row, missing_codes=missing_codes)
     # SQLite has no standard deviation or percentiles: one sorted column of numbers, fetched.
-    values = [row[0] for row in fetch(
-        f"SELECT v FROM ({source}) AS t WHERE v IS NOT NULL ORDER BY v", params)]
+    values = [
+        row[0]
+        for row in fetch(f"SELECT v FROM ({source}) AS t WHERE v IS NOT NULL ORDER BY v", params)
+    ]
     return numeric_summary_of(values, missing_codes)
 
 
@@ -130,12 +170,12 @@ def summarise_column(sql: JsonSql, source: str, params: Sequence[Any],
 # The tables of every registry: patients, forms, completeness, each field's answers
 
 
-def data_cut(catalogue: Mapping[str, FormInfo],
-              sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+def data_cut(catalogue: Mapping[str, FormInfo], sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     by_version = dict(
-        ((form, number), n) for form, number, n in
-        Submission.objects.values_list("form__name", "form_version__number")
-        .annotate(n=Count("id")).order_by()
+        ((form, number), n)
+        for form, number, n in Submission.objects.values_list("form__name", "form_version__number")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     last_change = Submission.objects.aggregate(at=Max("updated_at"))["at"]
     return {
@@ -146,10 +186,14 @@ def data_cut(catalogue: Mapping[str, FormInfo],
         "last_change": last_change.isoformat() if last_change else None,
         "forms": [
             {
-                "form": info.name, "title": info.form.title,
+                "form": info.name,
+                "title": info.form.title,
                 "versions": [
-                    {"version": version.number, "content_hash": version.content_hash,
-                     "submissions": by_version.get((info.name, version.number), 0)}
+                    {
+                        "version": version.number,
+                        "content_hash": version.content_hash,
+                        "submissions": by_version.get((info.name, version.number), 0),
+                    }
                     for version in info.versions
                 ],
             }
@@ -161,34 +205,45 @@ def data_cut(catalogue: Mapping[str, FormInfo],
 def patients_by_site(sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
     counts = dict(Patient.objects.values_list("site_id").annotate(n=Count("id")).order_by())
     return count_table(
-        "patients_by_site", "Patients by site", unit="patients",
-        rows=[(code, code) for _, code in sites], columns=[("n", "Patients")],
-        counts={(code, "n"): counts.get(pk, 0) for pk, code in sites}, row_title="Site",
+        "patients_by_site",
+        "Patients by site",
+        unit="patients",
+        rows=[(code, code) for _, code in sites],
+        columns=[("n", "Patients")],
+        counts={(code, "n"): counts.get(pk, 0) for pk, code in sites},
+        row_title="Site",
     )
 
 
-def submissions_by_site(catalogue: Mapping[str, FormInfo],
-                         sites: Sequence[tuple[int, str]]) -> list[dict[str, Any]]:
+def submissions_by_site(
+    catalogue: Mapping[str, FormInfo], sites: Sequence[tuple[int, str]]
+) -> list[dict[str, Any]]:
     codes = dict(sites)
     counts: dict[int, dict[tuple[str, str], int]] = {}
     for site_id, form_id, status, n in (
         Submission.objects.values_list("patient__site_id", "form_id", "status")
-        .annotate(n=Count("id")).order_by()
+        .annotate(n=Count("id"))
+        .order_by()
     ):
         counts.setdefault(form_id, {})[(codes[site_id], status)] = n
     return [
         count_table(
-            f"submissions_{info.name}", f"{info.form.title}: forms by site and status",
-            unit="forms", rows=[(code, code) for _, code in sites],
+            f"submissions_{info.name}",
+            f"{info.form.title}: forms by site and status",
+            unit="forms",
+            rows=[(code, code) for _, code in sites],
             columns=[(status.value, status.label) for status in Status],
-            counts=counts.get(info.form.pk, {}), row_title="Site", column_title="Status",
+            counts=counts.get(info.form.pk, {}),
+            row_title="Site",
+            column_title="Status",
         )
         for info in catalogue.values()
     ]
 
 
-def completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
-                  sites: Sequence[tuple[int, str]]) -> dict[str, Any]:
+def completeness(
+    sql: JsonSql, catalogue: Mapping[str, FormInfo], sites: Sequence[tuple[int, str]]
+) -> dict[str, Any]:
     """Share of required fields filled, among those shown, per form and site.
 
     A required field counts as expected in a submission when its show_if holds for that
@@ -218,11 +273,13 @@ def completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
             rows = fetch(
                 f"SELECT p.site_id, {', '.join(parts)} FROM {SUBMISSIONS} s "
                 "JOIN patients_patient p ON p.id = s.patient_id "
-                "WHERE s.form_version_id = %s GROUP BY p.site_id", [version.pk],
+                "WHERE s.form_version_id = %s GROUP BY p.site_id",
+                [version.pk],
             )
             for site_id, n, *pairs in rows:
-                cell = cells.setdefault((codes[site_id], info.name),
-                                        {"submissions": 0, "expected": 0, "filled": 0})
+                cell = cells.setdefault(
+                    (codes[site_id], info.name), {"submissions": 0, "expected": 0, "filled": 0}
+                )
                 cell["submissions"] += int(n)
                 cell["expected"] += sum(int(v or 0) for v in pairs[0::2])
                 cell["filled"] += sum(int(v or 0) for v in pairs[1::2])
@@ -232,8 +289,10 @@ def completeness(sql: JsonSql, catalogue: Mapping[str, FormInfo],
         "rows": [{"code": code, "label": code} for _, code in sites],
         "columns": [{"code": info.name, "label": info.form.title} for info in forms],
         "cells": [
-            [cells.get((code, info.name), {"submissions": 0, "expected": 0, "filled": 0})
-             for info in forms]
+            [
+                cells.get((code, info.name), {"submissions": 0, "expected": 0, "filled": 0})
+                for info in forms
+            ]
             for _, code in sites
         ],
         "left_out": left_out,
@@ -268,8 +327,7 @@ def field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
     summaries) rather than a scan per field: at a million submissions the scans, not the
     aggregates, are what costs."""
     missing = missing_code_rows(info)
-    summarised = [h for h in info.data_fields()
-                  if is_categorical(h.field) or is_numeric(h.field)]
+    summarised = [h for h in info.data_fields() if is_categorical(h.field) or is_numeric(h.field)]
     names = [info.version_names(h) for h in summarised]
     answers = _answer_counts(sql, info, summarised, names, [code for code, _ in missing])
     ticked = _ticked_counts(sql, info, summarised, names)
@@ -278,13 +336,22 @@ def field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
     for index, harmonised in enumerate(summarised):
         f = harmonised.field
         if is_categorical(f):
-            fields.append(_distribution(info, harmonised, missing, answers.get(index, {}),
-                                        ticked.get(index, {})))
+            fields.append(
+                _distribution(
+                    info, harmonised, missing, answers.get(index, {}), ticked.get(index, {})
+                )
+            )
         else:
             summary = summaries.get(index) or numeric_summary_of([])
             summary["missing_codes"] = sum(answers.get(index, {}).values())
-            fields.append({"name": harmonised.name, "label": f.display_name,
-                           "kind": "numeric", "summary": summary})
+            fields.append(
+                {
+                    "name": harmonised.name,
+                    "label": f.display_name,
+                    "kind": "numeric",
+                    "summary": summary,
+                }
+            )
     return {"form": info.name, "title": info.form.title, "fields": fields}
 
 
@@ -292,9 +359,13 @@ def field_statistics(sql: JsonSql, info: FormInfo) -> dict[str, Any]:
 LISTED = "__listed__"
 
 
-def _answer_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
-                   names: Sequence[Mapping[int, str | None]],
-                   missing_codes: Sequence[str]) -> dict[int, dict[str, int]]:
+def _answer_counts(
+    sql: JsonSql,
+    info: FormInfo,
+    summarised: Sequence[HarmonisedField],
+    names: Sequence[Mapping[int, str | None]],
+    missing_codes: Sequence[str],
+) -> dict[int, dict[str, int]]:
     """Field index -> answer -> forms: the codes of categorical fields, the answers of
     checkbox fields that are not lists (missing codes) with the lists counted as LISTED, and
     the missing codes given instead of a number."""
@@ -304,8 +375,12 @@ def _answer_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmonised
         text = sql.by_version("s", version_names, "text")
         if harmonised.field.type == "checkbox":
             array = sql.by_version("s", version_names, "array")
-            entries.append((f"(CASE WHEN {array} IS NULL THEN {text} END)",
-                            f"(CASE WHEN {array} IS NULL THEN 0 ELSE 1 END)"))
+            entries.append(
+                (
+                    f"(CASE WHEN {array} IS NULL THEN {text} END)",
+                    f"(CASE WHEN {array} IS NULL THEN 0 ELSE 1 END)",
+                )
+            )
         elif is_categorical(harmonised.field):
             entries.append((text, "0"))
         elif missing_list:
@@ -327,32 +402,42 @@ def _answer_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmonised
     return counts
 
 
-def _ticked_counts(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
-                   names: Sequence[Mapping[int, str | None]]) -> dict[int, dict[str, int]]:
+def _ticked_counts(
+    sql: JsonSql,
+    info: FormInfo,
+    summarised: Sequence[HarmonisedField],
+    names: Sequence[Mapping[int, str | None]],
+) -> dict[int, dict[str, int]]:
     """Field index -> option code -> forms with it ticked, for the checkbox fields."""
     checkboxes = [index for index, h in enumerate(summarised) if h.field.type == "checkbox"]
     counts: dict[int, dict[str, int]] = {}
     if not checkboxes:
         return counts
     join, (f, array) = sql.fan_out(
-        [(sql.by_version("s", names[index], "array"),) for index in checkboxes], "x",
-        ("list",))
+        [(sql.by_version("s", names[index], "array"),) for index in checkboxes], "x", ("list",)
+    )
     for position, code, n in fetch(
         f"SELECT {f}, e.value, COUNT(*) FROM {SUBMISSIONS} s {join} "
-        f"{sql.each_element(array, 'e')} WHERE s.form_id = %s GROUP BY 1, 2", [info.form.pk],
+        f"{sql.each_element(array, 'e')} WHERE s.form_id = %s GROUP BY 1, 2",
+        [info.form.pk],
     ):
         counts.setdefault(checkboxes[int(position)], {})[code] = int(n)
     return counts
 
 
-def _numeric_summaries(sql: JsonSql, info: FormInfo, summarised: Sequence[HarmonisedField],
-                       names: Sequence[Mapping[int, str | None]]) -> dict[int, dict[str, Any]]:
+def _numeric_summaries(
+    sql: JsonSql,
+    info: FormInfo,
+    summarised: Sequence[HarmonisedField],
+    names: Sequence[Mapping[int, str | None]],
+) -> dict[int, dict[str, Any]]:
     """Field index -> numeric summary, for the numeric fields (missing codes left at 0)."""
     numeric = [index for index, h in enumerate(summarised) if is_numeric(h.field)]
     if not numeric:
         return {}
     join, (f, value) = sql.fan_out(
-        [(sql.by_version("s", names[index], "number"),) for index in numeric], "x", ("v",))
+        [(sql.by_version("s", names[index], "number"),) for index in numeric], "x", ("v",)
+    )
     source = f"FROM {SUBMISSIONS} s {join} WHERE s.form_id = %s AND {value} IS NOT NULL"
     if sql.postgres:
         return {
@@ -362,12 +447,13 @@ def _numeric_summaries(sql: JsonSql, info: FormInfo, summarised: Sequence[Harmon
                 f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}), "
                 f"percentile_cont(0.25) WITHIN GROUP (ORDER BY {value}), "
                 f"percentile_cont(0.75) WITHIN GROUP (ORDER BY {value}), "
-                f"MIN({value}), MAX({value}) {source} GROUP BY 1", [info.form.pk])
+                f"MIN({value}), MAX({value}) {source} GROUP BY 1",
+                [info.form.pk],
+            )
         }
     # SQLite has no standard deviation or percentiles: each field's numbers, fetched in order.
     values: dict[int, list[float]] = {}
-    for position, number in fetch(f"SELECT {f}, {value} {source} ORDER BY 1, 2",
-                                   [info.form.pk]):
+    for position, number in fetch(f"SELECT {f}, {value} {source} ORDER BY 1, 2", [info.form.pk]):
         values.setdefault(numeric[int(position)], []).append(number)
     return {index: numeric_summary_of(numbers) for index, numbers in values.items()}
 
@@ -376,9 +462,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _distribution(info: FormInfo, harmonised: HarmonisedField,
-                  missing: Sequence[tuple[str, str]], answers: Mapping[str, int],
-                  ticked: Mapping[str, int]) -> dict[str, Any]:
+def _distribution(
+    info: FormInfo,
+    harmonised: HarmonisedField,
+    missing: Sequence[tuple[str, str]],
+    answers: Mapping[str, int],
+    ticked: Mapping[str, int],
+) -> dict[str, Any]:
     f = harmonised.field
     choices = choice_rows(info, harmonised)
     known = {code for code, _ in choices}
@@ -406,14 +496,24 @@ def _distribution(info: FormInfo, harmonised: HarmonisedField,
         rows.append((OTHER_VALUE, "A value that is not among the choices"))
     multiple = f.type == "checkbox"
     table = count_table(
-        f"{info.name}.{harmonised.name}", f.display_name,
-        unit="forms", rows=rows, columns=[("n", "Forms")],
-        counts={(code, "n"): n for code, n in counts.items()}, row_title="Answer",
-        additive=not multiple, total=answered,
+        f"{info.name}.{harmonised.name}",
+        f.display_name,
+        unit="forms",
+        rows=rows,
+        columns=[("n", "Forms")],
+        counts={(code, "n"): n for code, n in counts.items()},
+        row_title="Answer",
+        additive=not multiple,
+        total=answered,
         note="Several options may be ticked on one form." if multiple else "",
     )
-    return {"name": harmonised.name, "label": f.display_name, "kind": "categorical",
-            "multiple": multiple, "table": table}
+    return {
+        "name": harmonised.name,
+        "label": f.display_name,
+        "kind": "categorical",
+        "multiple": multiple,
+        "table": table,
+    }
 
 
 def iter_tables(results: Mapping[str, Any]) -> Iterable[dict[str, Any]]:

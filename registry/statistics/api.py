@@ -27,7 +27,10 @@ from .selectors import (
 )
 
 VIEW_PARAMETER = OpenApiParameter(
-    "view", str, enum=["researcher"], required=False,
+    "view",
+    str,
+    enum=["researcher"],
+    required=False,
     description="Curators and admins: `researcher` shows the figures as researchers see them.",
 )
 
@@ -47,21 +50,25 @@ class SnapshotSummaryOut(serializers.Serializer[StatsSnapshot]):
 
 class SnapshotOut(SnapshotSummaryOut):
     threshold = serializers.IntegerField(help_text="Counts below this are suppressed.")
-    results = serializers.JSONField(help_text="Count tables and numeric summaries; "
-                                              "see docs/statistics.md.")
+    results = serializers.JSONField(
+        help_text="Count tables and numeric summaries; see docs/statistics.md."
+    )
 
 
 def _as_researcher(request: Request) -> bool:
     view = request.query_params.get("view")
     if view not in (None, "researcher"):
-        raise ValidationError({"view": [
-            f"view can only be 'researcher' (or left out); you sent {view[:40]!r}."]})
+        raise ValidationError(
+            {"view": [f"view can only be 'researcher' (or left out); you sent {view[:40]!r}."]}
+        )
     return view == "researcher"
 
 
 def _summary(request: Request, snapshot: StatsSnapshot, as_researcher: bool) -> dict[str, Any]:
     return {
-        "id": snapshot.pk, "created_at": snapshot.created_at, "job_run": snapshot.job_run_id,
+        "id": snapshot.pk,
+        "created_at": snapshot.created_at,
+        "job_run": snapshot.job_run_id,
         "data_cut": data_cut_for(request.user, snapshot, as_researcher=as_researcher),
         "suppressed": as_researcher or not sees_unsuppressed(request.user),
     }
@@ -70,7 +77,8 @@ def _summary(request: Request, snapshot: StatsSnapshot, as_researcher: bool) -> 
 def _full(request: Request, snapshot: StatsSnapshot) -> dict[str, Any]:
     as_researcher = _as_researcher(request)
     return {
-        **_summary(request, snapshot, as_researcher), "threshold": suppression_threshold(),
+        **_summary(request, snapshot, as_researcher),
+        "threshold": suppression_threshold(),
         "results": results_for(request.user, snapshot, as_researcher=as_researcher),
     }
 
@@ -88,17 +96,23 @@ class SnapshotList(generics.ListAPIView[StatsSnapshot]):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         as_researcher = _as_researcher(request)
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(SnapshotSummaryOut(
-            [_summary(request, s, as_researcher) for s in page or []], many=True).data)
+        return self.get_paginated_response(
+            SnapshotSummaryOut(
+                [_summary(request, s, as_researcher) for s in page or []], many=True
+            ).data
+        )
 
 
 class LatestSnapshot(APIView):
     """The newest snapshot with its figures (404 when none has been computed yet)."""
 
-    @extend_schema(parameters=[VIEW_PARAMETER], responses={
-        200: SnapshotOut,
-        404: OpenApiResponse(description="No statistics have been computed yet."),
-    })
+    @extend_schema(
+        parameters=[VIEW_PARAMETER],
+        responses={
+            200: SnapshotOut,
+            404: OpenApiResponse(description="No statistics have been computed yet."),
+        },
+    )
     def get(self, request: Request) -> Response:
         _as_researcher(request)  # a wrong `view` is a 400 even before any snapshot exists
         snapshot = latest_snapshot(request.user)

@@ -44,9 +44,7 @@ class FormInfo:
 
     def version_names(self, harmonised: HarmonisedField) -> dict[int, str | None]:
         """FormVersion id -> the field's name in that version (None where it is absent)."""
-        return {
-            version.pk: harmonised.names.get(version.number) for version in self.versions
-        }
+        return {version.pk: harmonised.names.get(version.number) for version in self.versions}
 
     def harmonised_field(self, name: str) -> HarmonisedField:
         for harmonised in self.harmonisation.fields:

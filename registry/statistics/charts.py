@@ -15,8 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 # Colour-blind-safe palette (Okabe & Ito), with patterns not needed thanks to the legend order.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#000000")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 ROW_HEIGHT = 22
 LABEL_WIDTH = 230
 BAR_WIDTH = 360
@@ -72,14 +71,20 @@ def bar_chart(table: dict[str, Any]) -> SafeString:
     for index, row in enumerate(rows):
         y = legend_height + index * ROW_HEIGHT + 3
         label = escape(_label(row["label"]))
-        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + 14}" font-size="12" '
-                     f'text-anchor="end">{label}</text>')
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + 14}" font-size="12" '
+            f'text-anchor="end">{label}</text>'
+        )
         total = totals[index]
         if total is None:
-            parts.append(f'<rect x="{LABEL_WIDTH}" y="{y + 2}" width="40" height="14" '
-                         'fill="none" stroke="#6c757d" stroke-dasharray="3 2"/>')
-            parts.append(f'<text x="{LABEL_WIDTH + 46}" y="{y + 14}" font-size="11" '
-                         'fill="#495057">suppressed</text>')
+            parts.append(
+                f'<rect x="{LABEL_WIDTH}" y="{y + 2}" width="40" height="14" '
+                'fill="none" stroke="#6c757d" stroke-dasharray="3 2"/>'
+            )
+            parts.append(
+                f'<text x="{LABEL_WIDTH + 46}" y="{y + 14}" font-size="11" '
+                'fill="#495057">suppressed</text>'
+            )
             continue
         x = float(LABEL_WIDTH)
         shown = 0
@@ -89,16 +94,20 @@ def bar_chart(table: dict[str, Any]) -> SafeString:
                 continue
             colour = PALETTE[column_index % len(PALETTE)] if stacked else PALETTE[0]
             w = value * scale
-            parts.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="14" '
-                         f'fill="{colour}"><title>{escape(row["label"])}: '
-                         f'{escape(columns[column_index]["label"])} {value}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="14" '
+                f'fill="{colour}"><title>{escape(row["label"])}: '
+                f"{escape(columns[column_index]['label'])} {value}</title></rect>"
+            )
             x += w
             shown += value
         hidden = total - shown
         if hidden > 0:
             w = hidden * scale
-            parts.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="14" '
-                         'fill="url(#hatch)"><title>suppressed cells</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="14" '
+                'fill="url(#hatch)"><title>suppressed cells</title></rect>'
+            )
             x += w
         parts.append(f'<text x="{x + 5:.1f}" y="{y + 14}" font-size="11">{total}</text>')
     parts.append("</svg>")

@@ -55,10 +55,12 @@ class Role:
 
 KINDS: dict[str, dict[str, Role]] = {
     "status_by_lesion": {
-        "lesion": Role("categorical"), "status": Role("yesno"),
+        "lesion": Role("categorical"),
+        "status": Role("yesno"),
     },
     "highest_grade_by_lesion": {
-        "lesion": Role("categorical"), "grades": Role("categorical", many=True),
+        "lesion": Role("categorical"),
+        "grades": Role("categorical", many=True),
     },
     "status_after_procedure": {
         "procedures": Role("checkbox", group="surgery"),
@@ -113,8 +115,10 @@ class StatisticsFileError(Exception):
 
 
 def load_statistics_file(
-    forms: Mapping[str, Harmonisation] | None, path: Path | None = None,
-    *, only: Collection[str] | None = None,
+    forms: Mapping[str, Harmonisation] | None,
+    path: Path | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> list[ClinicalTable]:
     """The file's tables whose forms are all published, checked against `forms` (each form's
     versions lined up). With `forms` None, the file's shape alone is checked and every table
@@ -132,8 +136,7 @@ def load_statistics_file(
     problems: list[str] = []
     unknown = sorted(set(document) - {"tables"})
     if unknown:
-        problems.append(f"{path.name}: unknown key(s) {', '.join(unknown)}; the file holds "
-                        "tables")
+        problems.append(f"{path.name}: unknown key(s) {', '.join(unknown)}; the file holds tables")
     tables: list[ClinicalTable] = []
     seen: set[str] = set()
     for index, entry in enumerate(document.get("tables") or []):
@@ -158,8 +161,9 @@ def load_statistics_file(
 
 def _table(entry: Any, where: str, seen: set[str], problems: list[str]) -> ClinicalTable | None:
     if not isinstance(entry, dict):
-        problems.append(f"{where}: a table is a mapping with key, kind, title and the fields "
-                        "its kind reads")
+        problems.append(
+            f"{where}: a table is a mapping with key, kind, title and the fields its kind reads"
+        )
         return None
     missing = [key for key in ("key", "kind", "title") if not entry.get(key)]
     if missing:
@@ -168,8 +172,10 @@ def _table(entry: Any, where: str, seen: set[str], problems: list[str]) -> Clini
     key, kind = str(entry["key"]), str(entry["kind"])
     where = f"{where} ({key})"
     if not _KEY.fullmatch(key):
-        problems.append(f"{where}: key {key!r} must be 3 to 60 lower-case letters, digits or "
-                        "underscores, starting with a letter")
+        problems.append(
+            f"{where}: key {key!r} must be 3 to 60 lower-case letters, digits or "
+            "underscores, starting with a letter"
+        )
     elif key in seen:
         problems.append(f"{where}: key {key!r} is already taken")
     seen.add(key)
@@ -180,8 +186,9 @@ def _table(entry: Any, where: str, seen: set[str], problems: list[str]) -> Clini
     given = set(entry) - {"key", "kind", "title"}
     unknown, absent = sorted(given - set(roles)), sorted(set(roles) - given)
     if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; a {kind} table reads "
-                        f"{', '.join(roles)}")
+        problems.append(
+            f"{where}: unknown key(s) {', '.join(unknown)}; a {kind} table reads {', '.join(roles)}"
+        )
     if absent:
         problems.append(f"{where}: {', '.join(absent)} missing")
         return None
@@ -190,8 +197,11 @@ def _table(entry: Any, where: str, seen: set[str], problems: list[str]) -> Clini
         value = entry[role]
         items = value if spec.many and isinstance(value, list) else [value]
         if not items or (isinstance(value, list) and not spec.many):
-            problems.append(f"{where}: {role} is one form.field" if not spec.many
-                            else f"{where}: {role} is a list of form.field")
+            problems.append(
+                f"{where}: {role} is one form.field"
+                if not spec.many
+                else f"{where}: {role} is a list of form.field"
+            )
             return None
         uses = []
         for item in items:
@@ -208,14 +218,17 @@ def _table(entry: Any, where: str, seen: set[str], problems: list[str]) -> Clini
     for group, group_forms in groups.items():
         if len(group_forms) > 1:
             together = [role for role, spec in roles.items() if (spec.group or role) == group]
-            problems.append(f"{where}: {', '.join(together)} must be fields of one form, not "
-                            f"{' and '.join(sorted(group_forms))}")
+            problems.append(
+                f"{where}: {', '.join(together)} must be fields of one form, not "
+                f"{' and '.join(sorted(group_forms))}"
+            )
             return None
     return ClinicalTable(key, kind, str(entry["title"]), reads)
 
 
-def _field_problems(table: ClinicalTable, where: str,
-                    forms: Mapping[str, Harmonisation]) -> list[str]:
+def _field_problems(
+    table: ClinicalTable, where: str, forms: Mapping[str, Harmonisation]
+) -> list[str]:
     problems = []
     for role, uses in table.reads.items():
         description, fits = _WANTED[KINDS[table.kind][role].wants]
@@ -224,15 +237,21 @@ def _field_problems(table: ClinicalTable, where: str,
             found = _harmonised(harmonisation, use.field)
             latest = max(harmonisation.versions)
             if found is None:
-                problems.append(f"{where}: {role} reads {use}, which is not a field of "
-                                f"{use.form} v{latest}{_renamed(harmonisation, use.field)}")
+                problems.append(
+                    f"{where}: {role} reads {use}, which is not a field of "
+                    f"{use.form} v{latest}{_renamed(harmonisation, use.field)}"
+                )
             elif found.retired:
-                problems.append(f"{where}: {role} reads {use}, which {use.form} v{latest} no "
-                                "longer has; name a field the form still asks, or take the "
-                                "table out")
+                problems.append(
+                    f"{where}: {role} reads {use}, which {use.form} v{latest} no "
+                    "longer has; name a field the form still asks, or take the "
+                    "table out"
+                )
             elif not fits(found.field):
-                problems.append(f"{where}: {role} reads {use}, which is a {found.field.type} "
-                                f"field; a {table.kind} table needs {description} there")
+                problems.append(
+                    f"{where}: {role} reads {use}, which is a {found.field.type} "
+                    f"field; a {table.kind} table needs {description} there"
+                )
     return problems
 
 
@@ -243,8 +262,10 @@ def _harmonised(harmonisation: Harmonisation, name: str) -> HarmonisedField | No
 def _renamed(harmonisation: Harmonisation, name: str) -> str:
     for harmonised in harmonisation.fields:
         if name in harmonised.names.values():
-            return (f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
-                    f"{harmonisation.form}.{harmonised.name})")
+            return (
+                f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
+                f"{harmonisation.form}.{harmonised.name})"
+            )
     close = difflib.get_close_matches(name, list(harmonisation.field_names), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -262,17 +283,25 @@ def field_use_problems(forms: Mapping[str, Harmonisation], changed: Collection[s
 # The tables
 
 
-_MM_COLUMNS = [("present", "Mirror movements present"), ("absent", "Absent at every assessment"),
-               ("unknown", "Unknown"), ("not_assessed", "Not assessed")]
-_ONSET_BINS = [("lt1", "Under 1 year"), ("1to2", "1 to 2 years"), ("2to5", "2 to 5 years"),
-               ("5to10", "5 to 10 years"), ("10plus", "10 years or older"),
-               ("early", "Since early childhood (no age given)")]
+_MM_COLUMNS = [
+    ("present", "Mirror movements present"),
+    ("absent", "Absent at every assessment"),
+    ("unknown", "Unknown"),
+    ("not_assessed", "Not assessed"),
+]
+_ONSET_BINS = [
+    ("lt1", "Under 1 year"),
+    ("1to2", "1 to 2 years"),
+    ("2to5", "2 to 5 years"),
+    ("5to10", "5 to 10 years"),
+    ("10plus", "10 years or older"),
+    ("early", "Since early childhood (no age given)"),
+]
 
 
 def clinical_tables(sql: JsonSql, catalogue: Mapping[str, FormInfo]) -> list[dict[str, Any]]:
     """The tables of forms/statistics.yaml whose forms are published, in the file's order."""
-    declared = load_statistics_file({name: info.harmonisation
-                                     for name, info in catalogue.items()})
+    declared = load_statistics_file({name: info.harmonisation for name, info in catalogue.items()})
     computed: dict[str, dict[str, Any]] = {}
     # Tables of the same status by lesion fields of the same forms come from one pass.
     batches: dict[tuple[FieldUse, str], list[ClinicalTable]] = {}
@@ -280,8 +309,11 @@ def clinical_tables(sql: JsonSql, catalogue: Mapping[str, FormInfo]) -> list[dic
         if table.kind == "status_by_lesion":
             batches.setdefault((table.one("status"), table.one("lesion").form), []).append(table)
     for (status, lesion_form), tables in batches.items():
-        computed.update(_status_by_lesion(sql, catalogue[lesion_form],
-                                          catalogue[status.form], status.field, tables))
+        computed.update(
+            _status_by_lesion(
+                sql, catalogue[lesion_form], catalogue[status.form], status.field, tables
+            )
+        )
     for table in declared:
         if table.kind == "highest_grade_by_lesion":
             computed[table.key] = _highest_grade_by_lesion(sql, table, catalogue)
@@ -307,18 +339,22 @@ def _status_cte(sql: JsonSql, form: FormInfo, field: str) -> str:
 
 def _lesion_cte(sql: JsonSql, lesion: FormInfo, field: str) -> str:
     value = _value(lesion, field, "text", sql)
-    return (f"SELECT DISTINCT s.patient_id AS pid, {value} AS code FROM {SUBMISSIONS} s "
-            f"WHERE s.form_id = %s AND {value} IS NOT NULL")
+    return (
+        f"SELECT DISTINCT s.patient_id AS pid, {value} AS code FROM {SUBMISSIONS} s "
+        f"WHERE s.form_id = %s AND {value} IS NOT NULL"
+    )
 
 
-def _status_by_lesion(sql: JsonSql, lesion: FormInfo, assessed: FormInfo, status: str,
-                      tables: Sequence[ClinicalTable]) -> dict[str, dict[str, Any]]:
+def _status_by_lesion(
+    sql: JsonSql, lesion: FormInfo, assessed: FormInfo, status: str, tables: Sequence[ClinicalTable]
+) -> dict[str, dict[str, Any]]:
     """The status by each lesion field of `tables`, from one pass over the assessments (each
     patient's status) and one over the lesions (every field at once)."""
     status_names = {2: "present", 1: "absent", 0: "unknown", -1: "not_assessed"}
     fields = [table.one("lesion").field for table in tables]
     join, (f, code) = sql.fan_out(
-        [(_value(lesion, field, "text", sql),) for field in fields], "x", ("code",))
+        [(_value(lesion, field, "text", sql),) for field in fields], "x", ("code",)
+    )
     rows = fetch(
         f"WITH mm AS ({_status_cte(sql, assessed, status)}), les AS (SELECT DISTINCT "
         f"s.patient_id AS pid, {f} AS f, {code} AS code FROM {SUBMISSIONS} s {join} "
@@ -335,12 +371,16 @@ def _status_by_lesion(sql: JsonSql, lesion: FormInfo, assessed: FormInfo, status
         field_counts = counts.get(index, {})
         label = lesion.harmonised_field(field).field.display_name
         computed[table.key] = count_table(
-            table.key, table.title, unit="patients",
+            table.key,
+            table.title,
+            unit="patients",
             rows=_codes_seen(lesion, field, (value for value, _ in field_counts)),
-            columns=_MM_COLUMNS, counts=field_counts, row_title=label,
+            columns=_MM_COLUMNS,
+            counts=field_counts,
+            row_title=label,
             column_title="Mirror movements",
             note="A patient counts once in each row of a lesion they have; mirror movements "
-                 "are present if any assessment found them.",
+            "are present if any assessment found them.",
         )
     return computed
 
@@ -349,20 +389,20 @@ def _codes_seen(info: FormInfo, field: str, seen: Iterable[str]) -> list[tuple[s
     """A field's choices, then the missing codes and any other values that occur."""
     rows = choice_rows(info, info.harmonised_field(field))
     seen = set(seen)
-    rows += [(code, f"{label} ({code})") for code, label in missing_code_rows(info)
-             if code in seen]
+    rows += [(code, f"{label} ({code})") for code, label in missing_code_rows(info) if code in seen]
     known = {code for code, _ in rows}
     return rows + [(code, code) for code in sorted(seen - known)]
 
 
-def _highest_grade_by_lesion(sql: JsonSql, table: ClinicalTable,
-                             catalogue: Mapping[str, FormInfo]) -> dict[str, Any]:
+def _highest_grade_by_lesion(
+    sql: JsonSql, table: ClinicalTable, catalogue: Mapping[str, FormInfo]
+) -> dict[str, Any]:
     lesion_use = table.one("lesion")
     lesion, graded = catalogue[lesion_use.form], catalogue[table.one("grades").form]
     # Every grade (both hands') from one pass over the assessments.
     join, (_, grade) = sql.fan_out(
-        [(_value(graded, use.field, "text", sql),) for use in table.reads["grades"]], "x",
-        ("g",))
+        [(_value(graded, use.field, "text", sql),) for use in table.reads["grades"]], "x", ("g",)
+    )
     rows = fetch(
         f"WITH wt AS (SELECT s.patient_id AS pid, MAX(CAST({grade} AS INTEGER)) AS g "
         f"FROM {SUBMISSIONS} s {join} WHERE s.form_id = %s "
@@ -374,17 +414,22 @@ def _highest_grade_by_lesion(sql: JsonSql, table: ClinicalTable,
     )
     counts = {(code, str(int(grade))): int(n) for code, grade, n in rows}
     return count_table(
-        table.key, table.title, unit="patients",
+        table.key,
+        table.title,
+        unit="patients",
         rows=_codes_seen(lesion, lesion_use.field, (code for code, _ in counts)),
-        columns=[(str(g), f"Grade {g}") for g in range(5)], counts=counts,
-        row_title="Type of lesion", column_title="Highest grade",
+        columns=[(str(g), f"Grade {g}") for g in range(5)],
+        counts=counts,
+        row_title="Type of lesion",
+        column_title="Highest grade",
         note="The highest grade of any assessment and either hand's task; patients with a "
-             "grade recorded.",
+        "grade recorded.",
     )
 
 
-def _status_after_procedure(sql: JsonSql, table: ClinicalTable,
-                            catalogue: Mapping[str, FormInfo]) -> dict[str, Any]:
+def _status_after_procedure(
+    sql: JsonSql, table: ClinicalTable, catalogue: Mapping[str, FormInfo]
+) -> dict[str, Any]:
     procedures_use, status_use = table.one("procedures"), table.one("follow_up_status")
     surgery, follow_up = catalogue[procedures_use.form], catalogue[status_use.form]
     procedures = surgery.version_names(surgery.harmonised_field(procedures_use.field))
@@ -407,44 +452,61 @@ def _status_after_procedure(sql: JsonSql, table: ClinicalTable,
     counts = {(code, st): int(n) for code, st, n in rows}
     columns = _codes_seen(follow_up, status_use.field, (st for _, st in counts))
     return count_table(
-        table.key, table.title, unit="patients",
+        table.key,
+        table.title,
+        unit="patients",
         rows=_codes_seen(surgery, procedures_use.field, (code for code, _ in counts)),
         columns=columns,
-        counts=counts, row_title="Procedure", column_title="Mirror movements at follow-up",
+        counts=counts,
+        row_title="Procedure",
+        column_title="Mirror movements at follow-up",
         note="For each patient and procedure, the latest follow-up visit on or after the "
-             "operation; a patient counts once in each procedure they had.",
+        "operation; a patient counts once in each procedure they had.",
     )
 
 
-def _age_at_onset(sql: JsonSql, table: ClinicalTable,
-                  catalogue: Mapping[str, FormInfo]) -> dict[str, Any]:
+def _age_at_onset(
+    sql: JsonSql, table: ClinicalTable, catalogue: Mapping[str, FormInfo]
+) -> dict[str, Any]:
     onset_use = table.one("onset_months")
     mm = catalogue[onset_use.form]
     onset = _value(mm, onset_use.field, "number", sql)
-    early_names = mm.version_names(
-        mm.harmonised_field(table.one("since_early_childhood").field))
-    early = " OR ".join(
-        f"(s.form_version_id = {int(version_id)} AND {sql.contains('s', name, TICKED)})"
-        for version_id, name in early_names.items() if name
-    ) or "(1 = 0)"
-    cte = (f"SELECT s.patient_id AS pid, MIN({onset}) AS age, "
-           f"MAX(CASE WHEN {early} THEN 1 ELSE 0 END) AS early FROM {SUBMISSIONS} s "
-           "WHERE s.form_id = %s GROUP BY s.patient_id")
+    early_names = mm.version_names(mm.harmonised_field(table.one("since_early_childhood").field))
+    early = (
+        " OR ".join(
+            f"(s.form_version_id = {int(version_id)} AND {sql.contains('s', name, TICKED)})"
+            for version_id, name in early_names.items()
+            if name
+        )
+        or "(1 = 0)"
+    )
+    cte = (
+        f"SELECT s.patient_id AS pid, MIN({onset}) AS age, "
+        f"MAX(CASE WHEN {early} THEN 1 ELSE 0 END) AS early FROM {SUBMISSIONS} s "
+        "WHERE s.form_id = %s GROUP BY s.patient_id"
+    )
     rows = fetch(
         f"WITH onset AS ({cte}) SELECT CASE WHEN age IS NULL THEN 'early' "
         "WHEN age < 12 THEN 'lt1' WHEN age < 24 THEN '1to2' WHEN age < 60 THEN '2to5' "
         "WHEN age < 120 THEN '5to10' ELSE '10plus' END AS bin, COUNT(*) FROM onset "
-        "WHERE age IS NOT NULL OR early = 1 GROUP BY 1", [mm.form.pk],
+        "WHERE age IS NOT NULL OR early = 1 GROUP BY 1",
+        [mm.form.pk],
     )
     counts = {(code, "n"): int(n) for code, n in rows}
     result = count_table(
-        table.key, table.title, unit="patients", rows=_ONSET_BINS,
-        columns=[("n", "Patients")], counts=counts, row_title="Age at onset",
+        table.key,
+        table.title,
+        unit="patients",
+        rows=_ONSET_BINS,
+        columns=[("n", "Patients")],
+        counts=counts,
+        row_title="Age at onset",
         note="The earliest age at onset recorded for each patient.",
     )
     result["summary"] = summarise_column(
-        sql, f"SELECT MIN({onset}) AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s "
-        "GROUP BY s.patient_id", [mm.form.pk],
+        sql,
+        f"SELECT MIN({onset}) AS v FROM {SUBMISSIONS} s WHERE s.form_id = %s GROUP BY s.patient_id",
+        [mm.form.pk],
     )
     result["summary_title"] = "Age at onset (months), patients with an age recorded"
     return result

@@ -55,10 +55,14 @@ class JsonSql:
         """The value as a number when it is a JSON number; NULL otherwise (blank, missing code)."""
         name = _checked(name)
         if self.postgres:
-            return (f"(CASE WHEN jsonb_typeof({alias}.data -> '{name}') = 'number' "
-                    f"THEN ({alias}.data ->> '{name}')::double precision END)")
-        return (f"(CASE WHEN json_type({alias}.data, '$.{name}') IN ('integer', 'real') "
-                f"THEN json_extract({alias}.data, '$.{name}') END)")
+            return (
+                f"(CASE WHEN jsonb_typeof({alias}.data -> '{name}') = 'number' "
+                f"THEN ({alias}.data ->> '{name}')::double precision END)"
+            )
+        return (
+            f"(CASE WHEN json_type({alias}.data, '$.{name}') IN ('integer', 'real') "
+            f"THEN json_extract({alias}.data, '$.{name}') END)"
+        )
 
     def is_array(self, alias: str, name: str) -> str:
         name = _checked(name)
@@ -77,18 +81,26 @@ class JsonSql:
         """True when a checkbox field's list holds the code given as a parameter."""
         name = _checked(name)
         if self.postgres:
-            return (f"(jsonb_typeof({alias}.data -> '{name}') = 'array' AND "
-                    f"({alias}.data -> '{name}') ? {code_param})")
-        return (f"(json_type({alias}.data, '$.{name}') = 'array' AND EXISTS (SELECT 1 FROM "
-                f"json_each({alias}.data, '$.{name}') WHERE json_each.value = {code_param}))")
+            return (
+                f"(jsonb_typeof({alias}.data -> '{name}') = 'array' AND "
+                f"({alias}.data -> '{name}') ? {code_param})"
+            )
+        return (
+            f"(json_type({alias}.data, '$.{name}') = 'array' AND EXISTS (SELECT 1 FROM "
+            f"json_each({alias}.data, '$.{name}') WHERE json_each.value = {code_param}))"
+        )
 
     def _array(self, alias: str, name: str) -> str:
         name = _checked(name)
         if self.postgres:
-            return (f"CASE WHEN jsonb_typeof({alias}.data -> '{name}') = 'array' "
-                    f"THEN {alias}.data -> '{name}' END")
-        return (f"CASE WHEN json_type({alias}.data, '$.{name}') = 'array' "
-                f"THEN json_extract({alias}.data, '$.{name}') END")
+            return (
+                f"CASE WHEN jsonb_typeof({alias}.data -> '{name}') = 'array' "
+                f"THEN {alias}.data -> '{name}' END"
+            )
+        return (
+            f"CASE WHEN json_type({alias}.data, '$.{name}') = 'array' "
+            f"THEN json_extract({alias}.data, '$.{name}') END"
+        )
 
     def by_version(self, alias: str, names: Mapping[int, str | None], kind: str) -> str:
         """One harmonised value across the versions of a form.
@@ -116,12 +128,14 @@ class JsonSql:
     def each_element(self, source: str, element_alias: str) -> str:
         """A join giving one row per element of the list `source` (none when it is NULL)."""
         if self.postgres:
-            return (f"CROSS JOIN LATERAL jsonb_array_elements_text({source}) "
-                    f"AS {element_alias}(value)")
+            return (
+                f"CROSS JOIN LATERAL jsonb_array_elements_text({source}) AS {element_alias}(value)"
+            )
         return f"JOIN json_each({source}) AS {element_alias}"
 
-    def fan_out(self, rows: Sequence[Sequence[str]], alias: str,
-                columns: Sequence[str]) -> tuple[str, list[str]]:
+    def fan_out(
+        self, rows: Sequence[Sequence[str]], alias: str, columns: Sequence[str]
+    ) -> tuple[str, list[str]]:
         """A join giving each row of the outer query once per entry of `rows`, so that one scan
         feeds the aggregates of many fields: entry i holds the SQL expressions of `columns`
         for that field, and comes out with `alias`.f = i.
@@ -134,13 +148,13 @@ class JsonSql:
             _checked(column)
         if self.postgres:
             values = ", ".join(f"({i}, {', '.join(row)})" for i, row in enumerate(rows))
-            join = (f"CROSS JOIN LATERAL (VALUES {values}) "
-                    f"AS {alias}(f, {', '.join(columns)})")
+            join = f"CROSS JOIN LATERAL (VALUES {values}) AS {alias}(f, {', '.join(columns)})"
             return join, [f"{alias}.f", *(f"{alias}.{column}" for column in columns)]
         numbers = " UNION ALL ".join(f"SELECT {i} AS f" for i in range(len(rows)))
         picks = [
             f"(CASE {alias}.f "
-            + " ".join(f"WHEN {i} THEN {row[c]}" for i, row in enumerate(rows)) + " END)"
+            + " ".join(f"WHEN {i} THEN {row[c]}" for i, row in enumerate(rows))
+            + " END)"
             for c in range(len(columns))
         ]
         return f"JOIN ({numbers}) AS {alias}", [f"{alias}.f", *picks]

@@ -46,8 +46,9 @@ def suppression_threshold() -> int:
     return int(settings.STATS_SUPPRESSION_THRESHOLD)
 
 
-def results_for(user: User, snapshot: StatsSnapshot, *, as_researcher: bool = False
-                ) -> dict[str, Any]:
+def results_for(
+    user: User, snapshot: StatsSnapshot, *, as_researcher: bool = False
+) -> dict[str, Any]:
     """The snapshot's figures as `user` may see them (suppressed unless curator or admin;
     `as_researcher` lets a curator check what researchers see)."""
     if sees_unsuppressed(user) and not as_researcher:
@@ -55,8 +56,9 @@ def results_for(user: User, snapshot: StatsSnapshot, *, as_researcher: bool = Fa
     return suppress_results(snapshot.results, suppression_threshold())
 
 
-def data_cut_for(user: User, snapshot: StatsSnapshot, *, as_researcher: bool = False
-                 ) -> dict[str, Any]:
+def data_cut_for(
+    user: User, snapshot: StatsSnapshot, *, as_researcher: bool = False
+) -> dict[str, Any]:
     """The data cut; its patient and submission counts follow the same suppression rule."""
     cut = dict(snapshot.data_cut)
     if sees_unsuppressed(user) and not as_researcher:
@@ -68,8 +70,12 @@ def data_cut_for(user: User, snapshot: StatsSnapshot, *, as_researcher: bool = F
     forms = []
     for form in cut.get("forms", []):
         versions = [
-            {**version, "submissions": None if 0 < version["submissions"] < threshold
-             else version["submissions"]}
+            {
+                **version,
+                "submissions": None
+                if 0 < version["submissions"] < threshold
+                else version["submissions"],
+            }
             for version in form["versions"]
         ]
         forms.append({**form, "versions": versions})

@@ -93,15 +93,24 @@ def do_compute_statistics(actor: User | None, *, run: JobRun | None = None) -> S
             snapshot = StatsSnapshot(job_run=run)
         snapshot.results, snapshot.data_cut = results, data_cut
         snapshot.save()
-        record_event(actor, "statistics.compute", snapshot, context={
-            "patients": data_cut["patients"], "submissions": data_cut["submissions"],
-            "job_run": run.pk if run is not None else None,
-        })
+        record_event(
+            actor,
+            "statistics.compute",
+            snapshot,
+            context={
+                "patients": data_cut["patients"],
+                "submissions": data_cut["submissions"],
+                "job_run": run.pk if run is not None else None,
+            },
+        )
     return snapshot
 
 
 def statistics_run(run: JobRun) -> dict[str, Any]:
     """What a statistics job run does (registered with jobs in apps.py): its counts."""
     snapshot = do_compute_statistics(run.requested_by, run=run)
-    return {"snapshot": snapshot.pk, "patients": snapshot.data_cut["patients"],
-            "submissions": snapshot.data_cut["submissions"]}
+    return {
+        "snapshot": snapshot.pk,
+        "patients": snapshot.data_cut["patients"],
+        "submissions": snapshot.data_cut["submissions"],
+    }

@@ -74,8 +74,9 @@ def _suppress_completeness(completeness: dict[str, Any], threshold: int) -> dict
         cells = []
         for cell in row:
             if 0 < cell["submissions"] < threshold:
-                cells.append({"submissions": None, "expected": None, "filled": None,
-                              "suppressed": True})
+                cells.append(
+                    {"submissions": None, "expected": None, "filled": None, "suppressed": True}
+                )
             else:
                 cells.append(dict(cell))
         rows.append(cells)
@@ -104,7 +105,7 @@ def suppress_table(table: dict[str, Any], threshold: int) -> dict[str, Any]:
     if table["additive"]:
         _secondary(values, hidden, _lines(table, n_rows, n_cols))
 
-    for (r, c) in hidden:
+    for r, c in hidden:
         if r < R and c < C:
             out["cells"][r][c] = None
         elif r < R:
@@ -135,8 +136,9 @@ def _lines(table: dict[str, Any], n_rows: int, n_cols: int) -> list[list[Positio
     return lines
 
 
-def _secondary(values: dict[Position, int], hidden: set[Position],
-               lines: list[list[Position]]) -> None:
+def _secondary(
+    values: dict[Position, int], hidden: set[Position], lines: list[list[Position]]
+) -> None:
     changed = True
     while changed:
         changed = False

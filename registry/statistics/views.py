@@ -35,10 +35,13 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     )
     as_researcher = request.GET.get("view") == "researcher"
     context: dict[str, Any] = {
-        "snapshot": snapshot, "as_researcher": as_researcher,
+        "snapshot": snapshot,
+        "as_researcher": as_researcher,
         "unsuppressed": sees_unsuppressed(user) and not as_researcher,
-        "may_preview": sees_unsuppressed(user), "threshold": suppression_threshold(),
-        "can_compute": can_run_jobs(user), "running": latest_run(user, "statistics"),
+        "may_preview": sees_unsuppressed(user),
+        "threshold": suppression_threshold(),
+        "can_compute": can_run_jobs(user),
+        "running": latest_run(user, "statistics"),
         "snapshots": visible_snapshots(user)[:20],
     }
     if snapshot is not None:
@@ -63,14 +66,32 @@ def download(request: HttpRequest) -> HttpResponse:
     context = _context(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     snapshot = context["snapshot"]
-    record_event(request.user, "export", snapshot, context={
-        "via": "web", "shape": "statistics-csv", "unsuppressed": context["unsuppressed"],
-    })
+    record_event(
+        request.user,
+        "export",
+        snapshot,
+        context={
+            "via": "web",
+            "shape": "statistics-csv",
+            "unsuppressed": context["unsuppressed"],
+        },
+    )
     stamp = snapshot.created_at.strftime("%Y%m%d-%H%M") if snapshot else "none"
     response["Content-Disposition"] = f'attachment; filename="registry-statistics-{stamp}.csv"'
     writer = SafeWriter(csv.writer(response))
-    writer.writerow(["section", "table", "title", "row", "row_label", "column", "column_label",
-                     "value", "suppressed"])
+    writer.writerow(
+        [
+            "section",
+            "table",
+            "title",
+            "row",
+            "row_label",
+            "column",
+            "column_label",
+            "value",
+            "suppressed",
+        ]
+    )
     results = context.get("results")
     if results is None:
         return response
@@ -79,29 +100,50 @@ def download(request: HttpRequest) -> HttpResponse:
     for form in results["fields"]:
         for field in form["fields"]:
             if field["kind"] == "numeric":
-                _write_summary(writer, f"{form['form']}.{field['name']}", field["label"],
-                               field["summary"])
+                _write_summary(
+                    writer, f"{form['form']}.{field['name']}", field["label"], field["summary"]
+                )
     for table in results["clinical"]:
         if "summary" in table:
-            _write_summary(writer, f"{table['key']}.summary", table["summary_title"],
-                           table["summary"])
+            _write_summary(
+                writer, f"{table['key']}.summary", table["summary_title"], table["summary"]
+            )
     completeness = results["completeness"]
     for row, cells in zip(completeness["rows"], completeness["cells"], strict=True):
         for column, cell in zip(completeness["columns"], cells, strict=True):
             for measure in ("submissions", "expected", "filled"):
                 value = cell.get(measure)
-                writer.writerow(["completeness", "completeness", completeness["title"],
-                                 row["code"], row["label"], f"{column['code']}.{measure}",
-                                 column["label"], "" if value is None else value,
-                                 "yes" if value is None else ""])
+                writer.writerow(
+                    [
+                        "completeness",
+                        "completeness",
+                        completeness["title"],
+                        row["code"],
+                        row["label"],
+                        f"{column['code']}.{measure}",
+                        column["label"],
+                        "" if value is None else value,
+                        "yes" if value is None else "",
+                    ]
+                )
     return response
 
 
 def _write_table(writer: Any, section: str, table: dict[str, Any]) -> None:
     def put(row: str, row_label: str, column: str, column_label: str, value: Any) -> None:
-        writer.writerow([section, table["key"], table["title"], row, row_label, column,
-                         column_label, "" if value is None else value,
-                         "yes" if value is None else ""])
+        writer.writerow(
+            [
+                section,
+                table["key"],
+                table["title"],
+                row,
+                row_label,
+                column,
+                column_label,
+                "" if value is None else value,
+                "yes" if value is None else "",
+            ]
+        )
 
     for r, row in enumerate(table["rows"]):
         for c, column in enumerate(table["columns"]):
@@ -117,5 +159,16 @@ def _write_table(writer: Any, section: str, table: dict[str, Any]) -> None:
 def _write_summary(writer: Any, key: str, title: str, summary: dict[str, Any]) -> None:
     for measure in ("n", "mean", "sd", "median", "q1", "q3", "min", "max", "missing_codes"):
         value = summary.get(measure)
-        writer.writerow(["numeric", key, title, "", "", measure, measure,
-                         "" if value is None else value, "yes" if value is None else ""])
+        writer.writerow(
+            [
+                "numeric",
+                key,
+                title,
+                "",
+                "",
+                measure,
+                measure,
+                "" if value is None else value,
+                "yes" if value is None else "",
+            ]
+        )

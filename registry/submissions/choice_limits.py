@@ -41,14 +41,16 @@ def _holders(form: FormDefinition, fields: Iterable[Field]) -> Holders:
     codes: dict[str, set[str]] = {}
     for f in fields:
         codes.setdefault(f.name, set()).update(code for code, _ in f.tags.maxchoice)
-    holders: Holders = {(name, code): set() for name, limited in codes.items()
-                        for code in limited}
+    holders: Holders = {(name, code): set() for name, limited in codes.items() for code in limited}
     # The limit is the registry's, not a site's: the count reads every site's records (it
     # learns only how many hold a code, never whose they are).
     with unscoped("@MAXCHOICE counts the records of every site"):
         for name, limited in codes.items():
-            rows = (Submission.objects.filter(form=form, data__has_key=name).order_by()
-                    .values_list("patient_id", f"data__{name}"))
+            rows = (
+                Submission.objects.filter(form=form, data__has_key=name)
+                .order_by()
+                .values_list("patient_id", f"data__{name}")
+            )
             for patient_id, value in rows.iterator(chunk_size=2_000):
                 for code in _codes(value):
                     if code in limited:
@@ -67,21 +69,23 @@ def _exhausted(f: Field, holders: Holders, patient_id: int | None) -> set[str]:
     return out
 
 
-def exhausted_choices(form: FormDefinition, schema: FormSchema,
-                      patient_id: int | None) -> dict[str, frozenset[str]]:
+def exhausted_choices(
+    form: FormDefinition, schema: FormSchema, patient_id: int | None
+) -> dict[str, frozenset[str]]:
     """The choices of each limited field no longer offered to ``patient_id`` (None: a record
     not yet saved), for the data-entry page."""
     fields = limited_fields(schema)
     if not fields:
         return {}
     holders = _holders(form, fields)
-    return {f.name: frozenset(codes) for f in fields
-            if (codes := _exhausted(f, holders, patient_id))}
+    return {
+        f.name: frozenset(codes) for f in fields if (codes := _exhausted(f, holders, patient_id))
+    }
 
 
-def choice_limit_errors(form: FormDefinition,
-                        saves: Sequence[tuple[int, FormSchema, Mapping[str, Any]]]
-                        ) -> list[dict[str, list[str]]]:
+def choice_limit_errors(
+    form: FormDefinition, saves: Sequence[tuple[int, FormSchema, Mapping[str, Any]]]
+) -> list[dict[str, list[str]]]:
     """For each (patient id, the version's schema, cleaned data) about to be saved to
     ``form``, in order, the field -> messages of the exhausted choices it picks (an empty dict
     when none). Earlier saves of the list count towards later ones, as they would once
@@ -108,7 +112,8 @@ def choice_limit_errors(form: FormDefinition,
                         f"{f.display_name}: '{label}' ({code}) is no longer available: it is "
                         f"limited to {limit:,} record{'' if limit == 1 else 's'}, and "
                         f"{len(holders[(f.name, code)]):,} have chosen it. Choose another "
-                        "answer.")
+                        "answer."
+                    )
         if not errors:
             for f in fields:
                 for code in _codes(data.get(f.name)):

@@ -37,11 +37,13 @@ def _labelled(schema: FormSchema | None, changes: dict[str, list[Any]]) -> list[
     for name, (before, after) in changes.items():
         field = schema.fields_by_name.get(name) if schema else None
         if field is None:
-            labelled.append(Change(name, name.replace("_", " ").capitalize(),
-                                   _plain(before), _plain(after)))
+            labelled.append(
+                Change(name, name.replace("_", " ").capitalize(), _plain(before), _plain(after))
+            )
         else:
-            labelled.append(Change(name, field.label, display_value(field, before),
-                                   display_value(field, after)))
+            labelled.append(
+                Change(name, field.label, display_value(field, before), display_value(field, after))
+            )
     return labelled
 
 
@@ -56,12 +58,14 @@ def _plain(value: Any) -> str:
 def submission_history(submission: Submission) -> list[HistoryEntry]:
     """Every change to a submission, oldest first (reads of it are in the trail, not here)."""
     schema = schema_of(submission.form_version)
-    events = AuditEvent.objects.filter(
-        object_type="submissions.submission", object_id=str(submission.pk)
-    ).exclude(action__in=READ_ACTIONS).order_by("at", "id")
-    return [
-        HistoryEntry(event, event.action, _labelled(schema, event.changes)) for event in events
-    ]
+    events = (
+        AuditEvent.objects.filter(
+            object_type="submissions.submission", object_id=str(submission.pk)
+        )
+        .exclude(action__in=READ_ACTIONS)
+        .order_by("at", "id")
+    )
+    return [HistoryEntry(event, event.action, _labelled(schema, event.changes)) for event in events]
 
 
 def patient_history(patient: Patient, *, with_reads: bool = False) -> list[HistoryEntry]:
@@ -79,10 +83,16 @@ def patient_history(patient: Patient, *, with_reads: bool = False) -> list[Histo
         events = events.exclude(action__in=READ_ACTIONS)
     entries = []
     for event in events.order_by("at", "id"):
-        submission = submissions.get(event.object_id) if event.object_type.startswith(
-            "submissions") else None
+        submission = (
+            submissions.get(event.object_id)
+            if event.object_type.startswith("submissions")
+            else None
+        )
         schema = schema_of(submission.form_version) if submission else None
-        what = f"{event.action} ({submission.form.name} #{submission.instance})" if submission \
+        what = (
+            f"{event.action} ({submission.form.name} #{submission.instance})"
+            if submission
             else event.action
+        )
         entries.append(HistoryEntry(event, what, _labelled(schema, event.changes)))
     return entries

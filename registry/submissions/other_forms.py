@@ -23,8 +23,9 @@ from .models import Submission
 _CHUNK = 2000
 
 
-def other_form_values(patient_ids: Collection[int], schemas: Iterable[FormSchema]
-                      ) -> dict[int, dict[str, Any]]:
+def other_form_values(
+    patient_ids: Collection[int], schemas: Iterable[FormSchema]
+) -> dict[int, dict[str, Any]]:
     """patient id -> {field: stored value} of the fields of other forms that `schemas` read.
 
     A patient with none of them stored is left out; a field not stored is absent (blank)."""
@@ -42,10 +43,13 @@ def other_form_values(patient_ids: Collection[int], schemas: Iterable[FormSchema
     seen: set[tuple[int, int]] = set()
     ids = sorted(patient_ids)
     for start in range(0, len(ids), _CHUNK):
-        rows = (Submission.objects
-                .filter(patient_id__in=ids[start:start + _CHUNK], form_id__in=list(wanted))
-                .order_by("patient_id", "form_id", "instance")
-                .values_list("patient_id", "form_id", "data"))
+        rows = (
+            Submission.objects.filter(
+                patient_id__in=ids[start : start + _CHUNK], form_id__in=list(wanted)
+            )
+            .order_by("patient_id", "form_id", "instance")
+            .values_list("patient_id", "form_id", "data")
+        )
         for patient_id, form_id, data in rows:
             if (patient_id, form_id) in seen:
                 continue  # a later instance of a repeating form: the first one is read
@@ -75,9 +79,12 @@ def reads_other_forms(item: _Item) -> bool:
     return bool(schema_of(item.form_version).external_fields)
 
 
-def batch_other_form_values(items: Sequence[_Item], results: Sequence[_Result | None],
-                            readers: Collection[int], new_patients: Collection[int] = ()
-                            ) -> dict[int, dict[str, Any]]:
+def batch_other_form_values(
+    items: Sequence[_Item],
+    results: Sequence[_Result | None],
+    readers: Collection[int],
+    new_patients: Collection[int] = (),
+) -> dict[int, dict[str, Any]]:
     """Item index -> the other forms' values its logic reads, for the items in `readers`.
 
     What the batch itself saves counts: the first instance of a form saved in the same batch
@@ -87,8 +94,9 @@ def batch_other_form_values(items: Sequence[_Item], results: Sequence[_Result | 
     if not readers:
         return {}
     stored_ids = {items[index].patient.pk for index in readers} - set(new_patients)
-    stored = other_form_values(stored_ids, [schema_of(items[index].form_version)
-                                            for index in readers])
+    stored = other_form_values(
+        stored_ids, [schema_of(items[index].form_version) for index in readers]
+    )
     has_stored = _stored_forms(stored_ids, {item.form_version.form_id for item in items})
     holders = forms_of_fields()
     saved: dict[tuple[int, int], Mapping[str, Any]] = {}
@@ -98,8 +106,9 @@ def batch_other_form_values(items: Sequence[_Item], results: Sequence[_Result | 
             continue
         form = item.form_version.form
         key = (item.patient.pk, form.pk)
-        first = item.instance == 1 or (item.instance is None and (
-            not form.repeatable or key not in has_stored))
+        first = item.instance == 1 or (
+            item.instance is None and (not form.repeatable or key not in has_stored)
+        )
         if first and key not in saved:
             saved[key] = result.data
     contexts: dict[int, dict[str, Any]] = {}
@@ -118,13 +127,16 @@ def batch_other_form_values(items: Sequence[_Item], results: Sequence[_Result | 
     return contexts
 
 
-def _stored_forms(patient_ids: Collection[int], form_ids: Collection[int]
-                  ) -> set[tuple[int, int]]:
+def _stored_forms(patient_ids: Collection[int], form_ids: Collection[int]) -> set[tuple[int, int]]:
     """(patient, form) pairs that have a stored submission."""
     pairs: set[tuple[int, int]] = set()
     ids = sorted(patient_ids)
     for start in range(0, len(ids), _CHUNK):
-        pairs.update(Submission.objects
-                     .filter(patient_id__in=ids[start:start + _CHUNK], form_id__in=form_ids)
-                     .values_list("patient_id", "form_id").distinct())
+        pairs.update(
+            Submission.objects.filter(
+                patient_id__in=ids[start : start + _CHUNK], form_id__in=form_ids
+            )
+            .values_list("patient_id", "form_id")
+            .distinct()
+        )
     return pairs

@@ -37,12 +37,10 @@ class OtherFormAnswer:
     value: Any
 
 
-def other_form_answers(user: User, patient: Patient, schema: FormSchema
-                       ) -> list[OtherFormAnswer]:
+def other_form_answers(user: User, patient: Patient, schema: FormSchema) -> list[OtherFormAnswer]:
     """The answers of `patient`'s other forms that `schema`'s logic reads (blank ones too),
     in the order of those forms' fields; nothing for a patient outside `user`'s scope."""
-    if not schema.external_fields or not (
-            sites_in_scope(user).filter(pk=patient.site_id).exists()):
+    if not schema.external_fields or not (sites_in_scope(user).filter(pk=patient.site_id).exists()):
         return []
     values = other_form_values([patient.pk], [schema]).get(patient.pk, {})
     holders = forms_of_fields()
@@ -57,16 +55,21 @@ def other_form_answers(user: User, patient: Patient, schema: FormSchema
     return answers
 
 
-def submission_at(user: User, patient: Patient, form: FormDefinition,
-                  instance: int | None) -> Submission:
+def submission_at(
+    user: User, patient: Patient, form: FormDefinition, instance: int | None
+) -> Submission:
     """The submission of `patient` on `form` numbered `instance`, as `user` may see it; with
     None, the first (the only one of a form filled once per patient)."""
-    return visible_submissions(user).select_related("updated_by").get(
-        patient=patient, form=form, instance=1 if instance is None else instance)
+    return (
+        visible_submissions(user)
+        .select_related("updated_by")
+        .get(patient=patient, form=form, instance=1 if instance is None else instance)
+    )
 
 
-def exhausted_choices(user: User, patient: Patient, form: FormDefinition,
-                      schema: FormSchema) -> dict[str, frozenset[str]]:
+def exhausted_choices(
+    user: User, patient: Patient, form: FormDefinition, schema: FormSchema
+) -> dict[str, frozenset[str]]:
     """The choices @MAXCHOICE no longer offers `patient` (whom `user` must see), by field.
 
     The count runs over every record of the registry, as REDCap counts a whole project; what

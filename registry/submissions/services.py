@@ -84,8 +84,15 @@ def do_save_submission(
 
     A batch of one: `do_save_submissions_bulk` holds the rules of every save.
     """
-    item = BulkItem(patient, form_version, data, status=status, instance=instance,
-                    expected_row_version=expected_row_version, client_uuid=client_uuid)
+    item = BulkItem(
+        patient,
+        form_version,
+        data,
+        status=status,
+        instance=instance,
+        expected_row_version=expected_row_version,
+        client_uuid=client_uuid,
+    )
     try:
         [outcome] = do_save_submissions_bulk(actor, [item], clear_hidden=clear_hidden)
     except BulkSaveRefused as refused:
@@ -98,8 +105,9 @@ def _insert_as_next_instance(submission: Submission) -> None:
     database within the same statement: looking the last number up first cost every create a
     query. Two creates racing for one number: the later meets the unique key."""
     fields, sql = _next_instance_insert()
-    values = [field.get_db_prep_save(field.pre_save(submission, True), connection)
-              for field in fields]
+    values = [
+        field.get_db_prep_save(field.pre_save(submission, True), connection) for field in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, submission.patient_id, submission.form_id])
         submission.pk, submission.instance = cursor.fetchone()
@@ -111,8 +119,11 @@ def _insert_as_next_instance(submission: Submission) -> None:
 def _next_instance_insert() -> tuple[list[Any], str]:
     """The columns `_insert_as_next_instance` fills from the object, and its statement."""
     meta = Submission._meta
-    fields = [field for field in meta.concrete_fields
-              if not field.primary_key and field.attname != "instance"]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not field.primary_key and field.attname != "instance"
+    ]
     table = meta.db_table
     sql = (
         f"INSERT INTO {table} ({', '.join(field.column for field in fields)}, instance) "
@@ -131,12 +142,18 @@ def check_new_instance(form: FormDefinition, instance: int) -> None:
     if instance < 1:
         raise ValidationError({"instance": ["Instances are numbered from 1."]})
     if instance > 1 and not form.repeatable:
-        raise ValidationError({"instance": [
-            f"{form.title} is filled once per patient; it has no instance {instance}."]})
+        raise ValidationError(
+            {
+                "instance": [
+                    f"{form.title} is filled once per patient; it has no instance {instance}."
+                ]
+            }
+        )
 
 
-def check_update(current: Submission, form_version: FormVersion,
-                 expected_row_version: int | None) -> None:
+def check_update(
+    current: Submission, form_version: FormVersion, expected_row_version: int | None
+) -> None:
     """May `current` be changed on `form_version` by someone who read `expected_row_version`?
     Raises SubmissionLocked, StaleSubmission, or ValidationError (form_version)."""
     if current.locked:
@@ -145,18 +162,30 @@ def check_update(current: Submission, form_version: FormVersion,
         raise StaleSubmission(current, expected_row_version)
     if current.form_version_id != form_version.pk:
         # A submission stays on the version it was filled on; data never moves silently.
-        raise ValidationError({"form_version": [
-            f"{current} was filled on version {current.form_version.number}; "
-            "it is edited on that version."
-        ]})
+        raise ValidationError(
+            {
+                "form_version": [
+                    f"{current} was filled on version {current.form_version.number}; "
+                    "it is edited on that version."
+                ]
+            }
+        )
 
 
-_UPDATED_FIELDS = ["data", "status", "row_version", "updated_by", "updated_at", "verified_at",
-                   "verified_by"]
+_UPDATED_FIELDS = [
+    "data",
+    "status",
+    "row_version",
+    "updated_by",
+    "updated_at",
+    "verified_at",
+    "verified_by",
+]
 
 
-def apply_update(current: Submission, data: dict[str, Any], status: str, actor: User | None,
-                 now: datetime) -> None:
+def apply_update(
+    current: Submission, data: dict[str, Any], status: str, actor: User | None, now: datetime
+) -> None:
     """The new answers and status on `current` (not saved): a new row version, and the
     curator's verification dropped when the data changed."""
     if current.data != data:
@@ -194,18 +223,22 @@ class BulkSaveRefused(Exception):
     create of a form filled once per patient who has it).
     """
 
-    def __init__(self, errors: dict[int, dict[str, list[str]]],
-                 locked: frozenset[int] = frozenset(),
-                 conflicts: frozenset[int] = frozenset(),
-                 refusals: Mapping[int, SubmissionLocked | StaleSubmission] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        errors: dict[int, dict[str, list[str]]],
+        locked: frozenset[int] = frozenset(),
+        conflicts: frozenset[int] = frozenset(),
+        refusals: Mapping[int, SubmissionLocked | StaleSubmission] | None = None,
+    ) -> None:
         self.errors = errors
         self.locked = locked
         self.conflicts = conflicts
         self._refusals = dict(refusals or {})
         count = len(errors)
-        super().__init__(f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
-                         "be saved; nothing was saved.")
+        super().__init__(
+            f"{count} submission{'s' if count != 1 else ''} of the batch cannot "
+            "be saved; nothing was saved."
+        )
 
     def refusal(self, index: int) -> Exception:
         """Why the item at `index` was refused, as a save of it alone says it:
@@ -223,8 +256,12 @@ Errors = dict[int, dict[str, list[str]]]
 
 @cyclic_gc_paused()
 def do_save_submissions_bulk(
-    actor: User | None, items: list[BulkItem], *, clear_hidden: bool = False,
-    new_patients: Set[int] = frozenset(), create_only: bool = False,
+    actor: User | None,
+    items: list[BulkItem],
+    *,
+    clear_hidden: bool = False,
+    new_patients: Set[int] = frozenset(),
+    create_only: bool = False,
     today: date | None = None,
 ) -> list[SaveOutcome]:
     """Save many submissions in one transaction: all of them, or none. Every save goes
@@ -252,14 +289,25 @@ def do_save_submissions_bulk(
         for site in {item.patient.site_id: item.patient.site for item in items}.values():
             require_data_entry(actor, site)
     errors = _keys_given_twice(items)
-    keyed = [index for index, item in enumerate(items)
-             if item.client_uuid is not None and index not in errors]
+    keyed = [
+        index
+        for index, item in enumerate(items)
+        if item.client_uuid is not None and index not in errors
+    ]
     # A retry naming its instance would find its first attempt's submission and update it:
     # those keys are looked up first.
-    replayed = _replays(items, [index for index in keyed if items[index].instance is not None],
-                        errors)
-    save = functools.partial(_save_checked, actor, items, clear_hidden=clear_hidden,
-                             new_patients=new_patients, create_only=create_only, today=today)
+    replayed = _replays(
+        items, [index for index in keyed if items[index].instance is not None], errors
+    )
+    save = functools.partial(
+        _save_checked,
+        actor,
+        items,
+        clear_hidden=clear_hidden,
+        new_patients=new_patients,
+        create_only=create_only,
+        today=today,
+    )
     try:
         return save(errors, replayed)
     except (BulkSaveRefused, ValidationError):
@@ -275,17 +323,29 @@ def do_save_submissions_bulk(
 
 
 def _save_checked(
-    actor: User | None, items: list[BulkItem], known: Errors, replayed: dict[int, Submission],
-    *, clear_hidden: bool, new_patients: Set[int], create_only: bool, today: date | None,
+    actor: User | None,
+    items: list[BulkItem],
+    known: Errors,
+    replayed: dict[int, Submission],
+    *,
+    clear_hidden: bool,
+    new_patients: Set[int],
+    create_only: bool,
+    today: date | None,
 ) -> list[SaveOutcome]:
-    errors: Errors = {index: {key: list(messages) for key, messages in fields.items()}
-                      for index, fields in known.items()}
+    errors: Errors = {
+        index: {key: list(messages) for key, messages in fields.items()}
+        for index, fields in known.items()
+    }
     results: list[Any] = [None] * len(items)
     # Items whose logic reads another form come last, to read what the batch saves of it.
     readers = {index for index, item in enumerate(items) if reads_other_forms(item)}
     contexts: dict[int, dict[str, Any]] | None = None
-    order = sorted(range(len(items)), key=lambda index: index in readers) if readers else (
-        range(len(items)))
+    order = (
+        sorted(range(len(items)), key=lambda index: index in readers)
+        if readers
+        else (range(len(items)))
+    )
     for index in order:
         item = items[index]
         if index in replayed or index in errors:
@@ -295,18 +355,23 @@ def _save_checked(
             continue
         if index in readers and contexts is None:
             contexts = batch_other_form_values(items, results, readers, new_patients)
-        result = validate_submission(schema_of(item.form_version), item.data,
-                                     require_answers=item.status == Status.COMPLETE,
-                                     clear_hidden=clear_hidden, today=today,
-                                     other_forms=contexts.get(index) if contexts else None)
+        result = validate_submission(
+            schema_of(item.form_version),
+            item.data,
+            require_answers=item.status == Status.COMPLETE,
+            clear_hidden=clear_hidden,
+            today=today,
+            other_forms=contexts.get(index) if contexts else None,
+        )
         if result.errors:
             errors[index] = result.errors
         results[index] = result
 
     # A batch of one numbers a new instance in its INSERT, sparing every save from a page or
     # the API a round trip; a larger batch looks the last numbers up once.
-    numbered_in_insert = (len(items) == 1 and items[0].instance is None
-                          and items[0].form_version.form.repeatable)
+    numbered_in_insert = (
+        len(items) == 1 and items[0].instance is None and items[0].form_version.form.repeatable
+    )
     now = timezone.now()
     with transaction.atomic():
         _bulk_choice_limits(items, results, errors)
@@ -330,26 +395,45 @@ def _save_checked(
             key = None if key_instance is None else (item.patient.pk, form.pk, key_instance)
             if key is not None:
                 if key in taken:
-                    _add(errors, index, "instance", f"{form.title} #{key_instance} of "
-                         f"{item.patient} appears more than once in this batch; send it once.")
+                    _add(
+                        errors,
+                        index,
+                        "instance",
+                        f"{form.title} #{key_instance} of "
+                        f"{item.patient} appears more than once in this batch; send it once.",
+                    )
                     continue
                 taken.add(key)
             current = existing.get(key) if key is not None and named is not None else None
             if current is not None and item.instance is None:
                 # A form filled once per patient, asked for a new instance.
-                _add(errors, index, "instance", f"{form.title} #{key_instance} exists already "
-                     f"for {item.patient}; open it to change it.")
+                _add(
+                    errors,
+                    index,
+                    "instance",
+                    f"{form.title} #{key_instance} exists already "
+                    f"for {item.patient}; open it to change it.",
+                )
                 conflicts.add(index)
                 continue
             if current is not None and create_only:
                 what = f"{form.title} #{key_instance} of {item.patient}"
                 if current.locked:
-                    _add(errors, index, "instance",
-                         f"{what} is locked by a curator and cannot be changed.")
+                    _add(
+                        errors,
+                        index,
+                        "instance",
+                        f"{what} is locked by a curator and cannot be changed.",
+                    )
                     locked.add(index)
                 else:
-                    _add(errors, index, "instance", f"{what} exists already; a create never "
-                         "changes it: change it on its own, with the version you read.")
+                    _add(
+                        errors,
+                        index,
+                        "instance",
+                        f"{what} exists already; a create never "
+                        "changes it: change it on its own, with the version you read.",
+                    )
                     conflicts.add(index)
                 continue
             if current is None:
@@ -360,8 +444,9 @@ def _save_checked(
                         _merge(errors, index, refused.message_dict)
                 if index in errors or result is None:
                     continue
-                to_create.append((index, _new_submission(
-                    item, key_instance or 1, result.data, actor, now)))
+                to_create.append(
+                    (index, _new_submission(item, key_instance or 1, result.data, actor, now))
+                )
                 continue
             try:
                 check_update(current, item.form_version, item.expected_row_version)
@@ -380,23 +465,44 @@ def _save_checked(
             apply_update(current, result.data, item.status, actor, now)
             to_update.append((index, current, before))
         if errors:
-            raise BulkSaveRefused(dict(sorted(errors.items())), frozenset(locked),
-                                  frozenset(conflicts), refusals)
+            raise BulkSaveRefused(
+                dict(sorted(errors.items())), frozenset(locked), frozenset(conflicts), refusals
+            )
 
-        _insert([submission for _, submission in to_create], numbered_in_insert,
-                alone=len(items) == 1)
+        _insert(
+            [submission for _, submission in to_create], numbered_in_insert, alone=len(items) == 1
+        )
         _write_updates([submission for _, submission, _ in to_update])
         outcomes: dict[int, SaveOutcome] = {
-            index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()}
+            index: SaveOutcome(earlier, created=False) for index, earlier in replayed.items()
+        }
         events = []
         request_id = current_request_id.get()
         for index, submission in to_create:
-            events.append(_save_event(actor, submission, results[index], {}, created=True,
-                                      request_id=request_id, at=now))
+            events.append(
+                _save_event(
+                    actor,
+                    submission,
+                    results[index],
+                    {},
+                    created=True,
+                    request_id=request_id,
+                    at=now,
+                )
+            )
             outcomes[index] = _outcome(submission, results[index], created=True)
         for index, submission, before in to_update:
-            events.append(_save_event(actor, submission, results[index], before, created=False,
-                                      request_id=request_id, at=now))
+            events.append(
+                _save_event(
+                    actor,
+                    submission,
+                    results[index],
+                    before,
+                    created=False,
+                    request_id=request_id,
+                    at=now,
+                )
+            )
             outcomes[index] = _outcome(submission, results[index], created=False)
         record_events(events)
     return [outcomes[index] for index in range(len(items))]
@@ -413,15 +519,22 @@ def _bulk_choice_limits(items: list[BulkItem], results: list[Any], errors: Error
     choice_limits)."""
     groups: dict[int, list[int]] = {}
     for index, item in enumerate(items):
-        if (results[index] is not None and index not in errors
-                and limited_fields(schema_of(item.form_version))):
+        if (
+            results[index] is not None
+            and index not in errors
+            and limited_fields(schema_of(item.form_version))
+        ):
             groups.setdefault(item.form_version.form_id, []).append(index)
     for indexes in groups.values():
         form = items[indexes[0]].form_version.form
         _lock_counts(form)
-        found = choice_limit_errors(form, [
-            (items[index].patient.pk, schema_of(items[index].form_version),
-             results[index].data) for index in indexes])
+        found = choice_limit_errors(
+            form,
+            [
+                (items[index].patient.pk, schema_of(items[index].form_version), results[index].data)
+                for index in indexes
+            ],
+        )
         for index, refused in zip(indexes, found, strict=True):
             if refused:
                 _merge(errors, index, refused)
@@ -448,17 +561,23 @@ def _insert(created: list[Submission], numbered_in_insert: bool, *, alone: bool)
                 insert_all(created)
     except IntegrityError as error:
         if not alone:
-            message = ("Someone else created some of these instances at the same moment; "
-                       "nothing was saved. Run the import again.")
+            message = (
+                "Someone else created some of these instances at the same moment; "
+                "nothing was saved. Run the import again."
+            )
         elif numbered_in_insert:
             submission = created[0]
-            message = (f"Another {submission.form.title} for {submission.patient} was saved at "
-                       "the same moment and took the next number; save again to add yours "
-                       "after it.")
+            message = (
+                f"Another {submission.form.title} for {submission.patient} was saved at "
+                "the same moment and took the next number; save again to add yours "
+                "after it."
+            )
         else:
             submission = created[0]
-            message = (f"{submission.form.title} #{submission.instance} exists already for "
-                       f"{submission.patient}; open it to change it.")
+            message = (
+                f"{submission.form.title} #{submission.instance} exists already for "
+                f"{submission.patient}; open it to change it."
+            )
         raise ValidationError({"instance": [message]}) from error
 
 
@@ -478,14 +597,18 @@ def _keys_given_twice(items: list[BulkItem]) -> Errors:
         if key is None:
             continue
         if key in seen:
-            _add(errors, index, "client_uuid", "This key appears more than once in the batch; "
-                 "give each submission a key of its own.")
+            _add(
+                errors,
+                index,
+                "client_uuid",
+                "This key appears more than once in the batch; "
+                "give each submission a key of its own.",
+            )
         seen.add(key)
     return errors
 
 
-def _replays(items: list[BulkItem], positions: list[int], errors: Errors
-             ) -> dict[int, Submission]:
+def _replays(items: list[BulkItem], positions: list[int], errors: Errors) -> dict[int, Submission]:
     """The items at `positions` whose client_uuid was saved before -> that submission; an item
     whose key was saved for another patient gets an error instead."""
     keys = [items[index].client_uuid for index in positions]
@@ -493,8 +616,9 @@ def _replays(items: list[BulkItem], positions: list[int], errors: Errors
         return {}
     earlier: dict[uuid.UUID, Submission] = {}
     for start in range(0, len(keys), _LOOKUP_CHUNK):
-        rows = (Submission.objects.filter(client_uuid__in=keys[start:start + _LOOKUP_CHUNK])
-                .select_related("patient__site", "form", "form_version"))
+        rows = Submission.objects.filter(
+            client_uuid__in=keys[start : start + _LOOKUP_CHUNK]
+        ).select_related("patient__site", "form", "form_version")
         for submission in rows:
             if submission.client_uuid is not None:
                 earlier[submission.client_uuid] = submission
@@ -515,27 +639,33 @@ def _add(errors: dict[int, dict[str, list[str]]], index: int, key: str, message:
     errors.setdefault(index, {}).setdefault(key, []).append(message)
 
 
-def _merge(errors: dict[int, dict[str, list[str]]], index: int,
-           found: dict[str, list[str]]) -> None:
+def _merge(
+    errors: dict[int, dict[str, list[str]]], index: int, found: dict[str, list[str]]
+) -> None:
     for key, messages in found.items():
         errors.setdefault(index, {}).setdefault(key, []).extend(messages)
 
 
-def _lock_existing(items: list[BulkItem], new_patients: Set[int]
-                   ) -> dict[tuple[int, int, int], Submission]:
-    wanted = {(item.patient.pk, item.form_version.form_id, instance)
-              for item in items if (instance := _named_instance(item)) is not None
-              and item.patient.pk not in new_patients}
+def _lock_existing(
+    items: list[BulkItem], new_patients: Set[int]
+) -> dict[tuple[int, int, int], Submission]:
+    wanted = {
+        (item.patient.pk, item.form_version.form_id, instance)
+        for item in items
+        if (instance := _named_instance(item)) is not None and item.patient.pk not in new_patients
+    }
     versions = {item.form_version.pk: item.form_version for item in items}
     patient_ids = sorted({key[0] for key in wanted})
     form_ids = {key[1] for key in wanted}
     instances = {key[2] for key in wanted}
     found: dict[tuple[int, int, int], Submission] = {}
     for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
-        chunk = patient_ids[start:start + _LOOKUP_CHUNK]
-        rows = (Submission.objects.select_for_update(of=("self",))
-                .filter(patient_id__in=chunk, form_id__in=form_ids, instance__in=instances)
-                .select_related("patient", "form"))
+        chunk = patient_ids[start : start + _LOOKUP_CHUNK]
+        rows = (
+            Submission.objects.select_for_update(of=("self",))
+            .filter(patient_id__in=chunk, form_id__in=form_ids, instance__in=instances)
+            .select_related("patient", "form")
+        )
         for submission in rows:
             key = (submission.patient_id, submission.form_id, submission.instance)
             if key in wanted:
@@ -546,10 +676,12 @@ def _lock_existing(items: list[BulkItem], new_patients: Set[int]
     return found
 
 
-def _next_instances(items: list[BulkItem], new_patients: Set[int]
-                    ) -> dict[tuple[int, int], int]:
-    wanted = {(item.patient.pk, item.form_version.form_id)
-              for item in items if _named_instance(item) is None}
+def _next_instances(items: list[BulkItem], new_patients: Set[int]) -> dict[tuple[int, int], int]:
+    wanted = {
+        (item.patient.pk, item.form_version.form_id)
+        for item in items
+        if _named_instance(item) is None
+    }
     numbers = dict.fromkeys(wanted, 1)
     for item in items:
         key = (item.patient.pk, item.form_version.form_id)
@@ -559,9 +691,12 @@ def _next_instances(items: list[BulkItem], new_patients: Set[int]
     patient_ids = sorted({key[0] for key in wanted} - new_patients)
     form_ids = {key[1] for key in wanted}
     for start in range(0, len(patient_ids), _LOOKUP_CHUNK):
-        chunk = patient_ids[start:start + _LOOKUP_CHUNK]
-        rows = (Submission.objects.filter(patient_id__in=chunk, form_id__in=form_ids)
-                .values("patient_id", "form_id").annotate(last=Max("instance")))
+        chunk = patient_ids[start : start + _LOOKUP_CHUNK]
+        rows = (
+            Submission.objects.filter(patient_id__in=chunk, form_id__in=form_ids)
+            .values("patient_id", "form_id")
+            .annotate(last=Max("instance"))
+        )
         for row in rows:
             key = (row["patient_id"], row["form_id"])
             if key in numbers:
@@ -575,20 +710,35 @@ _SUBMISSION_RELATIONS: dict[str, Any] = {
 }
 
 
-def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: User | None,
-                    now: datetime) -> Submission:
+def _new_submission(
+    item: BulkItem, instance: int, data: dict[str, Any], actor: User | None, now: datetime
+) -> Submission:
     actor_id = actor.pk if actor is not None else None
-    submission = new_object(Submission, {
-        "patient_id": item.patient.pk, "form_id": item.form_version.form_id,
-        "form_version_id": item.form_version.pk, "instance": instance, "data": data,
-        "status": item.status, "client_uuid": item.client_uuid, "created_at": now,
-        "created_by_id": actor_id, "updated_at": now, "updated_by_id": actor_id,
-    })
+    submission = new_object(
+        Submission,
+        {
+            "patient_id": item.patient.pk,
+            "form_id": item.form_version.form_id,
+            "form_version_id": item.form_version.pk,
+            "instance": instance,
+            "data": data,
+            "status": item.status,
+            "client_uuid": item.client_uuid,
+            "created_at": now,
+            "created_by_id": actor_id,
+            "updated_at": now,
+            "updated_by_id": actor_id,
+        },
+    )
     # Cached as Submission(patient=..., ...) would cache them, so that reading them costs no
     # query; the keys are set above.
-    for name, related in (("patient", item.patient), ("form", item.form_version.form),
-                          ("form_version", item.form_version), ("created_by", actor),
-                          ("updated_by", actor)):
+    for name, related in (
+        ("patient", item.patient),
+        ("form", item.form_version.form),
+        ("form_version", item.form_version),
+        ("created_by", actor),
+        ("updated_by", actor),
+    ):
         _SUBMISSION_RELATIONS[name].set_cached_value(submission, related)
     return submission
 
@@ -596,25 +746,42 @@ def _new_submission(item: BulkItem, instance: int, data: dict[str, Any], actor: 
 def _save_context(submission: Submission, result: Any) -> dict[str, Any]:
     version = submission.form_version
     return {
-        "form": version.form.name, "version": version.number,
-        "instance": submission.instance, "row_version": submission.row_version,
+        "form": version.form.name,
+        "version": version.number,
+        "instance": submission.instance,
+        "row_version": submission.row_version,
         "recomputed": {k: list(v) for k, v in result.recomputed.items()},
         "cleared_hidden": list(result.cleared_hidden),
     }
 
 
 def _save_event(
-    actor: User | None, submission: Submission, result: Any, before: dict[str, Any], *,
-    created: bool, request_id: str, at: datetime,
+    actor: User | None,
+    submission: Submission,
+    result: Any,
+    before: dict[str, Any],
+    *,
+    created: bool,
+    request_id: str,
+    at: datetime,
 ) -> dict[str, Any]:
     return event_row(
-        actor, Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE, submission,
+        actor,
+        Action.SUBMISSION_CREATE if created else Action.SUBMISSION_UPDATE,
+        submission,
         site_id=submission.patient.site_id,
         changes=diff(before, {**submission.data, "status": submission.status}),
-        context=_save_context(submission, result), at=at, request_id=request_id,
+        context=_save_context(submission, result),
+        at=at,
+        request_id=request_id,
     )
 
 
 def _outcome(submission: Submission, result: Any, *, created: bool) -> SaveOutcome:
-    return SaveOutcome(submission, created, dict(result.recomputed), list(result.cleared_hidden),
-                       list(result.missing))
+    return SaveOutcome(
+        submission,
+        created,
+        dict(result.recomputed),
+        list(result.cleared_hidden),
+        list(result.missing),
+    )

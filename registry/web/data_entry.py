@@ -109,11 +109,19 @@ class LimitedChoices:
 
     exhausted: frozenset[str] = frozenset()
 
-    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int,
-                      subindex: int | None = None, attrs: dict[str, Any] | None = None
-                      ) -> dict[str, Any]:
+    def create_option(
+        self,
+        name: str,
+        value: Any,
+        label: Any,
+        selected: Any,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         option: dict[str, Any] = super().create_option(  # type: ignore[misc]
-            name, value, label, selected, index, subindex, attrs)
+            name, value, label, selected, index, subindex, attrs
+        )
         if str(value) in self.exhausted and not selected:
             option["attrs"] = {**option["attrs"], "disabled": True, "data-exhausted": "1"}
             option["exhausted"] = True
@@ -185,63 +193,76 @@ def _limited(widget: LimitedChoices, exhausted: frozenset[str]) -> Any:
     return widget
 
 
-def _django_field(f: SchemaField, schema: FormSchema, tags: ActionTags,
-                  exhausted: frozenset[str] = frozenset()) -> forms.Field:
+def _django_field(
+    f: SchemaField, schema: FormSchema, tags: ActionTags, exhausted: frozenset[str] = frozenset()
+) -> forms.Field:
     common: dict[str, Any] = {
-        "label": plain_label(f), "required": f.required, "help_text": _help_text(f),
+        "label": plain_label(f),
+        "required": f.required,
+        "help_text": _help_text(f),
     }
     attrs: dict[str, Any] = {"data-field-type": f.type}
     if f.required:
         attrs["aria-required"] = "true"
     if f.type in ("radio", "yesno", "truefalse"):
-        return forms.ChoiceField(choices=list(f.all_choices()),
-                                 widget=_limited(LimitedRadioSelect(attrs=attrs), exhausted),
-                                 **common)
+        return forms.ChoiceField(
+            choices=list(f.all_choices()),
+            widget=_limited(LimitedRadioSelect(attrs=attrs), exhausted),
+            **common,
+        )
     if f.type == "checkbox":
         return forms.MultipleChoiceField(
             choices=list(f.all_choices()),
-            widget=_limited(LimitedCheckboxes(attrs=attrs), exhausted), **common)
+            widget=_limited(LimitedCheckboxes(attrs=attrs), exhausted),
+            **common,
+        )
     if f.type == "dropdown":
         choices: list[Any] = [("", "Choose…"), *f.all_choices()]
         if schema.missing_codes:
-            choices.append(("Missing data", [
-                (code.code, f"{code.label} ({code.code})") for code in schema.missing_codes
-            ]))
-        return forms.ChoiceField(choices=choices,
-                                 widget=_limited(LimitedSelect(attrs=attrs), exhausted),
-                                 **common)
+            choices.append(
+                (
+                    "Missing data",
+                    [(code.code, f"{code.label} ({code.code})") for code in schema.missing_codes],
+                )
+            )
+        return forms.ChoiceField(
+            choices=choices, widget=_limited(LimitedSelect(attrs=attrs), exhausted), **common
+        )
     if tags.placeholder is not None:
         attrs["placeholder"] = tags.placeholder
     if f.type == "notes":
         # The browser keeps a note within what the form engine accepts (it says so if not).
         if f.tags.conditionals:
             attrs["data-maxlength"] = MAX_NOTES_LENGTH
-        return forms.CharField(widget=forms.Textarea(
-            attrs={**attrs, "rows": 3, "maxlength": tags.charlimit or MAX_NOTES_LENGTH}),
-            **common)
+        return forms.CharField(
+            widget=forms.Textarea(
+                attrs={**attrs, "rows": 3, "maxlength": tags.charlimit or MAX_NOTES_LENGTH}
+            ),
+            **common,
+        )
     if f.type == "slider":
         attrs.update({"min": f.lower, "max": f.upper, "step": 1})
         return forms.CharField(widget=SliderInput(f.slider, attrs=attrs), **common)
     if f.is_computed:
         common["required"] = False
-        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "readonly": True}),
-                               **common)
+        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "readonly": True}), **common)
     if tags.readonly:
         # @READONLY: shown, never changed here (posted_data keeps the saved value).
         attrs["readonly"] = True
         common["required"] = False
     if f.type == "file":
         common["help_text"] = "Files cannot be attached through this page yet."
-        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "disabled": True}),
-                               **common)
+        return forms.CharField(widget=forms.TextInput(attrs={**attrs, "disabled": True}), **common)
     info = f.validation_info
     if info is not None and info.family in ("integer", "number"):
         attrs["inputmode"] = "numeric" if info.family == "integer" else "decimal"
         attrs["data-numeric"] = "1"
         attrs["class"] = "form-control numeric-input"
     elif info is not None and info.family in ("date", "datetime", "time"):
-        attrs.setdefault("placeholder", {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
-                                         "time": "HH:MM"}[info.family])
+        attrs.setdefault(
+            "placeholder",
+            {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM", "time": "HH:MM"}[info.family],
+        )
     if f.ontology.upper() == "HP":
         # data_entry.js suggests terms from the registry's own HPO release as one types.
         attrs["data-hpo-lookup"] = reverse("web:hpo_terms")
@@ -273,13 +294,18 @@ def submission_form(
     @MAXCHOICE no longer offers."""
     tags = page_tags(schema, saved)
     exhausted = exhausted or {}
-    fields = {f.name: _django_field(f, schema, tags[f.name],
-                                    exhausted.get(f.name, frozenset()))
-              for f in entry_fields(schema)}
-    form_class = type(f"{schema.form.title().replace('_', '')}V{schema.version}Form",
-                      (SubmissionForm,), {**fields, "schema": schema})
-    form = form_class(data=None if data is None else _shortened(data), initial=initial,
-                      auto_id="field-%s")
+    fields = {
+        f.name: _django_field(f, schema, tags[f.name], exhausted.get(f.name, frozenset()))
+        for f in entry_fields(schema)
+    }
+    form_class = type(
+        f"{schema.form.title().replace('_', '')}V{schema.version}Form",
+        (SubmissionForm,),
+        {**fields, "schema": schema},
+    )
+    form = form_class(
+        data=None if data is None else _shortened(data), initial=initial, auto_id="field-%s"
+    )
     if read_only:
         for field in form.fields.values():
             field.disabled = True
@@ -296,8 +322,12 @@ def submission_form(
 def _term_label(f: SchemaField, value: Any, help_text: str) -> SafeString:
     """An HPO field's note with the chosen term's name, which data_entry.js keeps current."""
     term = hpo_release().term(value) if isinstance(value, str) and value.strip() else None
-    return format_html('{}<span class="hpo-label d-block" data-hpo-label="{}">{}</span>',
-                       help_text, f.name, term.name if term is not None else "")
+    return format_html(
+        '{}<span class="hpo-label d-block" data-hpo-label="{}">{}</span>',
+        help_text,
+        f.name,
+        term.name if term is not None else "",
+    )
 
 
 def _shortened(data: QueryDict) -> QueryDict:
@@ -311,8 +341,9 @@ def _shortened(data: QueryDict) -> QueryDict:
     return shortened
 
 
-def posted_data(schema: FormSchema, post: QueryDict,
-                saved: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def posted_data(
+    schema: FormSchema, post: QueryDict, saved: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The submission as posted: strings, and lists of codes for checkboxes.
 
     Calculations are left out (the server computes them), and so is anything that is not a
@@ -357,8 +388,9 @@ def _default(tags: ActionTags, f: SchemaField) -> Any:
     return default
 
 
-def initial_data(schema: FormSchema, data: Mapping[str, Any], *,
-                 new: bool = False) -> dict[str, Any]:
+def initial_data(
+    schema: FormSchema, data: Mapping[str, Any], *, new: bool = False
+) -> dict[str, Any]:
     """A stored document as the form shows it (numbers as text, checkbox lists as lists);
     a ``new`` form starts with the fields' @DEFAULT values."""
     initial: dict[str, Any] = {}
@@ -386,8 +418,9 @@ class SectionHeader(LayoutObject):
         self.text = text
         self.fields = []
 
-    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
-               **kwargs: Any) -> SafeString:
+    def render(
+        self, form: forms.Form, context: Any, template_pack: str = "bootstrap5", **kwargs: Any
+    ) -> SafeString:
         return format_html('<h2 class="h5 form-section-title">{}</h2>', self.text)
 
 
@@ -396,12 +429,16 @@ class DescriptiveText(LayoutObject):
         self.field = f
         self.fields = []
 
-    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
-               **kwargs: Any) -> SafeString:
+    def render(
+        self, form: forms.Form, context: Any, template_pack: str = "bootstrap5", **kwargs: Any
+    ) -> SafeString:
         return format_html(
             '<div class="descriptive-text mb-3" id="row-{}" data-field="{}"><p id="field-{}">'
             "{}</p></div>",
-            self.field.name, self.field.name, self.field.name, plain_label(self.field),
+            self.field.name,
+            self.field.name,
+            self.field.name,
+            plain_label(self.field),
         )
 
 
@@ -415,29 +452,47 @@ class MatrixGroup(LayoutObject):
         self.schema_fields = fields
         self.fields = [f.name for f in fields]
 
-    def render(self, form: forms.Form, context: Any, template_pack: str = "bootstrap5",
-               **kwargs: Any) -> SafeString:
+    def render(
+        self, form: forms.Form, context: Any, template_pack: str = "bootstrap5", **kwargs: Any
+    ) -> SafeString:
         head = self.schema_fields[0]
         rows = []
         for f in self.schema_fields:
             bound = form[f.name]
             exhausted = getattr(bound.field.widget, "exhausted", frozenset())
             chosen = bound.value()
-            chosen_codes = {str(code) for code in (chosen if isinstance(chosen, list)
-                                                   else [chosen]) if code not in (None, "")}
-            rows.append({
-                "field": f, "bound": bound, "label": plain_label(f),
-                "options": [
-                    {"code": code, "label": label, "index": index, "checked": code in chosen_codes,
-                     "exhausted": code in exhausted and code not in chosen_codes}
-                    for index, (code, label) in enumerate(f.all_choices())
-                ],
-            })
-        return render_to_string(self.template, {
-            "name": self.name, "rows": rows, "choices": head.all_choices(),
-            "input_type": "checkbox" if head.type == "checkbox" else "radio",
-            "disabled": form.fields[head.name].disabled,
-        })
+            chosen_codes = {
+                str(code)
+                for code in (chosen if isinstance(chosen, list) else [chosen])
+                if code not in (None, "")
+            }
+            rows.append(
+                {
+                    "field": f,
+                    "bound": bound,
+                    "label": plain_label(f),
+                    "options": [
+                        {
+                            "code": code,
+                            "label": label,
+                            "index": index,
+                            "checked": code in chosen_codes,
+                            "exhausted": code in exhausted and code not in chosen_codes,
+                        }
+                        for index, (code, label) in enumerate(f.all_choices())
+                    ],
+                }
+            )
+        return render_to_string(
+            self.template,
+            {
+                "name": self.name,
+                "rows": rows,
+                "choices": head.all_choices(),
+                "input_type": "checkbox" if head.type == "checkbox" else "radio",
+                "disabled": form.fields[head.name].disabled,
+            },
+        )
 
 
 def _field_object(f: SchemaField) -> LayoutObject:
@@ -445,11 +500,15 @@ def _field_object(f: SchemaField) -> LayoutObject:
         return DescriptiveText(f)
     if f.type in ("radio", "yesno", "truefalse", "checkbox"):
         inline = f.type in _INLINE_TYPES or f.alignment in ("LH", "RH")
-        item = Field(f.name, template="web/fields/choices.html",
-                     wrapper_class="inline" if inline else None)
+        item = Field(
+            f.name, template="web/fields/choices.html", wrapper_class="inline" if inline else None
+        )
         return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
-    template = ("web/fields/calc.html" if f.is_computed else
-                {"slider": "web/fields/slider.html"}.get(f.type))
+    template = (
+        "web/fields/calc.html"
+        if f.is_computed
+        else {"slider": "web/fields/slider.html"}.get(f.type)
+    )
     item = Field(f.name, template=template) if template else Field(f.name)
     return Div(item, css_id=f"row-{f.name}", css_class="entry-field", data_field=f.name)
 
@@ -462,8 +521,10 @@ def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
         group = f.matrix_group
         if group and len(f.all_choices()) <= MATRIX_MAX_CHOICES:
             members = [f]
-            while (index + len(members) < len(fields)
-                   and fields[index + len(members)].matrix_group == group):
+            while (
+                index + len(members) < len(fields)
+                and fields[index + len(members)].matrix_group == group
+            ):
                 members.append(fields[index + len(members)])
             yield MatrixGroup(group, members)
             index += len(members)
@@ -476,8 +537,11 @@ def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> 
     """The crispy-forms layout: one block per section, each headed by its title."""
     # @HIDDEN fields are not on the page; their saved values are kept by posted_data.
     tags = page_tags(schema, saved)
-    visible = [f for f in schema.fields
-               if (f.stores_data or f.type == "descriptive") and not tags[f.name].hidden]
+    visible = [
+        f
+        for f in schema.fields
+        if (f.stores_data or f.type == "descriptive") and not tags[f.name].hidden
+    ]
     sections: list[tuple[str, list[SchemaField]]] = []
     for f in visible:
         if f.section or not sections:
@@ -499,8 +563,9 @@ def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> 
 # Live logic
 
 
-def logic_config(schema: FormSchema, today: dt.date,
-                 other_forms: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def logic_config(
+    schema: FormSchema, today: dt.date, other_forms: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What data_entry.js needs: each field's show_if and calc as JSON logic trees, and the
     order the server evaluates them in, so the page hides, shows and computes as it will.
     ``other_forms`` are the stored values of other forms' fields the logic reads: constants
@@ -514,8 +579,9 @@ def logic_config(schema: FormSchema, today: dt.date,
             # A @CALCTEXT field is computed on the page as a calc is, and shown as text.
             "type": "calc" if f.is_computed else f.type,
             "label": plain_label(f),
-            "numeric": bool(f.validation_info and f.validation_info.family
-                            in ("integer", "number")),
+            "numeric": bool(
+                f.validation_info and f.validation_info.family in ("integer", "number")
+            ),
             "show_if": logic.to_json(f.show_if_logic) if f.show_if_logic is not None else None,
             "calc": logic.to_json(computed) if computed is not None else None,
             "text": f.calctext_logic is not None,
@@ -527,8 +593,11 @@ def logic_config(schema: FormSchema, today: dt.date,
         "fields": fields,
         "missingCodes": [code.code for code in schema.missing_codes],
         "today": today.isoformat(),
-        "otherForms": {name: value for name, value in (other_forms or {}).items()
-                       if name in schema.external_fields and value is not None},
+        "otherForms": {
+            name: value
+            for name, value in (other_forms or {}).items()
+            if name in schema.external_fields and value is not None
+        },
     }
 
 
@@ -537,9 +606,16 @@ _LIVE_TAGS = ("charlimit", "wordlimit", "maxchecked")
 
 def _tags_json(tags: ActionTags) -> dict[str, Any]:
     """The limit tags of a field and its @IFs, for RegistryLogic.resolveTags on the page."""
-    out: dict[str, Any] = {key: getattr(tags, key) for key in _LIVE_TAGS
-                           if getattr(tags, key) is not None}
+    out: dict[str, Any] = {
+        key: getattr(tags, key) for key in _LIVE_TAGS if getattr(tags, key) is not None
+    }
     if tags.conditionals:
-        out["if"] = [{"when": logic.to_json(c.logic), "then": _tags_json(c.then),
-                      "else": _tags_json(c.otherwise)} for c in tags.conditionals]
+        out["if"] = [
+            {
+                "when": logic.to_json(c.logic),
+                "then": _tags_json(c.then),
+                "else": _tags_json(c.otherwise),
+            }
+            for c in tags.conditionals
+        ]
     return out

@@ -26,21 +26,33 @@ class EnrolForm(forms.Form):
         label="Local hospital ID",
         max_length=100,
         help_text="Typed here, turned into the patient's registry code, and then forgotten: "
-                  "it is never stored and never shown again.",
-        widget=NeverEchoedInput(attrs={
-            "autocomplete": "off", "autocapitalize": "off", "spellcheck": "false",
-        }),
+        "it is never stored and never shown again.",
+        widget=NeverEchoedInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
         error_messages={"required": "Type the patient's local hospital ID."},
     )
     sex = forms.ChoiceField(
-        label="Sex", choices=Sex.choices, widget=forms.RadioSelect,
+        label="Sex",
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose the patient's sex (Unknown if it is not known)."},
     )
     year_of_birth = forms.IntegerField(
         label="Year of birth",
         help_text="Four digits, for example 2016.",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
-                                      "maxlength": 4, "class": "year-input"}),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "maxlength": 4,
+                "class": "year-input",
+            }
+        ),
         error_messages={
             "required": "Type the year of birth (four digits, for example 2016).",
             "invalid": "Year of birth must be four digits, for example 2016.",
@@ -61,7 +73,7 @@ class AnswerForm(forms.Form):
         label="Your answer",
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Explain the value, or say that you corrected it on the form. No names, dates "
-                  "or hospital numbers.",
+        "or hospital numbers.",
         error_messages={"required": "Write your answer; it cannot be empty."},
     )
 

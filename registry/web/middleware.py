@@ -22,8 +22,10 @@ class RefuseNulCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
-            message = ("The request contains a NUL character (\\0), which no field of the "
-                       "registry accepts. Remove it and send the request again.")
+            message = (
+                "The request contains a NUL character (\\0), which no field of the "
+                "registry accepts. Remove it and send the request again."
+            )
             if request.path.startswith("/api/"):
                 # As every other error of the REST API (and its OpenAPI schema) has it.
                 return JsonResponse({"detail": message}, status=400)
@@ -32,13 +34,16 @@ class RefuseNulCharactersMiddleware:
 
 
 def _has_nul(request: HttpRequest) -> bool:
-    where = [request.META.get("QUERY_STRING", "").encode("latin-1", "replace"),
-             request.path.encode("utf-8", "replace")]
+    where = [
+        request.META.get("QUERY_STRING", "").encode("latin-1", "replace"),
+        request.path.encode("utf-8", "replace"),
+    ]
     # File uploads may hold any bytes; every other body is text. The REST API's JSON parser
     # (registry/rest/parsers.py) and the REDCap endpoint refuse NUL characters themselves, naming
     # the field, and the REDCap one in REDCap's shape.
     own_check = request.path.startswith("/redcap/api/") or (
-        request.path.startswith("/api/") and request.content_type == "application/json")
+        request.path.startswith("/api/") and request.content_type == "application/json"
+    )
     if not (request.content_type or "").startswith("multipart/") and not own_check:
         # A body over Django's limit is left to the view: the REDCap endpoint reads large
         # imports itself and refuses NUL characters as it parses them; any other view refuses

@@ -101,31 +101,37 @@ def record_status_dashboard(
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(page_number)
     on_page = list(page.object_list)
     column_of = {version.form_id: index for index, version in enumerate(columns)}
-    cells: dict[int, list[list[Cell]]] = {
-        patient.pk: [[] for _ in columns] for patient in on_page
-    }
+    cells: dict[int, list[list[Cell]]] = {patient.pk: [[] for _ in columns] for patient in on_page}
     found = (
         visible_submissions(user)
         .filter(patient__in=[patient.pk for patient in on_page])
         .order_by("patient_id", "form_id", "instance")
-        .values_list("patient_id", "form_id", "instance", "status", "locked",
-                     "form_version__number")
+        .values_list(
+            "patient_id", "form_id", "instance", "status", "locked", "form_version__number"
+        )
     )
     for patient_id, form_id, instance, state, locked, number in found:
         column = column_of.get(form_id)
         if column is not None:
             cells[patient_id][column].append(Cell(instance, state, locked, number))
-    open_queries = visible_data_queries(user).filter(
-        submission__patient__site=site, status=QueryStatus.OPEN
-    ).count()
+    open_queries = (
+        visible_data_queries(user)
+        .filter(submission__patient__site=site, status=QueryStatus.OPEN)
+        .count()
+    )
     open_issues = QualityIssue.objects.filter(
         site__in=sites_in_scope(user), site=site, status=IssueStatus.OPEN
     ).count()
     return RecordStatusDashboard(
-        site=site, columns=columns, page=page,
-        rows=[StatusRow(patient, list(zip(columns, cells[patient.pk], strict=True)))
-              for patient in on_page],
-        open_queries=open_queries, open_issues=open_issues,
+        site=site,
+        columns=columns,
+        page=page,
+        rows=[
+            StatusRow(patient, list(zip(columns, cells[patient.pk], strict=True)))
+            for patient in on_page
+        ],
+        open_queries=open_queries,
+        open_issues=open_issues,
     )
 
 
@@ -142,9 +148,12 @@ def patient_forms(user: User, patient: Patient) -> list[FormOverview]:
     """Every published form, with the patient's submissions of it (enrolment first)."""
     overview = [FormOverview(version.form, version) for version in latest_versions()]
     by_form = {item.form.pk: item for item in overview}
-    submissions = visible_submissions(user).filter(patient=patient).select_related(
-        "updated_by"
-    ).order_by("form_id", "instance")
+    submissions = (
+        visible_submissions(user)
+        .filter(patient=patient)
+        .select_related("updated_by")
+        .order_by("form_id", "instance")
+    )
     for submission in submissions:
         item = by_form.get(submission.form_id)
         if item is not None:

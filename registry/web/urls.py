@@ -19,8 +19,9 @@ record_patterns = [
     path("enrol/", views.enrol, name="enrol"),
     path("patients/<str:pseudonym>/", views.patient, name="patient"),
     path("patients/<str:pseudonym>/<str:form>/new/", views.new_instance, name="new_instance"),
-    path("patients/<str:pseudonym>/<str:form>/<int:instance>/", views.submission,
-         name="submission"),
+    path(
+        "patients/<str:pseudonym>/<str:form>/<int:instance>/", views.submission, name="submission"
+    ),
     path("queries/", views.queries, name="queries"),
     path("queries/<int:query_id>/", views.query, name="query"),
     path("ontology/hp/", views.hpo_terms, name="hpo_terms"),
@@ -31,8 +32,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChange.as_view(), name="password_change"),
-    path("password/done/", auth_views.PasswordChangeDoneView.as_view(),
-         name="password_change_done"),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
     path("health/", views.health, name="health"),
     path("", include((record_patterns, NAMESPACE))),
 ]

@@ -94,13 +94,27 @@ def home(request: HttpRequest) -> HttpResponse:
     dashboard = record_status_dashboard(
         request.user, site, search=search, status=status, page_number=request.GET.get("page")
     )
-    do_record_list_view(request.user, "patient.view", [row.patient for row in dashboard.rows],
-                        page=request.path, params=request.GET, site=site)
-    return render(request, "web/dashboard.html", {
-        "dashboard": dashboard, "sites": sites, "site": site, "search": search,
-        "status": status, "status_filters": STATUS_FILTERS,
-        "can_enrol": can_enter_data(request.user, site),
-    })
+    do_record_list_view(
+        request.user,
+        "patient.view",
+        [row.patient for row in dashboard.rows],
+        page=request.path,
+        params=request.GET,
+        site=site,
+    )
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "dashboard": dashboard,
+            "sites": sites,
+            "site": site,
+            "search": search,
+            "status": status,
+            "status_filters": STATUS_FILTERS,
+            "can_enrol": can_enter_data(request.user, site),
+        },
+    )
 
 
 @record_pages
@@ -138,20 +152,29 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             enrolment = do_enrol_patient(
-                request.user, site, local_id=form.cleaned_data["local_id"],
-                sex=form.cleaned_data["sex"], year_of_birth=form.cleaned_data["year_of_birth"],
+                request.user,
+                site,
+                local_id=form.cleaned_data["local_id"],
+                sex=form.cleaned_data["sex"],
+                year_of_birth=form.cleaned_data["year_of_birth"],
             )
         except ValidationError as error:
             form.attach_errors(error)
         else:
             pseudonym = enrolment.patient.pseudonym
             if enrolment.created:
-                messages.success(request, f"Patient enrolled at {site.code} with the registry "
-                                          f"code {pseudonym}. Fill the Enrolment form next.")
+                messages.success(
+                    request,
+                    f"Patient enrolled at {site.code} with the registry "
+                    f"code {pseudonym}. Fill the Enrolment form next.",
+                )
             else:
-                messages.info(request, f"This patient is already enrolled, with the registry "
-                                       f"code {pseudonym}. Their record is opened; nothing new "
-                                       "was created.")
+                messages.info(
+                    request,
+                    f"This patient is already enrolled, with the registry "
+                    f"code {pseudonym}. Their record is opened; nothing new "
+                    "was created.",
+                )
             return redirect("web:patient", pseudonym=pseudonym)
     return render(request, "web/enrol.html", {"form": form, "site": site})
 
@@ -169,10 +192,15 @@ def patient(request: HttpRequest, pseudonym: str) -> HttpResponse:
     for s in submissions:
         s.open_queries = counts.get(s.pk, 0)  # type: ignore[attr-defined]
     do_record_view(request.user, "patient.view", record, page=request.path, site=record.site)
-    return render(request, "web/patient.html", {
-        "patient": record, "overview": overview,
-        "can_enter": can_enter_data(request.user, record.site),
-    })
+    return render(
+        request,
+        "web/patient.html",
+        {
+            "patient": record,
+            "overview": overview,
+            "can_enter": can_enter_data(request.user, record.site),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,9 +210,15 @@ def patient(request: HttpRequest, pseudonym: str) -> HttpResponse:
 class EntryTarget:
     """What one data-entry page is about: a patient's form, on one version, new or existing."""
 
-    def __init__(self, request: HttpRequest, patient: Patient, form: FormDefinition,
-                 version: FormVersion, submission: Submission | None,
-                 instance: int | None) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        patient: Patient,
+        form: FormDefinition,
+        version: FormVersion,
+        submission: Submission | None,
+        instance: int | None,
+    ) -> None:
         self.request = request
         self.patient = patient
         self.form = form
@@ -204,8 +238,9 @@ class EntryTarget:
         if self.instance is None:
             url = reverse("web:new_instance", args=[self.patient.pseudonym, self.form.name])
             return url if self.version == self.latest else f"{url}?version={self.version.number}"
-        return reverse("web:submission",
-                       args=[self.patient.pseudonym, self.form.name, self.instance])
+        return reverse(
+            "web:submission", args=[self.patient.pseudonym, self.form.name, self.instance]
+        )
 
 
 def _entry_page(
@@ -222,42 +257,75 @@ def _entry_page(
     if submission is not None:
         # Whichever way the page is shown (opened, refused as stale or locked, sent back with
         # errors) it shows the stored submission; a blank new form shows no record.
-        do_record_view(target.request.user, "submission.view", submission,
-                       page=target.request.path, site=target.patient.site)
-        queries = list(visible_data_queries(target.request.user).filter(
-            submission=submission).exclude(status=QueryStatus.CLOSED))
+        do_record_view(
+            target.request.user,
+            "submission.view",
+            submission,
+            page=target.request.path,
+            site=target.patient.site,
+        )
+        queries = list(
+            visible_data_queries(target.request.user)
+            .filter(submission=submission)
+            .exclude(status=QueryStatus.CLOSED)
+        )
     labels = {f.name: data_entry.plain_label(f) for f in target.schema.fields}
     other_answers = other_form_answers(target.request.user, target.patient, target.schema)
     older_versions: list[int] = []
     if target.instance is None and target.version == target.latest:
-        older_versions = list(target.form.versions.filter(
-            number__lt=target.latest.number).order_by("number").values_list("number", flat=True))
-    return render(target.request, "web/submission.html", {
-        "target": target, "patient": target.patient, "form_def": target.form,
-        "version": target.version, "latest": target.latest, "schema": target.schema,
-        "submission": submission, "form": form,
-        "helper": data_entry.entry_helper(target.schema,
-                                          submission.data if submission else None),
-        "logic": data_entry.logic_config(
-            target.schema, timezone.localdate(),
-            {answer.field.name: answer.value for answer in other_answers}),
-        "other_answers": [(answer.form_title, data_entry.plain_label(answer.field),
-                           display_value(answer.field, answer.value)) for answer in other_answers],
-        "read_only": target.read_only,
-        "row_version": submission.row_version if submission else 0,
-        "client_uuid": client_uuid or str(uuid.uuid4()),
-        "statuses": Status.choices, "conflict": conflict, "notice": notice,
-        "queries": [(query, labels.get(query.field, query.field)) for query in queries],
-        "older_versions": older_versions,
-    }, status=status)
+        older_versions = list(
+            target.form.versions.filter(number__lt=target.latest.number)
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+    return render(
+        target.request,
+        "web/submission.html",
+        {
+            "target": target,
+            "patient": target.patient,
+            "form_def": target.form,
+            "version": target.version,
+            "latest": target.latest,
+            "schema": target.schema,
+            "submission": submission,
+            "form": form,
+            "helper": data_entry.entry_helper(
+                target.schema, submission.data if submission else None
+            ),
+            "logic": data_entry.logic_config(
+                target.schema,
+                timezone.localdate(),
+                {answer.field.name: answer.value for answer in other_answers},
+            ),
+            "other_answers": [
+                (
+                    answer.form_title,
+                    data_entry.plain_label(answer.field),
+                    display_value(answer.field, answer.value),
+                )
+                for answer in other_answers
+            ],
+            "read_only": target.read_only,
+            "row_version": submission.row_version if submission else 0,
+            "client_uuid": client_uuid or str(uuid.uuid4()),
+            "statuses": Status.choices,
+            "conflict": conflict,
+            "notice": notice,
+            "queries": [(query, labels.get(query.field, query.field)) for query in queries],
+            "older_versions": older_versions,
+        },
+        status=status,
+    )
 
 
 def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
     data = target.submission.data if target.submission else {}
     form = data_entry.submission_form(
-        target.schema, initial=data_entry.initial_data(target.schema, data,
-                                                       new=target.submission is None),
-        read_only=target.read_only, saved=data if target.submission else None,
+        target.schema,
+        initial=data_entry.initial_data(target.schema, data, new=target.submission is None),
+        read_only=target.read_only,
+        saved=data if target.submission else None,
         exhausted=_exhausted(target),
     )
     return _entry_page(target, form, status=status)
@@ -270,9 +338,11 @@ def _exhausted(target: EntryTarget) -> dict[str, frozenset[str]]:
 
 def _posted_form(target: EntryTarget) -> data_entry.SubmissionForm:
     return data_entry.submission_form(
-        target.schema, data=target.request.POST,
+        target.schema,
+        data=target.request.POST,
         saved=target.submission.data if target.submission else None,
-        exhausted=_exhausted(target))
+        exhausted=_exhausted(target),
+    )
 
 
 def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str]]:
@@ -287,11 +357,14 @@ def _differences(target: EntryTarget, current: Submission) -> list[dict[str, str
         mine = [str(code) for code in mine] if isinstance(mine, list) else str(mine).strip()
         theirs = saved.get(f.name, [] if f.type == "checkbox" else "")
         if mine != theirs:
-            rows.append({
-                "name": f.name, "label": data_entry.plain_label(f),
-                "theirs": display_value(f, current.data.get(f.name)) or "(blank)",
-                "mine": display_value(f, mine) or "(blank)",
-            })
+            rows.append(
+                {
+                    "name": f.name,
+                    "label": data_entry.plain_label(f),
+                    "theirs": display_value(f, current.data.get(f.name)) or "(blank)",
+                    "mine": display_value(f, mine) or "(blank)",
+                }
+            )
     return rows
 
 
@@ -307,8 +380,11 @@ def _row_version(request: HttpRequest) -> int:
 def _save(target: EntryTarget) -> HttpResponse:
     request = target.request
     if not target.can_enter:
-        return _refused(request, f"Only the coordinators of {target.patient.site.code} enter "
-                                 "data for its patients; curators read forms here.")
+        return _refused(
+            request,
+            f"Only the coordinators of {target.patient.site.code} enter "
+            "data for its patients; curators read forms here.",
+        )
     posted_uuid = request.POST.get(data_entry.CLIENT_UUID, "")
     try:
         client_uuid = uuid.UUID(posted_uuid) if target.instance is None else None
@@ -316,47 +392,72 @@ def _save(target: EntryTarget) -> HttpResponse:
         client_uuid = None
     try:
         outcome = do_save_submission(
-            request.user, target.patient, target.version,
-            data_entry.posted_data(target.schema, request.POST,
-                                   target.submission.data if target.submission else None),
+            request.user,
+            target.patient,
+            target.version,
+            data_entry.posted_data(
+                target.schema, request.POST, target.submission.data if target.submission else None
+            ),
             status=request.POST.get(data_entry.STATUS, ""),
             instance=target.instance,
             expected_row_version=None if target.instance is None else _row_version(request),
-            client_uuid=client_uuid, clear_hidden=True,
+            client_uuid=client_uuid,
+            clear_hidden=True,
         )
     except ValidationError as error:
         form = _posted_form(target)
         form.attach_errors(error.message_dict)
-        return _entry_page(target, form, client_uuid=posted_uuid,
-                           notice="Nothing was saved. Correct the answers marked below, then "
-                                  "save again.")
+        return _entry_page(
+            target,
+            form,
+            client_uuid=posted_uuid,
+            notice="Nothing was saved. Correct the answers marked below, then save again.",
+        )
     except StaleSubmission:
         current = submission_at(request.user, target.patient, target.form, target.instance)
         form = _posted_form(target)
         form.no_errors()
         return _entry_page(target, form, status=409, conflict=_differences(target, current))
     except SubmissionLocked:
-        target.submission = submission_at(request.user, target.patient, target.form,
-                                          target.instance)
-        messages.error(request, "Your changes were not saved: a curator locked this form while "
-                                "you were editing it. Ask a curator to unlock it if a "
-                                "correction is needed.")
+        target.submission = submission_at(
+            request.user, target.patient, target.form, target.instance
+        )
+        messages.error(
+            request,
+            "Your changes were not saved: a curator locked this form while "
+            "you were editing it. Ask a curator to unlock it if a "
+            "correction is needed.",
+        )
         return _show(target, status=409)
     submission = outcome.submission
-    messages.success(request, f"Saved {target.form.title} #{submission.instance} as "
-                              f"{submission.get_status_display().lower()}.")
+    messages.success(
+        request,
+        f"Saved {target.form.title} #{submission.instance} as "
+        f"{submission.get_status_display().lower()}.",
+    )
     if outcome.missing:
         # As REDCap's required-field alert: the draft is saved, and says what it still needs.
         labels = [data_entry.plain_label(target.schema.field(name)) for name in outcome.missing]
-        messages.warning(request, "Still unanswered, and needed before this form can be saved "
-                                  f"as complete: {'; '.join(labels)}.")
+        messages.warning(
+            request,
+            "Still unanswered, and needed before this form can be saved "
+            f"as complete: {'; '.join(labels)}.",
+        )
     if outcome.cleared_hidden:
-        labels = [data_entry.plain_label(target.schema.field(name))
-                  for name in outcome.cleared_hidden]
-        messages.warning(request, "These answers were removed because, given the other "
-                                  f"answers, their questions are not asked: {'; '.join(labels)}.")
-    return redirect("web:submission", pseudonym=target.patient.pseudonym,
-                    form=target.form.name, instance=submission.instance)
+        labels = [
+            data_entry.plain_label(target.schema.field(name)) for name in outcome.cleared_hidden
+        ]
+        messages.warning(
+            request,
+            "These answers were removed because, given the other "
+            f"answers, their questions are not asked: {'; '.join(labels)}.",
+        )
+    return redirect(
+        "web:submission",
+        pseudonym=target.patient.pseudonym,
+        form=target.form.name,
+        instance=submission.instance,
+    )
 
 
 def _form_or_404(name: str) -> FormDefinition:
@@ -368,9 +469,11 @@ def _form_or_404(name: str) -> FormDefinition:
 def submission(request: HttpRequest, pseudonym: str, form: str, instance: int) -> HttpResponse:
     record = _patient_or_404(request, pseudonym)
     definition = _form_or_404(form)
-    existing = visible_submissions(request.user).filter(
-        patient=record, form=definition, instance=instance
-    ).first()
+    existing = (
+        visible_submissions(request.user)
+        .filter(patient=record, form=definition, instance=instance)
+        .first()
+    )
     if existing is None and instance != 1:
         raise Http404("No such instance of this form for this patient.")
     # A submission opens on the version it was filled on; a new one on the newest version.
@@ -422,17 +525,34 @@ def queries(request: HttpRequest) -> HttpResponse:
     for query in page.object_list:
         schema = schema_of(query.submission.form_version)
         thread = list(query.messages.all())
-        rows.append({
-            "query": query,
-            "field_label": (data_entry.plain_label(schema.field(query.field))
-                            if query.field in schema else query.field),
-            "last": thread[-1] if thread else None,
-        })
-    do_record_list_view(request.user, "data_query.view", [row["query"] for row in rows],
-                        page=request.path, params=request.GET)
-    return render(request, "web/queries.html", {
-        "page": page, "rows": rows, "state": state, "filters": QUERY_FILTERS,
-    })
+        rows.append(
+            {
+                "query": query,
+                "field_label": (
+                    data_entry.plain_label(schema.field(query.field))
+                    if query.field in schema
+                    else query.field
+                ),
+                "last": thread[-1] if thread else None,
+            }
+        )
+    do_record_list_view(
+        request.user,
+        "data_query.view",
+        [row["query"] for row in rows],
+        page=request.path,
+        params=request.GET,
+    )
+    return render(
+        request,
+        "web/queries.html",
+        {
+            "page": page,
+            "rows": rows,
+            "state": state,
+            "filters": QUERY_FILTERS,
+        },
+    )
 
 
 @record_pages
@@ -440,13 +560,17 @@ def queries(request: HttpRequest) -> HttpResponse:
 def query(request: HttpRequest, query_id: int) -> HttpResponse:
     found = get_object_or_404(visible_data_queries(request.user), pk=query_id)
     submission = found.submission
-    may_answer = (can_enter_data(request.user, submission.patient.site)
-                  and found.status != QueryStatus.CLOSED)
+    may_answer = (
+        can_enter_data(request.user, submission.patient.site) and found.status != QueryStatus.CLOSED
+    )
     form = AnswerForm(request.POST or None)
     if request.method == "POST":
         if not may_answer:
-            return _refused(request, "Only the site's coordinators answer data queries, and "
-                                     "only while they are not closed.")
+            return _refused(
+                request,
+                "Only the site's coordinators answer data queries, and "
+                "only while they are not closed.",
+            )
         if form.is_valid():
             try:
                 do_answer_data_query(request.user, found, form.cleaned_data["text"])
@@ -457,20 +581,31 @@ def query(request: HttpRequest, query_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Your answer was sent to the curators.")
                 return redirect("web:query", query_id=found.pk)
-    do_record_view(request.user, "data_query.view", found, page=request.path,
-                   site=submission.patient.site)
+    do_record_view(
+        request.user, "data_query.view", found, page=request.path, site=submission.patient.site
+    )
     schema = schema_of(submission.form_version)
     field = schema.field(found.field) if found.field in schema else None
-    return render(request, "web/query.html", {
-        "query": found, "submission": submission, "thread": found.messages.all(),
-        "field_label": data_entry.plain_label(field) if field else found.field,
-        "current_value": (display_value(field, submission.data.get(field.name))
-                          if field else ""),
-        "form_url": reverse("web:submission", args=[
-            submission.patient.pseudonym, submission.form.name, submission.instance
-        ]) + f"#field-{found.field}",
-        "form": form, "may_answer": may_answer,
-    })
+    return render(
+        request,
+        "web/query.html",
+        {
+            "query": found,
+            "submission": submission,
+            "thread": found.messages.all(),
+            "field_label": data_entry.plain_label(field) if field else found.field,
+            "current_value": (
+                display_value(field, submission.data.get(field.name)) if field else ""
+            ),
+            "form_url": reverse(
+                "web:submission",
+                args=[submission.patient.pseudonym, submission.form.name, submission.instance],
+            )
+            + f"#field-{found.field}",
+            "form": form,
+            "may_answer": may_answer,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,8 +616,11 @@ class PasswordChange(PasswordChangeView):
     template_name = "registration/password_change_form.html"
 
     def form_valid(self, form: BaseForm) -> HttpResponse:
-        do_set_password(self.request.user, form.user,  # type: ignore[attr-defined]
-                        form.cleaned_data["new_password1"])
+        do_set_password(
+            self.request.user,
+            form.user,  # type: ignore[attr-defined]
+            form.cleaned_data["new_password1"],
+        )
         update_session_auth_hash(self.request, form.user)  # type: ignore[attr-defined]
         return redirect(self.get_success_url())
 
@@ -502,10 +640,17 @@ def hpo_terms(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "Sign in to look up HPO terms."}, status=403)
     query = request.GET.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
-        return JsonResponse({"error": f"q has {len(query):,} characters; a search takes at "
-                                      f"most {MAX_QUERY_LENGTH}."}, status=400)
+        return JsonResponse(
+            {
+                "error": f"q has {len(query):,} characters; a search takes at "
+                f"most {MAX_QUERY_LENGTH}."
+            },
+            status=400,
+        )
     release = hpo_release()
-    return JsonResponse({
-        "release": release.version,
-        "terms": [{"id": term.id, "name": term.name} for term in release.search(query)],
-    })
+    return JsonResponse(
+        {
+            "release": release.version,
+            "terms": [{"id": term.id, "name": term.name} for term in release.search(query)],
+        }
+    )

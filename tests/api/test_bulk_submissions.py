@@ -28,19 +28,31 @@ def new_patients(registry_forms, coordinator_a, site_a):
 
 
 def enrolments(patients, **extra):
-    return [{"patient": patient.pseudonym, "form": "enrollment", "data": ENROLMENT,
-             "status": "complete", **extra} for patient in patients]
+    return [
+        {
+            "patient": patient.pseudonym,
+            "form": "enrollment",
+            "data": ENROLMENT,
+            "status": "complete",
+            **extra,
+        }
+        for patient in patients
+    ]
 
 
 def test_a_batch_creates_every_submission(client_a, new_patients):
-    response = client_a.post(URL, [*enrolments(new_patients), {
-        "patient": new_patients[0].pseudonym, "form": "mirror_movements",
-        "data": ASSESSMENT}], format="json")
+    response = client_a.post(
+        URL,
+        [
+            *enrolments(new_patients),
+            {"patient": new_patients[0].pseudonym, "form": "mirror_movements", "data": ASSESSMENT},
+        ],
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert [item["form"] for item in body] == ["enrollment"] * 3 + ["mirror_movements"]
-    assert body[3]["data"] == {"mm_age_months": 60, "mm_present": "1",
-                               "wt_grade_left_task": "1"}
+    assert body[3]["data"] == {"mm_age_months": 60, "mm_present": "1", "wt_grade_left_task": "1"}
     assert Submission.objects.filter(patient__in=new_patients).count() == 4
 
 
@@ -56,15 +68,16 @@ def test_one_bad_item_names_its_position_and_field_and_saves_nothing(client_a, n
 
 
 def test_an_unknown_form_names_its_position(client_a, new_patients):
-    batch = [*enrolments(new_patients[:1]), {"patient": new_patients[1].pseudonym,
-                                              "form": "shoes", "data": {}}]
+    batch = [
+        *enrolments(new_patients[:1]),
+        {"patient": new_patients[1].pseudonym, "form": "shoes", "data": {}},
+    ]
     response = client_a.post(URL, batch, format="json")
     assert response.status_code == 400 and "shoes" in response.json()["1"]["form"][0]
     assert not Submission.objects.filter(patient__in=new_patients).exists()
 
 
-def test_another_sites_patient_is_not_found_and_nothing_is_saved(client_a, new_patients,
-                                                                  patient_b):
+def test_another_sites_patient_is_not_found_and_nothing_is_saved(client_a, new_patients, patient_b):
     response = client_a.post(URL, enrolments([new_patients[0], patient_b]), format="json")
     assert response.status_code == 404
     assert "Item 1" in response.json()["detail"]
@@ -99,17 +112,38 @@ def test_each_created_submission_is_audited(client_a, coordinator_a, new_patient
 
 
 def test_an_existing_instance_is_a_conflict(client_a, patient_a):
-    response = client_a.post(URL, [{"patient": patient_a.pseudonym, "form": "mirror_movements",
-                                     "instance": 1, "data": ASSESSMENT}], format="json")
+    response = client_a.post(
+        URL,
+        [
+            {
+                "patient": patient_a.pseudonym,
+                "form": "mirror_movements",
+                "instance": 1,
+                "data": ASSESSMENT,
+            }
+        ],
+        format="json",
+    )
     assert response.status_code == 409 and "exists" in response.json()["0"]["instance"][0]
 
 
 def test_a_locked_instance_is_refused_as_locked(client_a, curator, patient_a):
-    submission = Submission.objects.get(patient=patient_a, form__name="mirror_movements",
-                                        instance=1)
+    submission = Submission.objects.get(
+        patient=patient_a, form__name="mirror_movements", instance=1
+    )
     do_lock_submission(curator, submission)
-    response = client_a.post(URL, [{"patient": patient_a.pseudonym, "form": "mirror_movements",
-                                    "instance": 1, "data": ASSESSMENT}], format="json")
+    response = client_a.post(
+        URL,
+        [
+            {
+                "patient": patient_a.pseudonym,
+                "form": "mirror_movements",
+                "instance": 1,
+                "data": ASSESSMENT,
+            }
+        ],
+        format="json",
+    )
     assert response.status_code == 423 and "locked" in response.json()["0"]["instance"][0]
 
 

@@ -50,8 +50,9 @@ VALUE_PROBES = {
     "surrogates in the wrong order": Probe(value='"\\udc00\\ud800"', words="surrogate"),
     "escaped NUL": Probe(value='"left\\u0000hand"', words="NUL"),
     "10 MB value": Probe(value=json.dumps("x" * 10 * MB), words="characters"),
-    "a value just over the limit for any text": Probe(value=json.dumps("y" * 100_001),
-                                                     words="characters"),
+    "a value just over the limit for any text": Probe(
+        value=json.dumps("y" * 100_001), words="characters"
+    ),
     "object as a value": Probe(value='{"a": {"b": "c"}}'),
     "NaN": Probe(value="NaN"),
     "Infinity": Probe(value="-Infinity"),
@@ -65,8 +66,11 @@ KEY_PROBES = {
 }
 BODY_PROBES = {
     "nested 100,000 deep": (deep(100_000).encode(), 400, "nested"),
-    "objects nested 100,000 deep": (('{"a":' * 100_000 + "1" + "}" * 100_000).encode(), 400,
-                                    "nested"),
+    "objects nested 100,000 deep": (
+        ('{"a":' * 100_000 + "1" + "}" * 100_000).encode(),
+        400,
+        "nested",
+    ),
     "not UTF-8": (b'{"site": "\xff\xfe"}', 400, "UTF-8"),
     "truncated": (b'{"site": "A', 400, "JSON"),
     "over the request limit": (b'{"a": "' + b"z" * (20 * MB) + b'"}', 413, "MB"),
@@ -81,19 +85,25 @@ class Door:
     field: str
 
     def body(self, patient: Patient, value: str, key: str | None) -> str:
-        extra = f", {key}: \"1\"" if key else ""
+        extra = f', {key}: "1"' if key else ""
         if self.name == "enrol":
-            return (f'{{"site": "{patient.site.code}", "sex": "female", "year_of_birth": 2015, '
-                    f'"local_id": {value}{extra}}}')
+            return (
+                f'{{"site": "{patient.site.code}", "sex": "female", "year_of_birth": 2015, '
+                f'"local_id": {value}{extra}}}'
+            )
         data = json.dumps({**MM_V2})[:-1] + f', "{self.field}": {value}{extra}}}'
         if self.name == "create":
-            return (f'{{"patient": "{patient.pseudonym}", "form": "mirror_movements", '
-                    f'"data": {data}}}')
+            return (
+                f'{{"patient": "{patient.pseudonym}", "form": "mirror_movements", "data": {data}}}'
+            )
         if self.name == "bulk":
-            good = json.dumps({"patient": patient.pseudonym, "form": "mirror_movements",
-                               "data": MM_V2})
-            return (f'[{good}, {{"patient": "{patient.pseudonym}", '
-                    f'"form": "mirror_movements", "data": {data}}}]')
+            good = json.dumps(
+                {"patient": patient.pseudonym, "form": "mirror_movements", "data": MM_V2}
+            )
+            return (
+                f'[{good}, {{"patient": "{patient.pseudonym}", '
+                f'"form": "mirror_movements", "data": {data}}}]'
+            )
         return f'{{"data": {data}}}'
 
     def send(self, client: APIClient, submission: Submission, body: bytes | str):
@@ -102,17 +112,23 @@ class Door:
         if self.name == "create":
             return client.post("/api/v1/submissions/", body, content_type="application/json")
         if self.name == "bulk":
-            return client.post("/api/v1/submissions/bulk/", body,
-                               content_type="application/json")
+            return client.post("/api/v1/submissions/bulk/", body, content_type="application/json")
         send = client.put if self.name == "put" else client.patch
-        return send(f"/api/v1/submissions/{submission.pk}/", body,
-                    content_type="application/json",
-                    HTTP_IF_MATCH=f'"{submission.row_version}"')
+        return send(
+            f"/api/v1/submissions/{submission.pk}/",
+            body,
+            content_type="application/json",
+            HTTP_IF_MATCH=f'"{submission.row_version}"',
+        )
 
 
-DOORS = [Door("create", "neuro_other_findings"), Door("put", "neuro_other_findings"),
-         Door("patch", "neuro_other_findings"), Door("bulk", "neuro_other_findings"),
-         Door("enrol", "local_id")]
+DOORS = [
+    Door("create", "neuro_other_findings"),
+    Door("put", "neuro_other_findings"),
+    Door("patch", "neuro_other_findings"),
+    Door("bulk", "neuro_other_findings"),
+    Door("enrol", "local_id"),
+]
 
 
 @pytest.fixture
@@ -127,8 +143,12 @@ def existing(patient_a) -> Submission:
 
 
 def snapshot() -> tuple[int, int, int, list[tuple[int, int, dict]]]:
-    return (Patient.objects.count(), Submission.objects.count(), AuditEvent.objects.count(),
-            sorted(Submission.objects.values_list("pk", "row_version", "data")))
+    return (
+        Patient.objects.count(),
+        Submission.objects.count(),
+        AuditEvent.objects.count(),
+        sorted(Submission.objects.values_list("pk", "row_version", "data")),
+    )
 
 
 def assert_refused(response, status: int, field: str | None, words: str, before) -> None:
@@ -143,14 +163,15 @@ def assert_refused(response, status: int, field: str | None, words: str, before)
 
 
 @pytest.mark.parametrize("door", DOORS, ids=lambda door: door.name)
-@pytest.mark.parametrize("probe", [*VALUE_PROBES.values(), *KEY_PROBES.values()],
-                         ids=[*VALUE_PROBES, *KEY_PROBES])
+@pytest.mark.parametrize(
+    "probe", [*VALUE_PROBES.values(), *KEY_PROBES.values()], ids=[*VALUE_PROBES, *KEY_PROBES]
+)
 def test_a_hostile_value_or_key_is_a_400_naming_the_field_and_nothing_is_written(
-        client_a, existing, door, probe):
+    client_a, existing, door, probe
+):
     before = snapshot()
     value = probe.value if probe.value is not None else '"A-0099"'
-    response = door.send(client_a, existing,
-                         door.body(existing.patient, value, probe.key))
+    response = door.send(client_a, existing, door.body(existing.patient, value, probe.key))
     # A hostile key is named by its place (data, or the request), as the key cannot be shown.
     field = door.field if probe.key is None else None
     assert_refused(response, probe.status, field, probe.words, before)
@@ -158,8 +179,9 @@ def test_a_hostile_value_or_key_is_a_400_naming_the_field_and_nothing_is_written
 
 @pytest.mark.parametrize("door", DOORS, ids=lambda door: door.name)
 @pytest.mark.parametrize(("body", "status", "words"), BODY_PROBES.values(), ids=BODY_PROBES)
-def test_a_hostile_body_is_refused_whole_and_nothing_is_written(client_a, existing, door,
-                                                                body, status, words):
+def test_a_hostile_body_is_refused_whole_and_nothing_is_written(
+    client_a, existing, door, body, status, words
+):
     before = snapshot()
     assert_refused(door.send(client_a, existing, body), status, None, words, before)
 
@@ -183,8 +205,12 @@ def test_a_note_at_the_limit_is_saved(client_a, existing, door):
 def test_a_text_field_over_its_limit_is_a_400_naming_it(client_a, existing):
     before = snapshot()
     body = {"data": {"wt_grade_left_task": "3", "mm_age_months": "x" * (MAX_TEXT_LENGTH + 1)}}
-    response = client_a.patch(f"/api/v1/submissions/{existing.pk}/", body, format="json",
-                              HTTP_IF_MATCH=f'"{existing.row_version}"')
+    response = client_a.patch(
+        f"/api/v1/submissions/{existing.pk}/",
+        body,
+        format="json",
+        HTTP_IF_MATCH=f'"{existing.row_version}"',
+    )
     assert_refused(response, 400, "mm_age_months", f"{MAX_TEXT_LENGTH:,}", before)
 
 
@@ -197,22 +223,30 @@ def test_json_nested_to_the_limit_is_read(client_a, existing):
 
 
 def test_surrogate_pairs_are_ordinary_text(client_a, existing):
-    response = DOORS[2].send(client_a, existing,
-                             DOORS[2].body(existing.patient, '"smiles \\ud83d\\ude00"', None))
+    response = DOORS[2].send(
+        client_a, existing, DOORS[2].body(existing.patient, '"smiles \\ud83d\\ude00"', None)
+    )
     assert response.status_code == 200, response.content.decode()
     existing.refresh_from_db()
     assert existing.data["neuro_other_findings"] == "smiles \U0001f600"
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    ('"\\ud800"', "surrogate"), ('"a\\u0000"', "NUL"), (deep(100_000), "nested"),
-    (json.dumps("n" * 10 * MB), "characters"),
-], ids=["lone surrogate", "escaped NUL", "nested 100,000 deep", "10 MB value"])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ('"\\ud800"', "surrogate"),
+        ('"a\\u0000"', "NUL"),
+        (deep(100_000), "nested"),
+        (json.dumps("n" * 10 * MB), "characters"),
+    ],
+    ids=["lone surrogate", "escaped NUL", "nested 100,000 deep", "10 MB value"],
+)
 def test_every_other_write_reads_json_the_same_way(coordinator_a, value, words):
     # Creating a token: a write that is not a submission, refused by the same parser.
     client = APIClient()
     client.force_login(coordinator_a)
     before = snapshot()
-    response = client.post("/api/v1/tokens/", f'{{"name": {value}}}',
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/tokens/", f'{{"name": {value}}}', content_type="application/json"
+    )
     assert_refused(response, 400, "name", words, before)

@@ -24,8 +24,12 @@ def document() -> dict[str, Any]:
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, operation) for path, item in document["paths"].items()
-            for method, operation in item.items() if method in METHODS]
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
 
 
 def content_type(response: Any) -> str:
@@ -66,9 +70,16 @@ def test_role_limited_reads_declare_403_and_open_reads_do_not(document):
     assert "403" not in document["paths"]["/api/v1/forms/"]["get"]["responses"]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/patients/", "/api/v1/patients/{pseudonym}/",
-                                  "/api/v1/submissions/", "/api/v1/submissions/{id}/",
-                                  "/api/v1/queries/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/patients/",
+        "/api/v1/patients/{pseudonym}/",
+        "/api/v1/submissions/",
+        "/api/v1/submissions/{id}/",
+        "/api/v1/queries/",
+    ],
+)
 def test_record_level_reads_declare_that_researchers_are_refused(document, path):
     refused = document["paths"][path]["get"]["responses"]["403"]["description"]
     assert "Researchers receive record-level data through releases" in refused
@@ -89,8 +100,7 @@ def test_the_export_declares_each_media_type_it_streams(document):
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_each_export_shape_answers_as_the_schema_states(openapi, admin_headers, patient_a,
-                                                        shape):
+def test_each_export_shape_answers_as_the_schema_states(openapi, admin_headers, patient_a, shape):
     operation = openapi["/api/v1/exports/{shape}/"]["GET"]
     response = operation.Case(path_parameters={"shape": shape}, headers=admin_headers).call()
     assert response.status_code == 200
@@ -100,21 +110,31 @@ def test_each_export_shape_answers_as_the_schema_states(openapi, admin_headers, 
 
 def test_an_export_error_is_json_whichever_media_type_was_asked_for(openapi, admin_headers):
     operation = openapi["/api/v1/exports/{shape}/"]["GET"]
-    response = operation.Case(path_parameters={"shape": "flat-csv"}, query={"form": "nope"},
-                              headers={**admin_headers, "Accept": "text/csv"}).call()
+    response = operation.Case(
+        path_parameters={"shape": "flat-csv"},
+        query={"form": "nope"},
+        headers={**admin_headers, "Accept": "text/csv"},
+    ).call()
     assert response.status_code == 400
     assert content_type(response) == "application/json"
     assert "form" in response.json()
     operation.validate_response(response)
 
 
-def test_an_issue_nobody_accepted_validates_against_the_schema(openapi, admin_headers,
-                                                               patient_a):
+def test_an_issue_nobody_accepted_validates_against_the_schema(openapi, admin_headers, patient_a):
     issue = QualityIssue.objects.create(
-        rule="outlier", severity="warning", site=patient_a.site, patient=patient_a,
-        field="mm_age_months", message="Rare at this age.", fingerprint="c" * 64)
-    for path, parameters in [("/api/v1/quality/issues/{id}/", {"id": issue.pk}),
-                             ("/api/v1/quality/issues/", {})]:
+        rule="outlier",
+        severity="warning",
+        site=patient_a.site,
+        patient=patient_a,
+        field="mm_age_months",
+        message="Rare at this age.",
+        fingerprint="c" * 64,
+    )
+    for path, parameters in [
+        ("/api/v1/quality/issues/{id}/", {"id": issue.pk}),
+        ("/api/v1/quality/issues/", {}),
+    ]:
         operation = openapi[path]["GET"]
         response = operation.Case(path_parameters=parameters, headers=admin_headers).call()
         assert response.status_code == 200
@@ -123,8 +143,12 @@ def test_an_issue_nobody_accepted_validates_against_the_schema(openapi, admin_he
 
 
 def test_a_run_nobody_requested_validates_against_the_schema(openapi, admin_headers):
-    run = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.FAILED,
-                                requested_by=None, error="The worker stopped.")
+    run = JobRun.objects.create(
+        kind=JobKind.STATISTICS,
+        status=JobStatus.FAILED,
+        requested_by=None,
+        error="The worker stopped.",
+    )
     operation = openapi["/api/v1/jobs/runs/{id}/"]["GET"]
     response = operation.Case(path_parameters={"id": run.pk}, headers=admin_headers).call()
     assert response.status_code == 200 and response.json()["requested_by"] is None

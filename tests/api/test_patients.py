@@ -30,16 +30,14 @@ def test_enrolment_answers_the_pseudonym_and_never_the_local_id(client_a, regist
 
 def test_enrolling_the_same_local_id_again_finds_the_patient(client_a, registry_forms):
     first = client_a.post("/api/v1/patients/", NEW, format="json").json()
-    again = client_a.post("/api/v1/patients/", {**NEW, "local_id": " hosp-000123 "},
-                          format="json")
+    again = client_a.post("/api/v1/patients/", {**NEW, "local_id": " hosp-000123 "}, format="json")
     assert again.status_code == 200
     assert again.json()["pseudonym"] == first["pseudonym"] and again.json()["created"] is False
     assert Patient.objects.count() == 1
 
 
 def test_enrolment_errors_name_the_field(client_a, registry_forms):
-    response = client_a.post("/api/v1/patients/", {**NEW, "year_of_birth": 3000},
-                             format="json")
+    response = client_a.post("/api/v1/patients/", {**NEW, "year_of_birth": 3000}, format="json")
     assert response.status_code == 400 and "year_of_birth" in response.json()
     assert not Patient.objects.exists()
 

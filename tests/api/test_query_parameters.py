@@ -19,7 +19,8 @@ def admin_client(client_for, admin_user):
 
 @pytest.mark.parametrize("page_size", ["null", "", "0", "1001", "2.5", "all", "-3"])
 def test_a_page_size_that_is_not_a_whole_number_in_range_is_a_400_naming_it(
-        admin_client, patient_a, page_size):
+    admin_client, patient_a, page_size
+):
     response = admin_client.get("/api/v1/submissions/", {"page_size": page_size})
     assert response.status_code == 400
     assert list(response.json()) == ["page_size"]
@@ -48,12 +49,20 @@ def test_each_list_checks_its_own_largest_page(admin_client):
     assert refused.status_code == 400 and "from 1 to 500" in refused.json()["page_size"][0]
 
 
-@pytest.mark.parametrize(("parameter", "value"), [
-    ("locked", "maybe"), ("locked", ""), ("changed_since", ""), ("changed_since", "soon"),
-    ("version", "2.5"), ("version", ""), ("status", ""), ("status", "done"),
-])
-def test_a_filter_with_a_wrong_value_is_a_400_naming_it(admin_client, patient_a, parameter,
-                                                        value):
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("locked", "maybe"),
+        ("locked", ""),
+        ("changed_since", ""),
+        ("changed_since", "soon"),
+        ("version", "2.5"),
+        ("version", ""),
+        ("status", ""),
+        ("status", "done"),
+    ],
+)
+def test_a_filter_with_a_wrong_value_is_a_400_naming_it(admin_client, patient_a, parameter, value):
     response = admin_client.get("/api/v1/submissions/", {parameter: value})
     assert response.status_code == 400 and list(response.json()) == [parameter]
 
@@ -67,7 +76,8 @@ def test_filters_with_right_values_filter(admin_client, patient_a):
 
 
 def test_filtering_queries_by_a_submission_elsewhere_finds_nothing_rather_than_refusing(
-        client_for, coordinator_a, curator, patient_a, patient_b):
+    client_for, coordinator_a, curator, patient_a, patient_b
+):
     theirs = Submission.objects.filter(patient=patient_b).first()
     do_open_data_query(curator, theirs, "enrol_age_months", "Months or years?")
     client = client_for(coordinator_a)

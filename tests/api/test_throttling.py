@@ -15,8 +15,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_per_minute(settings):
     cache.clear()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"api": "2/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "2/minute"},
+    }
     yield
     cache.clear()
 
@@ -27,8 +29,9 @@ def client_with(token: str) -> APIClient:
     return client
 
 
-def test_a_token_over_its_rate_gets_429_with_retry_after(two_per_minute, coordinator_a,
-                                                         registry_forms):
+def test_a_token_over_its_rate_gets_429_with_retry_after(
+    two_per_minute, coordinator_a, registry_forms
+):
     token = api_token_for(coordinator_a)
     client = client_with(token)
     assert [client.get("/api/v1/forms/").status_code for _ in range(2)] == [200, 200]
@@ -40,8 +43,7 @@ def test_a_token_over_its_rate_gets_429_with_retry_after(two_per_minute, coordin
     assert client_with(api_token_for(coordinator_a)).get("/api/v1/forms/").status_code == 200
 
 
-def test_the_redcap_endpoint_shares_the_tokens_count(two_per_minute, coordinator_a,
-                                                     registry_forms):
+def test_the_redcap_endpoint_shares_the_tokens_count(two_per_minute, coordinator_a, registry_forms):
     token = api_token_for(coordinator_a)
     client_with(token).get("/api/v1/forms/")
     client_with(token).get("/api/v1/forms/")

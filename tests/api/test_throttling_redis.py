@@ -31,18 +31,26 @@ def redis_cache(settings):
     if not _redis_reachable():
         pytest.skip(f"no Redis at {REDIS_URL}")
     prefix = f"test-{secrets.token_hex(6)}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"api": "2/minute"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "2/minute"},
+    }
     yield caches["default"]
     client = caches["default"]._cache.get_client(write=True)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
 
 
-def test_a_token_over_its_rate_in_redis_gets_429_with_retry_after(redis_cache, coordinator_a,
-                                                                  registry_forms):
+def test_a_token_over_its_rate_in_redis_gets_429_with_retry_after(
+    redis_cache, coordinator_a, registry_forms
+):
     token = api_token_for(coordinator_a)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

@@ -20,8 +20,9 @@ def session_a(coordinator_a):
 
 
 def test_a_new_token_is_shown_once_and_only_its_hash_is_kept(session_a, coordinator_a):
-    response = session_a.post("/api/v1/tokens/", {"name": "analysis", "expires_in_days": 30},
-                              format="json")
+    response = session_a.post(
+        "/api/v1/tokens/", {"name": "analysis", "expires_in_days": 30}, format="json"
+    )
     assert response.status_code == 201 and "no-store" in response["Cache-Control"]
     token = response.json()["token"]
     assert len(token) == 32 and token.isalnum()
@@ -72,8 +73,7 @@ def test_an_expired_token_is_refused_by_both_apis(coordinator_a, registry_forms)
     redcap = Client().post("/redcap/api/", {"token": token, "content": "version"})
     assert redcap.status_code == 200
 
-    ApiToken.objects.filter(pk=record.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.filter(pk=record.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.get("/api/v1/sites/").status_code == 401
     redcap = Client().post("/redcap/api/", {"token": token, "content": "version"})
     assert redcap.status_code == 403 and "token" in redcap.json()["error"]

@@ -31,7 +31,8 @@ LAYERS = [
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
@@ -65,8 +66,12 @@ def app_imports() -> dict[str, set[str]]:
                 continue
             for name in names:
                 pieces = name.split(".")
-                if pieces[0] == "registry" and len(pieces) > 1 and pieces[1] in apps \
-                        and pieces[1] != parts[0]:
+                if (
+                    pieces[0] == "registry"
+                    and len(pieces) > 1
+                    and pieces[1] in apps
+                    and pieces[1] != parts[0]
+                ):
                     graph[parts[0]].add(pieces[1])
     return graph
 
@@ -112,8 +117,12 @@ def layer_of(app: str) -> int:
 
 
 def upward_imports(graph: dict[str, set[str]]) -> list[str]:
-    return [f"{app} imports {other}" for app, others in sorted(graph.items())
-            for other in sorted(others) if layer_of(other) >= layer_of(app)]
+    return [
+        f"{app} imports {other}"
+        for app, others in sorted(graph.items())
+        for other in sorted(others)
+        if layer_of(other) >= layer_of(app)
+    ]
 
 
 def test_every_app_has_a_layer():
@@ -123,14 +132,18 @@ def test_every_app_has_a_layer():
 
 def test_apps_import_only_the_layers_below_their_own():
     assert upward_imports(app_imports()) == [], (
-        "import downwards only (move the shared part down a layer, or register it from above)")
+        "import downwards only (move the shared part down a layer, or register it from above)"
+    )
 
 
 def test_the_layers_are_those_docs_architecture_draws():
     text = (REGISTRY.parent / "docs" / "architecture.md").read_text()
     table = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
-    drawn = [set(re.findall(r"`(\w+)`", row.split("|")[2]))
-             for row in table.splitlines() if re.match(r"\| \d", row)]
+    drawn = [
+        set(re.findall(r"`(\w+)`", row.split("|")[2]))
+        for row in table.splitlines()
+        if re.match(r"\| \d", row)
+    ]
     assert drawn == LAYERS
 
 
@@ -140,14 +153,22 @@ def test_no_import_cycle_between_apps():
 
 def test_an_import_within_a_layer_or_upwards_is_found():
     assert upward_imports({"jobs": {"quality", "audit"}, "statistics": {"exchange"}}) == [
-        "jobs imports quality", "statistics imports exchange"]
+        "jobs imports quality",
+        "statistics imports exchange",
+    ]
 
 
 def test_an_import_under_type_checking_is_left_out():
-    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                     "    import registry.quality\nelse:\n    import registry.jobs\n")
-    imported = {alias.name for node in _runtime_nodes(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    import registry.quality\nelse:\n    import registry.jobs\n"
+    )
+    imported = {
+        alias.name
+        for node in _runtime_nodes(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     assert imported == {"registry.jobs"}
 
 

@@ -63,16 +63,20 @@ def _later_rows_numbered_above(start: int) -> None:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute("DELETE FROM sqlite_sequence")
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT name, %s FROM "
-                           "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%%'",
-                           [start])
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT name, %s FROM "
+                "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%%'",
+                [start],
+            )
             return
         # PostgreSQL's sequences outlive the test's transaction: only ever moved forward.
         for model in apps.get_models():
             if model._meta.pk.get_internal_type() not in ("AutoField", "BigAutoField"):
                 continue
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
-                           [model._meta.db_table, model._meta.pk.column])
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                [model._meta.db_table, model._meta.pk.column],
+            )
             (sequence,) = cursor.fetchone()
             cursor.execute(f"SELECT last_value FROM {sequence}")
             (last,) = cursor.fetchone()
@@ -88,35 +92,77 @@ class SiteA:
 
 
 @pytest.fixture
-def site_a_records(registry_forms: None, site_a: Any, coordinator_a: User, curator: User
-                   ) -> SiteA:
+def site_a_records(registry_forms: None, site_a: Any, coordinator_a: User, curator: User) -> SiteA:
     first = enrol(coordinator_a, site_a, "A-0001")
     second = enrol(coordinator_a, site_a, "A-0002", sex="male")
-    save(coordinator_a, first, "enrollment", {
-        "enrol_age_months": 30, "handedness": "right", "consent_registry": "1",
-        "consent_recontact": "0", "primary_diagnosis": "cmmc",
-        "other_diagnoses": "Hydrocephalus, shunted"})
-    assessment = save(coordinator_a, first, "mirror_movements", {
-        "mm_age_months": 36, "mm_present": "1", "wt_grade": "2", "body_regions": ["distal"],
-        "neuro_other_findings": SECRET_TEXT}, number=1)
+    save(
+        coordinator_a,
+        first,
+        "enrollment",
+        {
+            "enrol_age_months": 30,
+            "handedness": "right",
+            "consent_registry": "1",
+            "consent_recontact": "0",
+            "primary_diagnosis": "cmmc",
+            "other_diagnoses": "Hydrocephalus, shunted",
+        },
+    )
+    assessment = save(
+        coordinator_a,
+        first,
+        "mirror_movements",
+        {
+            "mm_age_months": 36,
+            "mm_present": "1",
+            "wt_grade": "2",
+            "body_regions": ["distal"],
+            "neuro_other_findings": SECRET_TEXT,
+        },
+        number=1,
+    )
     query = do_open_data_query(curator, assessment, "wt_grade", QUERY_TEXT)
     issue = QualityIssue.objects.create(
-        rule="outlier", severity="warning", site=site_a, patient=first, submission=assessment,
-        field="mm_age_months", message=ISSUE_TEXT, fingerprint="walk-a-1")
+        rule="outlier",
+        severity="warning",
+        site=site_a,
+        patient=first,
+        submission=assessment,
+        field="mm_age_months",
+        message=ISSUE_TEXT,
+        fingerprint="walk-a-1",
+    )
     export = do_request_export_job(coordinator_a, "flat-csv", ExportSpec())
-    ids = sorted({str(pk) for pk in (assessment.pk, query.pk, issue.pk, export.pk,
-                                     *ApiToken.objects.filter(user=coordinator_a)
-                                     .values_list("pk", flat=True))})
+    ids = sorted(
+        {
+            str(pk)
+            for pk in (
+                assessment.pk,
+                query.pk,
+                issue.pk,
+                export.pk,
+                *ApiToken.objects.filter(user=coordinator_a).values_list("pk", flat=True),
+            )
+        }
+    )
     _later_rows_numbered_above(GAP + max(int(pk) for pk in ids))
     return SiteA(
         markers=[first.pseudonym, second.pseudonym, SECRET_TEXT, QUERY_TEXT, ISSUE_TEXT],
         values={
             "pseudonym": [first.pseudonym],
-            "pk": ids, "id": ids, "query_id": [str(query.pk)], "object_id": ids,
+            "pk": ids,
+            "id": ids,
+            "query_id": [str(query.pk)],
+            "object_id": ids,
             "content_type_id": [str(ContentType.objects.get_for_model(Patient).pk)],
-            "instance": ["1"], "form": ["mirror_movements"], "name": ["mirror_movements"],
-            "number": ["1"], "code": [site_a.code], "shape": ["flat-csv", "long-csv", "ndjson"],
-            "path": ["anything/"], "app_label": ["patients", "submissions"],
+            "instance": ["1"],
+            "form": ["mirror_movements"],
+            "name": ["mirror_movements"],
+            "number": ["1"],
+            "code": [site_a.code],
+            "shape": ["flat-csv", "long-csv", "ndjson"],
+            "path": ["anything/"],
+            "app_label": ["patients", "submissions"],
             "url": ["no-such-page/"],
         },
         record_params={"pseudonym", "pk", "id", "query_id", "object_id"},
@@ -138,11 +184,15 @@ class Caller:
 
 
 @pytest.fixture
-def callers(site_a_records: SiteA, site_b: Any, coordinator_b: User, researcher: User
-            ) -> list[Caller]:
+def callers(
+    site_a_records: SiteA, site_b: Any, coordinator_b: User, researcher: User
+) -> list[Caller]:
     found = []
-    for name, user in (("coordinator of site B", coordinator_b), ("researcher", researcher),
-                       ("anonymous", None)):
+    for name, user in (
+        ("coordinator of site B", coordinator_b),
+        ("researcher", researcher),
+        ("anonymous", None),
+    ):
         session, api = Client(), APIClient()
         if user is not None:
             session.force_login(user)
@@ -189,16 +239,18 @@ def _fill(template: str, values: dict[str, list[str]]) -> Iterator[tuple[str, se
             depth += {"(": 1, ")": -1}.get(template[end], 0)
             if depth == 0:
                 break
-        before, after = template[:start], template[end + 1:]
+        before, after = template[:start], template[end + 1 :]
     else:
         found = _CONVERTER.search(template)
         if found is None:
             yield template, set()
             return
-        name, before, after = found.group(1), template[:found.start()], template[found.end():]
+        name, before, after = found.group(1), template[: found.start()], template[found.end() :]
     if name not in values:
-        raise AssertionError(f"the walk has no value for the path parameter {name!r} of "
-                             f"{template!r}: add one to site_a_records")
+        raise AssertionError(
+            f"the walk has no value for the path parameter {name!r} of "
+            f"{template!r}: add one to site_a_records"
+        )
     for value in values[name]:
         for rest, used in _fill(after, values):
             yield before + value + rest, used | {name}
@@ -243,8 +295,9 @@ def _body(response: Any) -> str:
     return response.content.decode(errors="replace")
 
 
-def judge(caller: Caller, name: str, method: str, path: str, used: set[str],
-          response: Any, records: SiteA) -> str | None:
+def judge(
+    caller: Caller, name: str, method: str, path: str, used: set[str], response: Any, records: SiteA
+) -> str | None:
     """What is wrong with `response`, or None."""
     status = response.status_code
     where = f"{method.upper()} {path} as {caller.name} ({name}): {status}"
@@ -270,8 +323,7 @@ def judge(caller: Caller, name: str, method: str, path: str, used: set[str],
     return None
 
 
-def test_no_page_shows_site_a_to_anyone_else(site_a_records: SiteA, callers: list[Caller]
-                                             ) -> None:
+def test_no_page_shows_site_a_to_anyone_else(site_a_records: SiteA, callers: list[Caller]) -> None:
     problems, walked = [], 0
     for name, path, used in url_paths(site_a_records.values):
         for caller in callers:
@@ -286,14 +338,18 @@ def test_no_page_shows_site_a_to_anyone_else(site_a_records: SiteA, callers: lis
     assert not problems, "\n".join(problems)
 
 
-def test_no_api_operation_shows_site_a_to_anyone_else(site_a_records: SiteA,
-                                                      callers: list[Caller]) -> None:
+def test_no_api_operation_shows_site_a_to_anyone_else(
+    site_a_records: SiteA, callers: list[Caller]
+) -> None:
     problems, operations = [], set()
     for method, path, used in api_operations(site_a_records.values):
         operations.add((method, path))
         for caller in callers:
-            response = getattr(caller.api, method)(path, {}, format="json") \
-                if method != "get" else caller.api.get(path)
+            response = (
+                getattr(caller.api, method)(path, {}, format="json")
+                if method != "get"
+                else caller.api.get(path)
+            )
             problem = judge(caller, path, method, path, used, response, site_a_records)
             if problem:
                 problems.append(problem)
@@ -311,8 +367,16 @@ def test_the_walk_would_see_a_leak(site_a_records: SiteA, callers: list[Caller])
     response = own.get(f"/patients/{pseudonym}/")
     assert response.status_code == 200
     as_a = Caller("coordinator of site A", coordinator_a, own, APIClient())
-    assert judge(as_a, "web:patient", "get", f"/patients/{pseudonym}/", {"pseudonym"},
-                 response, site_a_records)
+    assert judge(
+        as_a,
+        "web:patient",
+        "get",
+        f"/patients/{pseudonym}/",
+        {"pseudonym"},
+        response,
+        site_a_records,
+    )
     listing = own.get("/")
-    assert "shows site A's" in (judge(as_a, "web:dashboard", "get", "/", set(), listing,
-                                      site_a_records) or "")
+    assert "shows site A's" in (
+        judge(as_a, "web:dashboard", "get", "/", set(), listing, site_a_records) or ""
+    )

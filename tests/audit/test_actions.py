@@ -14,8 +14,13 @@ from registry.audit.services import record_event
 
 ROOT = Path(__file__).resolve().parents[2]
 # Functions that take an action as one of their arguments, and names that hold one.
-_TAKES_AN_ACTION = {"record_event", "do_record_view", "do_record_list_view", "_audit",
-                    "_remove_devices"}
+_TAKES_AN_ACTION = {
+    "record_event",
+    "do_record_view",
+    "do_record_list_view",
+    "_audit",
+    "_remove_devices",
+}
 _HOLDS_AN_ACTION = {"action", "event", "view_action"}
 _ACTION_SHAPE = re.compile(r"[a-z]+(?:_[a-z]+)*(?:\.[a-z]+(?:_[a-z]+)*)?")
 
@@ -61,8 +66,9 @@ def actions_written_in_source() -> dict[str, str]:
 def test_every_action_written_in_the_code_is_registered():
     written = actions_written_in_source()
     assert len(written) > 30, "the scan should find the registry's actions"
-    unregistered = {action: where for action, where in written.items()
-                    if action not in Action.values}
+    unregistered = {
+        action: where for action, where in written.items() if action not in Action.values
+    }
     assert unregistered == {}
 
 
@@ -74,8 +80,12 @@ def test_every_registered_action_says_what_it_means():
 def test_docs_describe_exactly_the_registered_actions():
     text = (ROOT / "docs" / "audit.md").read_text()
     table = text.split("## Actions", 1)[1].split("\n## ", 1)[0]
-    documented = {name for line in table.splitlines() if line.startswith("| `")
-                  for name in re.findall(r"`([a-z_.]+)`", line.split("|")[1])}
+    documented = {
+        name
+        for line in table.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([a-z_.]+)`", line.split("|")[1])
+    }
     assert documented == set(Action.values)
 
 

@@ -45,7 +45,8 @@ def test_failed_login_is_audited_without_the_password(client, coordinator_a):
 
 def test_events_of_one_request_share_its_request_id(client, coordinator_a):
     response = client.post(
-        "/login/", {"username": "coord_a", "password": DEFAULT_PASSWORD},
+        "/login/",
+        {"username": "coord_a", "password": DEFAULT_PASSWORD},
         HTTP_X_REQUEST_ID="req-12345678",
     )
     assert response["X-Request-ID"] == "req-12345678"
@@ -83,10 +84,16 @@ def test_an_admin_edit_of_a_token_is_named_as_the_services_name_tokens(client, a
     api_token_for(admin_user, name="old name")
     token = ApiToken.objects.get()
     client.force_login(admin_user)
-    response = client.post(f"/admin/people/apitoken/{token.pk}/change/", {
-        "name": "new name", "expires_at_0": "", "expires_at_1": "",
-        "revoked_at_0": "", "revoked_at_1": "",
-    })
+    response = client.post(
+        f"/admin/people/apitoken/{token.pk}/change/",
+        {
+            "name": "new name",
+            "expires_at_0": "",
+            "expires_at_1": "",
+            "revoked_at_0": "",
+            "revoked_at_1": "",
+        },
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="api_token.update")
     assert event.changes["name"] == ["old name", "new name"]

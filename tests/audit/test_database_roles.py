@@ -56,8 +56,10 @@ def app_role() -> Iterator[LoginRole]:
     role = LoginRole(f"test_app_{secrets.token_hex(6)}", secrets.token_hex(16))
     with connection.cursor() as cursor:
         # Hex only, so the password may sit in the statement (roles take no parameters).
-        cursor.execute(f"CREATE ROLE {role.name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                       f"NOINHERIT PASSWORD '{role.password}'")
+        cursor.execute(
+            f"CREATE ROLE {role.name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+            f"NOINHERIT PASSWORD '{role.password}'"
+        )
     yield role
     with connection.cursor() as cursor:
         cursor.execute(f"DROP OWNED BY {role.name}")
@@ -75,8 +77,12 @@ def connected_as(role: LoginRole) -> Iterator[psycopg.Connection]:
     """A connection of its own to the test database, as `role`; each statement commits."""
     database = connection.settings_dict
     raw = psycopg.connect(
-        dbname=database["NAME"], host=database["HOST"] or None, port=database["PORT"] or None,
-        user=role.name, password=role.password, autocommit=True,
+        dbname=database["NAME"],
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        user=role.name,
+        password=role.password,
+        autocommit=True,
     )
     try:
         yield raw
@@ -142,38 +148,56 @@ def test_the_registrys_services_run_as_the_app_role(granted_role):
             cursor.execute("SELECT current_user")
             assert cursor.fetchone() == (granted_role.name,)
         site = do_create_site(None, "ROLE", "Role hospital")
-        coordinator = do_create_user(None, "role_coord", Role.COORDINATOR, site_codes=["ROLE"],
-                                     password=DEFAULT_PASSWORD)
+        coordinator = do_create_user(
+            None, "role_coord", Role.COORDINATOR, site_codes=["ROLE"], password=DEFAULT_PASSWORD
+        )
         version = publish_form(assessment_schema())
-        patient = do_enrol_patient(coordinator, site, local_id="R-1", sex="female",
-                                   year_of_birth=2015).patient
+        patient = do_enrol_patient(
+            coordinator, site, local_id="R-1", sex="female", year_of_birth=2015
+        ).patient
         do_update_patient(coordinator, patient, sex="female", year_of_birth=2016)
-        outcome = do_save_submission(coordinator, patient, version,
-                                     {"age_months": "36", "mm_present": "1", "wt_grade": "2"})
-        do_save_submission(coordinator, patient, version,
-                           {"age_months": "37", "mm_present": "1", "wt_grade": "2"},
-                           instance=outcome.submission.instance, expected_row_version=1)
+        outcome = do_save_submission(
+            coordinator, patient, version, {"age_months": "36", "mm_present": "1", "wt_grade": "2"}
+        )
+        do_save_submission(
+            coordinator,
+            patient,
+            version,
+            {"age_months": "37", "mm_present": "1", "wt_grade": "2"},
+            instance=outcome.submission.instance,
+            expected_row_version=1,
+        )
         do_compute_statistics(None)
         do_run_quality_checks(None, full=True)
-        response = Client().post("/login/", {"username": "role_coord",
-                                             "password": DEFAULT_PASSWORD})
+        response = Client().post(
+            "/login/", {"username": "role_coord", "password": DEFAULT_PASSWORD}
+        )
         assert response.status_code == 302
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"site.create", "patient.create", "patient.update", "submission.create",
-            "submission.update", "login"} <= actions
+    assert {
+        "site.create",
+        "patient.create",
+        "patient.update",
+        "submission.create",
+        "submission.update",
+        "login",
+    } <= actions
 
 
 @needs_postgresql
-@pytest.mark.parametrize("statement", [
-    f"TRUNCATE {AUDIT_TABLE}",
-    f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER ALL",
-    f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER USER",
-    f"DROP TRIGGER audit_event_append_only ON {AUDIT_TABLE}",
-    f"DROP TABLE {AUDIT_TABLE}",
-    "SET session_replication_role = replica",
-    f"UPDATE {AUDIT_TABLE} SET action = 'nothing happened'",
-    f"DELETE FROM {AUDIT_TABLE}",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"TRUNCATE {AUDIT_TABLE}",
+        f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER ALL",
+        f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER USER",
+        f"DROP TRIGGER audit_event_append_only ON {AUDIT_TABLE}",
+        f"DROP TABLE {AUDIT_TABLE}",
+        "SET session_replication_role = replica",
+        f"UPDATE {AUDIT_TABLE} SET action = 'nothing happened'",
+        f"DELETE FROM {AUDIT_TABLE}",
+    ],
+)
 def test_the_app_role_cannot_erase_the_audit_trail(granted_role, statement):
     record_event(None, "login_failed")
     with connected_as(granted_role) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -184,17 +208,20 @@ def test_the_app_role_cannot_erase_the_audit_trail(granted_role, statement):
 @needs_postgresql
 def test_granting_twice_leaves_the_same_privileges(app_role):
     call_command("grant_app_role", app_role.name, stdout=io.StringIO())
-    first = {table: privileges_of(app_role, table) for table in connection.introspection
-             .table_names()}
+    first = {
+        table: privileges_of(app_role, table) for table in connection.introspection.table_names()
+    }
     call_command("grant_app_role", app_role.name, stdout=io.StringIO())
-    second = {table: privileges_of(app_role, table) for table in connection.introspection
-              .table_names()}
+    second = {
+        table: privileges_of(app_role, table) for table in connection.introspection.table_names()
+    }
     assert first == second
     assert second[AUDIT_TABLE] == {"SELECT", "INSERT"}
     assert second["django_migrations"] == {"SELECT"}
     ordinary = set(second) - {AUDIT_TABLE, "django_migrations"}
-    assert ordinary and all(second[table] == {"SELECT", "INSERT", "UPDATE", "DELETE"}
-                            for table in ordinary)
+    assert ordinary and all(
+        second[table] == {"SELECT", "INSERT", "UPDATE", "DELETE"} for table in ordinary
+    )
 
 
 @needs_postgresql
@@ -232,8 +259,9 @@ def test_granting_refuses_a_role_that_may_become_a_superuser(app_role):
 @needs_postgresql
 def test_granting_refuses_the_owner_of_the_audit_table(app_role):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_get_userbyid(relowner) FROM pg_class "
-                       f"WHERE oid = '{AUDIT_TABLE}'::regclass")
+        cursor.execute(
+            f"SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = '{AUDIT_TABLE}'::regclass"
+        )
         (owner,) = cursor.fetchone()
         cursor.execute(f"ALTER TABLE {AUDIT_TABLE} OWNER TO {app_role.name}")
     try:
@@ -251,8 +279,9 @@ def test_granting_to_a_missing_role_says_to_create_it():
 
 
 def audit_warnings() -> list[str]:
-    messages = run_checks(tags=[Tags.database], include_deployment_checks=True,
-                          databases=["default"])
+    messages = run_checks(
+        tags=[Tags.database], include_deployment_checks=True, databases=["default"]
+    )
     return [message.msg for message in messages if message.id == "audit.W001"]
 
 
@@ -281,34 +310,54 @@ def test_the_compose_init_script_and_migrate_step_keep_the_trail_append_only():
     base = settings.BASE_DIR
     environment = {
         **os.environ,
-        "PGHOST": host, "PGPORT": port, "PGPASSWORD": server["PASSWORD"] or "",
-        "POSTGRES_USER": server["USER"], "POSTGRES_DB": database,
-        "REGISTRY_DB_OWNER": owner.name, "REGISTRY_DB_OWNER_PASSWORD": owner.password,
-        "REGISTRY_DB_APP": app.name, "REGISTRY_DB_APP_PASSWORD": app.password,
+        "PGHOST": host,
+        "PGPORT": port,
+        "PGPASSWORD": server["PASSWORD"] or "",
+        "POSTGRES_USER": server["USER"],
+        "POSTGRES_DB": database,
+        "REGISTRY_DB_OWNER": owner.name,
+        "REGISTRY_DB_OWNER_PASSWORD": owner.password,
+        "REGISTRY_DB_APP": app.name,
+        "REGISTRY_DB_APP_PASSWORD": app.password,
     }
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {database}")
     try:
         run([base / "docker" / "postgres-init" / "10-registry-roles.sh"], env=environment)
         url = f"postgres://{{role.name}}:{{role.password}}@{host}:{port}/{database}"
-        run(["sh", base / "docker" / "entrypoint.sh", "migrate"], cwd=base,
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings.test",
-                 "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
-                 "DATABASE_URL": url.format(role=app),
-                 "DATABASE_OWNER_URL": url.format(role=owner)})
-        raw = psycopg.connect(dbname=database, host=host, port=port, user=app.name,
-                              password=app.password, autocommit=True)
+        run(
+            ["sh", base / "docker" / "entrypoint.sh", "migrate"],
+            cwd=base,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "registry.settings.test",
+                "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+                "DATABASE_URL": url.format(role=app),
+                "DATABASE_OWNER_URL": url.format(role=owner),
+            },
+        )
+        raw = psycopg.connect(
+            dbname=database,
+            host=host,
+            port=port,
+            user=app.name,
+            password=app.password,
+            autocommit=True,
+        )
         with raw:
             # sync_forms ran as the app's role and was audited.
             assert raw.execute(f"SELECT count(*) FROM {AUDIT_TABLE}").fetchone()[0] > 0
             owner_of_trail = raw.execute(
                 f"SELECT pg_get_userbyid(relowner) FROM pg_class "
-                f"WHERE oid = '{AUDIT_TABLE}'::regclass").fetchone()[0]
+                f"WHERE oid = '{AUDIT_TABLE}'::regclass"
+            ).fetchone()[0]
             assert owner_of_trail == owner.name
-            for statement in (f"TRUNCATE {AUDIT_TABLE}",
-                              f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER ALL",
-                              "SET session_replication_role = replica",
-                              "CREATE TABLE somewhere_else (id int)"):
+            for statement in (
+                f"TRUNCATE {AUDIT_TABLE}",
+                f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER ALL",
+                "SET session_replication_role = replica",
+                "CREATE TABLE somewhere_else (id int)",
+            ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     raw.execute(statement)
     finally:

@@ -57,8 +57,15 @@ def test_exported_dictionary_imports_back_unchanged(registry_forms, tmp_path):
 
 def test_import_loads_new_forms_and_writes_them_as_files(tmp_path):
     forms_path = tmp_path / "forms"
-    output = run("import_dictionary", str(DICTIONARIES / "clinic_followup.csv"),
-                 "--repeatable", "visit", "--write-forms", "--forms-path", str(forms_path))
+    output = run(
+        "import_dictionary",
+        str(DICTIONARIES / "clinic_followup.csv"),
+        "--repeatable",
+        "visit",
+        "--write-forms",
+        "--forms-path",
+        str(forms_path),
+    )
     assert "published" in output
     written = sorted(p.relative_to(forms_path).as_posix() for p in forms_path.glob("*/v1.yaml"))
     assert written and written == sorted(

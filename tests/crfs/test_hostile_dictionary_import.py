@@ -15,8 +15,9 @@ from registry.formengine.dictionary import COLUMNS
 
 pytestmark = pytest.mark.django_db
 
-DICTIONARY = (Path(__file__).resolve().parents[1] / "formengine" / "dictionaries"
-              / "clinic_followup.csv")
+DICTIONARY = (
+    Path(__file__).resolve().parents[1] / "formengine" / "dictionaries" / "clinic_followup.csv"
+)
 BRANCHING = COLUMNS.index("Branching Logic (Show field only if...)")
 
 
@@ -28,16 +29,23 @@ def with_cell(column: int, value: str) -> str:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("cell", [
-    "[age] = '1' and " * 70_000 + "[age] = '1'", "(" * 100_000 + "1" + ")" * 100_000,
-    "[age]\x00 = '1'", "2^" * 3000 + "1",
-], ids=["1 MB rule", "rule nested 100,000 deep", "NUL byte", "3,000 powers"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "[age] = '1' and " * 70_000 + "[age] = '1'",
+        "(" * 100_000 + "1" + ")" * 100_000,
+        "[age]\x00 = '1'",
+        "2^" * 3000 + "1",
+    ],
+    ids=["1 MB rule", "rule nested 100,000 deep", "NUL byte", "3,000 powers"],
+)
 def test_a_hostile_dictionary_is_refused_by_row_and_column_and_nothing_loaded(tmp_path, cell):
     path = tmp_path / "hostile.csv"
     path.write_text(with_cell(BRANCHING, cell), encoding="utf-8")
     with pytest.raises(CommandError) as raised:
-        call_command("import_dictionary", str(path), "--forms-path", str(tmp_path),
-                     stdout=io.StringIO())
+        call_command(
+            "import_dictionary", str(path), "--forms-path", str(tmp_path), stdout=io.StringIO()
+        )
     message = str(raised.value)
     assert "nothing was loaded" in message
     assert "row 4, column 'Branching Logic (Show field only if...)'" in message

@@ -51,8 +51,14 @@ for line in sys.stdin:
 class Worker:
     def __init__(self, environment: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER], cwd=ROOT, env=environment, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [sys.executable, "-c", WORKER],
+            cwd=ROOT,
+            env=environment,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     def ask(self, line: str) -> dict[str, object]:
         assert self.process.stdin and self.process.stdout
@@ -74,16 +80,26 @@ class Worker:
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[tuple[Worker, Worker]]:
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in {"DATABASE_URL", "REDIS_URL"}}
-    environment.update({
-        "DJANGO_SETTINGS_MODULE": "registry.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
-        "PYTHONPATH": str(ROOT),
-    })
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    environment.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "registry.settings.test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     migrated = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "--verbosity", "0"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180)
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     pair = Worker(environment), Worker(environment)
     try:

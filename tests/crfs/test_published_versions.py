@@ -44,8 +44,9 @@ def test_a_version_written_elsewhere_replaces_the_copy():
     assert published_version("assessment") == first
     # As another process would: a row this process was never told about.
     second = load_schema(assessment_schema(2))
-    FormVersion.objects.create(form=first.form, number=2, schema=schema_to_dict(second),
-                               content_hash=content_hash(second))
+    FormVersion.objects.create(
+        form=first.form, number=2, schema=schema_to_dict(second), content_hash=content_hash(second)
+    )
     assert published_version("assessment").number == 2
     assert current_layout().by_name["assessment"].latest.number == 2
 

@@ -26,12 +26,18 @@ def run(*args: str) -> str:
 
 
 def test_the_command_prints_the_import_report(tmp_path):
-    output = run("import_dictionary", str(PUBLIC / "redcapr_clinical_trial_1.csv"),
-                 "--forms-path", str(tmp_path))
+    output = run(
+        "import_dictionary",
+        str(PUBLIC / "redcapr_clinical_trial_1.csv"),
+        "--forms-path",
+        str(tmp_path),
+    )
     assert "1 instrument(s), 11 field(s) besides the record ID 'record_id'; 6 not collected." in (
-        output)
-    assert ("row 13, column 'Variable / Field Name' (email): its name says it holds an e-mail "
-            "address") in output
+        output
+    )
+    assert (
+        "row 13, column 'Variable / Field Name' (email): its name says it holds an e-mail address"
+    ) in output
     assert "published demographics v1" in output
 
 
@@ -43,15 +49,21 @@ def test_a_published_public_dictionary_exports_as_it_came_and_imports_again_unch
     exported = export_dictionary()
     # The instrument that holds only the record ID is back, in its place.
     assert list(csv.reader(io.StringIO(exported))) == list(
-        csv.reader(io.StringIO(original.decode("utf-8"))))
+        csv.reader(io.StringIO(original.decode("utf-8")))
+    )
     versions = FormVersion.objects.count()
     again = do_import_dictionary(None, exported, forms_root=tmp_path)
     assert again.published == [] and FormVersion.objects.count() == versions
 
 
 def test_the_record_id_of_an_imported_project_comes_back_on_export(tmp_path):
-    text = (PUBLIC / "redcapr_repeating_instruments.csv").read_text(encoding="utf-8").replace(
-        'record_id,demographics,,text,"Record ID"', "subject_id,demographics,,text,Subject")
+    text = (
+        (PUBLIC / "redcapr_repeating_instruments.csv")
+        .read_text(encoding="utf-8")
+        .replace(
+            'record_id,demographics,,text,"Record ID"', "subject_id,demographics,,text,Subject"
+        )
+    )
     do_import_dictionary(None, text, forms_root=tmp_path, keep_dates=True)
     rows = list(csv.DictReader(io.StringIO(export_dictionary())))
     assert (rows[0]["Variable / Field Name"], rows[0]["Field Label"]) == ("subject_id", "Subject")
@@ -72,16 +84,24 @@ def dictionary(*rows: tuple[str, str, str]) -> str:
     writer.writerow(COLUMNS)
     for name, label, annotation in (("record_id", "Record ID", ""), *rows):
         row = dict.fromkeys(COLUMNS, "")
-        row.update({COLUMNS[0]: name, COLUMNS[1]: "visit", COLUMNS[3]: "text",
-                    COLUMNS[4]: label, COLUMNS[-1]: annotation})
+        row.update(
+            {
+                COLUMNS[0]: name,
+                COLUMNS[1]: "visit",
+                COLUMNS[3]: "text",
+                COLUMNS[4]: label,
+                COLUMNS[-1]: annotation,
+            }
+        )
         writer.writerow(row[column] for column in COLUMNS)
     return buffer.getvalue()
 
 
 def test_an_edited_export_of_a_renamed_field_publishes_and_exports_again(tmp_path):
     do_import_dictionary(None, dictionary(("site_note", "Note", "")), forms_root=tmp_path)
-    do_import_dictionary(None, dictionary(("visit_note", "Note", '@RENAMED-FROM="site_note"')),
-                         forms_root=tmp_path)
+    do_import_dictionary(
+        None, dictionary(("visit_note", "Note", '@RENAMED-FROM="site_note"')), forms_root=tmp_path
+    )
     exported = export_dictionary()
     assert '@RENAMED-FROM=""site_note""' in exported
     # The exported version 2 still says its field was renamed; sent back with a new field,
@@ -90,9 +110,12 @@ def test_an_edited_export_of_a_renamed_field_publishes_and_exports_again(tmp_pat
     report = do_import_dictionary(None, edited, forms_root=tmp_path)
     assert report.published == ["visit v3"]
     latest = FormVersion.objects.get(form__name="visit", number=3)
-    assert [f.get("renamed_from") for f in latest.schema["fields"]
-            if f["name"] == "visit_note"] == [None]
+    assert [
+        f.get("renamed_from") for f in latest.schema["fields"] if f["name"] == "visit_note"
+    ] == [None]
     rows = list(csv.DictReader(io.StringIO(export_dictionary())))
     assert [row["Variable / Field Name"] for row in rows] == [
-        "record_id", "visit_note", "visit_reason"]
-
+        "record_id",
+        "visit_note",
+        "visit_reason",
+    ]

@@ -118,9 +118,9 @@ def test_sync_forms_command_reports_and_refuses(tmp_path):
         call_command("sync_forms", "--path", str(tmp_path), stdout=io.StringIO())
 
 
-
 def test_a_version_renaming_a_field_its_predecessor_lacks_is_refused_and_nothing_published(
-        tmp_path):
+    tmp_path,
+):
     write(tmp_path, assessment_schema())
     sync(tmp_path)
     v2 = assessment_schema(version=2)

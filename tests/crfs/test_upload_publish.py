@@ -32,10 +32,19 @@ def assessment_v2() -> dict:
     schema = assessment_schema(version=2)
     fields = schema["fields"]
     fields[0] = {**fields[0], "name": "age_at_visit_months", "renamed_from": "age_months"}
-    fields[2] = {**fields[2], "type": "dropdown",
-                 "choices": [c for c in fields[2]["choices"] if c["code"] != "4"]}
-    fields.append({"name": "side", "type": "radio", "label": "Side",
-                   "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]})
+    fields[2] = {
+        **fields[2],
+        "type": "dropdown",
+        "choices": [c for c in fields[2]["choices"] if c["code"] != "4"],
+    }
+    fields.append(
+        {
+            "name": "side",
+            "type": "radio",
+            "label": "Side",
+            "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}],
+        }
+    )
     return schema
 
 
@@ -44,8 +53,9 @@ def as_dictionary(schema: dict) -> bytes:
 
 
 def upload(client, name: str, content: bytes, repeatable: str = ""):
-    return client.post(UPLOAD, {"repeatable": repeatable,
-                                "file": SimpleUploadedFile(name, content)})
+    return client.post(
+        UPLOAD, {"repeatable": repeatable, "file": SimpleUploadedFile(name, content)}
+    )
 
 
 def digest_of(client) -> str:
@@ -87,8 +97,9 @@ def test_an_uploaded_dictionary_is_reviewed_then_published_as_the_next_version(
     assert not FormVersion.objects.filter(number=2).exists()
 
     before = publish_events()
-    done = signed_in.post(REVIEW, {"upload": digest_of(signed_in), "confirm": "yes",
-                                   "action": "Publish"})
+    done = signed_in.post(
+        REVIEW, {"upload": digest_of(signed_in), "confirm": "yes", "action": "Publish"}
+    )
     assert done.status_code == 302
     v2 = FormVersion.objects.get(form__name="assessment", number=2)
     assert v2.published_by == curator and v2.source.startswith("upload:assessment.csv@")
@@ -120,7 +131,10 @@ def test_a_new_form_from_a_dictionary_becomes_version_1_repeatable_if_asked(sign
     assert "&#x27;int&#x27; becomes &#x27;integer&#x27;" in content
     signed_in.post(REVIEW, {"upload": digest_of(signed_in), "confirm": "yes"})
     assert set(FormDefinition.objects.values_list("name", flat=True)) == {
-        "demographics", "clinical_exam", "scales"}
+        "demographics",
+        "clinical_exam",
+        "scales",
+    }
     assert FormDefinition.objects.get(name="scales").repeatable
     assert publish_events() == 3
 
@@ -166,17 +180,21 @@ def test_a_version_published_meanwhile_refuses_the_confirmation(signed_in, v1):
     upload(signed_in, "assessment.csv", as_dictionary(assessment_v2()))
     publish_form(assessment_schema(version=2, title="Published elsewhere"))
     assert "version 2 was published since you uploaded" in signed_in.get(REVIEW).content.decode()
-    response = signed_in.post(REVIEW, {"upload": digest_of(signed_in), "confirm": "yes"},
-                              follow=True)
+    response = signed_in.post(
+        REVIEW, {"upload": digest_of(signed_in), "confirm": "yes"}, follow=True
+    )
     assert "since you uploaded the file: nothing was published" in response.content.decode()
     assert list(FormVersion.objects.values_list("number", flat=True)) == [1, 2]
     assert FormVersion.objects.get(number=2).schema["title"] == "Published elsewhere"
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("assessment.csv", as_dictionary(assessment_schema())),
-    ("assessment.yaml", yaml.safe_dump(assessment_schema()).encode()),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("assessment.csv", as_dictionary(assessment_schema())),
+        ("assessment.yaml", yaml.safe_dump(assessment_schema()).encode()),
+    ],
+)
 def test_an_unchanged_upload_has_nothing_to_publish(signed_in, v1, name, content):
     page = upload(signed_in, name, content)
     assert "Unchanged, nothing to publish: assessment v1" in page.content.decode()
@@ -202,8 +220,10 @@ def test_a_refused_dictionary_names_row_and_column_and_changes_nothing(signed_in
     content = page.content.decode()
     assert "row 4, column &#x27;Branching Logic (Show field only if...)&#x27;" in content
     assert "no_such_field" in content and 'value="Publish"' not in content
-    assert not FormDefinition.objects.exists() and not AuditEvent.objects.filter(
-        action="form_version.publish").exists()
+    assert (
+        not FormDefinition.objects.exists()
+        and not AuditEvent.objects.filter(action="form_version.publish").exists()
+    )
     assert _SESSION_KEY not in signed_in.session
 
 
@@ -218,28 +238,33 @@ def test_a_form_file_for_an_old_version_is_refused(signed_in, v1):
 
 NESTED = ("form: assessment\nfields: " + "[" * 5000 + "]" * 5000 + "\n").encode()
 TAGGED = b"form: !!python/object/apply:os.system ['touch /tmp/pwned']\nversion: 1\n"
-ALIASES = (b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-           b"c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n")
+ALIASES = (
+    b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    b"c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+)
 
 
-@pytest.mark.parametrize(("name", "content", "expected"), [
-    ("huge.csv", b"x" * (MAX_UPLOAD_BYTES + 1), "larger than"),
-    ("huge.yaml", b"#" * (MAX_FORM_FILE_BYTES + 1), "may be at most"),
-    ("nul.csv", b"Variable / Field Name,Form Name\nrecord_id,a\x00b\n", "NUL character"),
-    ("excel.csv", "Variable / Field Name\ncaf\u00e9\n".encode("cp1252"), "Windows-1252"),
-    ("nested.yaml", NESTED, "nests more than"),
-    ("tagged.yaml", TAGGED, "YAML tags"),
-    ("bomb.yaml", ALIASES, "anchors and aliases"),
-    ("two.yaml", b"form: a\n---\nform: b\n", "one document"),
-    ("broken.yaml", b"form: [unclosed\n", "not valid YAML"),
-    ("list.yaml", b"- form: a\n", "holds one mapping"),
-    ("odd.yaml", b"form: assessment\nversion: 1\ntitle: 2020-01-01\nfields: {1: 2}\n", "title"),
-    ("program.exe", b"MZ", "upload a REDCap data dictionary"),
-    ("empty.csv", b"", "empty"),
-    ("garbage.csv", b"\xff\xfe\x00\x01", "not UTF-8"),
-], ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None)
-def test_a_hostile_upload_is_a_clear_error_and_changes_nothing(signed_in, name, content,
-                                                               expected):
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("huge.csv", b"x" * (MAX_UPLOAD_BYTES + 1), "larger than"),
+        ("huge.yaml", b"#" * (MAX_FORM_FILE_BYTES + 1), "may be at most"),
+        ("nul.csv", b"Variable / Field Name,Form Name\nrecord_id,a\x00b\n", "NUL character"),
+        ("excel.csv", "Variable / Field Name\ncaf\u00e9\n".encode("cp1252"), "Windows-1252"),
+        ("nested.yaml", NESTED, "nests more than"),
+        ("tagged.yaml", TAGGED, "YAML tags"),
+        ("bomb.yaml", ALIASES, "anchors and aliases"),
+        ("two.yaml", b"form: a\n---\nform: b\n", "one document"),
+        ("broken.yaml", b"form: [unclosed\n", "not valid YAML"),
+        ("list.yaml", b"- form: a\n", "holds one mapping"),
+        ("odd.yaml", b"form: assessment\nversion: 1\ntitle: 2020-01-01\nfields: {1: 2}\n", "title"),
+        ("program.exe", b"MZ", "upload a REDCap data dictionary"),
+        ("empty.csv", b"", "empty"),
+        ("garbage.csv", b"\xff\xfe\x00\x01", "not UTF-8"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
+)
+def test_a_hostile_upload_is_a_clear_error_and_changes_nothing(signed_in, name, content, expected):
     page = upload(signed_in, name, content)
     assert page.status_code == 400
     assert expected in page.content.decode()
@@ -299,10 +324,12 @@ def test_the_waiting_upload_is_kept_on_the_server_not_in_the_page(signed_in, v1)
 
 
 def test_the_review_lists_the_importers_own_report_by_row_and_column(signed_in):
-    rows = [COLUMNS,
-            ["record_id", "intake", "", "text", "Record ID"] + [""] * (len(COLUMNS) - 5),
-            ["contact", "intake", "", "text", "Parent's e-mail", "", "", "email"]
-            + [""] * (len(COLUMNS) - 8)]
+    rows = [
+        COLUMNS,
+        ["record_id", "intake", "", "text", "Record ID"] + [""] * (len(COLUMNS) - 5),
+        ["contact", "intake", "", "text", "Parent's e-mail", "", "", "email"]
+        + [""] * (len(COLUMNS) - 8),
+    ]
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     page = upload(signed_in, "intake.csv", out.getvalue().encode())

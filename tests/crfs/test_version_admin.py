@@ -25,8 +25,11 @@ def forms_root(tmp_path, monkeypatch):
 
 def renamed_v2():
     schema = assessment_schema(version=2)
-    schema["fields"][0] = {**schema["fields"][0], "name": "age_at_visit_months",
-                           "renamed_from": "age_months"}
+    schema["fields"][0] = {
+        **schema["fields"][0],
+        "name": "age_at_visit_months",
+        "renamed_from": "age_months",
+    }
     return schema
 
 

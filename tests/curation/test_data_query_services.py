@@ -21,14 +21,16 @@ pytestmark = pytest.mark.django_db
 def submission(site_a, coordinator_a):
     version = publish_form(assessment_schema())
     patient = PatientFactory(site=site_a, pseudonym="SITEA-Q0001")
-    return enter_submission(coordinator_a, patient, version,
-                            {"age_months": "36", "mm_present": "1", "wt_grade": "2"})
+    return enter_submission(
+        coordinator_a, patient, version, {"age_months": "36", "mm_present": "1", "wt_grade": "2"}
+    )
 
 
 @pytest.fixture
 def open_query(curator, submission):
-    return do_open_data_query(curator, submission, "wt_grade",
-                              "Grade 2 at 3 years: please confirm from the clinic notes.")
+    return do_open_data_query(
+        curator, submission, "wt_grade", "Grade 2 at 3 years: please confirm from the clinic notes."
+    )
 
 
 def test_a_curator_opens_a_query_with_its_question_and_an_audit_event(curator, open_query):
@@ -100,10 +102,15 @@ def test_a_curator_closes_and_reopens_with_the_thread_kept(curator, coordinator_
     assert reopened.status == QueryStatus.OPEN and reopened.closed_at is None
     kinds = [m.kind for m in reopened.messages.all()]
     assert kinds == ["question", "answer", "close", "reopen"]
-    actions = list(AuditEvent.objects.filter(action__startswith="data_query")
-                   .values_list("action", flat=True))
-    assert actions == ["data_query.open", "data_query.answer", "data_query.close",
-                       "data_query.reopen"]
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="data_query").values_list("action", flat=True)
+    )
+    assert actions == [
+        "data_query.open",
+        "data_query.answer",
+        "data_query.close",
+        "data_query.reopen",
+    ]
 
 
 def test_a_closed_query_cannot_be_answered_until_reopened(curator, coordinator_a, open_query):
@@ -131,8 +138,9 @@ def test_coordinators_cannot_close_or_reopen(coordinator_a, curator, open_query)
         do_reopen_data_query(coordinator_a, open_query, "Please reopen.")
 
 
-def test_coordinators_see_only_their_sites_queries(coordinator_a, coordinator_b, curator,
-                                                   researcher, open_query):
+def test_coordinators_see_only_their_sites_queries(
+    coordinator_a, coordinator_b, curator, researcher, open_query
+):
     assert list(visible_data_queries(coordinator_a)) == [open_query]
     assert not visible_data_queries(coordinator_b).exists()
     assert list(visible_data_queries(curator)) == [open_query]

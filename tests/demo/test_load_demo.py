@@ -59,8 +59,7 @@ def test_index_cases_are_entered_through_validation_on_both_mm_versions():
     )
     assert versions == {1, 2}
     index_patients = Patient.objects.filter(pseudonym__in=index_case_pseudonyms())
-    assert Submission.objects.filter(form__name="surgery",
-                                     patient__in=index_patients).count() == 2
+    assert Submission.objects.filter(form__name="surgery", patient__in=index_patients).count() == 2
     submissions = Submission.objects.count()
     load()
     assert Submission.objects.count() == submissions

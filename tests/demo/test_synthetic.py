@@ -22,9 +22,17 @@ from tests.factories import SiteFactory
 
 
 def snapshot_of(patients):
-    return [(p.local_id, p.site_code, p.sex, p.year_of_birth,
-             [(s.form, s.version, s.instance, s.status, s.data) for s in p.submissions],
-             p.planted) for p in patients]
+    return [
+        (
+            p.local_id,
+            p.site_code,
+            p.sex,
+            p.year_of_birth,
+            [(s.form, s.version, s.instance, s.status, s.data) for s in p.submissions],
+            p.planted,
+        )
+        for p in patients
+    ]
 
 
 def test_the_same_seed_gives_the_same_patients():
@@ -44,26 +52,30 @@ def test_a_larger_run_starts_with_the_same_patients():
 def test_the_data_covers_the_rare_combinations_and_both_form_versions():
     patients = list(iter_patients(400, ["A", "B"], seed=1, reference_year=2025))
     lesions = [s.data for p in patients for s in p.submissions if s.form == "dysraphic_lesion"]
-    assert any(d["lesion_type"] == "cmmc" and d.get("nfv_stalk") == "1"
-               and d["lesion_level"] in {"c1", "c2", "c3", "c4", "c5", "c6", "c7"}
-               for d in lesions)
-    assert any(d["lesion_type"] == "occ_dermal_sinus" and d.get("tumour_type") == "dermoid"
-               for d in lesions)
-    versions = Counter(s.version for p in patients for s in p.submissions
-                       if s.form == "mirror_movements")
+    assert any(
+        d["lesion_type"] == "cmmc"
+        and d.get("nfv_stalk") == "1"
+        and d["lesion_level"] in {"c1", "c2", "c3", "c4", "c5", "c6", "c7"}
+        for d in lesions
+    )
+    assert any(
+        d["lesion_type"] == "occ_dermal_sinus" and d.get("tumour_type") == "dermoid"
+        for d in lesions
+    )
+    versions = Counter(
+        s.version for p in patients for s in p.submissions if s.form == "mirror_movements"
+    )
     assert versions[1] > 0 and versions[2] > 0
     # Version 1 is for older assessments: no patient has a v1 assessment after a v2 one.
     for p in patients:
         numbers = [s.version for s in p.submissions if s.form == "mirror_movements"]
         assert numbers == sorted(numbers)
     forms = {s.form for p in patients for s in p.submissions}
-    assert forms == {"enrollment", "dysraphic_lesion", "surgery", "mirror_movements",
-                     "follow_up"}
+    assert forms == {"enrollment", "dysraphic_lesion", "surgery", "mirror_movements", "follow_up"}
 
 
 def test_the_declared_share_of_mistakes_is_planted_and_reported():
-    patients = list(iter_patients(1000, ["A", "B"], seed=2, error_share=0.1,
-                                  reference_year=2025))
+    patients = list(iter_patients(1000, ["A", "B"], seed=2, error_share=0.1, reference_year=2025))
     with_errors = [p for p in patients if p.planted]
     assert 0.07 < len(with_errors) / len(patients) < 0.13
     assert all(len(p.planted) == 1 for p in with_errors)
@@ -93,8 +105,11 @@ def test_generation_is_audited_as_any_write_and_running_it_again_adds_nothing(fo
     assert events.count() == 1 and events.get().context["patients"] == 40
     # Written through the enrolment and save services: each patient and form audited.
     assert AuditEvent.objects.filter(action="patient.create").count() == 40
-    assert (AuditEvent.objects.filter(action="submission.create").count()
-            == Submission.objects.count() == first.submissions)
+    assert (
+        AuditEvent.objects.filter(action="submission.create").count()
+        == Submission.objects.count()
+        == first.submissions
+    )
     assert AuditEvent.objects.count() == written
 
 
@@ -123,11 +138,14 @@ def test_the_quality_run_finds_every_planted_mistake(forms):
     for p in patients:
         for planted in p.planted:
             issues = QualityIssue.objects.filter(
-                rule=planted.rule, status=IssueStatus.OPEN,
-                patient__pseudonym=pseudonym_for(by_site[p.site_code], p.local_id))
+                rule=planted.rule,
+                status=IssueStatus.OPEN,
+                patient__pseudonym=pseudonym_for(by_site[p.site_code], p.local_id),
+            )
             if planted.form:
-                issues = issues.filter(submission__form__name=planted.form,
-                                       submission__instance=planted.instance)
+                issues = issues.filter(
+                    submission__form__name=planted.form, submission__instance=planted.instance
+                )
             if planted.field:
                 issues = issues.filter(field=planted.field)
             if not issues.exists():
@@ -137,15 +155,17 @@ def test_the_quality_run_finds_every_planted_mistake(forms):
 
 def test_the_command_reports_what_it_made(db, forms):
     out = io.StringIO()
-    call_command("generate_synthetic", "--patients", "30", "--sites", "3", "--seed", "1",
-                 stdout=out)
+    call_command(
+        "generate_synthetic", "--patients", "30", "--sites", "3", "--seed", "1", stdout=out
+    )
     text = out.getvalue()
     assert "Added 30 patients" in text and "across 3 sites" in text
     assert "Deliberate mistakes" in text
     assert Patient.objects.filter(site__code="SYN03").exists()
     out = io.StringIO()
-    call_command("generate_synthetic", "--patients", "30", "--sites", "3", "--seed", "1",
-                 stdout=out)
+    call_command(
+        "generate_synthetic", "--patients", "30", "--sites", "3", "--seed", "1", stdout=out
+    )
     assert "Added 0 patients" in out.getvalue() and "30 were there already" in out.getvalue()
 
 
@@ -169,6 +189,12 @@ def test_the_command_shows_its_progress_every_tenth_of_the_way(db, forms):
 def test_progress_is_reported_after_every_batch(db, forms):
     site = SiteFactory(code="PROG")
     calls: list[tuple[int, int]] = []
-    do_generate_synthetic(None, [site], patients=25, seed=3, batch_size=10,
-                          progress=lambda done, total: calls.append((done, total)))
+    do_generate_synthetic(
+        None,
+        [site],
+        patients=25,
+        seed=3,
+        batch_size=10,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(10, 25), (20, 25), (25, 25)]

@@ -15,8 +15,13 @@ from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOTS = Path("/tmp")
 
@@ -49,12 +54,15 @@ def page(browser, live_server):
     page = context.new_page()
     # Nothing on these pages may come from outside the registry (hospitals may have no internet).
     outside = []
-    page.on("request", lambda request: outside.append(request.url)
-            if not request.url.startswith(live_server.url) else None)
+    page.on(
+        "request",
+        lambda request: outside.append(request.url)
+        if not request.url.startswith(live_server.url)
+        else None,
+    )
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not outside, f"requests outside the registry: {outside}"
     assert not errors, f"script errors on the page: {errors}"
-

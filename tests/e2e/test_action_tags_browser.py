@@ -14,19 +14,32 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def conditional_form():
     raw = assessment_schema()
     raw["fields"] += [
-        {"name": "brief", "type": "notes", "label": "Brief note",
-         "annotation": "@IF([mm_present] = '1', @CHARLIMIT=5, @CHARLIMIT=40)"},
-        {"name": "extra", "type": "text", "label": "Extra",
-         "annotation": "@IF([mm_present] = '0', @HIDDEN, '')"},
-        {"name": "signs", "type": "checkbox", "label": "Signs",
-         "choices": [{"code": code, "label": f"Sign {code}"} for code in "abc"],
-         "annotation": "@IF([age_months] > 12, @MAXCHECKED=1, '')"},
+        {
+            "name": "brief",
+            "type": "notes",
+            "label": "Brief note",
+            "annotation": "@IF([mm_present] = '1', @CHARLIMIT=5, @CHARLIMIT=40)",
+        },
+        {
+            "name": "extra",
+            "type": "text",
+            "label": "Extra",
+            "annotation": "@IF([mm_present] = '0', @HIDDEN, '')",
+        },
+        {
+            "name": "signs",
+            "type": "checkbox",
+            "label": "Signs",
+            "choices": [{"code": code, "label": f"Sign {code}"} for code in "abc"],
+            "annotation": "@IF([age_months] > 12, @MAXCHECKED=1, '')",
+        },
     ]
     return publish_form(raw)
 
 
 def test_if_limits_follow_the_answers_and_hidden_follows_the_saved_ones(
-        page, coordinator_a, patient_a, conditional_form):
+    page, coordinator_a, patient_a, conditional_form
+):
     log_in(page, "coord_a", DEFAULT_PASSWORD)
     page.goto(f"/patients/{patient_a.pseudonym}/assessment/new/")
     brief = page.locator("#field-brief")
@@ -46,8 +59,12 @@ def test_if_limits_follow_the_answers_and_hidden_follows_the_saved_ones(
     page.get_by_label("Sign b").check()
     assert page.locator("#field-extra").is_visible()
     save(page, "incomplete")
-    assert Submission.objects.get().data == {"age_months": 24, "mm_present": "0",
-                                             "brief": "far t", "signs": ["b"]}
+    assert Submission.objects.get().data == {
+        "age_months": 24,
+        "mm_present": "0",
+        "brief": "far t",
+        "signs": ["b"],
+    }
     # Opened again, the saved "no" decides the @IF: the field is off the page.
     page.reload()
     assert page.locator("#field-extra").count() == 0
@@ -56,13 +73,15 @@ def test_if_limits_follow_the_answers_and_hidden_follows_the_saved_ones(
 @pytest.fixture
 def hpo_form():
     raw = assessment_schema()
-    raw["fields"].append({"name": "phenotype", "type": "text", "label": "Phenotype",
-                          "ontology": "HP"})
+    raw["fields"].append(
+        {"name": "phenotype", "type": "text", "label": "Phenotype", "ontology": "HP"}
+    )
     return publish_form(raw)
 
 
 def test_an_hpo_field_suggests_terms_from_the_registrys_release(
-        page, coordinator_a, patient_a, hpo_form):
+    page, coordinator_a, patient_a, hpo_form
+):
     log_in(page, "coord_a", DEFAULT_PASSWORD)
     page.goto(f"/patients/{patient_a.pseudonym}/assessment/new/")
     box = page.locator("#field-phenotype")
@@ -73,5 +92,6 @@ def test_an_hpo_field_suggests_terms_from_the_registrys_release(
     box.fill("HP:0001250")
     label = page.locator('[data-hpo-label="phenotype"]')
     page.wait_for_function(
-        "document.querySelector('[data-hpo-label=\"phenotype\"]').textContent === 'Seizure'")
+        "document.querySelector('[data-hpo-label=\"phenotype\"]').textContent === 'Seizure'"
+    )
     assert label.text_content() == "Seizure"

@@ -29,8 +29,12 @@ def watched(page):
     """The page, and the CSP violations it reports (events and console messages alike)."""
     page.context.add_init_script(LISTEN)
     console: list[str] = []
-    page.on("console", lambda message: console.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: console.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
     return page, console
 
 
@@ -49,14 +53,22 @@ def check(page, console: list[str], where: str) -> None:
 
 
 def test_no_page_reports_a_csp_violation_and_the_scripts_still_work(
-        watched, live_server, coordinator_a, curator, patient_a, registry_forms):
+    watched, live_server, coordinator_a, curator, patient_a, registry_forms
+):
     page, console = watched
-    submission = enter_submission(coordinator_a, patient_a,
-                                  registry_forms[("mirror_movements", 2)], ASSESSMENT)
+    submission = enter_submission(
+        coordinator_a, patient_a, registry_forms[("mirror_movements", 2)], ASSESSMENT
+    )
     do_compute_statistics(None)
-    run = JobRun.objects.create(kind=JobKind.QUALITY, requested_by=curator,
-                                status=JobStatus.RUNNING, progress_done=3, progress_total=4,
-                                heartbeat_at=timezone.now(), started_at=timezone.now())
+    run = JobRun.objects.create(
+        kind=JobKind.QUALITY,
+        requested_by=curator,
+        status=JobStatus.RUNNING,
+        progress_done=3,
+        progress_total=4,
+        heartbeat_at=timezone.now(),
+        started_at=timezone.now(),
+    )
 
     visit(page, console, "/login/")
     log_in(page, coordinator_a.username, DEFAULT_PASSWORD)

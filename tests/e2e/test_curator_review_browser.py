@@ -15,11 +15,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def submission(coordinator_a, site_a):
     version = publish_form(assessment_schema())
-    patient = do_enrol_patient(coordinator_a, site_a, local_id="BROWSER-REVIEW-1", sex="male",
-                               year_of_birth=2016).patient
+    patient = do_enrol_patient(
+        coordinator_a, site_a, local_id="BROWSER-REVIEW-1", sex="male", year_of_birth=2016
+    ).patient
     return do_save_submission(
-        coordinator_a, patient, version, {"age_months": 72, "mm_present": "1", "wt_grade": "2"},
-        status="complete", instance=1,
+        coordinator_a,
+        patient,
+        version,
+        {"age_months": 72, "mm_present": "1", "wt_grade": "2"},
+        status="complete",
+        instance=1,
     ).submission
 
 
@@ -49,5 +54,7 @@ def test_curator_verifies_and_locks_a_submission(page, curator, submission):
     submission.refresh_from_db()
     assert submission.locked and submission.verified_by == curator
     assert set(AuditEvent.objects.filter(actor=curator).values_list("action", flat=True)) >= {
-        "submission.verify", "submission.lock"}
+        "submission.verify",
+        "submission.lock",
+    }
     assert Submission.objects.get(pk=submission.pk).locked

@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
-        page, coordinator_a, registry_forms):
+    page, coordinator_a, registry_forms
+):
     log_in(page, "coord_a", DEFAULT_PASSWORD)
     pseudonym = enrol(page, "WARD7-000123", "male", 2016)
     assert pseudonym.startswith("SITEA-")
@@ -62,8 +63,9 @@ def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
 
     page.goto("/")
     assert cell_colour(page, pseudonym, "mirror_movements") == STATUS_COLOURS["incomplete"]
-    page.locator(f'tr[data-patient="{pseudonym}"] td[data-form="mirror_movements"] '
-                 "a.status-cell").first.click()
+    page.locator(
+        f'tr[data-patient="{pseudonym}"] td[data-form="mirror_movements"] a.status-cell'
+    ).first.click()
     save(page, "complete")
     page.goto("/")
     assert cell_colour(page, pseudonym, "mirror_movements") == STATUS_COLOURS["complete"]
@@ -71,13 +73,18 @@ def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
 
     stored = Submission.objects.get()
     assert stored.status == "complete"
-    assert stored.data == {"mm_age_months": 36, "mm_present": "1",
-                           "onset_early_childhood": ["1"], "body_regions": ["distal"],
-                           "wt_grade_left_task": "2"}
+    assert stored.data == {
+        "mm_age_months": 36,
+        "mm_present": "1",
+        "onset_early_childhood": ["1"],
+        "body_regions": ["distal"],
+        "wt_grade_left_task": "2",
+    }
 
 
-def test_a_calculation_updates_as_the_coordinator_types(page, coordinator_a, patient_a,
-                                                        registry_forms):
+def test_a_calculation_updates_as_the_coordinator_types(
+    page, coordinator_a, patient_a, registry_forms
+):
     log_in(page, "coord_a", DEFAULT_PASSWORD)
     page.goto(f"/patients/{patient_a.pseudonym}/follow_up/new/")
     months = page.locator("#field-months_since_surgery")
@@ -93,10 +100,13 @@ def test_a_calculation_updates_as_the_coordinator_types(page, coordinator_a, pat
     assert page.locator("#field-months_since_surgery").text_content() == "71.7"
 
 
-def test_a_conflict_keeps_the_second_persons_input(browser, live_server, coordinator_a,
-                                                   patient_a, registry_forms):
-    first, second = (browser.new_context(viewport={"width": 1280, "height": 900},
-                                         base_url=live_server.url) for _ in range(2))
+def test_a_conflict_keeps_the_second_persons_input(
+    browser, live_server, coordinator_a, patient_a, registry_forms
+):
+    first, second = (
+        browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+        for _ in range(2)
+    )
     try:
         pages = [context.new_page() for context in (first, second)]
         for page in pages:
@@ -127,18 +137,25 @@ def test_a_conflict_keeps_the_second_persons_input(browser, live_server, coordin
 
 @pytest.mark.parametrize("width", [768, 1280])
 def test_pages_fit_a_tablet_and_a_ward_pc_without_sideways_scrolling(
-        browser, live_server, coordinator_a, patient_a, registry_forms, width):
-    context = browser.new_context(viewport={"width": width, "height": 1024},
-                                  base_url=live_server.url)
+    browser, live_server, coordinator_a, patient_a, registry_forms, width
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": 1024}, base_url=live_server.url
+    )
     try:
         page = context.new_page()
         log_in(page, "coord_a", DEFAULT_PASSWORD)
-        for address in ("/", f"/patients/{patient_a.pseudonym}/",
-                        f"/patients/{patient_a.pseudonym}/mirror_movements/new/", "/enrol/",
-                        "/queries/"):
+        for address in (
+            "/",
+            f"/patients/{patient_a.pseudonym}/",
+            f"/patients/{patient_a.pseudonym}/mirror_movements/new/",
+            "/enrol/",
+            "/queries/",
+        ):
             page.goto(address)
             overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             assert overflow <= 0, f"{address} scrolls sideways by {overflow}px at {width}px"
         page.goto(f"/patients/{patient_a.pseudonym}/mirror_movements/new/")
         page.locator("input[name=mm_present][value='1']").check()

@@ -40,7 +40,8 @@ def open_entry_page(page, pseudonym: str, version, instance: int) -> None:
 
 
 def test_both_index_cases_entered_through_the_ui_are_stored_as_told(
-        page, coordinator_a, site_a, registry_forms):
+    page, coordinator_a, site_a, registry_forms
+):
     log_in(page, "coord_a", DEFAULT_PASSWORD)
     for case in INDEX_CASES:
         pseudonym = enrol(page, case["local_id"], case["sex"], case["year_of_birth"])
@@ -65,7 +66,8 @@ def test_both_index_cases_entered_through_the_ui_are_stored_as_told(
         stored = {
             (s.form.name, s.instance): s
             for s in Submission.objects.filter(patient=patient).select_related(
-                "form", "form_version")
+                "form", "form_version"
+            )
         }
         assert len(stored) == len(case["submissions"])
         for entry in case["submissions"]:

@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_question_shown_by_another_forms_answer_and_a_calc_reading_it(
-        page, coordinator_a, site_a):
+    page, coordinator_a, site_a
+):
     intake, _ = publish_intake_and_visit()
     smoker = PatientFactory(site=site_a, pseudonym="SITEA-00071")
     non_smoker = PatientFactory(site=site_a, pseudonym="SITEA-00072")
@@ -36,4 +37,7 @@ def test_a_question_shown_by_another_forms_answer_and_a_calc_reading_it(
     page.get_by_label("Age at visit (months)").fill("50")
     save(page, "complete")
     assert Submission.objects.get(patient=smoker, form__name="visit").data == {
-        "visit_age_months": 50, "cigs_day": 4, "dose_mg": 60}
+        "visit_age_months": 50,
+        "cigs_day": 4,
+        "dose_mg": 60,
+    }

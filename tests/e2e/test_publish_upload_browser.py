@@ -15,8 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_curator_uploads_reviews_and_publishes_a_dictionary(page, curator):
     publish_form(assessment_schema())
     v2 = assessment_schema(version=2)
-    v2["fields"][0] = {**v2["fields"][0], "name": "age_at_visit_months",
-                       "renamed_from": "age_months"}
+    v2["fields"][0] = {
+        **v2["fields"][0],
+        "name": "age_at_visit_months",
+        "renamed_from": "age_months",
+    }
     dictionary = write_dictionary([load_schema(v2)]).encode("utf-8")
 
     page.goto("/admin/login/")
@@ -28,7 +31,8 @@ def test_curator_uploads_reviews_and_publishes_a_dictionary(page, curator):
     page.goto("/admin/crfs/formversion/")
     page.get_by_role("link", name="Publish from an uploaded file").click()
     page.get_by_label("File").set_input_files(
-        files=[{"name": "assessment.csv", "mimeType": "text/csv", "buffer": dictionary}])
+        files=[{"name": "assessment.csv", "mimeType": "text/csv", "buffer": dictionary}]
+    )
     page.get_by_role("button", name="Upload and review").click()
     page.wait_for_load_state()
 

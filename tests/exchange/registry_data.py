@@ -19,14 +19,27 @@ from registry.submissions.services import do_save_submission
 from tests.factories import api_token_for, registry_form_versions
 
 ENROLMENT = {
-    "enrol_age_months": 30, "handedness": "right", "consent_registry": "1",
-    "consent_recontact": "0", "primary_diagnosis": "cmmc",
+    "enrol_age_months": 30,
+    "handedness": "right",
+    "consent_registry": "1",
+    "consent_recontact": "0",
+    "primary_diagnosis": "cmmc",
     "other_diagnoses": "Hydrocephalus, shunted",
 }
-MM_V1 = {"mm_age_months": 36, "mm_present": "1", "wt_grade": "2", "body_regions": ["distal"],
-         "neuro_other_findings": "Brisk reflexes on the left"}
-MM_V2 = {"mm_age_months": 48, "mm_present": "1", "wt_grade_left_task": "3",
-         "wt_grade_right_task": "1", "body_regions": ["distal", "proximal"]}
+MM_V1 = {
+    "mm_age_months": 36,
+    "mm_present": "1",
+    "wt_grade": "2",
+    "body_regions": ["distal"],
+    "neuro_other_findings": "Brisk reflexes on the left",
+}
+MM_V2 = {
+    "mm_age_months": 48,
+    "mm_present": "1",
+    "wt_grade_left_task": "3",
+    "wt_grade_right_task": "1",
+    "body_regions": ["distal", "proximal"],
+}
 
 
 @pytest.fixture
@@ -39,17 +52,27 @@ def version(form: str, number: int | None = None) -> FormVersion:
     return versions.get(number=number) if number else versions.first()
 
 
-def enrol(user: User, site: Any, local_id: str, *, sex: str = "female",
-          year_of_birth: int = 2015) -> Patient:
-    return do_enrol_patient(user, site, local_id=local_id, sex=sex,
-                            year_of_birth=year_of_birth).patient
+def enrol(
+    user: User, site: Any, local_id: str, *, sex: str = "female", year_of_birth: int = 2015
+) -> Patient:
+    return do_enrol_patient(
+        user, site, local_id=local_id, sex=sex, year_of_birth=year_of_birth
+    ).patient
 
 
-def save(user: User, patient: Patient, form: str, data: dict[str, Any], *,
-         number: int | None = None, instance: int | None = None,
-         status: str = "complete") -> Submission:
-    return do_save_submission(user, patient, version(form, number), data, status=status,
-                              instance=instance).submission
+def save(
+    user: User,
+    patient: Patient,
+    form: str,
+    data: dict[str, Any],
+    *,
+    number: int | None = None,
+    instance: int | None = None,
+    status: str = "complete",
+) -> Submission:
+    return do_save_submission(
+        user, patient, version(form, number), data, status=status, instance=instance
+    ).submission
 
 
 @pytest.fixture
@@ -96,6 +119,5 @@ def redcap_post(token: str, **params: object) -> Reply:
     """POST form-encoded to the REDCap endpoint like PyCap, and read the whole answer
     (streamed or not)."""
     response = Client().post(REDCAP_URL, {"token": token, **params})
-    body = (b"".join(response.streaming_content) if response.streaming
-            else response.content)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
     return Reply(response.status_code, body.decode())

@@ -38,10 +38,12 @@ def patients(site_a):
 
 def test_a_batch_is_saved_typed_and_audited_like_single_saves(coordinator_a, patients, v1):
     outcomes = do_save_submissions_bulk(
-        coordinator_a, [BulkItem(p, v1, GOOD, status="complete") for p in patients])
+        coordinator_a, [BulkItem(p, v1, GOOD, status="complete") for p in patients]
+    )
     assert all(outcome.created for outcome in outcomes)
     assert [s.data for s in Submission.objects.order_by("pk")] == [
-        {"age_months": 36, "mm_present": "1", "wt_grade": "2"}] * 3
+        {"age_months": 36, "mm_present": "1", "wt_grade": "2"}
+    ] * 3
     events = AuditEvent.objects.filter(action="submission.create").order_by("pk")
     assert [e.object_id for e in events] == [str(o.submission.pk) for o in outcomes]
     assert events[0].changes["age_months"] == [None, 36]
@@ -49,8 +51,10 @@ def test_a_batch_is_saved_typed_and_audited_like_single_saves(coordinator_a, pat
 
 
 def test_one_invalid_item_saves_nothing_and_names_it(coordinator_a, patients, v1):
-    items = [BulkItem(patients[0], v1, GOOD),
-             BulkItem(patients[1], v1, {**GOOD, "age_months": "three"})]
+    items = [
+        BulkItem(patients[0], v1, GOOD),
+        BulkItem(patients[1], v1, {**GOOD, "age_months": "three"}),
+    ]
     with pytest.raises(BulkSaveRefused) as refused:
         do_save_submissions_bulk(coordinator_a, items)
     assert list(refused.value.errors) == [1]
@@ -64,11 +68,15 @@ def test_updates_check_the_row_version_and_the_lock(coordinator_a, patients, v1)
     second = do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1).submission
     Submission.objects.filter(pk=second.pk).update(locked=True)
     with pytest.raises(BulkSaveRefused) as refused:
-        do_save_submissions_bulk(coordinator_a, [
-            BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1,
-                     expected_row_version=7),
-            BulkItem(patients[1], v1, {**GOOD, "wt_grade": "3"}, instance=1),
-        ])
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(
+                    patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1, expected_row_version=7
+                ),
+                BulkItem(patients[1], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+            ],
+        )
     assert "changed by someone else" in refused.value.errors[0]["__all__"][0]
     assert "locked" in refused.value.errors[1]["__all__"][0]
     first.refresh_from_db()
@@ -77,9 +85,10 @@ def test_updates_check_the_row_version_and_the_lock(coordinator_a, patients, v1)
 
 def test_an_update_bumps_the_row_version_and_records_the_diff(coordinator_a, patients, v1):
     do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1)
-    (outcome,) = do_save_submissions_bulk(coordinator_a, [
-        BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1,
-                 expected_row_version=1)])
+    (outcome,) = do_save_submissions_bulk(
+        coordinator_a,
+        [BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1, expected_row_version=1)],
+    )
     assert not outcome.created and outcome.submission.row_version == 2
     event = AuditEvent.objects.get(action="submission.update")
     assert event.changes == {"wt_grade": ["2", "4"]}
@@ -87,8 +96,9 @@ def test_an_update_bumps_the_row_version_and_records_the_diff(coordinator_a, pat
 
 def test_new_instances_are_numbered_after_existing_ones(coordinator_a, patients, v1):
     do_save_submission(coordinator_a, patients[0], v1, GOOD)
-    outcomes = do_save_submissions_bulk(coordinator_a, [BulkItem(patients[0], v1, GOOD),
-                                                        BulkItem(patients[0], v1, GOOD)])
+    outcomes = do_save_submissions_bulk(
+        coordinator_a, [BulkItem(patients[0], v1, GOOD), BulkItem(patients[0], v1, GOOD)]
+    )
     assert [o.submission.instance for o in outcomes] == [2, 3]
 
 
@@ -102,31 +112,46 @@ def test_changed_data_needs_verifying_again(coordinator_a, curator, patients, v1
     from django.utils import timezone
 
     submission = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
-    Submission.objects.filter(pk=submission.pk).update(verified_at=timezone.now(),
-                                                       verified_by=curator)
-    do_save_submissions_bulk(coordinator_a, [
-        BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1)])
+    Submission.objects.filter(pk=submission.pk).update(
+        verified_at=timezone.now(), verified_by=curator
+    )
+    do_save_submissions_bulk(
+        coordinator_a, [BulkItem(patients[0], v1, {**GOOD, "wt_grade": "4"}, instance=1)]
+    )
     submission.refresh_from_db()
     assert submission.verified_at is None and submission.verified_by is None
 
 
 @pytest.mark.parametrize("copy_from_rows", [1, 10_000], ids=["copy", "bulk_create"])
-def test_batch_events_hold_what_single_saves_record(monkeypatch, copy_from_rows, coordinator_a,
-                                                    patients, v1):
+def test_batch_events_hold_what_single_saves_record(
+    monkeypatch, copy_from_rows, coordinator_a, patients, v1
+):
     monkeypatch.setattr(copy_insert, "COPY_FROM_ROWS", copy_from_rows)
     changed = {**GOOD, "wt_grade": "4", "findings": 'a "quoted" note'}
     do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1, status="complete")
     do_save_submission(coordinator_a, patients[0], v1, changed, instance=1)
-    do_save_submissions_bulk(coordinator_a, [BulkItem(patients[1], v1, GOOD, instance=1,
-                                                      status="complete")])
+    do_save_submissions_bulk(
+        coordinator_a, [BulkItem(patients[1], v1, GOOD, instance=1, status="complete")]
+    )
     do_save_submissions_bulk(coordinator_a, [BulkItem(patients[1], v1, changed, instance=1)])
 
     def content(patient):
-        events = AuditEvent.objects.filter(
-            action__startswith="submission.", object_label__startswith=str(patient),
-        ).order_by("pk").values()
-        return [{key: value for key, value in event.items()
-                 if key not in ("id", "at", "object_id", "object_label")} for event in events]
+        events = (
+            AuditEvent.objects.filter(
+                action__startswith="submission.",
+                object_label__startswith=str(patient),
+            )
+            .order_by("pk")
+            .values()
+        )
+        return [
+            {
+                key: value
+                for key, value in event.items()
+                if key not in ("id", "at", "object_id", "object_label")
+            }
+            for event in events
+        ]
 
     single, batch = content(patients[0]), content(patients[1])
     assert [event["action"] for event in batch] == ["submission.create", "submission.update"]
@@ -134,13 +159,18 @@ def test_batch_events_hold_what_single_saves_record(monkeypatch, copy_from_rows,
 
 
 def test_a_patient_said_to_be_new_who_has_the_instance_is_still_refused(
-        coordinator_a, patients, v1):
+    coordinator_a, patients, v1
+):
     first = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
     with pytest.raises(ValidationError) as refused:
-        do_save_submissions_bulk(coordinator_a, [
-            BulkItem(patients[1], v1, GOOD, instance=1),
-            BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1),
-        ], new_patients={patients[0].pk})
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[1], v1, GOOD, instance=1),
+                BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+            ],
+            new_patients={patients[0].pk},
+        )
     assert "nothing was saved" in refused.value.message_dict["instance"][0]
     assert Submission.objects.get() == first
     first.refresh_from_db()
@@ -148,12 +178,14 @@ def test_a_patient_said_to_be_new_who_has_the_instance_is_still_refused(
 
 
 def test_a_new_instance_of_a_once_per_patient_form_that_has_it_is_refused_before_writing(
-        coordinator_a, patients):
+    coordinator_a, patients
+):
     once = publish_form(assessment_schema(form="baseline", repeatable=False))
     do_save_submission(coordinator_a, patients[0], once, GOOD)
     with pytest.raises(BulkSaveRefused) as refused:
-        do_save_submissions_bulk(coordinator_a, [
-            BulkItem(patients[1], once, GOOD), BulkItem(patients[0], once, GOOD)])
+        do_save_submissions_bulk(
+            coordinator_a, [BulkItem(patients[1], once, GOOD), BulkItem(patients[0], once, GOOD)]
+        )
     assert list(refused.value.errors) == [1]
     assert "#1 exists already" in refused.value.errors[1]["instance"][0]
     assert refused.value.conflicts == {1}
@@ -175,11 +207,14 @@ def test_each_refused_item_reads_as_its_save_alone_would_say_it(coordinator_a, p
     Submission.objects.filter(pk=locked.pk).update(locked=True)
     do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1)
     with pytest.raises(BulkSaveRefused) as refused:
-        do_save_submissions_bulk(coordinator_a, [
-            BulkItem(patients[0], v1, GOOD, instance=1),
-            BulkItem(patients[1], v1, GOOD, instance=1, expected_row_version=7),
-            BulkItem(patients[2], v1, {**GOOD, "age_months": "old"}),
-        ])
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, GOOD, instance=1),
+                BulkItem(patients[1], v1, GOOD, instance=1, expected_row_version=7),
+                BulkItem(patients[2], v1, {**GOOD, "age_months": "old"}),
+            ],
+        )
     assert isinstance(refused.value.refusal(0), SubmissionLocked)
     stale = refused.value.refusal(1)
     assert isinstance(stale, StaleSubmission) and stale.current_row_version == 1

@@ -30,8 +30,7 @@ from tests.factories import api_token_for, assessment_schema, publish_form
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-           "\tindent"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tindent"]
 
 
 @pytest.mark.parametrize("value", [*HOSTILE, "\rreturn"])
@@ -39,8 +38,7 @@ def test_a_cell_that_starts_like_a_formula_gets_a_quote(value):
     assert safe_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["-3", "+1.5", "-0.25", "-2e-3", "-", "", "plain", "3-4",
-                                   "a=b"])
+@pytest.mark.parametrize("value", ["-3", "+1.5", "-0.25", "-2e-3", "-", "", "plain", "3-4", "a=b"])
 def test_numbers_a_lone_dash_and_ordinary_text_stay_as_they_are(value):
     assert safe_cell(value) == value
 
@@ -48,26 +46,44 @@ def test_numbers_a_lone_dash_and_ordinary_text_stay_as_they_are(value):
 @pytest.fixture
 def hostile_records(coordinator_a, site_a):
     schema = assessment_schema(1)
-    schema["fields"].append({"name": "change_kg", "type": "text", "validation": "number",
-                             "label": "Change of weight (kg)"})
+    schema["fields"].append(
+        {
+            "name": "change_kg",
+            "type": "text",
+            "validation": "number",
+            "label": "Change of weight (kg)",
+        }
+    )
     version_1 = publish_form(schema)
     patients = []
     for number, text in enumerate(HOSTILE):
-        patient = Patient.objects.create(site=site_a, pseudonym=f"SITEA-FRM0{number}",
-                                         sex="male", year_of_birth=2016)
+        patient = Patient.objects.create(
+            site=site_a, pseudonym=f"SITEA-FRM0{number}", sex="male", year_of_birth=2016
+        )
         # Stored directly: the point is what the writers do with what is stored.
-        Submission.objects.create(patient=patient, form=version_1.form, form_version=version_1,
-                                  instance=1,
-                                  status="complete",
-                                  data={"age_months": 20, "mm_present": "0", "findings": text,
-                                        "change_kg": -3 if number % 2 else "-3"})
+        Submission.objects.create(
+            patient=patient,
+            form=version_1.form,
+            form_version=version_1,
+            instance=1,
+            status="complete",
+            data={
+                "age_months": 20,
+                "mm_present": "0",
+                "findings": text,
+                "change_kg": -3 if number % 2 else "-3",
+            },
+        )
         patients.append(patient)
     return patients
 
 
 def _cells(text: str, column: str) -> list[str]:
-    return [row[column] for row in csv.DictReader(io.StringIO(text))
-            if row.get("redcap_repeat_instrument", "assessment") == "assessment"]
+    return [
+        row[column]
+        for row in csv.DictReader(io.StringIO(text))
+        if row.get("redcap_repeat_instrument", "assessment") == "assessment"
+    ]
 
 
 def test_the_flat_csv_quotes_formulas_and_keeps_negative_numbers(curator, hostile_records):
@@ -88,11 +104,13 @@ def test_the_copy_path_quotes_formulas_as_python_does(curator, hostile_records):
 
 
 def test_the_long_csv_quotes_formulas(curator, hostile_records):
-    text = "".join(csv_chunks(LONG_HEADER, long_rows(RecordExport(curator, ExportSpec())
-                                                      .records())))
+    text = "".join(
+        csv_chunks(LONG_HEADER, long_rows(RecordExport(curator, ExportSpec()).records()))
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["value"] for row in rows if row["field"] == "findings"] == \
-        ["'" + value for value in HOSTILE]
+    assert [row["value"] for row in rows if row["field"] == "findings"] == [
+        "'" + value for value in HOSTILE
+    ]
     assert {row["value"] for row in rows if row["field"] == "change_kg"} == {"-3"}
 
 
@@ -107,19 +125,32 @@ def test_the_redcap_api_csv_quotes_formulas(coordinator_a, site_a, registry_form
     patient = enrol(coordinator_a, site_a, "A-0500")
     save(coordinator_a, patient, "enrollment", {**ENROLMENT, "other_diagnoses": "=1+1"})
     token = api_token_for(coordinator_a)
-    response = Client().post("/redcap/api/", {"token": token, "content": "record", "format": "csv",
-                                       "forms[0]": "enrollment"})
+    response = Client().post(
+        "/redcap/api/",
+        {"token": token, "content": "record", "format": "csv", "forms[0]": "enrollment"},
+    )
     text = b"".join(response.streaming_content).decode()
     assert [row["other_diagnoses"] for row in csv.DictReader(io.StringIO(text))] == ["'=1+1"]
-    as_json = Client().post("/redcap/api/", {"token": token, "content": "record", "format": "json",
-                                      "forms[0]": "enrollment"})
+    as_json = Client().post(
+        "/redcap/api/",
+        {"token": token, "content": "record", "format": "json", "forms[0]": "enrollment"},
+    )
     assert json.loads(b"".join(as_json.streaming_content))[0]["other_diagnoses"] == "=1+1"
 
 
 def test_the_audit_csv_quotes_formulas():
-    event = SimpleNamespace(at=timezone.now(), actor_username="=cmd", action="export",
-                            object_type="patient", object_id="1", object_label="@SUM(A1)",
-                            site=None, changes={}, context={}, request_id="-")
+    event = SimpleNamespace(
+        at=timezone.now(),
+        actor_username="=cmd",
+        action="export",
+        object_type="patient",
+        object_id="1",
+        object_label="@SUM(A1)",
+        site=None,
+        changes={},
+        context={},
+        request_id="-",
+    )
     text = b"".join(audit_csv_response([event], "audit.csv").streaming_content).decode()
     row = next(iter(csv.DictReader(io.StringIO(text))))
     assert row["user"] == "'=cmd" and row["object"] == "'@SUM(A1)" and row["request_id"] == "-"

@@ -49,22 +49,29 @@ def test_versions_line_up_under_the_latest_names(coordinator_a, patient_a):
 def test_checkbox_fields_export_one_column_per_option(coordinator_a, patient_a):
     v1_row, v2_row = flat(coordinator_a, forms=("mirror_movements",))
     columns = [name for name in v1_row if name.startswith("body_regions___")]
-    assert columns == ["body_regions___distal", "body_regions___proximal",
-                       "body_regions___whole_upper_limb", "body_regions___lower_limbs",
-                       "body_regions___unk"]
+    assert columns == [
+        "body_regions___distal",
+        "body_regions___proximal",
+        "body_regions___whole_upper_limb",
+        "body_regions___lower_limbs",
+        "body_regions___unk",
+    ]
     assert [v1_row[c] for c in columns] == ["1", "0", "0", "0", "0"]
     assert [v2_row[c] for c in columns] == ["1", "1", "0", "0", "0"]
 
 
 def test_a_checkbox_answered_with_a_missing_code_ticks_that_code(coordinator_a, patient_a):
-    save(coordinator_a, patient_a, "mirror_movements",
-         {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"})
+    save(
+        coordinator_a,
+        patient_a,
+        "mirror_movements",
+        {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"},
+    )
     row = flat(coordinator_a, forms=("mirror_movements",))[-1]
     assert row["body_regions___unk"] == "1" and row["body_regions___distal"] == "0"
 
 
-def test_the_record_row_carries_sex_year_of_birth_and_non_repeating_forms(
-        coordinator_a, patient_a):
+def test_the_record_row_carries_sex_year_of_birth_and_non_repeating_forms(coordinator_a, patient_a):
     base = flat(coordinator_a)[0]
     assert base["redcap_repeat_instrument"] == ""
     assert (base["sex"], base["year_of_birth"]) == ("female", "2015")
@@ -73,20 +80,30 @@ def test_the_record_row_carries_sex_year_of_birth_and_non_repeating_forms(
 
 
 def test_a_form_never_filled_reads_incomplete_unless_asked_for_blank(
-        coordinator_a, site_a, registry_forms):
+    coordinator_a, site_a, registry_forms
+):
     enrol(coordinator_a, site_a, "A-0100")
     assert flat(coordinator_a)[0]["enrollment_complete"] == "0"
     assert flat(coordinator_a, blank_for_gray=True)[0]["enrollment_complete"] == ""
 
 
-def test_researchers_get_no_unscreened_free_text(settings, coordinator_a, researcher, site_a,
-                                                 registry_forms):
+def test_researchers_get_no_unscreened_free_text(
+    settings, coordinator_a, researcher, site_a, registry_forms
+):
     settings.STATS_SUPPRESSION_THRESHOLD = 1  # one patient: k-anonymity is not the point
     patient = enrol(coordinator_a, site_a, "A-0200")
-    save(coordinator_a, patient, "enrollment", {
-        **ENROLMENT, "genetic_testing": "1", "gene": "other", "gene_other": "ARHGEF7",
-        "hgvs_variant": "c.1234G>A",
-    })
+    save(
+        coordinator_a,
+        patient,
+        "enrollment",
+        {
+            **ENROLMENT,
+            "genetic_testing": "1",
+            "gene": "other",
+            "gene_other": "ARHGEF7",
+            "hgvs_variant": "c.1234G>A",
+        },
+    )
     coordinator_row = flat(coordinator_a, forms=("enrollment",))[0]
     assert coordinator_row["gene_other"] == "ARHGEF7"
     researcher_row = flat(researcher, forms=("enrollment",))[0]
@@ -94,20 +111,23 @@ def test_researchers_get_no_unscreened_free_text(settings, coordinator_a, resear
     assert "gene_other" not in researcher_row and "hgvs_variant" not in researcher_row
     assert researcher_row["other_diagnoses"] == "Hydrocephalus, shunted"
     assert researcher_row["gene"] == "other"
-    records = [r.data for r in RecordExport(researcher, ExportSpec(forms=("enrollment",)))
-               .records()]
+    records = [
+        r.data for r in RecordExport(researcher, ExportSpec(forms=("enrollment",))).records()
+    ]
     assert "gene_other" not in records[0] and records[0]["gene"] == "other"
 
 
 def test_text_unscreened_in_any_version_is_withheld_from_researchers(
-        settings, coordinator_a, researcher, site_a, db):
+    settings, coordinator_a, researcher, site_a, db
+):
     settings.STATS_SUPPRESSION_THRESHOLD = 1  # one patient: k-anonymity is not the point
     unscreened = assessment_schema(1)
     unscreened["fields"][3]["phi_screen"] = False
     v1 = publish_form(unscreened)
     publish_form(assessment_schema(2))
-    patient = Patient.objects.create(site=site_a, pseudonym="SITEA-TEST1", sex="male",
-                                     year_of_birth=2016)
+    patient = Patient.objects.create(
+        site=site_a, pseudonym="SITEA-TEST1", sex="male", year_of_birth=2016
+    )
     save_data = {"age_months": 20, "mm_present": "0", "findings": "see the letter"}
     do_save_submissions_bulk(coordinator_a, [BulkItem(patient, v1, save_data)])
     assert "findings" in flat(coordinator_a)[1]
@@ -130,11 +150,11 @@ def test_researchers_cannot_filter_on_withheld_fields(researcher, patient_a):
 
 
 def test_long_rows_hold_one_value_each_under_harmonised_names(coordinator_a, patient_a):
-    rows = list(long_rows(RecordExport(coordinator_a, ExportSpec(
-        forms=("mirror_movements",))).records()))
+    rows = list(
+        long_rows(RecordExport(coordinator_a, ExportSpec(forms=("mirror_movements",))).records())
+    )
     assert (patient_a.pseudonym, "mirror_movements", "1", "1", "wt_grade_left_task", "2") in rows
-    assert (patient_a.pseudonym, "mirror_movements", "2", "2", "body_regions", "proximal") \
-        in rows
+    assert (patient_a.pseudonym, "mirror_movements", "2", "2", "body_regions", "proximal") in rows
 
 
 def test_the_layout_lists_older_codes_of_a_checkbox(registry_forms):
@@ -147,12 +167,16 @@ def many_rows(coordinator_a, site_a, registry_forms) -> int:
     """2,500 patients with one assessment each, written in bulk."""
     patients = Patient.objects.bulk_create(
         Patient(site=site_a, pseudonym=f"SITEA-{n:05d}-BULK0", sex="female", year_of_birth=2015)
-        for n in range(2500))
+        for n in range(2500)
+    )
     mm = version("mirror_movements")
-    do_save_submissions_bulk(coordinator_a, [
-        BulkItem(patient, mm, {"mm_age_months": n % 200, "mm_present": "0"})
-        for n, patient in enumerate(patients)
-    ])
+    do_save_submissions_bulk(
+        coordinator_a,
+        [
+            BulkItem(patient, mm, {"mm_age_months": n % 200, "mm_present": "0"})
+            for n, patient in enumerate(patients)
+        ],
+    )
     return len(patients)
 
 
@@ -183,19 +207,32 @@ def test_ndjson_and_json_hold_typed_values(coordinator_a, token_a, patient_a):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
-@pytest.mark.parametrize("spec", [
-    ExportSpec(),
-    ExportSpec(forms=("mirror_movements",), data_access_groups=True),
-    ExportSpec(fields=("record_id", "sex", "body_regions", "handedness"), blank_for_gray=True),
-    ExportSpec(statuses=("unverified",), csv_delimiter=";"),
-])
-def test_copy_writes_the_same_csv_as_python(spec, curator, coordinator_a, site_a, patient_a,
-                                            patient_b):
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ExportSpec(),
+        ExportSpec(forms=("mirror_movements",), data_access_groups=True),
+        ExportSpec(fields=("record_id", "sex", "body_regions", "handedness"), blank_for_gray=True),
+        ExportSpec(statuses=("unverified",), csv_delimiter=";"),
+    ],
+)
+def test_copy_writes_the_same_csv_as_python(
+    spec, curator, coordinator_a, site_a, patient_a, patient_b
+):
     tricky = enrol(coordinator_a, site_a, "A-0400")
-    save(coordinator_a, tricky, "enrollment", {
-        **ENROLMENT, "other_diagnoses": 'Chiari "type 2", shunted;\nsecond line'})
-    save(coordinator_a, tricky, "mirror_movements",
-         {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"}, number=1)
+    save(
+        coordinator_a,
+        tricky,
+        "enrollment",
+        {**ENROLMENT, "other_diagnoses": 'Chiari "type 2", shunted;\nsecond line'},
+    )
+    save(
+        coordinator_a,
+        tricky,
+        "mirror_movements",
+        {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"},
+        number=1,
+    )
     enrol(coordinator_a, site_a, "A-0401")  # a record with no forms yet
     export = FlatExport(curator, spec)
     assert can_copy(export)
@@ -211,9 +248,15 @@ def _plan_nodes(plan: dict) -> list[dict]:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_the_copy_query_is_one_append_postgresql_can_share_among_workers(
-        curator, coordinator_a, site_a, patient_a):
-    save(coordinator_a, patient_a, "mirror_movements",
-         {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"}, number=1)
+    curator, coordinator_a, site_a, patient_a
+):
+    save(
+        coordinator_a,
+        patient_a,
+        "mirror_movements",
+        {"mm_age_months": 50, "mm_present": "1", "body_regions": "UNK"},
+        number=1,
+    )
     sql, params = pgcopy._query(FlatExport(curator, ExportSpec(data_access_groups=True)))
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
@@ -236,15 +279,23 @@ def test_labels_and_filters_take_the_python_path(curator, patient_a):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_copy_writes_numbers_as_python_does(coordinator_a, site_a, db):
     schema = assessment_schema(1)
-    schema["fields"].append({"name": "weight_kg", "type": "text", "validation": "number",
-                             "label": "Weight (kg)"})
+    schema["fields"].append(
+        {"name": "weight_kg", "type": "text", "validation": "number", "label": "Weight (kg)"}
+    )
     version_1 = publish_form(schema)
-    patients = [Patient.objects.create(site=site_a, pseudonym=f"SITEA-NUM0{n}", sex="male",
-                                       year_of_birth=2016) for n in range(3)]
-    do_save_submissions_bulk(coordinator_a, [
-        BulkItem(patient, version_1, {"age_months": 20, "mm_present": "0", "weight_kg": weight})
-        for patient, weight in zip(patients, ["35", "35.70", "0.5"], strict=True)
-    ])
+    patients = [
+        Patient.objects.create(
+            site=site_a, pseudonym=f"SITEA-NUM0{n}", sex="male", year_of_birth=2016
+        )
+        for n in range(3)
+    ]
+    do_save_submissions_bulk(
+        coordinator_a,
+        [
+            BulkItem(patient, version_1, {"age_months": 20, "mm_present": "0", "weight_kg": weight})
+            for patient, weight in zip(patients, ["35", "35.70", "0.5"], strict=True)
+        ],
+    )
     export = FlatExport(coordinator_a, ExportSpec())
     by_copy = "".join(copy_chunks(export))
     assert by_copy == "".join(csv_chunks(export.header(), export.rows()))

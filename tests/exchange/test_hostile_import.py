@@ -50,25 +50,35 @@ JSON_KEYS = {
 
 
 def snapshot():
-    return (Patient.objects.count(), Submission.objects.count(), AuditEvent.objects.count(),
-            sorted(Submission.objects.values_list("pk", "row_version", "data")))
+    return (
+        Patient.objects.count(),
+        Submission.objects.count(),
+        AuditEvent.objects.count(),
+        sorted(Submission.objects.values_list("pk", "row_version", "data")),
+    )
 
 
 def send(token: str, data: str, fmt: str = "json") -> tuple[int, str]:
-    body = (f"token={token}&content=record&format={fmt}&overwriteBehavior=overwrite"
-            "&returnFormat=json"
-            f"&data={quote(data)}")
+    body = (
+        f"token={token}&content=record&format={fmt}&overwriteBehavior=overwrite"
+        "&returnFormat=json"
+        f"&data={quote(data)}"
+    )
     response = Client().post(URL, body, content_type="application/x-www-form-urlencoded")
     return response.status_code, response.content.decode()
 
 
 def batch(patient, value: str, key: str | None = None) -> str:
-    good = json.dumps({"record_id": patient.pseudonym, "mm_age_months": "37",
-                       "redcap_repeat_instrument": "mirror_movements",
-                       "redcap_repeat_instance": 1})
+    good = json.dumps(
+        {
+            "record_id": patient.pseudonym,
+            "mm_age_months": "37",
+            "redcap_repeat_instrument": "mirror_movements",
+            "redcap_repeat_instance": 1,
+        }
+    )
     extra = f', {key}: "1"' if key else ""
-    return (f'[{good}, {{"record_id": "{patient.pseudonym}", '
-            f'"other_diagnoses": {value}{extra}}}]')
+    return f'[{good}, {{"record_id": "{patient.pseudonym}", "other_diagnoses": {value}{extra}}}]'
 
 
 def assert_refused(status: int, text: str, words: str, before, *, where: str = "") -> None:
@@ -82,7 +92,8 @@ def assert_refused(status: int, text: str, words: str, before, *, where: str = "
 
 @pytest.mark.parametrize(("value", "words"), JSON_VALUES.values(), ids=JSON_VALUES)
 def test_a_hostile_json_value_refuses_the_batch_naming_record_and_column(
-        token_a, patient_a, value, words):
+    token_a, patient_a, value, words
+):
     before = snapshot()
     status, text = send(token_a, batch(patient_a, value))
     assert_refused(status, text, words, before, where="other_diagnoses")
@@ -96,11 +107,15 @@ def test_a_hostile_json_key_refuses_the_batch(token_a, patient_a, key, words):
     assert_refused(status, text, words, before, where="Record 2")
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (deep(100_000), "nested"),
-    ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested"),
-    ('[{"record_id": "A"', "JSON"),
-], ids=["arrays nested 100,000 deep", "objects nested 100,000 deep", "truncated"])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (deep(100_000), "nested"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested"),
+        ('[{"record_id": "A"', "JSON"),
+    ],
+    ids=["arrays nested 100,000 deep", "objects nested 100,000 deep", "truncated"],
+)
 def test_hostile_json_data_is_refused_whole(token_a, patient_a, data, words):
     before = snapshot()
     assert_refused(*send(token_a, data), words, before)
@@ -118,9 +133,11 @@ CSV_VALUES = {
 @pytest.mark.parametrize(("value", "words"), CSV_VALUES.values(), ids=CSV_VALUES)
 def test_a_hostile_csv_value_refuses_the_batch(token_a, patient_a, value, words):
     before = snapshot()
-    data = ("record_id,redcap_repeat_instrument,redcap_repeat_instance,mm_age_months,"
-            f"other_diagnoses\n{patient_a.pseudonym},mirror_movements,1,37,\n"
-            f'{patient_a.pseudonym},,,,"{value}"\n')
+    data = (
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,mm_age_months,"
+        f"other_diagnoses\n{patient_a.pseudonym},mirror_movements,1,37,\n"
+        f'{patient_a.pseudonym},,,,"{value}"\n'
+    )
     status, text = send(token_a, data, "csv")
     assert_refused(status, text, words, before)
 
@@ -132,20 +149,28 @@ def test_a_note_at_the_limit_is_imported(token_a, patient_a):
     assert Submission.objects.filter(data__other_diagnoses=note).exists()
 
 
-BOMB = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
-        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-        "<records><item><record_id>&b;</record_id></item></records>")
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    "<records><item><record_id>&b;</record_id></item></records>"
+)
 XML_BODIES = {
     "entities (a bomb)": (BOMB, "document type"),
-    "an external entity": ('<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                           "<records><item><record_id>&x;</record_id></item></records>",
-                           "document type"),
+    "an external entity": (
+        '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<records><item><record_id>&x;</record_id></item></records>",
+        "document type",
+    ),
     "not XML": ("<records><item>", "cannot be read"),
     "another root": ("<rows><item/></rows>", "<records>"),
-    "nested values": ("<records><item><record_id><b>1</b></record_id></item></records>",
-                      "never more elements"),
-    "an unknown record": ("<records><item><record_id>1</record_id></item></records>",
-                          "No such record"),
+    "nested values": (
+        "<records><item><record_id><b>1</b></record_id></item></records>",
+        "never more elements",
+    ),
+    "an unknown record": (
+        "<records><item><record_id>1</record_id></item></records>",
+        "No such record",
+    ),
 }
 
 
@@ -157,9 +182,16 @@ def test_hostile_xml_imports_are_refused_plainly(token_a, patient_a, body, words
 
 
 def test_an_xml_import_is_read_as_redcaps_xml(token_a, patient_a):
-    status, text = send(token_a, "<records><item><record_id>" + patient_a.pseudonym
-                        + "</record_id><handedness><![CDATA[left]]></handedness></item>"
-                        "</records>", "xml")
+    status, text = send(
+        token_a,
+        "<records><item><record_id>"
+        + patient_a.pseudonym
+        + "</record_id><handedness><![CDATA[left]]></handedness></item>"
+        "</records>",
+        "xml",
+    )
     assert status == 200, text
-    assert Submission.objects.get(patient=patient_a, form__name="enrollment").data[
-        "handedness"] == "left"
+    assert (
+        Submission.objects.get(patient=patient_a, form__name="enrollment").data["handedness"]
+        == "left"
+    )

@@ -27,33 +27,59 @@ pytestmark = pytest.mark.django_db
 
 ROWS = [{"record_id": "X", "name": "n", "field": "f"}]
 ARGUMENTS: dict[str, Any] = {
-    "to_import": ROWS, "records": ["X"], "dag": "sitea", "dags": ["sitea"], "arms": [1],
-    "events": ["event_1_arm_1"], "roles": ["r"], "users": ["u"], "doc_id": 1, "field": "record_id",
-    "record": "X", "instrument": "enrollment", "name": "folder", "report_id": 1,
-    "file_name": "a.txt", "file_object": None,
+    "to_import": ROWS,
+    "records": ["X"],
+    "dag": "sitea",
+    "dags": ["sitea"],
+    "arms": [1],
+    "events": ["event_1_arm_1"],
+    "roles": ["r"],
+    "users": ["u"],
+    "doc_id": 1,
+    "field": "record_id",
+    "record": "X",
+    "instrument": "enrollment",
+    "name": "folder",
+    "report_id": 1,
+    "file_name": "a.txt",
+    "file_object": None,
 }
 """A value for each parameter a PyCap method requires (a new one fails the test below)."""
 
 DONE = {
-    ("version", "export"), ("project", "export"), ("metadata", "export"),
-    ("instrument", "export"), ("exportFieldNames", "export"),
-    ("repeatingFormsEvents", "export"), ("dag", "export"), ("record", "export"),
+    ("version", "export"),
+    ("project", "export"),
+    ("metadata", "export"),
+    ("instrument", "export"),
+    ("exportFieldNames", "export"),
+    ("repeatingFormsEvents", "export"),
+    ("dag", "export"),
+    ("record", "export"),
     ("record", "import"),
 }
 """What a coordinator's token may do. `metadata` import is a curator's (tested elsewhere)."""
 
 NOT_IN_PYCAP = [
     {"content": "project", "action": "import", "data": json.dumps(ROWS), "format": "json"},
-    {"content": "project_settings", "action": "import", "data": json.dumps(ROWS),
-     "format": "json"},
+    {"content": "project_settings", "action": "import", "data": json.dumps(ROWS), "format": "json"},
     {"content": "record", "action": "rename", "record": "X", "new_record_name": "Y"},
     {"content": "record", "action": "randomize", "record": "X", "randomization_id": "1"},
     {"content": "projectXml", "format": "xml"},
     {"content": "fileRepository", "action": "list", "format": "json", "returnFormat": "json"},
-    {"content": "dag", "action": "import", "format": "csv", "returnFormat": "csv",
-     "data": "data_access_group_name,unique_group_name\nNew,\n"},
-    {"content": "metadata", "action": "import", "format": "xml", "returnFormat": "xml",
-     "data": "<records/>"},
+    {
+        "content": "dag",
+        "action": "import",
+        "format": "csv",
+        "returnFormat": "csv",
+        "data": "data_access_group_name,unique_group_name\nNew,\n",
+    },
+    {
+        "content": "metadata",
+        "action": "import",
+        "format": "xml",
+        "returnFormat": "xml",
+        "data": "<records/>",
+    },
 ]
 
 
@@ -67,8 +93,9 @@ def pycap_payloads() -> dict[str, dict[str, Any]]:
     # What PyCap would otherwise ask the server first.
     # The file methods check that their field is a file field; export_records sends every
     # field of the metadata, which must then be the registry's.
-    project._metadata = [{"field_name": "record_id", "form_name": "enrollment",
-                          "field_type": "file"}]
+    project._metadata = [
+        {"field_name": "record_id", "form_name": "enrollment", "field_type": "file"}
+    ]
     project._is_longitudinal = False
     sent: list[dict[str, Any]] = []
 
@@ -83,12 +110,13 @@ def pycap_payloads() -> dict[str, dict[str, Any]]:
         if name.startswith("_"):
             continue
         method = getattr(project, name)
-        required = [parameter for parameter in
-                    inspect.signature(method).parameters.values()
-                    if parameter.default is inspect.Parameter.empty
-                    and parameter.kind is parameter.POSITIONAL_OR_KEYWORD]
-        missing = [parameter.name for parameter in required
-                   if parameter.name not in ARGUMENTS]
+        required = [
+            parameter
+            for parameter in inspect.signature(method).parameters.values()
+            if parameter.default is inspect.Parameter.empty
+            and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+        ]
+        missing = [parameter.name for parameter in required if parameter.name not in ARGUMENTS]
         assert not missing, f"PyCap's {name} needs a value for {missing} in ARGUMENTS"
         with pytest.raises(_Captured):
             method(*[ARGUMENTS[parameter.name] for parameter in required])
@@ -130,10 +158,18 @@ def state() -> tuple[Any, ...]:
 
 def test_the_catalogue_holds_every_write_pycap_makes():
     pairs = {pair(payload) for payload in PAYLOADS.values()}
-    for expected in [("metadata", "import"), ("dag", "import"), ("dag", "delete"),
-                     ("dag", "switch"), ("repeatingFormsEvents", "import"),
-                     ("record", "delete"), ("user", "import"), ("arm", "delete"),
-                     ("fileRepository", "createFolder"), ("file", "import")]:
+    for expected in [
+        ("metadata", "import"),
+        ("dag", "import"),
+        ("dag", "delete"),
+        ("dag", "switch"),
+        ("repeatingFormsEvents", "import"),
+        ("record", "delete"),
+        ("user", "import"),
+        ("arm", "delete"),
+        ("fileRepository", "createFolder"),
+        ("file", "import"),
+    ]:
         assert expected in pairs
     assert len(PAYLOADS) >= 50
 
@@ -162,8 +198,9 @@ def test_redcap_calls_pycap_does_not_make_are_refused(payload, token_a, patient_
     assert state() == before
 
 
-@pytest.mark.parametrize("method", sorted(name for name, payload in PAYLOADS.items()
-                                          if pair(payload)[1] != "export"))
+@pytest.mark.parametrize(
+    "method", sorted(name for name, payload in PAYLOADS.items() if pair(payload)[1] != "export")
+)
 def test_a_curator_is_refused_every_write_but_a_valid_dictionary(method, curator, patient_a):
     """A curator's token may publish a dictionary; these payloads hold no valid one."""
     payload = PAYLOADS[method]
@@ -173,10 +210,12 @@ def test_a_curator_is_refused_every_write_but_a_valid_dictionary(method, curator
     assert state() == before
 
 
-@pytest.mark.parametrize("content", ["metadata", "dag", "repeatingFormsEvents", "project",
-                                     "version", "instrument"])
+@pytest.mark.parametrize(
+    "content", ["metadata", "dag", "repeatingFormsEvents", "project", "version", "instrument"]
+)
 def test_data_without_an_action_is_an_import_never_answered_with_an_export(
-        content, token_a, registry_forms):
+    content, token_a, registry_forms
+):
     reply = redcap_post(token_a, content=content, format="json", data=json.dumps(ROWS))
     assert_redcap_error({"format": "json"}, reply)
 

@@ -45,37 +45,58 @@ def cohort(settings, registry_forms, site_a, site_b):
     for site, sex, year, kind, level, count in COHORT:
         for _ in range(count):
             patient = Patient.objects.create(
-                site=sites[site], pseudonym=f"{sites[site].code}-P{len(patients):03d}",
-                sex=sex, year_of_birth=year)
+                site=sites[site],
+                pseudonym=f"{sites[site].code}-P{len(patients):03d}",
+                sex=sex,
+                year_of_birth=year,
+            )
             Submission.objects.create(
-                patient=patient, form=lesion.form, form_version=lesion, instance=1,
-                status="complete", data={"lesion_type": kind, "lesion_level": level,
-                                         "lesion_dx_age_months": 0})
+                patient=patient,
+                form=lesion.form,
+                form_version=lesion,
+                instance=1,
+                status="complete",
+                data={"lesion_type": kind, "lesion_level": level, "lesion_dx_age_months": 0},
+            )
             patients.append(patient)
     return patients
 
 
 def _rows(export: FlatExport) -> list[dict[str, str]]:
     text = "".join(csv_chunks(export.header(), export.rows()))
-    return [row for row in csv.DictReader(io.StringIO(text))
-            if not row.get("redcap_repeat_instrument")]
+    return [
+        row for row in csv.DictReader(io.StringIO(text)) if not row.get("redcap_repeat_instrument")
+    ]
 
 
 def test_a_rare_combination_is_generalised_then_suppressed_and_reported(researcher, cohort):
     export = FlatExport(researcher, ExportSpec())
     rows = _rows(export)
-    assert Counter((row["year_of_birth"], row["redcap_data_access_group"]) for row in rows) \
-        == {("2015", "sitea"): 4, ("2015-2019", "sitea"): 3, ("2010-2014", "other"): 3}
+    assert Counter((row["year_of_birth"], row["redcap_data_access_group"]) for row in rows) == {
+        ("2015", "sitea"): 4,
+        ("2015-2019", "sitea"): 3,
+        ("2010-2014", "other"): 3,
+    }
     assert export.manifest is not None
     assert export.manifest.as_json() == {
-        "release": export.release.release_id, "k": 3,
+        "release": export.release.release_id,
+        "k": 3,
         "quasi_identifiers": ["sex", "year_of_birth", "site", "lesion_type", "lesion_level"],
-        "patients_considered": 11, "patients_released": 10, "year_of_birth_banded": 6,
-        "site_generalised": 3, "suppressed": 1,
+        "patients_considered": 11,
+        "patients_released": 10,
+        "year_of_birth_banded": 6,
+        "site_generalised": 3,
+        "suppressed": 1,
     }
-    lesions = [row for row in csv.DictReader(io.StringIO("".join(
-        csv_chunks(export.header(), FlatExport(researcher, ExportSpec()).rows()))))
-        if row.get("redcap_repeat_instrument") == "dysraphic_lesion"]
+    lesions = [
+        row
+        for row in csv.DictReader(
+            io.StringIO(
+                "".join(csv_chunks(export.header(), FlatExport(researcher, ExportSpec()).rows()))
+            )
+        )
+        if row.get("redcap_repeat_instrument") == "dysraphic_lesion"
+    ]
     assert "occipital" not in {row["lesion_level"] for row in lesions}
     assert len(lesions) == 10
 
@@ -83,15 +104,13 @@ def test_a_rare_combination_is_generalised_then_suppressed_and_reported(research
 def test_record_level_json_carries_the_band_and_no_timestamps(researcher, curator, cohort):
     released = [record.as_json() for record in RecordExport(researcher, ExportSpec()).records()]
     assert released and all("updated_at" not in record for record in released)
-    assert {record["year_of_birth"] for record in released} == {2015, "2015-2019",
-                                                                "2010-2014"}
+    assert {record["year_of_birth"] for record in released} == {2015, "2015-2019", "2010-2014"}
     assert {record["site"] for record in released} == {"SITEA", "OTHER"}
     full = [record.as_json() for record in RecordExport(curator, ExportSpec()).records()]
     assert len(full) == 11 and all("updated_at" in record for record in full)
 
 
-def test_each_release_and_each_researcher_has_its_own_pseudonyms(settings, researcher,
-                                                                cohort):
+def test_each_release_and_each_researcher_has_its_own_pseudonyms(settings, researcher, cohort):
     registry = {patient.pseudonym for patient in cohort}
     first, second = FlatExport(researcher, ExportSpec()), FlatExport(researcher, ExportSpec())
     other = FlatExport(UserFactory(username="researcher2", role="researcher"), ExportSpec())
@@ -112,8 +131,14 @@ def test_curators_keep_the_registry_pseudonyms_and_every_record(curator, cohort)
     assert export.release is None and export.manifest is None
     rows = _rows(export)
     assert {row["record_id"] for row in rows} == {patient.pseudonym for patient in cohort}
-    assert {row["year_of_birth"] for row in rows} == {"2015", "2016", "2017", "2012", "2013",
-                                                      "2001"}
+    assert {row["year_of_birth"] for row in rows} == {
+        "2015",
+        "2016",
+        "2017",
+        "2012",
+        "2013",
+        "2001",
+    }
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
@@ -127,8 +152,7 @@ def test_the_copy_path_writes_the_release_as_python_does(researcher, cohort):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
-def test_a_release_with_every_record_left_out_is_a_header_alone(researcher, registry_forms,
-                                                                  site_a):
+def test_a_release_with_every_record_left_out_is_a_header_alone(researcher, registry_forms, site_a):
     """A release with no record in it (every class below the threshold, or no patient yet)
     is an empty file, not a refusal of the COPY path's own check."""
     export = FlatExport(researcher, ExportSpec())
@@ -150,16 +174,18 @@ def test_a_streamed_download_is_one_release_with_its_manifest_in_headers(researc
     firsts = [body.splitlines()[1].split(",")[0] for body in bodies]
     assert firsts[0] != firsts[1]
     audited = AuditEvent.objects.filter(action="export").order_by("pk")
-    assert [event.context["release"]["release"] for event in audited] == \
-        [manifest["release"] for manifest in manifests]
+    assert [event.context["release"]["release"] for event in audited] == [
+        manifest["release"] for manifest in manifests
+    ]
 
 
 def test_a_redcap_token_is_one_release_whose_records_can_be_asked_for(researcher, cohort):
     token = api_token_for(researcher)
 
     def export(**params: str) -> list[dict]:
-        response = Client().post("/redcap/api/", {"token": token, "content": "record",
-                                                  "format": "json", **params})
+        response = Client().post(
+            "/redcap/api/", {"token": token, "content": "record", "format": "json", **params}
+        )
         return json.loads(b"".join(response.streaming_content))
 
     first, again = export(), export()
@@ -173,8 +199,8 @@ def test_a_redcap_token_is_one_release_whose_records_can_be_asked_for(researcher
 
 
 def test_an_export_job_is_one_release_with_its_manifest_in_the_run(
-        settings, tmp_path, researcher, cohort, eager_tasks,
-        django_capture_on_commit_callbacks):
+    settings, tmp_path, researcher, cohort, eager_tasks, django_capture_on_commit_callbacks
+):
     settings.REGISTRY_EXPORT_DIR = tmp_path
     client = APIClient()
     client.force_authenticate(researcher)
@@ -211,9 +237,15 @@ def test_a_release_cannot_be_narrowed_by_update_times(researcher, curator, cohor
     refused = client.get("/api/v1/exports/json/", {"changed_since": "2020-01-01T00:00:00Z"})
     assert refused.status_code == 400 and "no update times" in refused.json()["changed_since"][0]
     token = api_token_for(researcher)
-    response = Client().post("/redcap/api/", {"token": token, "content": "record",
-                                              "format": "json",
-                                              "dateRangeBegin": "2020-01-01 00:00:00"})
+    response = Client().post(
+        "/redcap/api/",
+        {
+            "token": token,
+            "content": "record",
+            "format": "json",
+            "dateRangeBegin": "2020-01-01 00:00:00",
+        },
+    )
     assert response.status_code == 400
     assert json.loads(response.content)["error"].startswith("dateRangeBegin:")
     assert not AuditEvent.objects.filter(action="export").exists()
@@ -222,8 +254,7 @@ def test_a_release_cannot_be_narrowed_by_update_times(researcher, curator, cohor
     assert allowed.status_code == 200
 
 
-def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(researcher,
-                                                                            cohort):
+def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(researcher, cohort):
     first, second = (FlatExport(researcher, ExportSpec()) for _ in range(2))
     orders = [[row["record_id"] for row in _rows(export)] for export in (first, second)]
     assert all(order == sorted(order) for order in orders)
@@ -231,24 +262,41 @@ def test_a_release_lists_its_records_by_its_own_pseudonyms_not_by_enrolment(rese
     enrolment = list(first.released)
     by_first = {first.released[pk].pseudonym: pk for pk in first.released}
     by_second = {second.released[pk].pseudonym: pk for pk in second.released}
-    assert [by_first[record] for record in orders[0]] != enrolment or \
-        [by_second[record] for record in orders[1]] != enrolment
+    assert [by_first[record] for record in orders[0]] != enrolment or [
+        by_second[record] for record in orders[1]
+    ] != enrolment
     records = [record.record_id for record in RecordExport(researcher, ExportSpec()).records()]
     assert records == sorted(records)
 
 
 def test_only_screened_free_text_and_coded_answers_reach_researchers():
-    schema = load_schema({"form": "visit", "version": 1, "title": "Visit", "fields": [
-        {"name": "side", "type": "radio", "label": "Side",
-         "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]},
-        {"name": "findings", "type": "notes", "label": "Findings"},
-        {"name": "scanner", "type": "text", "label": "Scanner", "phi_screen": False},
-        {"name": "report", "type": "file", "label": "Report"},
-        {"name": "intro", "type": "descriptive", "label": "Read this first"},
-    ]})
+    schema = load_schema(
+        {
+            "form": "visit",
+            "version": 1,
+            "title": "Visit",
+            "fields": [
+                {
+                    "name": "side",
+                    "type": "radio",
+                    "label": "Side",
+                    "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}],
+                },
+                {"name": "findings", "type": "notes", "label": "Findings"},
+                {"name": "scanner", "type": "text", "label": "Scanner", "phi_screen": False},
+                {"name": "report", "type": "file", "label": "Report"},
+                {"name": "intro", "type": "descriptive", "label": "Read this first"},
+            ],
+        }
+    )
     released = {f.name: releasable_to_researchers([f]) for f in schema.fields}
-    assert released == {"side": True, "findings": True, "scanner": False, "report": False,
-                        "intro": False}
+    assert released == {
+        "side": True,
+        "findings": True,
+        "scanner": False,
+        "report": False,
+        "intro": False,
+    }
     # A field is released only when every version of it may be: one unscreened version is enough
     # to hold it back.
     assert not releasable_to_researchers([schema.field("findings"), schema.field("scanner")])

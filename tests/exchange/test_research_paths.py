@@ -43,8 +43,11 @@ def _body(response: HttpResponseBase) -> str:
 
 
 def _leaks(url: str, response: HttpResponseBase, body: str, registry: set[str]) -> list[str]:
-    found = [f"{url} ({response.status_code}) shows {pseudonym}"
-             for pseudonym in registry if pseudonym in body]
+    found = [
+        f"{url} ({response.status_code}) shows {pseudonym}"
+        for pseudonym in registry
+        if pseudonym in body
+    ]
     if "updated_at" in body and not url.startswith(DESCRIBES_THE_API):
         found.append(f"{url} ({response.status_code}) shows updated_at")
     return found
@@ -57,20 +60,23 @@ def every_patient_released(settings: Any) -> None:
 
 
 @pytest.fixture
-def researchers_job(settings, tmp_path, researcher, records, eager_tasks,
-                    django_capture_on_commit_callbacks) -> dict[str, Any]:
+def researchers_job(
+    settings, tmp_path, researcher, records, eager_tasks, django_capture_on_commit_callbacks
+) -> dict[str, Any]:
     settings.REGISTRY_EXPORT_DIR = tmp_path
     client = Client()
     client.force_login(researcher)
     with django_capture_on_commit_callbacks(execute=True):
-        requested = client.post("/api/v1/exports/jobs/", {"shape": "json"},
-                                content_type="application/json")
+        requested = client.post(
+            "/api/v1/exports/jobs/", {"shape": "json"}, content_type="application/json"
+        )
     assert requested.status_code == 202, requested.content
     return requested.json()
 
 
 def test_no_page_or_api_answer_shows_a_researcher_a_registry_pseudonym_or_an_update_time(
-        every_patient_released, records: World, researcher, researchers_job):
+    every_patient_released, records: World, researcher, researchers_job
+):
     registry = set(Patient.objects.values_list("pseudonym", flat=True))
     assert len(registry) >= 8
     client = Client()
@@ -79,7 +85,8 @@ def test_no_page_or_api_answer_shows_a_researcher_a_registry_pseudonym_or_an_upd
     job = researchers_job["id"]
     urls = [url_for(route, records) for route in every_route()] + [
         *(f"/api/v1/exports/{shape}/" for shape in SHAPES),
-        f"/api/v1/exports/jobs/{job}/", f"/api/v1/exports/jobs/{job}/file/",
+        f"/api/v1/exports/jobs/{job}/",
+        f"/api/v1/exports/jobs/{job}/file/",
         f"/api/v1/patients/{next(iter(registry))}/",
         f"/api/v1/submissions/{Submission.objects.first().pk}/",
     ]
@@ -94,11 +101,15 @@ def test_no_page_or_api_answer_shows_a_researcher_a_registry_pseudonym_or_an_upd
     assert not problems, "\n".join(problems)
     # The walk did reach the records, through the releases and only there.
     assert {url for url in released if url.startswith("/api/v1/exports/")} >= {
-        *(f"/api/v1/exports/{shape}/" for shape in SHAPES), f"/api/v1/exports/jobs/{job}/file/"}
+        *(f"/api/v1/exports/{shape}/" for shape in SHAPES),
+        f"/api/v1/exports/jobs/{job}/file/",
+    }
 
 
-@pytest.mark.parametrize("path", ["/api/v1/patients/", "/api/v1/submissions/",
-                                  "/api/v1/queries/", "/api/v1/quality/issues/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/patients/", "/api/v1/submissions/", "/api/v1/queries/", "/api/v1/quality/issues/"],
+)
 def test_a_researcher_is_told_that_records_come_through_releases(path, researcher, records):
     client = Client()
     client.force_login(researcher)
@@ -116,25 +127,31 @@ def test_record_pages_refuse_researchers_with_a_pointer_to_releases(path, resear
     assert "/api/v1/exports/" in response.content.decode()
 
 
-@pytest.mark.parametrize(("fmt", "layout"), [("json", "flat"), ("csv", "flat"), ("xml", "flat"),
-                                             ("json", "eav"), ("csv", "eav")])
+@pytest.mark.parametrize(
+    ("fmt", "layout"),
+    [("json", "flat"), ("csv", "flat"), ("xml", "flat"), ("json", "eav"), ("csv", "eav")],
+)
 def test_no_redcap_answer_shows_a_researcher_a_registry_pseudonym(
-        fmt, layout, every_patient_released, records: World, researcher):
+    fmt, layout, every_patient_released, records: World, researcher
+):
     registry = set(Patient.objects.values_list("pseudonym", flat=True))
     token = api_token_for(researcher)
     problems: list[str] = []
     for content in CONTENTS:
-        response = Client().post("/redcap/api/", {"token": token, "content": content,
-                                                  "format": fmt, "type": layout})
+        response = Client().post(
+            "/redcap/api/", {"token": token, "content": content, "format": fmt, "type": layout}
+        )
         problems += _leaks(f"content={content}", response, _body(response), registry)
     assert not problems, "\n".join(problems)
 
 
 def test_a_researchers_redcap_records_are_a_release_with_its_manifest(
-        every_patient_released, records: World, researcher):
+    every_patient_released, records: World, researcher
+):
     token = api_token_for(researcher)
-    response = Client().post("/redcap/api/", {"token": token, "content": "record",
-                                              "format": "json"})
+    response = Client().post(
+        "/redcap/api/", {"token": token, "content": "record", "format": "json"}
+    )
     rows = json.loads(_body(response))
     ids = {row["record_id"] for row in rows}
     assert ids and all(record.startswith("R-") for record in ids)
@@ -145,7 +162,8 @@ def test_a_researchers_redcap_records_are_a_release_with_its_manifest(
 
 
 def test_coordinators_and_curators_still_read_the_registry_pseudonyms(
-        records: World, coordinator_a, curator):
+    records: World, coordinator_a, curator
+):
     pseudonym = records.values["pseudonym"]
     for person in (coordinator_a, curator):
         client = Client()

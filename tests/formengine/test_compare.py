@@ -10,11 +10,17 @@ FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 def form(**changes: object) -> dict:
     base: dict = {
-        "form": "visit", "version": 1, "title": "Visit",
+        "form": "visit",
+        "version": 1,
+        "title": "Visit",
         "fields": [
             {"name": "age", "type": "text", "label": "Age", "validation": "integer"},
-            {"name": "grade", "type": "radio", "label": "Grade",
-             "choices": [{"code": "0", "label": "None"}, {"code": "1", "label": "Mild"}]},
+            {
+                "name": "grade",
+                "type": "radio",
+                "label": "Grade",
+                "choices": [{"code": "0", "label": "None"}, {"code": "1", "label": "Mild"}],
+            },
             {"name": "old_note", "type": "notes", "label": "Note"},
         ],
     }
@@ -29,14 +35,33 @@ def test_identical_versions_differ_in_nothing():
 
 def test_added_removed_renamed_and_changed_fields_are_named():
     old = load_schema(form())
-    new = load_schema(form(version=2, retired=["old_note"], fields=[
-        {"name": "age_months", "type": "text", "label": "Age (months)", "validation": "integer",
-         "renamed_from": "age"},
-        {"name": "grade", "type": "dropdown", "label": "Grade",
-         "choices": [{"code": "0", "label": "Absent"}, {"code": "2", "label": "Strong"}]},
-        {"name": "side", "type": "radio", "label": "Side",
-         "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]},
-    ]))
+    new = load_schema(
+        form(
+            version=2,
+            retired=["old_note"],
+            fields=[
+                {
+                    "name": "age_months",
+                    "type": "text",
+                    "label": "Age (months)",
+                    "validation": "integer",
+                    "renamed_from": "age",
+                },
+                {
+                    "name": "grade",
+                    "type": "dropdown",
+                    "label": "Grade",
+                    "choices": [{"code": "0", "label": "Absent"}, {"code": "2", "label": "Strong"}],
+                },
+                {
+                    "name": "side",
+                    "type": "radio",
+                    "label": "Side",
+                    "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}],
+                },
+            ],
+        )
+    )
     diff = compare_versions(old, new)
     assert diff.added == ("side",)
     assert diff.removed == ("old_note",)
@@ -64,18 +89,40 @@ def test_the_registry_mirror_movements_versions_line_up():
 
 def test_each_change_says_what_it_does_to_existing_submissions():
     old = load_schema(form())
-    new = load_schema(form(version=2, fields=[
-        {"name": "age_months", "type": "text", "label": "Age", "validation": "integer",
-         "renamed_from": "age"},
-        {"name": "grade", "type": "dropdown", "label": "Grade",
-         "choices": [{"code": "0", "label": "Absent"}, {"code": "2", "label": "Strong"}]},
-        {"name": "side", "type": "radio", "label": "Side",
-         "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}]},
-    ]))
+    new = load_schema(
+        form(
+            version=2,
+            fields=[
+                {
+                    "name": "age_months",
+                    "type": "text",
+                    "label": "Age",
+                    "validation": "integer",
+                    "renamed_from": "age",
+                },
+                {
+                    "name": "grade",
+                    "type": "dropdown",
+                    "label": "Grade",
+                    "choices": [{"code": "0", "label": "Absent"}, {"code": "2", "label": "Strong"}],
+                },
+                {
+                    "name": "side",
+                    "type": "radio",
+                    "label": "Side",
+                    "choices": [{"code": "l", "label": "Left"}, {"code": "r", "label": "Right"}],
+                },
+            ],
+        )
+    )
     effects = {(effect.field, effect.change): effect for effect in describe_effects(old, new)}
     assert set(effects) == {
-        ("side", "added"), ("old_note", "removed"), ("age_months", "renamed"),
-        ("grade", "changed type"), ("grade", "choice relabelled"), ("grade", "choice added"),
+        ("side", "added"),
+        ("old_note", "removed"),
+        ("age_months", "renamed"),
+        ("grade", "changed type"),
+        ("grade", "choice relabelled"),
+        ("grade", "choice added"),
         ("grade", "choice removed"),
     }
     assert "no answer for it" in effects["side", "added"].effect
@@ -90,8 +137,11 @@ def test_each_change_says_what_it_does_to_existing_submissions():
 
 
 def test_form_level_changes_have_effects_too():
-    effects = describe_effects(load_schema(form()),
-                               load_schema(form(version=2, title="Clinic visit", repeatable=True)))
+    effects = describe_effects(
+        load_schema(form()), load_schema(form(version=2, title="Clinic visit", repeatable=True))
+    )
     assert [(effect.field, effect.change) for effect in effects] == [
-        ("", "title changed"), ("", "now repeatable")]
+        ("", "title changed"),
+        ("", "now repeatable"),
+    ]
     assert describe_effects(load_schema(form()), load_schema(form(version=2))) == ()

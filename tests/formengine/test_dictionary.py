@@ -353,7 +353,8 @@ def test_problems_read_as_sentences_with_their_place() -> None:
     unknown = next(problem for problem in problems if problem.row == 16)
     assert str(unknown).startswith("row 16, column 'Field Type': unknown field type 'matrix'")
     assert "row 5, column 'Branching Logic (Show field only if...)'" in str(
-        DictionaryError(problems))
+        DictionaryError(problems)
+    )
 
 
 def test_a_wrong_header_is_named_by_column() -> None:

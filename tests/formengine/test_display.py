@@ -1,19 +1,33 @@
 from registry.formengine.display import display_value
 from registry.formengine.schema import load_schema
 
-SCHEMA = load_schema({
-    "form": "visit", "version": 1, "title": "Visit",
-    "fields": [
-        {"name": "grade", "type": "radio", "label": "Grade",
-         "choices": [{"code": "3", "label": "Grade 3"}]},
-        {"name": "regions", "type": "checkbox", "label": "Regions",
-         "choices": [{"code": "distal", "label": "Distal"},
-                     {"code": "proximal", "label": "Proximal"}]},
-        {"name": "present", "type": "yesno", "label": "Present"},
-        {"name": "weight", "type": "text", "label": "Weight", "validation": "number"},
-        {"name": "phenotype", "type": "text", "label": "Phenotype", "ontology": "HP"},
-    ],
-})
+SCHEMA = load_schema(
+    {
+        "form": "visit",
+        "version": 1,
+        "title": "Visit",
+        "fields": [
+            {
+                "name": "grade",
+                "type": "radio",
+                "label": "Grade",
+                "choices": [{"code": "3", "label": "Grade 3"}],
+            },
+            {
+                "name": "regions",
+                "type": "checkbox",
+                "label": "Regions",
+                "choices": [
+                    {"code": "distal", "label": "Distal"},
+                    {"code": "proximal", "label": "Proximal"},
+                ],
+            },
+            {"name": "present", "type": "yesno", "label": "Present"},
+            {"name": "weight", "type": "text", "label": "Weight", "validation": "number"},
+            {"name": "phenotype", "type": "text", "label": "Phenotype", "ontology": "HP"},
+        ],
+    }
+)
 
 
 def test_codes_read_as_their_labels():

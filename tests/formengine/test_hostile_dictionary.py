@@ -43,10 +43,16 @@ def rule_of(size: int) -> str:
 PROBES: dict[str, tuple[int, str, str]] = {
     # name: (column, cell, what the problem says)
     "a 1 MB branching rule": (BRANCHING, rule_of(MB), "131,072 characters"),
-    "a 1 MB rule of parentheses": (BRANCHING, "(" * (MB // 2) + "1" + ")" * (MB // 2),
-                                   "131,072 characters"),
-    "a rule over the parser's length": (BRANCHING, rule_of(MAX_LENGTH) + " and [age] = '1'",
-                                        f"longer than {MAX_LENGTH:,}"),
+    "a 1 MB rule of parentheses": (
+        BRANCHING,
+        "(" * (MB // 2) + "1" + ")" * (MB // 2),
+        "131,072 characters",
+    ),
+    "a rule over the parser's length": (
+        BRANCHING,
+        rule_of(MAX_LENGTH) + " and [age] = '1'",
+        f"longer than {MAX_LENGTH:,}",
+    ),
     "a rule nested 150 deep": (BRANCHING, "(" * 150 + "1" + ")" * 150, "nested too deeply"),
     "a rule of 5,000 minus signs": (BRANCHING, "-" * 5000 + "1", "nested too deeply"),
     "a rule of 3,000 nots": (BRANCHING, "not " * 2000 + "1", "nested too deeply"),
@@ -55,8 +61,11 @@ PROBES: dict[str, tuple[int, str, str]] = {
     "a NUL byte in a label": (LABEL, "Age\x00", "NUL"),
     "a lone surrogate in a label": (LABEL, "Age \ud800", "surrogate"),
     "a 1 MB label": (LABEL, "x" * MB, "131,072 characters"),
-    "1 MB of choices": (CHOICES, " | ".join(f"{n}, choice" for n in range(100_000)),
-                        "131,072 characters"),
+    "1 MB of choices": (
+        CHOICES,
+        " | ".join(f"{n}, choice" for n in range(100_000)),
+        "131,072 characters",
+    ),
 }
 
 
@@ -83,12 +92,33 @@ def test_the_dictionary_as_it_is_reads():
     assert read_dictionary(DICTIONARY.read_text(encoding="utf-8-sig")).schemas
 
 
-@pytest.mark.parametrize("source", [
-    "(" * 100_000 + "1" + ")" * 100_000, "-" * 100_000 + "1", "not " * 50_000 + "1",
-    "2^" * 50_000 + "1", rule_of(MB), "[a]" * 100_000, "'" + "x" * MB + "'",
-    "2^" * 3000 + "1", "sum(" * 3000 + "1" + ")" * 3000, "(-" * 3000 + "1" + ")" * 3000,
-], ids=["parentheses", "minus", "not", "power", "and", "references", "string",
-        "3,000 powers", "3,000 calls", "3,000 signs in parentheses"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 100_000 + "1" + ")" * 100_000,
+        "-" * 100_000 + "1",
+        "not " * 50_000 + "1",
+        "2^" * 50_000 + "1",
+        rule_of(MB),
+        "[a]" * 100_000,
+        "'" + "x" * MB + "'",
+        "2^" * 3000 + "1",
+        "sum(" * 3000 + "1" + ")" * 3000,
+        "(-" * 3000 + "1" + ")" * 3000,
+    ],
+    ids=[
+        "parentheses",
+        "minus",
+        "not",
+        "power",
+        "and",
+        "references",
+        "string",
+        "3,000 powers",
+        "3,000 calls",
+        "3,000 signs in parentheses",
+    ],
+)
 def test_logic_of_any_size_is_refused_quickly_with_a_syntax_error(source: str):
     started = time.perf_counter()
     with pytest.raises(logic.LogicSyntaxError) as raised:
@@ -101,4 +131,3 @@ def test_logic_at_the_length_limit_is_read():
     source = rule_of(MAX_LENGTH)
     assert len(source) <= MAX_LENGTH
     assert isinstance(logic.parse(source), logic.Logical)
-

@@ -17,11 +17,16 @@ def release():
 
 @pytest.fixture(scope="module")
 def schema():
-    return read_dictionary(dictionary(
-        {"field_name": "phenotype", "select_choices_or_calculations": "BIOPORTAL:HP",
-         "field_label": "Main phenotype"},
-        {"field_name": "disease", "select_choices_or_calculations": "BIOPORTAL:ORDO"},
-    )).schemas[0]
+    return read_dictionary(
+        dictionary(
+            {
+                "field_name": "phenotype",
+                "select_choices_or_calculations": "BIOPORTAL:HP",
+                "field_label": "Main phenotype",
+            },
+            {"field_name": "disease", "select_choices_or_calculations": "BIOPORTAL:ORDO"},
+        )
+    ).schemas[0]
 
 
 def test_the_release_is_read_once_per_process(release):
@@ -61,17 +66,23 @@ def test_an_hpo_field_takes_a_term_of_the_release(schema):
 def test_an_unknown_hpo_term_is_refused_naming_the_field(schema):
     result = validate_submission(schema, {"phenotype": "HP:9999999"})
     assert result.errors["phenotype"][0].startswith(
-        "Main phenotype: HP:9999999 is not a term of the Human Phenotype Ontology (release 20")
+        "Main phenotype: HP:9999999 is not a term of the Human Phenotype Ontology (release 20"
+    )
 
 
 def test_an_obsolete_hpo_term_names_its_replacement(schema, release):
-    obsolete = next(term for term in release._terms.values()
-                    if release.term(term.id).obsolete and release.term(term.replaced_by))
+    obsolete = next(
+        term
+        for term in release._terms.values()
+        if release.term(term.id).obsolete and release.term(term.replaced_by)
+    )
     message = validate_submission(schema, {"phenotype": obsolete.id}).errors["phenotype"][0]
     assert "is obsolete" in message and f"use {obsolete.replaced_by}" in message
 
 
 def test_other_ontologies_stay_checked_by_shape_only(schema):
     assert validate_submission(schema, {"disease": "ORDO:999999999"}).errors == {}
-    assert "must be a ORDO term's code" in validate_submission(
-        schema, {"disease": "not a code"}).errors["disease"][0]
+    assert (
+        "must be a ORDO term's code"
+        in validate_submission(schema, {"disease": "not a code"}).errors["disease"][0]
+    )

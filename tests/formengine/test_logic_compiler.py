@@ -53,8 +53,13 @@ def test_compiled_tree_passes_the_shared_case_table(case: dict[str, Any]) -> Non
 @given(
     tree=logic_trees(st.sampled_from(["a", "b", "cb"])),
     record=st.fixed_dictionaries(
-        {}, optional={"a": record_values, "b": record_values, "cb": record_values,
-                      "current-instance": st.sampled_from([1, 2, "3", None])}
+        {},
+        optional={
+            "a": record_values,
+            "b": record_values,
+            "cb": record_values,
+            "current-instance": st.sampled_from([1, 2, "3", None]),
+        },
     ),
     missing=st.sampled_from([(), ("UNK",), ("UNK", "-99")]),
 )

@@ -18,25 +18,44 @@ from registry.formengine.schema import SchemaError, load_schema, load_schemas
 from registry.formengine.validation import validate_submission
 
 INTAKE = {
-    "form": "intake", "version": 1, "title": "Intake",
+    "form": "intake",
+    "version": 1,
+    "title": "Intake",
     "fields": [
         {"name": "weight_kg", "type": "text", "label": "Weight", "validation": "integer"},
         {"name": "smoker", "type": "yesno", "label": "Smokes"},
-        {"name": "regions", "type": "checkbox", "label": "Regions",
-         "choices": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}]},
+        {
+            "name": "regions",
+            "type": "checkbox",
+            "label": "Regions",
+            "choices": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}],
+        },
         {"name": "intro", "type": "descriptive", "label": "Read this"},
     ],
 }
 
 
 def visit(*fields: dict, **changes: object) -> dict:
-    return {"form": "visit", "version": 1, "title": "Visit", "repeatable": True,
-            "fields": [{"name": "age", "type": "text", "label": "Age",
-                        "validation": "integer"}, *fields], **changes}
+    return {
+        "form": "visit",
+        "version": 1,
+        "title": "Visit",
+        "repeatable": True,
+        "fields": [
+            {"name": "age", "type": "text", "label": "Age", "validation": "integer"},
+            *fields,
+        ],
+        **changes,
+    }
 
 
-CIGS = {"name": "cigs", "type": "text", "label": "Cigarettes", "validation": "integer",
-        "show_if": "[smoker] = '1'"}
+CIGS = {
+    "name": "cigs",
+    "type": "text",
+    "label": "Cigarettes",
+    "validation": "integer",
+    "show_if": "[smoker] = '1'",
+}
 DOSE = {"name": "dose", "type": "calc", "label": "Dose", "calc": "[weight_kg] * 2 + [age]"}
 
 
@@ -47,8 +66,7 @@ def problems(data: dict, **options: object) -> list[tuple[str, str]]:
 
 
 def test_without_the_other_forms_a_reference_is_not_a_field_of_this_form() -> None:
-    assert problems(visit(CIGS)) == [
-        ("fields[1].show_if", "[smoker] is not a field of this form")]
+    assert problems(visit(CIGS)) == [("fields[1].show_if", "[smoker] is not a field of this form")]
 
 
 def test_with_the_other_forms_a_reference_loads_and_is_listed() -> None:
@@ -59,20 +77,29 @@ def test_with_the_other_forms_a_reference_loads_and_is_listed() -> None:
 
 def test_a_field_that_exists_nowhere_is_still_refused_with_its_path() -> None:
     found = problems(visit({**CIGS, "show_if": "[smokr] = '1'"}), others=[load_schema(INTAKE)])
-    assert found == [("fields[1].show_if",
-                      "[smokr] is not a field of this form or of another form; did you mean "
-                      "[smoker]?")]
+    assert found == [
+        (
+            "fields[1].show_if",
+            "[smokr] is not a field of this form or of another form; did you mean [smoker]?",
+        )
+    ]
 
 
 def test_another_forms_field_is_read_by_the_same_rules() -> None:
     intake = load_schema(INTAKE)
-    found = problems(visit(
-        {"name": "x", "type": "text", "label": "X", "show_if": "[regions] = 'a'"},
-        {"name": "y", "type": "text", "label": "Y", "show_if": "[regions(c)] = '1'"},
-        {"name": "z", "type": "text", "label": "Z", "show_if": "[intro] = '1'"},
-    ), others=[intake])
-    assert [path for path, _ in found] == ["fields[1].show_if", "fields[2].show_if",
-                                           "fields[3].show_if"]
+    found = problems(
+        visit(
+            {"name": "x", "type": "text", "label": "X", "show_if": "[regions] = 'a'"},
+            {"name": "y", "type": "text", "label": "Y", "show_if": "[regions(c)] = '1'"},
+            {"name": "z", "type": "text", "label": "Z", "show_if": "[intro] = '1'"},
+        ),
+        others=[intake],
+    )
+    assert [path for path, _ in found] == [
+        "fields[1].show_if",
+        "fields[2].show_if",
+        "fields[3].show_if",
+    ]
     assert "is a checkbox" in found[0][1] and "(a field of form intake)" in found[0][1]
     assert "'c' is not a choice code of regions" in found[1][1]
     assert "descriptive" in found[2][1]
@@ -81,9 +108,14 @@ def test_another_forms_field_is_read_by_the_same_rules() -> None:
 def test_a_name_two_other_forms_share_is_refused() -> None:
     other = {**INTAKE, "form": "history", "title": "History"}
     found = problems(visit(CIGS), others=[load_schema(INTAKE), load_schema(other)])
-    assert found == [("fields[1].show_if", "[smoker] is a field of several other forms "
-                      "(history, intake), so which one it reads is unclear; rename the field "
-                      "in all but one of them")]
+    assert found == [
+        (
+            "fields[1].show_if",
+            "[smoker] is a field of several other forms "
+            "(history, intake), so which one it reads is unclear; rename the field "
+            "in all but one of them",
+        )
+    ]
 
 
 def test_a_stored_version_loads_without_the_other_forms() -> None:
@@ -91,8 +123,13 @@ def test_a_stored_version_loads_without_the_other_forms() -> None:
 
 
 def test_forms_published_together_read_one_another_and_two_way_reads_are_no_circle() -> None:
-    intake = {**INTAKE, "fields": [*INTAKE["fields"], {
-        "name": "last_age", "type": "calc", "label": "Last age", "calc": "[age] + 0"}]}
+    intake = {
+        **INTAKE,
+        "fields": [
+            *INTAKE["fields"],
+            {"name": "last_age", "type": "calc", "label": "Last age", "calc": "[age] + 0"},
+        ],
+    }
     loaded = load_schemas([intake, visit(CIGS, DOSE)])
     assert [schema.form for schema in loaded] == ["intake", "visit"]  # type: ignore[union-attr]
     broken = load_schemas([INTAKE, visit({**CIGS, "show_if": "[nowhere] = 1"})])
@@ -106,23 +143,36 @@ def test_the_other_forms_values_decide_branching_and_calculations() -> None:
     result = validate_submission(schema, {"age": "5", "cigs": "3"}, other_forms=smoker)
     assert result.errors == {}
     assert result.data == {"age": 5, "cigs": 3, "dose": 65}  # nothing of the other form
-    refused = validate_submission(schema, {"age": "5", "cigs": "3"},
-                                  other_forms={"smoker": "0", "weight_kg": 30})
+    refused = validate_submission(
+        schema, {"age": "5", "cigs": "3"}, other_forms={"smoker": "0", "weight_kg": 30}
+    )
     assert "must be blank" in refused.errors["cigs"][0]
     # No value of the other form is blank: the question is not asked, the calc is blank.
     alone = validate_submission(schema, {"age": "5"})
     assert alone.hidden == {"cigs"} and alone.data == {"age": 5}
     # Only the names the form reads are taken; an unrelated key changes nothing.
-    assert validate_submission(schema, {"age": "5"}, other_forms={
-        **smoker, "age": 99}).data == {"age": 5, "dose": 65}
+    assert validate_submission(schema, {"age": "5"}, other_forms={**smoker, "age": 99}).data == {
+        "age": 5,
+        "dose": 65,
+    }
 
 
 def test_a_check_may_read_another_form() -> None:
-    schema = load_schema(visit(checks=[{"field": "age", "rule": "[age] <= [weight_kg]",
-                                        "message": "Age is above the weight."}]),
-                         others=[load_schema(INTAKE)])
+    schema = load_schema(
+        visit(
+            checks=[
+                {
+                    "field": "age",
+                    "rule": "[age] <= [weight_kg]",
+                    "message": "Age is above the weight.",
+                }
+            ]
+        ),
+        others=[load_schema(INTAKE)],
+    )
     assert validate_submission(schema, {"age": "50"}, other_forms={"weight_kg": 30}).errors == {
-        "age": ["Age is above the weight."]}
+        "age": ["Age is above the weight."]
+    }
     assert validate_submission(schema, {"age": "20"}, other_forms={"weight_kg": 30}).errors == {}
 
 
@@ -158,8 +208,20 @@ def test_a_dictionary_with_references_across_instruments_imports_and_round_trips
 def test_a_dictionary_may_read_a_published_form_it_does_not_hold() -> None:
     only_visit = dictionary(
         ["record_id", "visit", "", "text", "Record ID"],
-        ["cigs", "visit", "", "text", "Cigarettes", "", "", "integer", "", "", "",
-         "[smoker] = '1'"],
+        [
+            "cigs",
+            "visit",
+            "",
+            "text",
+            "Cigarettes",
+            "",
+            "",
+            "integer",
+            "",
+            "",
+            "",
+            "[smoker] = '1'",
+        ],
     )
     with pytest.raises(DictionaryError):
         read_dictionary(only_visit)
@@ -172,8 +234,12 @@ def test_a_dictionary_reference_to_no_field_names_row_and_column() -> None:
     with pytest.raises(DictionaryError) as caught:
         read_dictionary(text)
     assert [(p.row, p.column, p.message) for p in caught.value.problems] == [
-        (5, "Branching Logic (Show field only if...)",
-         "[smoking] is not a field of this form or of another form; did you mean [smoker]?")]
+        (
+            5,
+            "Branching Logic (Show field only if...)",
+            "[smoking] is not a field of this form or of another form; did you mean [smoker]?",
+        )
+    ]
 
 
 def test_a_piped_limit_still_names_a_field_of_its_own_form() -> None:
@@ -185,14 +251,20 @@ def test_a_piped_limit_still_names_a_field_of_its_own_form() -> None:
     with pytest.raises(DictionaryError) as caught:
         read_dictionary(text)
     assert [(p.row, p.column, p.message) for p in caught.value.problems] == [
-        (4, "Text Validation Min", "[weight_kg] is not a field of this form")]
+        (4, "Text Validation Min", "[weight_kg] is not a field of this form")
+    ]
 
 
 def test_an_if_condition_reads_another_forms_field() -> None:
-    note = {"name": "note", "type": "text", "label": "Note",
-            "annotation": "@IF([smoker] = '1', @CHARLIMIT=3, '')"}
+    note = {
+        "name": "note",
+        "type": "text",
+        "label": "Note",
+        "annotation": "@IF([smoker] = '1', @CHARLIMIT=3, '')",
+    }
     assert problems(visit(note)) == [
-        ("fields[1].annotation", "@IF: [smoker] is not a field of this form")]
+        ("fields[1].annotation", "@IF: [smoker] is not a field of this form")
+    ]
     schema = load_schema(visit(note), others=[load_schema(INTAKE)])
     assert schema.external_fields == {"smoker"}
     answers = {"age": "30", "note": "longer"}

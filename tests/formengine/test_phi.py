@@ -144,15 +144,19 @@ def test_only_clean_texts_are_remembered():
     assert "Seen by Dr Smith" not in phi._clean_texts
 
 
-@pytest.mark.parametrize(("text", "found"), [
-    ("Preprocessed in FSL 6.0.7.4 and SPM12.", False),
-    ("Sent to the server at 10.0.7.4 for review.", True),
-    ("Purdue pegboard 11/13/12 (R/L/both).", False),
-    ("Seen in clinic on 11/13/12.", True),
-    ("CNV 18q21.2 12959111-14570882 GRCh37.", False),
-    ("mum (Harper Ross) says handwriting is slower.", True),
-    ("accompanied by her dad Liam Henderson today.", True),
-])
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Preprocessed in FSL 6.0.7.4 and SPM12.", False),
+        ("Sent to the server at 10.0.7.4 for review.", True),
+        ("Purdue pegboard 11/13/12 (R/L/both).", False),
+        ("Seen in clinic on 11/13/12.", True),
+        ("CNV 18q21.2 12959111-14570882 GRCh37.", False),
+        ("mum (Harper Ross) says handwriting is slower.", True),
+        ("accompanied by her dad Liam Henderson today.", True),
+    ],
+)
 def test_versions_scores_and_copy_numbers_pass_and_names_after_a_relation_do_not(
-        text: str, found: bool) -> None:
+    text: str, found: bool
+) -> None:
     assert bool(screen_free_text(text)) is found

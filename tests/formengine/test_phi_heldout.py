@@ -26,6 +26,7 @@ NOTES = json.loads((HERE / "notes.json").read_text("utf-8"))
 KINDS = sorted({note["kind"] for note in NOTES} - {"clinical"})
 TARGET = 0.95
 
+
 def _by_kind() -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for note in NOTES:
@@ -65,8 +66,9 @@ def test_the_set_has_200_identifying_and_200_clinical_notes_in_english_and_persi
 
 
 def _digits(text: str) -> list[int]:
-    return [int(c) for c in text.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
-            if c.isdigit()]
+    return [
+        int(c) for c in text.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")) if c.isdigit()
+    ]
 
 
 def test_national_numbers_carry_valid_check_digits():
@@ -79,8 +81,10 @@ def test_national_numbers_carry_valid_check_digits():
             rest = sum(d * (10 - i) for i, d in enumerate(digits[:9])) % 11
             assert digits[9] == (rest if rest < 2 else 11 - rest), note["identifier"]
         elif "SIN" in note["identifier"] or "S.I.N." in note["identifier"]:  # Luhn
-            total = sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d)
-                        for i, d in enumerate(digits))
+            total = sum(
+                d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d)
+                for i, d in enumerate(digits)
+            )
             assert len(digits) == 9 and total % 10 == 0, note["identifier"]
         else:  # US SSN: nine digits, an area that is issued
             area = int("".join(map(str, digits[:3])))

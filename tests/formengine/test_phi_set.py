@@ -43,23 +43,41 @@ def test_no_false_alarm_on_clinical_notes():
 def test_the_set_has_200_identifying_and_200_clinical_notes_in_english_and_persian():
     grouped = _by_kind(NOTES)
     assert sum(len(grouped[kind]) for kind in KINDS) >= 200 and len(grouped["clinical"]) >= 200
-    persian = [t for t in grouped["clinical"] + grouped["name"] if any("\u0600" <= c <= "\u06ff"
-                                                                      for c in t)]
+    persian = [
+        t
+        for t in grouped["clinical"] + grouped["name"]
+        if any("\u0600" <= c <= "\u06ff" for c in t)
+    ]
     assert len(persian) >= 40
 
 
-@pytest.mark.parametrize("text", [
-    "Tel: ۰۹۱۲ ۳۴۵ ۶۷۸۹", "کد ملی ٠٠١٢٣٤٥٦٧٨", "شماره پرونده ۱۲۳۴۵۶", "تاریخ ۱۴۰۲/۰۵/۱۲",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tel: ۰۹۱۲ ۳۴۵ ۶۷۸۹",
+        "کد ملی ٠٠١٢٣٤٥٦٧٨",
+        "شماره پرونده ۱۲۳۴۵۶",
+        "تاریخ ۱۴۰۲/۰۵/۱۲",
+    ],
+)
 def test_persian_and_arabic_indic_digits_are_read_as_digits(text):
     assert screen_free_text(text)
 
 
-@pytest.mark.parametrize("text", [
-    "arr[GRCh37] 16p11.2(29624556_30199850)x1", "chr16:29,624,556-30,199,850",
-    "NM_000518.5:c.92+1G>A", "c.1234G>A", "C1-C2 and T12–L1", "Woods & Teuber grade 3",
-    "12 x 8 mm", "HP:0001335, ORPHA:238722", "Arnold Chiari malformation",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "arr[GRCh37] 16p11.2(29624556_30199850)x1",
+        "chr16:29,624,556-30,199,850",
+        "NM_000518.5:c.92+1G>A",
+        "c.1234G>A",
+        "C1-C2 and T12–L1",
+        "Woods & Teuber grade 3",
+        "12 x 8 mm",
+        "HP:0001335, ORPHA:238722",
+        "Arnold Chiari malformation",
+    ],
+)
 def test_clinical_codes_and_coordinates_pass(text):
     assert screen_free_text(text) == []
 
@@ -79,8 +97,32 @@ def test_no_message_repeats_the_matched_text():
                     assert word not in message
 
 
-_PIECES = st.sampled_from(["1", "12", " ", "-", ".", "@", ":", "a", "A", "Ab", "John ",
-                           "۱", "علی ", "(", ")", "+", "/", ",", "x", "c.", "_", "\u200c"])
+_PIECES = st.sampled_from(
+    [
+        "1",
+        "12",
+        " ",
+        "-",
+        ".",
+        "@",
+        ":",
+        "a",
+        "A",
+        "Ab",
+        "John ",
+        "۱",
+        "علی ",
+        "(",
+        ")",
+        "+",
+        "/",
+        ",",
+        "x",
+        "c.",
+        "_",
+        "\u200c",
+    ]
+)
 
 
 def _seconds(text: str) -> float:

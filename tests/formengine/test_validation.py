@@ -544,10 +544,14 @@ def test_an_eighty_field_form_with_branching_validates_cleanly() -> None:
 
 
 def test_a_form_check_that_evaluates_to_zero_blocks_like_false() -> None:
-    schema = load_schema({
-        "form": "zero", "version": 1, "title": "Zero",
-        "checks": [{"field": "n", "rule": "[n] - 3", "message": "N must not be 3."}],
-        "fields": [{"name": "n", "type": "text", "validation": "integer", "label": "N"}],
-    })
+    schema = load_schema(
+        {
+            "form": "zero",
+            "version": 1,
+            "title": "Zero",
+            "checks": [{"field": "n", "rule": "[n] - 3", "message": "N must not be 3."}],
+            "fields": [{"name": "n", "type": "text", "validation": "integer", "label": "N"}],
+        }
+    )
     assert validate_submission(schema, {"n": "3"}).errors == {"n": ["N must not be 3."]}
     assert validate_submission(schema, {"n": "4"}).errors == {}

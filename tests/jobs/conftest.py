@@ -53,19 +53,43 @@ class WorkerProcess:
         database = connection.settings_dict
         password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
         env = {
-            **os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings.test",
-            "DATABASE_URL": (f"postgres://{database['USER']}{password}@{database['HOST']}:"
-                             f"{database['PORT']}/{database['NAME']}"),
-            "PYTHONPATH": os.getcwd(), **environment,
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "registry.settings.test",
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}{password}@{database['HOST']}:"
+                f"{database['PORT']}/{database['NAME']}"
+            ),
+            "PYTHONPATH": os.getcwd(),
+            **environment,
         }
-        command = [sys.executable, "-m", "celery", "-A", "registry", "worker", "-P", "prefork",
-                   "-c", "1", "-Q", self.queue, "-n", f"{self.queue}@%h",
-                   "-I", "tests.jobs.worker_tasks", "--without-gossip", "--without-mingle",
-                   "--without-heartbeat", "-l", "INFO"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "registry",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "1",
+            "-Q",
+            self.queue,
+            "-n",
+            f"{self.queue}@%h",
+            "-I",
+            "tests.jobs.worker_tasks",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ]
         with log.open("wb") as out:
             # Its own session, so that it and its pool child are killed together.
-            self.process = subprocess.Popen(command, env=env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:

@@ -15,9 +15,10 @@ from tests.jobs import worker_tasks
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="closes the connection, which would drop SQLite's in-memory "
-                              "test database"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="closes the connection, which would drop SQLite's in-memory test database",
+    ),
 ]
 
 

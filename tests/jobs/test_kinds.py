@@ -10,7 +10,9 @@ from registry.statistics.services import statistics_run
 
 def test_every_kind_a_curator_may_start_has_its_work_registered():
     assert {kind: work_for(kind) for kind in STARTABLE_KINDS} == {
-        "statistics": statistics_run, "quality": quality_run}
+        "statistics": statistics_run,
+        "quality": quality_run,
+    }
 
 
 def test_a_kind_without_work_is_refused_by_name():

@@ -49,7 +49,8 @@ def redis_down(settings):
 
 
 def test_starting_a_job_with_redis_down_fails_within_two_seconds_and_says_what_to_do(
-        redis_down, curator):
+    redis_down, curator
+):
     started = time.monotonic()
     with pytest.raises(JobQueueUnavailable) as raised:
         do_start_job(curator, JobKind.STATISTICS)
@@ -83,8 +84,7 @@ def test_a_rerun_through_the_api_answers_503_when_redis_is_down(redis_down, cura
     assert JobRun.objects.get(rerun_of=failed).status == JobStatus.FAILED
 
 
-def test_an_export_job_answers_503_when_redis_is_down(redis_down, forms, coordinator_a,
-                                                      patient_a):
+def test_an_export_job_answers_503_when_redis_is_down(redis_down, forms, coordinator_a, patient_a):
     client = APIClient()
     client.force_authenticate(coordinator_a)
     response = client.post("/api/v1/exports/jobs/", {"shape": "ndjson"}, format="json")
@@ -92,8 +92,7 @@ def test_an_export_job_answers_503_when_redis_is_down(redis_down, forms, coordin
     assert JobRun.objects.get(kind=JobKind.EXPORT).status == JobStatus.FAILED
 
 
-def test_the_jobs_page_shows_the_failed_run_and_says_the_queue_is_down(redis_down, client,
-                                                                       curator):
+def test_the_jobs_page_shows_the_failed_run_and_says_the_queue_is_down(redis_down, client, curator):
     client.force_login(curator)
     response = client.post("/jobs/start/", {"kind": "statistics"})
     run = JobRun.objects.get()
@@ -103,7 +102,8 @@ def test_the_jobs_page_shows_the_failed_run_and_says_the_queue_is_down(redis_dow
 
 
 def test_a_redis_that_accepts_connections_but_never_answers_is_given_up_within_seconds(
-        settings, curator):
+    settings, curator
+):
     with socket.socket() as hung:
         hung.bind(("127.0.0.1", 0))
         hung.listen(8)  # the kernel accepts connections; nothing ever reads or answers them

@@ -41,7 +41,8 @@ def test_a_quality_run_records_its_counts(start, curator, forms, site_a):
     clean_patient(site_a)
     who = clean_patient(site_a)
     who.submissions.filter(form__name="dysraphic_lesion").update(
-        data={**LESION, "lesion_level": "lumbar"})
+        data={**LESION, "lesion_level": "lumbar"}
+    )
     run = start(curator, JobKind.QUALITY, full=True)
     assert run.status == JobStatus.SUCCEEDED
     assert run.counts["mode"] == "full" and run.counts["new"] == 1
@@ -49,9 +50,9 @@ def test_a_quality_run_records_its_counts(start, curator, forms, site_a):
     assert QualityIssue.objects.count() == 1
 
 
-def test_a_task_that_raises_is_recorded_as_failed_and_a_rerun_succeeds(start, curator, forms,
-                                                                       monkeypatch,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_task_that_raises_is_recorded_as_failed_and_a_rerun_succeeds(
+    start, curator, forms, monkeypatch, django_capture_on_commit_callbacks
+):
     def broken(progress=None):
         raise RuntimeError("the statistics could not be computed")
 
@@ -103,8 +104,12 @@ def test_a_succeeded_run_is_not_done_again(curator, forms):
 
 
 def test_a_run_another_worker_is_busy_with_is_left_to_it(curator):
-    run = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.RUNNING,
-                                started_at=timezone.now(), heartbeat_at=timezone.now())
+    run = JobRun.objects.create(
+        kind=JobKind.STATISTICS,
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
     calls = []
     execute_run(run.pk, lambda r: calls.append(r) or {})
     assert calls == []
@@ -126,8 +131,11 @@ def test_only_curators_and_admins_start_runs(coordinator_a, researcher):
 def test_beat_schedules_the_nightly_runs_and_the_sweep_of_stale_runs_every_minute():
     schedule = settings.CELERY_BEAT_SCHEDULE
     names = {entry["task"] for entry in schedule.values()}
-    assert names == {"registry.jobs.nightly_statistics", "registry.jobs.nightly_quality_checks",
-                     "registry.jobs.fail_stale_runs"}
+    assert names == {
+        "registry.jobs.nightly_statistics",
+        "registry.jobs.nightly_quality_checks",
+        "registry.jobs.fail_stale_runs",
+    }
     assert schedule["fail-stale-runs"]["schedule"] <= 60
     from registry.celery import app
 
@@ -158,8 +166,9 @@ def test_the_shell_commands_run_the_same_tasks_and_print_a_summary(forms, site_a
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_shell_run_exits_with_the_error(forms, eager_tasks, monkeypatch):
-    monkeypatch.setattr("registry.statistics.services.compute_statistics",
-                        lambda progress=None: 1 / 0)
+    monkeypatch.setattr(
+        "registry.statistics.services.compute_statistics", lambda progress=None: 1 / 0
+    )
     with pytest.raises(CommandError, match="ZeroDivisionError"):
         call_command("run_statistics", stdout=io.StringIO())
 
@@ -168,13 +177,18 @@ def test_a_failing_shell_run_exits_with_the_error(forms, eager_tasks, monkeypatc
 # The jobs page and the API
 
 
-def test_the_jobs_page_lists_runs_with_progress_and_refreshes_while_one_is_active(client,
-                                                                                  curator):
-    JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.RUNNING,
-                          started_at=timezone.now(), heartbeat_at=timezone.now(),
-                          progress_done=40, progress_total=80)
-    JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.FAILED,
-                          error="Traceback: something broke")
+def test_the_jobs_page_lists_runs_with_progress_and_refreshes_while_one_is_active(client, curator):
+    JobRun.objects.create(
+        kind=JobKind.QUALITY,
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        progress_done=40,
+        progress_total=80,
+    )
+    JobRun.objects.create(
+        kind=JobKind.STATISTICS, status=JobStatus.FAILED, error="Traceback: something broke"
+    )
     client.force_login(curator)
     page = client.get("/jobs/").content.decode()
     assert 'aria-valuenow="50"' in page and "40 of 80" in page
@@ -190,8 +204,9 @@ def test_the_jobs_page_is_for_curators_and_admins(client, coordinator_a, researc
     assert not JobRun.objects.exists()
 
 
-def test_a_curator_starts_and_reruns_from_the_pages(client, curator, forms, eager_tasks,
-                                                     django_capture_on_commit_callbacks):
+def test_a_curator_starts_and_reruns_from_the_pages(
+    client, curator, forms, eager_tasks, django_capture_on_commit_callbacks
+):
     client.force_login(curator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/jobs/start/", {"kind": "quality", "full": "1"})
@@ -208,8 +223,9 @@ def test_a_curator_starts_and_reruns_from_the_pages(client, curator, forms, eage
     assert response["Location"] == f"/jobs/{again.pk}/" and again.status == JobStatus.SUCCEEDED
 
 
-def test_a_curator_starts_a_run_through_the_api(curator, forms, eager_tasks,
-                                                django_capture_on_commit_callbacks):
+def test_a_curator_starts_a_run_through_the_api(
+    curator, forms, eager_tasks, django_capture_on_commit_callbacks
+):
     client = APIClient()
     client.force_authenticate(curator)
     with django_capture_on_commit_callbacks(execute=True):
@@ -229,8 +245,10 @@ def test_others_cannot_start_or_see_runs_through_the_api(researcher, coordinator
     for person in (researcher, coordinator_a):
         client = APIClient()
         client.force_authenticate(person)
-        assert client.post("/api/v1/jobs/runs/", {"kind": "statistics"},
-                           format="json").status_code == 403
+        assert (
+            client.post("/api/v1/jobs/runs/", {"kind": "statistics"}, format="json").status_code
+            == 403
+        )
         assert client.get("/api/v1/jobs/runs/").status_code == 403
         assert client.get(f"/api/v1/jobs/runs/{run.pk}/").status_code == 404
         assert client.post(f"/api/v1/jobs/runs/{run.pk}/rerun/").status_code == 404

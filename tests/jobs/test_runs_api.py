@@ -10,9 +10,13 @@ from registry.jobs.models import JobKind, JobRun, JobStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("kind", "status"), [
-    (JobKind.STATISTICS, JobStatus.SUCCEEDED), (JobKind.QUALITY, JobStatus.RUNNING),
-])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        (JobKind.STATISTICS, JobStatus.SUCCEEDED),
+        (JobKind.QUALITY, JobStatus.RUNNING),
+    ],
+)
 def test_a_run_that_cannot_be_rerun_is_a_409_saying_why(curator, kind, status):
     run = JobRun.objects.create(kind=kind, status=status)
     client = APIClient()

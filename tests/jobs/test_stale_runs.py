@@ -29,12 +29,18 @@ def seconds_ago(seconds: float):
 
 
 def test_a_run_whose_heartbeat_is_older_than_the_limit_is_failed_and_can_be_rerun(
-        curator, forms, eager_tasks, django_capture_on_commit_callbacks):
+    curator, forms, eager_tasks, django_capture_on_commit_callbacks
+):
     old = seconds_ago(settings.JOB_STALE_AFTER_SECONDS + 5)
-    dead = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.RUNNING,
-                                 started_at=old, heartbeat_at=old)
-    alive = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.RUNNING,
-                                  started_at=old, heartbeat_at=timezone.now())
+    dead = JobRun.objects.create(
+        kind=JobKind.STATISTICS, status=JobStatus.RUNNING, started_at=old, heartbeat_at=old
+    )
+    alive = JobRun.objects.create(
+        kind=JobKind.STATISTICS,
+        status=JobStatus.RUNNING,
+        started_at=old,
+        heartbeat_at=timezone.now(),
+    )
     assert do_fail_stale_runs() == 1
     dead.refresh_from_db()
     alive.refresh_from_db()
@@ -55,10 +61,12 @@ def test_a_dead_worker_is_noticed_within_a_minute_by_default():
 
 
 def test_a_queued_run_no_worker_started_in_time_is_failed_with_a_message_to_rerun(
-        curator, forms, eager_tasks, django_capture_on_commit_callbacks):
+    curator, forms, eager_tasks, django_capture_on_commit_callbacks
+):
     limit = settings.JOB_QUEUED_STALE_AFTER_SECONDS
-    lost = JobRun.objects.create(kind=JobKind.QUALITY, parameters={"full": True},
-                                 created_at=seconds_ago(limit + 5))
+    lost = JobRun.objects.create(
+        kind=JobKind.QUALITY, parameters={"full": True}, created_at=seconds_ago(limit + 5)
+    )
     waiting = JobRun.objects.create(kind=JobKind.QUALITY, created_at=seconds_ago(limit - 60))
     assert do_fail_stale_runs() == 1
     lost.refresh_from_db()
@@ -76,8 +84,9 @@ def test_a_queued_run_no_worker_started_in_time_is_failed_with_a_message_to_reru
 def test_the_sweep_is_a_task_for_beat(settings):
     settings.JOB_STALE_AFTER_SECONDS = 30
     old = seconds_ago(31)
-    JobRun.objects.create(kind=JobKind.EXPORT, status=JobStatus.RUNNING, started_at=old,
-                          heartbeat_at=old)
+    JobRun.objects.create(
+        kind=JobKind.EXPORT, status=JobStatus.RUNNING, started_at=old, heartbeat_at=old
+    )
     assert tasks.fail_stale_runs.apply().get() == 1
     assert JobRun.objects.get().status == JobStatus.FAILED
 
@@ -85,8 +94,9 @@ def test_the_sweep_is_a_task_for_beat(settings):
 def test_the_jobs_page_shows_a_dead_workers_run_as_failed(client, curator, settings):
     settings.JOB_STALE_AFTER_SECONDS = 30
     old = seconds_ago(31)
-    run = JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.RUNNING,
-                                started_at=old, heartbeat_at=old)
+    run = JobRun.objects.create(
+        kind=JobKind.QUALITY, status=JobStatus.RUNNING, started_at=old, heartbeat_at=old
+    )
     client.force_login(curator)
     page = client.get(f"/jobs/{run.pk}/").content.decode()
     assert "stopped its heartbeat for more than 30 seconds" in page and "Re-run" in page
@@ -126,7 +136,8 @@ def test_a_live_runs_heartbeat_and_progress_are_written_while_its_work_runs(sett
     finished = execute_run(run.pk, work)
     assert finished.status == JobStatus.SUCCEEDED
     assert seen["first"] > seen["claimed"] and seen["total"] == 4
-    assert not [thread for thread in threading.enumerate()
-                if thread.name == f"job-run-{run.pk}-heartbeat"]
+    assert not [
+        thread for thread in threading.enumerate() if thread.name == f"job-run-{run.pk}-heartbeat"
+    ]
     run.refresh_from_db()
     assert (run.progress_done, run.progress_total) == (4, 4)

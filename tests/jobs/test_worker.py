@@ -30,8 +30,9 @@ def finished(run: JobRun) -> JobRun:
     raise AssertionError(f"run {run.pk} still {run.status} after {PATIENCE_SECONDS} s")
 
 
-def test_a_queued_statistics_run_is_done_by_the_worker(celery_worker_thread, forms, site_a,
-                                                       curator):
+def test_a_queued_statistics_run_is_done_by_the_worker(
+    celery_worker_thread, forms, site_a, curator
+):
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     clean_patient(site_a)
     run = do_start_job(curator, JobKind.STATISTICS)
@@ -42,11 +43,11 @@ def test_a_queued_statistics_run_is_done_by_the_worker(celery_worker_thread, for
     assert StatsSnapshot.objects.get(job_run=run).data_cut["patients"] == 1
 
 
-def test_a_queued_quality_run_is_done_by_the_worker(celery_worker_thread, forms, site_a,
-                                                    curator):
+def test_a_queued_quality_run_is_done_by_the_worker(celery_worker_thread, forms, site_a, curator):
     who = clean_patient(site_a)
     who.submissions.filter(form__name="dysraphic_lesion").update(
-        data={**LESION, "lesion_level": "lumbar"})
+        data={**LESION, "lesion_level": "lumbar"}
+    )
     run = finished(do_start_job(curator, JobKind.QUALITY, full=True))
     assert run.status == JobStatus.SUCCEEDED, run.error
     assert run.counts["new"] == 1
@@ -54,7 +55,8 @@ def test_a_queued_quality_run_is_done_by_the_worker(celery_worker_thread, forms,
 
 
 def test_a_task_that_raises_is_recorded_as_failed_and_its_rerun_succeeds(
-        celery_worker_thread, forms, curator, monkeypatch):
+    celery_worker_thread, forms, curator, monkeypatch
+):
     def broken(progress=None):
         raise RuntimeError("statistics broke on purpose")
 

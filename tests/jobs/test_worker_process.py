@@ -25,32 +25,37 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 PATIENCE_SECONDS = 60
 
 
-def test_a_task_that_leaves_its_connection_broken_does_not_break_the_next_task(
-        worker_process):
+def test_a_task_that_leaves_its_connection_broken_does_not_break_the_next_task(worker_process):
     worker = worker_process()
     first = process_id.apply_async(queue=worker.queue).get(timeout=PATIENCE_SECONDS)
     broken = leave_connection_broken.apply_async(queue=worker.queue)
     with pytest.raises(RuntimeError, match="broken on purpose"):
         broken.get(timeout=PATIENCE_SECONDS, propagate=True)
-    answer = ping.apply_async(queue=worker.queue, ignore_result=False).get(
-        timeout=PATIENCE_SECONDS)
+    answer = ping.apply_async(queue=worker.queue, ignore_result=False).get(timeout=PATIENCE_SECONDS)
     assert answer == {"answer": "pong", "database": "postgresql"}
     # The same pool process answered: it was not replaced, it recovered.
     assert process_id.apply_async(queue=worker.queue).get(timeout=PATIENCE_SECONDS) == first
 
 
 def test_an_export_job_of_5000_rows_then_a_statistics_run_both_succeed_on_one_worker(
-        worker_process, forms, site_a, curator):
+    worker_process, forms, site_a, curator
+):
     Patient.objects.bulk_create(
-        Patient(site=site_a, pseudonym=f"SITEA-BULK-{number:05d}", sex="female",
-                year_of_birth=2015) for number in range(5000))
+        Patient(site=site_a, pseudonym=f"SITEA-BULK-{number:05d}", sex="female", year_of_birth=2015)
+        for number in range(5000)
+    )
     worker = worker_process()
     first = process_id.apply_async(queue=worker.queue).get(timeout=PATIENCE_SECONDS)
 
     # What do_request_export_job records, sent to this worker's queue.
-    export = finished(do_request_job(
-        curator, JobKind.EXPORT, worker.on_queue(run_export),
-        {"shape": "flat-csv", "spec": ExportSpec().as_parameters()}))
+    export = finished(
+        do_request_job(
+            curator,
+            JobKind.EXPORT,
+            worker.on_queue(run_export),
+            {"shape": "flat-csv", "spec": ExportSpec().as_parameters()},
+        )
+    )
     assert export.status == JobStatus.SUCCEEDED, export.error
     assert export.counts == {"rows": 5000}
     assert (export.progress_done, export.progress_total) == (5000, 5000)
@@ -61,15 +66,17 @@ def test_an_export_job_of_5000_rows_then_a_statistics_run_both_succeed_on_one_wo
     finally:
         written.unlink()
 
-    statistics = finished(do_request_job(curator, JobKind.STATISTICS,
-                                         worker.on_queue(run_statistics)))
+    statistics = finished(
+        do_request_job(curator, JobKind.STATISTICS, worker.on_queue(run_statistics))
+    )
     assert statistics.status == JobStatus.SUCCEEDED, statistics.error
     assert StatsSnapshot.objects.get(job_run=statistics).data_cut["patients"] == 5000
     assert process_id.apply_async(queue=worker.queue).get(timeout=PATIENCE_SECONDS) == first
 
 
 def test_a_killed_workers_run_is_failed_once_its_heartbeat_stops_and_its_rerun_succeeds(
-        worker_process, celery_worker_thread, forms, curator, settings):
+    worker_process, celery_worker_thread, forms, curator, settings
+):
     heartbeat, limit = 0.2, 2.0
     settings.JOB_STALE_AFTER_SECONDS = limit
     worker = worker_process(JOB_HEARTBEAT_SECONDS=str(heartbeat))

@@ -47,8 +47,7 @@ def leave_connection_broken_inside_a_transaction(message: str) -> None:
 
 @shared_task(name="tests.jobs.leave_connection_broken", ignore_result=False)
 def leave_connection_broken() -> None:
-    leave_connection_broken_inside_a_transaction(
-        "left the database connection broken on purpose")
+    leave_connection_broken_inside_a_transaction("left the database connection broken on purpose")
 
 
 @shared_task(name="tests.jobs.process_id", ignore_result=False)

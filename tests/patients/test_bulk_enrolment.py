@@ -21,8 +21,9 @@ def new(site, local_id, **overrides):
 
 
 def test_every_new_patient_is_created_and_audited(coordinator_a, site_a):
-    enrolments = do_enrol_patients_bulk(coordinator_a, [new(site_a, "MRN-1"),
-                                                        new(site_a, "MRN-2", sex="male")])
+    enrolments = do_enrol_patients_bulk(
+        coordinator_a, [new(site_a, "MRN-1"), new(site_a, "MRN-2", sex="male")]
+    )
     assert [e.created for e in enrolments] == [True, True]
     assert [e.patient.sex for e in enrolments] == ["female", "male"]
     events = AuditEvent.objects.filter(action="patient.create")
@@ -30,12 +31,13 @@ def test_every_new_patient_is_created_and_audited(coordinator_a, site_a):
     assert all(e.site_id == site_a.pk and e.actor_id == coordinator_a.pk for e in events)
 
 
-def test_a_local_id_enrolled_before_or_twice_in_the_batch_finds_one_patient(coordinator_a,
-                                                                            site_a):
-    earlier = do_enrol_patient(coordinator_a, site_a, local_id="MRN-1", sex="male",
-                               year_of_birth=2014).patient
-    enrolments = do_enrol_patients_bulk(coordinator_a, [
-        new(site_a, " mrn-1 "), new(site_a, "MRN-2"), new(site_a, "mrn - 2")])
+def test_a_local_id_enrolled_before_or_twice_in_the_batch_finds_one_patient(coordinator_a, site_a):
+    earlier = do_enrol_patient(
+        coordinator_a, site_a, local_id="MRN-1", sex="male", year_of_birth=2014
+    ).patient
+    enrolments = do_enrol_patients_bulk(
+        coordinator_a, [new(site_a, " mrn-1 "), new(site_a, "MRN-2"), new(site_a, "mrn - 2")]
+    )
     assert enrolments[0].patient.pk == earlier.pk and not enrolments[0].created
     assert enrolments[1].patient.pk == enrolments[2].patient.pk
     assert [e.created for e in enrolments] == [False, True, False]
@@ -44,9 +46,10 @@ def test_a_local_id_enrolled_before_or_twice_in_the_batch_finds_one_patient(coor
 
 def test_one_bad_patient_enrols_nobody_and_names_its_position(coordinator_a, site_a):
     with pytest.raises(EnrolmentRefused) as refused:
-        do_enrol_patients_bulk(coordinator_a, [new(site_a, "MRN-1"),
-                                               new(site_a, "MRN-2", year_of_birth=1900),
-                                               new(site_a, "  ")])
+        do_enrol_patients_bulk(
+            coordinator_a,
+            [new(site_a, "MRN-1"), new(site_a, "MRN-2", year_of_birth=1900), new(site_a, "  ")],
+        )
     assert set(refused.value.errors) == {1, 2}
     assert "year_of_birth" in refused.value.errors[1]
     assert "local_id" in refused.value.errors[2]

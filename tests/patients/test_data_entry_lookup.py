@@ -29,15 +29,17 @@ def test_readers_find_no_patient_for_data_entry(role, request, patient_a):
     assert patient_for_data_entry(request.getfixturevalue(role), patient_a.pseudonym) is None
 
 
-def test_a_found_patient_spares_the_membership_check(coordinator_a, patient_a,
-                                                     django_assert_num_queries):
+def test_a_found_patient_spares_the_membership_check(
+    coordinator_a, patient_a, django_assert_num_queries
+):
     patient = patient_for_data_entry(coordinator_a, patient_a.pseudonym)
     with django_assert_num_queries(0):
         assert can_enter_data(coordinator_a, patient.site)
 
 
-def test_another_site_is_still_checked(coordinator_a, patient_a, patient_b,
-                                       django_assert_num_queries):
+def test_another_site_is_still_checked(
+    coordinator_a, patient_a, patient_b, django_assert_num_queries
+):
     patient_for_data_entry(coordinator_a, patient_a.pseudonym)
     with django_assert_num_queries(1):
         assert not can_enter_data(coordinator_a, patient_b.site)

@@ -47,9 +47,7 @@ def test_local_id_is_stored_nowhere(coordinator_a, site_a, caplog):
     for form in (LOCAL_ID, LOCAL_ID.lower(), "5550199"):
         assert form not in everything
         assert form not in caplog.text
-    trail = " ".join(
-        f"{e.object_label} {e.changes} {e.context}" for e in AuditEvent.objects.all()
-    )
+    trail = " ".join(f"{e.object_label} {e.changes} {e.context}" for e in AuditEvent.objects.all())
     assert "5550199" not in trail
 
 

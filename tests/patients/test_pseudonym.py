@@ -37,11 +37,14 @@ def test_empty_local_id_is_refused():
 # Known answers, worked out once from the documented formula (HMAC-SHA256 of "SITE:LOCALID",
 # first 50 bits in Crockford base 32). Any change to the formula re-keys every patient in the
 # registry, so it must show up here and nowhere quietly.
-@pytest.mark.parametrize(("key", "site", "local_id", "expected"), [
-    ("test-key", "TUMS", "HN-123456", "TUMS-85524-YDJW8"),
-    ("test-key", "MASH", "HN-123456", "MASH-P7TWD-2P2XX"),
-    ("other-key", "TUMS", "HN-123456", "TUMS-CPKSH-DNZZF"),
-    ("test-key", "TUMS", "7", "TUMS-3YEPZ-6P86C"),
-])
+@pytest.mark.parametrize(
+    ("key", "site", "local_id", "expected"),
+    [
+        ("test-key", "TUMS", "HN-123456", "TUMS-85524-YDJW8"),
+        ("test-key", "MASH", "HN-123456", "MASH-P7TWD-2P2XX"),
+        ("other-key", "TUMS", "HN-123456", "TUMS-CPKSH-DNZZF"),
+        ("test-key", "TUMS", "7", "TUMS-3YEPZ-6P86C"),
+    ],
+)
 def test_the_pseudonym_formula_gives_its_known_answers(key, site, local_id, expected):
     assert make_pseudonym(key, site, local_id) == expected

@@ -85,8 +85,8 @@ def test_anonymous_user_sees_nothing(patients):
 
 
 def test_an_inactive_coordinator_may_not_enter_data_even_at_their_own_site(
-        coordinator_a, site_a, patients):
-
+    coordinator_a, site_a, patients
+):
     assert can_enter_data(coordinator_a, site_a)
     assert Patient.objects.filter(in_data_entry_sites(coordinator_a)).count() == 1
     coordinator_a.is_active = False
@@ -95,7 +95,6 @@ def test_an_inactive_coordinator_may_not_enter_data_even_at_their_own_site(
 
 
 def test_no_one_signed_in_may_enter_data(site_a, patients):
-
     assert not can_enter_data(AnonymousUser(), site_a)
     assert not Patient.objects.filter(in_data_entry_sites(AnonymousUser())).exists()
 

@@ -26,18 +26,33 @@ def events(action: str) -> list[AuditEvent]:
 
 
 def add_user(client, **overrides: object):
-    return client.post("/admin/people/user/add/", {
-        "username": "nurse", "role": "coordinator", "email": "", "usable_password": "true",
-        "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, **overrides,
-    })
+    return client.post(
+        "/admin/people/user/add/",
+        {
+            "username": "nurse",
+            "role": "coordinator",
+            "email": "",
+            "usable_password": "true",
+            "password1": GOOD_PASSWORD,
+            "password2": GOOD_PASSWORD,
+            **overrides,
+        },
+    )
 
 
 def edit_user(client, user: User, **overrides: object):
-    data = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-            "role": user.role, "is_active": "on" if user.is_active else "",
-            "member_of": [site.pk for site in user.sites.all()], **overrides}
-    return client.post(f"/admin/people/user/{user.pk}/change/",
-                       {k: v for k, v in data.items() if v != ""})
+    data = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": user.role,
+        "is_active": "on" if user.is_active else "",
+        "member_of": [site.pk for site in user.sites.all()],
+        **overrides,
+    }
+    return client.post(
+        f"/admin/people/user/{user.pk}/change/", {k: v for k, v in data.items() if v != ""}
+    )
 
 
 def test_a_coordinator_made_in_the_admin_is_created_by_the_service(signed_in, site_a):
@@ -58,8 +73,9 @@ def test_a_coordinator_without_a_site_is_refused_beside_the_field(signed_in, sit
     assert not User.objects.filter(username="nurse").exists() and not events("user.create")
 
 
-def test_adding_a_site_to_a_coordinator_is_audited_with_the_sites(signed_in, coordinator_a,
-                                                                   site_a, site_b):
+def test_adding_a_site_to_a_coordinator_is_audited_with_the_sites(
+    signed_in, coordinator_a, site_a, site_b
+):
     response = edit_user(signed_in, coordinator_a, member_of=[site_a.pk, site_b.pk])
     assert response.status_code == 302
     assert set(coordinator_a.sites.all()) == {site_a, site_b}
@@ -103,11 +119,14 @@ def test_turning_off_someones_access_is_audited(signed_in, coordinator_a):
 
 
 def test_a_site_is_made_and_renamed_through_the_service(signed_in):
-    assert signed_in.post("/admin/people/site/add/",
-                          {"code": "TUMS", "name": "Tehran"}).status_code == 302
+    assert (
+        signed_in.post("/admin/people/site/add/", {"code": "TUMS", "name": "Tehran"}).status_code
+        == 302
+    )
     site = Site.objects.get(code="TUMS")
-    response = signed_in.post(f"/admin/people/site/{site.pk}/change/",
-                              {"code": "OTHER", "name": "Tehran Children's"})
+    response = signed_in.post(
+        f"/admin/people/site/{site.pk}/change/", {"code": "OTHER", "name": "Tehran Children's"}
+    )
     assert response.status_code == 302
     site.refresh_from_db()
     assert (site.code, site.name) == ("TUMS", "Tehran Children's")
@@ -118,16 +137,24 @@ def test_a_site_is_made_and_renamed_through_the_service(signed_in):
 def test_a_token_is_renamed_and_revoked_through_the_services(signed_in, admin_user):
     api_token_for(admin_user, name="old name")
     token = ApiToken.objects.get()
-    response = signed_in.post(f"/admin/people/apitoken/{token.pk}/change/", {
-        "name": "new name", "expires_at_0": "", "expires_at_1": "",
-        "revoked_at_0": "2020-01-01", "revoked_at_1": "00:00:00"})
+    response = signed_in.post(
+        f"/admin/people/apitoken/{token.pk}/change/",
+        {
+            "name": "new name",
+            "expires_at_0": "",
+            "expires_at_1": "",
+            "revoked_at_0": "2020-01-01",
+            "revoked_at_1": "00:00:00",
+        },
+    )
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.name == "new name" and token.expires_at is None
     assert token.revoked_at is None  # only the revoke action revokes
     assert events("api_token.update")[0].changes["name"] == ["old name", "new name"]
-    response = signed_in.post("/admin/people/apitoken/", {
-        "action": "revoke", "_selected_action": [token.pk]})
+    response = signed_in.post(
+        "/admin/people/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
+    )
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -135,17 +162,23 @@ def test_a_token_is_renamed_and_revoked_through_the_services(signed_in, admin_us
 
 
 def test_every_administration_page_writes_through_a_service():
-    pages = [model_admin for model_admin in admin.site._registry.values()
-             if isinstance(model_admin, AdministrationAdmin)]
+    pages = [
+        model_admin
+        for model_admin in admin.site._registry.values()
+        if isinstance(model_admin, AdministrationAdmin)
+    ]
     assert len(pages) == 3
     for page in pages:
         assert type(page).save_model is not AdministrationAdmin.save_model, type(page)
 
 
 def test_a_password_set_in_the_admin_is_audited_as_someone_elses_without_the_password(
-        signed_in, coordinator_a):
-    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
-        "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "usable_password": "true"})
+    signed_in, coordinator_a
+):
+    response = signed_in.post(
+        f"/admin/people/user/{coordinator_a.pk}/password/",
+        {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "usable_password": "true"},
+    )
     assert response.status_code == 302
     coordinator_a.refresh_from_db()
     assert coordinator_a.check_password(GOOD_PASSWORD)
@@ -157,8 +190,10 @@ def test_a_password_set_in_the_admin_is_audited_as_someone_elses_without_the_pas
 
 
 def test_turning_password_sign_in_off_in_the_admin_is_audited(signed_in, coordinator_a):
-    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
-        "usable_password": "false", "unset-password": "1"})
+    response = signed_in.post(
+        f"/admin/people/user/{coordinator_a.pk}/password/",
+        {"usable_password": "false", "unset-password": "1"},
+    )
     assert response.status_code == 302
     coordinator_a.refresh_from_db()
     assert not coordinator_a.has_usable_password()
@@ -167,8 +202,10 @@ def test_turning_password_sign_in_off_in_the_admin_is_audited(signed_in, coordin
 
 
 def test_a_weak_password_set_in_the_admin_is_refused_and_not_audited(signed_in, coordinator_a):
-    response = signed_in.post(f"/admin/people/user/{coordinator_a.pk}/password/", {
-        "password1": "abc", "password2": "abc", "usable_password": "true"})
+    response = signed_in.post(
+        f"/admin/people/user/{coordinator_a.pk}/password/",
+        {"password1": "abc", "password2": "abc", "usable_password": "true"},
+    )
     assert response.status_code == 200
     coordinator_a.refresh_from_db()
     assert not coordinator_a.check_password("abc") and not events("password.set")

@@ -51,8 +51,18 @@ def test_malformed_site_code_is_refused():
 def test_create_coordinator_of_two_sites_with_password():
     run("create_site", "TUMS", "Tehran")
     run("create_site", "MASH", "Mashhad")
-    output = run("create_user", "nurse1", "--role", "coordinator", "--site", "TUMS",
-                 "--site", "MASH", "--password-stdin", stdin="a-long-demo-passphrase\n")
+    output = run(
+        "create_user",
+        "nurse1",
+        "--role",
+        "coordinator",
+        "--site",
+        "TUMS",
+        "--site",
+        "MASH",
+        "--password-stdin",
+        stdin="a-long-demo-passphrase\n",
+    )
     assert "Created coordinator nurse1 (MASH, TUMS)" in output
     user = User.objects.get(username="nurse1")
     assert user.check_password("a-long-demo-passphrase")
@@ -121,7 +131,9 @@ def test_command_errors_exit_with_status_1(tmp_path):
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
     result = subprocess.run(
         [*manage, "create_user", "x", "--role", "coordinator", "--site", "NOPE"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "Unknown site code(s): NOPE" in result.stderr

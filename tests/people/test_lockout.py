@@ -109,18 +109,16 @@ def test_behind_a_trusted_proxy_each_failed_login_keeps_its_clients_address(
     fail(client, "coord_a", 1, forwarded_for="203.0.113.7")
     fail(client, "coord_a", 1, forwarded_for="198.51.100.9")
     assert sorted(AccessAttempt.objects.values_list("ip_address", flat=True)) == [
-        "198.51.100.9", "203.0.113.7"
+        "198.51.100.9",
+        "203.0.113.7",
     ]
-    assert sorted(event.context["address"]
-                  for event in AuditEvent.objects.filter(action="login_failed")) == [
-        "198.51.100.9", "203.0.113.7"
-    ]
+    assert sorted(
+        event.context["address"] for event in AuditEvent.objects.filter(action="login_failed")
+    ) == ["198.51.100.9", "203.0.113.7"]
 
 
 @pytest.mark.django_db
-def test_failures_from_different_clients_add_up_for_one_user_name(
-    client, settings, coordinator_a
-):
+def test_failures_from_different_clients_add_up_for_one_user_name(client, settings, coordinator_a):
     # Many addresses do not buy an attacker more guesses at one account.
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     for number in range(LIMIT - 1):

@@ -25,20 +25,24 @@ def create_user_command(username: str, password: str) -> str:
     out, old_stdin = io.StringIO(), sys.stdin
     sys.stdin = io.StringIO(password + "\n")
     try:
-        call_command("create_user", username, "--role", "researcher", "--password-stdin",
-                     stdout=out)
+        call_command(
+            "create_user", username, "--role", "researcher", "--password-stdin", stdout=out
+        )
     finally:
         sys.stdin = old_stdin
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("Registry2024", GUESSABLE),
-    (ELEVEN_CHARACTERS, TOO_SHORT),
-    ("Password2024!", "common password with digits or symbols added"),
-    ("sunshine1234", "common"),
-    ("730194857362", "entirely numeric"),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("Registry2024", GUESSABLE),
+        (ELEVEN_CHARACTERS, TOO_SHORT),
+        ("Password2024!", "common password with digits or symbols added"),
+        ("sunshine1234", "common"),
+        ("730194857362", "entirely numeric"),
+    ],
+)
 def test_create_user_command_refuses_a_weak_password_naming_the_problem(password, problem):
     with pytest.raises(CommandError, match="password: .*" + problem.replace(".", r"\.")):
         create_user_command("alice", password)
@@ -56,9 +60,13 @@ def test_a_password_like_the_user_name_is_refused():
     assert "too similar to the username" in str(refused.value.message_dict["password"])
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("Registry2024", GUESSABLE), (ELEVEN_CHARACTERS, TOO_SHORT),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("Registry2024", GUESSABLE),
+        (ELEVEN_CHARACTERS, TOO_SHORT),
+    ],
+)
 def test_the_service_refuses_a_weak_password(password, problem):
     with pytest.raises(ValidationError) as refused:
         do_create_user(None, "alice", Role.RESEARCHER, password=password)
@@ -72,15 +80,26 @@ def test_the_demo_and_test_passwords_pass():
 
 
 def admin_add_user(client, password: str):
-    return client.post("/admin/people/user/add/", {
-        "username": "alice", "role": "researcher", "email": "", "usable_password": "true",
-        "password1": password, "password2": password,
-    })
+    return client.post(
+        "/admin/people/user/add/",
+        {
+            "username": "alice",
+            "role": "researcher",
+            "email": "",
+            "usable_password": "true",
+            "password1": password,
+            "password2": password,
+        },
+    )
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("Registry2024", GUESSABLE), (ELEVEN_CHARACTERS, TOO_SHORT),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("Registry2024", GUESSABLE),
+        (ELEVEN_CHARACTERS, TOO_SHORT),
+    ],
+)
 def test_the_admin_refuses_a_weak_password_for_a_new_user(client, admin_user, password, problem):
     client.force_login(admin_user)
     response = admin_add_user(client, password)
@@ -98,9 +117,14 @@ def test_the_admin_creates_a_user_with_a_good_password(client, admin_user):
 
 def test_the_admin_refuses_a_weak_password_when_changing_one(client, admin_user, researcher):
     client.force_login(admin_user)
-    response = client.post(f"/admin/people/user/{researcher.pk}/password/", {
-        "usable_password": "true", "password1": "Registry2024", "password2": "Registry2024",
-    })
+    response = client.post(
+        f"/admin/people/user/{researcher.pk}/password/",
+        {
+            "usable_password": "true",
+            "password1": "Registry2024",
+            "password2": "Registry2024",
+        },
+    )
     assert response.status_code == 200
     assert GUESSABLE in response.content.decode().replace("&#x27;", "'")
     researcher.refresh_from_db()
@@ -109,10 +133,14 @@ def test_the_admin_refuses_a_weak_password_when_changing_one(client, admin_user,
 
 def test_the_password_change_page_refuses_a_weak_password(client, coordinator_a):
     client.force_login(coordinator_a)
-    response = client.post("/password/", {
-        "old_password": DEFAULT_PASSWORD, "new_password1": "Registry2024",
-        "new_password2": "Registry2024",
-    })
+    response = client.post(
+        "/password/",
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "Registry2024",
+            "new_password2": "Registry2024",
+        },
+    )
     assert response.status_code == 200
     assert GUESSABLE in response.content.decode().replace("&#x27;", "'")
     coordinator_a.refresh_from_db()

@@ -34,12 +34,23 @@ def records(registry_forms, site_a, site_b, coordinator_a, coordinator_b, curato
     made = {}
     for code, site, coordinator in (("A", site_a, coordinator_a), ("B", site_b, coordinator_b)):
         patient = enrol(coordinator, site, f"{code}-0001")
-        submission = save(coordinator, patient, "mirror_movements", {
-            "mm_age_months": 36, "mm_present": "0"}, number=2)
+        submission = save(
+            coordinator,
+            patient,
+            "mirror_movements",
+            {"mm_age_months": 36, "mm_present": "0"},
+            number=2,
+        )
         query = do_open_data_query(curator, submission, "mm_age_months", "Please check.")
-        QualityIssue.objects.create(rule="outlier", severity="warning", site=site,
-                                    patient=patient, submission=submission,
-                                    message="Far from the others.", fingerprint=f"f-{code}")
+        QualityIssue.objects.create(
+            rule="outlier",
+            severity="warning",
+            site=site,
+            patient=patient,
+            submission=submission,
+            message="Far from the others.",
+            fingerprint=f"f-{code}",
+        )
         made[code] = patient, submission, query
     return made
 
@@ -54,13 +65,17 @@ def test_a_query_of_patient_data_outside_any_scope_raises(records, no_scope, mod
 @pytest.mark.django_db
 def test_every_way_of_running_a_query_outside_any_scope_raises(records, no_scope):
     submission = records["A"][1]
-    for run in (lambda: list(Patient.objects.all()), lambda: Patient.objects.exists(),
-                lambda: Submission.objects.filter(pk=submission.pk).update(locked=True),
-                lambda: Submission.objects.get(pk=submission.pk),
-                lambda: list(submission.patient.submissions.all()),
-                lambda: Submission.objects.values_list("pk").first(),
-                lambda: Patient._base_manager.filter(
-                    pk__in=Submission.objects.values("patient_id")).count()):
+    for run in (
+        lambda: list(Patient.objects.all()),
+        lambda: Patient.objects.exists(),
+        lambda: Submission.objects.filter(pk=submission.pk).update(locked=True),
+        lambda: Submission.objects.get(pk=submission.pk),
+        lambda: list(submission.patient.submissions.all()),
+        lambda: Submission.objects.values_list("pk").first(),
+        lambda: Patient._base_manager.filter(
+            pk__in=Submission.objects.values("patient_id")
+        ).count(),
+    ):
         with pytest.raises(ScopeError):
             run()
 
@@ -72,8 +87,7 @@ def test_a_query_may_be_built_outside_any_scope_as_libraries_do_on_import(no_sco
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", PATIENT_DATA, ids=lambda model: model.__name__)
-def test_a_coordinator_scope_shows_only_their_sites_rows(records, no_scope, coordinator_b,
-                                                         model):
+def test_a_coordinator_scope_shows_only_their_sites_rows(records, no_scope, coordinator_b, model):
     with unscoped("the test's count"):
         everything = model.objects.count()
     with scoped_to(coordinator_b):
@@ -96,7 +110,8 @@ def test_the_scope_holds_however_the_query_starts(records, no_scope, site_a, coo
 
 @pytest.mark.django_db
 def test_people_who_see_every_site_see_every_row_and_no_one_sees_none(
-        records, no_scope, curator, researcher, admin_user):
+    records, no_scope, curator, researcher, admin_user
+):
     for person in (curator, researcher, admin_user):
         with scoped_to(person):
             assert Patient.objects.count() == 2
@@ -140,8 +155,7 @@ def test_unscoped_needs_a_reason():
 
 
 @pytest.mark.django_db
-def test_a_job_reads_what_the_person_who_asked_for_it_may_read(records, no_scope,
-                                                               coordinator_b):
+def test_a_job_reads_what_the_person_who_asked_for_it_may_read(records, no_scope, coordinator_b):
     seen = {}
 
     def work(run):

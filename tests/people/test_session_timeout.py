@@ -68,8 +68,7 @@ def test_a_busy_session_still_ends_eight_hours_after_signing_in(signed_in, setti
     move_session_clock(signed_in, **{SIGNED_IN_AT: 8 * 60 * 60 + 1, LAST_SEEN_AT: 10})
     response = signed_in.get("/queries/")
     assert response.status_code == 302
-    assert "a session lasts at most 8 hours" in signed_in.get(
-        response["Location"]).content.decode()
+    assert "a session lasts at most 8 hours" in signed_in.get(response["Location"]).content.decode()
     assert AuditEvent.objects.get(action="logout").context["reason"] == "expired"
 
 

@@ -28,8 +28,10 @@ pytestmark = pytest.mark.django_db
 
 def sign_in(client, user, next_url="/admin/"):
     """The password step, as a browser does it; returns where it was sent."""
-    response = client.post(f"/login/?next={next_url}", {
-        "username": user.username, "password": DEFAULT_PASSWORD, "next": next_url})
+    response = client.post(
+        f"/login/?next={next_url}",
+        {"username": user.username, "password": DEFAULT_PASSWORD, "next": next_url},
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     return client.get(response["Location"])
 
@@ -46,8 +48,9 @@ def enrolled(user):
 
 
 def actions_of(user):
-    return list(AuditEvent.objects.filter(actor=user).order_by("pk")
-                .values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(actor=user).order_by("pk").values_list("action", flat=True)
+    )
 
 
 def test_a_curator_with_no_app_is_asked_to_set_one_up_after_the_password(client, curator):
@@ -66,18 +69,18 @@ def test_enrolment_end_to_end_with_a_real_code_opens_the_admin(client, curator):
     assert "<svg" in html and "<script" not in html.split("</main>")[0]
     device = TOTPDevice.objects.get(user=curator, confirmed=False)
     secret = b32encode(device.bin_key).decode()
-    assert " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) in html
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html
     # The same secret on a reload: a person halfway through scanning is not confused.
     assert client.get("/two-factor/enrol/").content.decode().count(secret[:4]) == 1
     assert TOTPDevice.objects.filter(user=curator).count() == 1
 
-    done = client.post("/two-factor/enrol/", {"code": code_of_pending(curator),
-                                              "next": "/admin/"})
+    done = client.post("/two-factor/enrol/", {"code": code_of_pending(curator), "next": "/admin/"})
     assert done.status_code == 200
     codes = re.findall(r"<li>([a-z2-7]{8})</li>", done.content.decode())
     assert len(codes) == 10
-    assert sorted(codes) == sorted(StaticToken.objects.filter(
-        device__user=curator).values_list("token", flat=True))
+    assert sorted(codes) == sorted(
+        StaticToken.objects.filter(device__user=curator).values_list("token", flat=True)
+    )
     assert TOTPDevice.objects.get(user=curator).confirmed
     assert client.get("/admin/").status_code == 200
     event = AuditEvent.objects.get(action="otp.enrol")
@@ -106,8 +109,7 @@ def test_a_curator_with_an_app_gives_its_code_after_the_password(client, curator
     assert response["Location"] == "/two-factor/verify/?next=%2Fadmin%2F"
     page = client.get(response["Location"])
     assert page.status_code == 200 and "authenticator app" in page.content.decode()
-    passed = client.post("/two-factor/verify/", {"code": current_code(device),
-                                                 "next": "/admin/"})
+    passed = client.post("/two-factor/verify/", {"code": current_code(device), "next": "/admin/"})
     assert passed.status_code == 302 and passed["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/submissions/submission/").status_code == 200
@@ -123,7 +125,10 @@ def test_a_wrong_code_at_sign_in_is_refused_audited_and_counted(client, curator)
     assert client.get("/admin/").status_code == 302
     event = AuditEvent.objects.get(action="otp.verify_failed")
     assert event.actor == curator and event.context == {
-        "stage": "sign_in", "method": "totp", "failures": 1}
+        "stage": "sign_in",
+        "method": "totp",
+        "failures": 1,
+    }
     device.refresh_from_db()
     assert device.throttling_failure_count == 1
 
@@ -132,7 +137,8 @@ def test_after_many_wrong_codes_even_the_right_one_waits(client, curator):
     device = authenticator_for(curator)
     # Five wrong codes in a row, just now: the next try must wait 16 seconds.
     TOTPDevice.objects.filter(pk=device.pk).update(
-        throttling_failure_count=5, throttling_failure_timestamp=timezone.now())
+        throttling_failure_count=5, throttling_failure_timestamp=timezone.now()
+    )
     sign_in(client, curator)
     response = client.post("/two-factor/verify/", {"code": current_code(device)})
     assert response.status_code == 400
@@ -141,7 +147,8 @@ def test_after_many_wrong_codes_even_the_right_one_waits(client, curator):
     assert AuditEvent.objects.get(action="otp.verify_failed").context["throttled"] is True
     # Once the wait is over the right code works.
     TOTPDevice.objects.filter(pk=device.pk).update(
-        throttling_failure_timestamp=timezone.now() - timedelta(seconds=17))
+        throttling_failure_timestamp=timezone.now() - timedelta(seconds=17)
+    )
     assert client.post("/two-factor/verify/", {"code": current_code(device)}).status_code == 302
     assert client.get("/admin/").status_code == 200
 
@@ -162,12 +169,12 @@ def test_a_recovery_code_signs_in_once(client, curator):
     assert client.get("/admin/").status_code == 302
     # After the wait a wrong code imposes (1 second), another unused code works.
     StaticDevice.objects.filter(user=curator).update(
-        throttling_failure_timestamp=timezone.now() - timedelta(seconds=2))
+        throttling_failure_timestamp=timezone.now() - timedelta(seconds=2)
+    )
     assert client.post("/two-factor/verify/", {"code": codes[1]}).status_code == 302
 
 
-def test_an_unverified_session_cannot_set_up_a_new_app_instead_of_giving_a_code(client,
-                                                                                curator):
+def test_an_unverified_session_cannot_set_up_a_new_app_instead_of_giving_a_code(client, curator):
     authenticator_for(curator)
     sign_in(client, curator)
     response = client.get("/two-factor/enrol/")
@@ -176,12 +183,14 @@ def test_an_unverified_session_cannot_set_up_a_new_app_instead_of_giving_a_code(
     assert TOTPDevice.objects.filter(user=curator).count() == 1
 
 
-def test_an_administrator_resets_a_lost_device_and_the_person_enrols_again(client, admin_user,
-                                                                           curator):
+def test_an_administrator_resets_a_lost_device_and_the_person_enrols_again(
+    client, admin_user, curator
+):
     enrolled(curator)
     client.force_login(admin_user)
-    response = client.post("/admin/people/user/", {
-        "action": "reset_two_factor", "_selected_action": [curator.pk]})
+    response = client.post(
+        "/admin/people/user/", {"action": "reset_two_factor", "_selected_action": [curator.pk]}
+    )
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=curator).exists()
     assert not StaticDevice.objects.filter(user=curator).exists()
@@ -227,8 +236,7 @@ def test_a_coordinator_who_set_up_an_app_is_asked_for_its_code(client, coordinat
     assert client.get("/queries/").status_code == 200
 
 
-def test_a_coordinator_may_turn_their_app_off_and_a_curator_may_not(client, coordinator_a,
-                                                                    curator):
+def test_a_coordinator_may_turn_their_app_off_and_a_curator_may_not(client, coordinator_a, curator):
     enrolled(coordinator_a)
     client.force_login(coordinator_a)
     client.post("/two-factor/remove/")
@@ -241,12 +249,10 @@ def test_a_coordinator_may_turn_their_app_off_and_a_curator_may_not(client, coor
     assert TOTPDevice.objects.filter(user=curator, confirmed=True).exists()
 
 
-def test_the_password_step_still_locks_a_curator_out_after_five_wrong_passwords(client,
-                                                                                curator):
+def test_the_password_step_still_locks_a_curator_out_after_five_wrong_passwords(client, curator):
     for _ in range(5):
         client.post("/login/", {"username": curator.username, "password": "wrong-password"})
-    response = client.post("/login/", {"username": curator.username,
-                                       "password": DEFAULT_PASSWORD})
+    response = client.post("/login/", {"username": curator.username, "password": DEFAULT_PASSWORD})
     assert response.status_code == 429
     assert client.get("/admin/").status_code == 302
 
@@ -281,17 +287,27 @@ def test_researchers_may_set_up_an_app_too(client):
 
 def test_production_refuses_to_start_with_two_factor_off_for_curators():
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings.production",
-           "SECRET_KEY": "s" * 60, "REGISTRY_PSEUDONYM_KEY": "p" * 60,
-           "OTP_REQUIRED_ROLES": "admin"}
-    result = subprocess.run([sys.executable, str(root / "manage.py"), "check"], env=env,
-                            capture_output=True, text=True, cwd=root)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "registry.settings.production",
+        "SECRET_KEY": "s" * 60,
+        "REGISTRY_PSEUDONYM_KEY": "p" * 60,
+        "OTP_REQUIRED_ROLES": "admin",
+    }
+    result = subprocess.run(
+        [sys.executable, str(root / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert result.returncode != 0
     assert "OTP_REQUIRED_ROLES must include curator and admin" in result.stderr
 
 
 def test_a_coordinator_whose_app_was_reset_at_the_code_page_goes_on_with_the_password(
-        client, coordinator_a):
+    client, coordinator_a
+):
     enrolled(coordinator_a)
     sign_in(client, coordinator_a, next_url="/queries/")
     TOTPDevice.objects.filter(user=coordinator_a).delete()

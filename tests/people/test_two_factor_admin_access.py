@@ -13,8 +13,9 @@ PAGES = ["/admin/", "/admin/submissions/submission/"]
 
 
 def person(role):
-    return UserFactory(role=role, is_staff=role in (Role.CURATOR, Role.ADMIN),
-                       is_superuser=role == Role.ADMIN)
+    return UserFactory(
+        role=role, is_staff=role in (Role.CURATOR, Role.ADMIN), is_superuser=role == Role.ADMIN
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)

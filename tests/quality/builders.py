@@ -15,37 +15,72 @@ from registry.submissions.models import Status, Submission
 _numbers = itertools.count(1)
 
 
-def patient(site: Site, *, sex: str = "male", year_of_birth: int = 2015,
-            pseudonym: str | None = None) -> Patient:
+def patient(
+    site: Site, *, sex: str = "male", year_of_birth: int = 2015, pseudonym: str | None = None
+) -> Patient:
     return Patient.objects.create(
-        site=site, pseudonym=pseudonym or f"{site.code}-T{next(_numbers):04d}-00000", sex=sex,
+        site=site,
+        pseudonym=pseudonym or f"{site.code}-T{next(_numbers):04d}-00000",
+        sex=sex,
         year_of_birth=year_of_birth,
     )
 
 
-def stored(who: Patient, form: str, data: dict[str, Any], *, version: int = 1,
-           instance: int = 1, status: str = Status.COMPLETE) -> Submission:
+def stored(
+    who: Patient,
+    form: str,
+    data: dict[str, Any],
+    *,
+    version: int = 1,
+    instance: int = 1,
+    status: str = Status.COMPLETE,
+) -> Submission:
     """A submission stored as given, without validation: what an import or an older release
     might have left in the database, which is what the quality rules exist to find."""
-    form_version = FormVersion.objects.select_related("form").get(form__name=form,
-                                                                   number=version)
+    form_version = FormVersion.objects.select_related("form").get(form__name=form, number=version)
     now = timezone.now()
     return Submission.objects.create(
-        patient=who, form=form_version.form, form_version=form_version, instance=instance,
-        data=data, status=status, created_at=now, updated_at=now,
+        patient=who,
+        form=form_version.form,
+        form_version=form_version,
+        instance=instance,
+        data=data,
+        status=status,
+        created_at=now,
+        updated_at=now,
     )
 
 
-ENROLMENT = {"enrol_age_months": 36, "handedness": "right", "consent_registry": "1",
-             "consent_recontact": "1", "primary_diagnosis": "cmmc"}
-LESION = {"lesion_type": "cmmc", "lesion_level": "c4", "lesion_dx_age_months": 0,
-          "nfv_stalk": "1", "tumour_present": "0"}
+ENROLMENT = {
+    "enrol_age_months": 36,
+    "handedness": "right",
+    "consent_registry": "1",
+    "consent_recontact": "1",
+    "primary_diagnosis": "cmmc",
+}
+LESION = {
+    "lesion_type": "cmmc",
+    "lesion_level": "c4",
+    "lesion_dx_age_months": 0,
+    "nfv_stalk": "1",
+    "tumour_present": "0",
+}
 SURGERY = {"surg_age_days": 10, "procedures": ["mmc_repair"], "lesion_instance": 1}
-FOLLOW_UP = {"fu_age_months": 40, "age_at_last_surgery_days": 10,
-             "months_since_surgery": 39.7, "fu_status": "alive", "fu_mm_status": "persistent"}
-ASSESSMENT = {"mm_age_months": 36, "mm_present": "1", "elicited_by": "both",
-              "wt_grade_left_task": "2", "mm_classification": "associated",
-              "associated_conditions": ["dysraphic"]}
+FOLLOW_UP = {
+    "fu_age_months": 40,
+    "age_at_last_surgery_days": 10,
+    "months_since_surgery": 39.7,
+    "fu_status": "alive",
+    "fu_mm_status": "persistent",
+}
+ASSESSMENT = {
+    "mm_age_months": 36,
+    "mm_present": "1",
+    "elicited_by": "both",
+    "wt_grade_left_task": "2",
+    "mm_classification": "associated",
+    "associated_conditions": ["dysraphic"],
+}
 
 
 def clean_patient(site: Site, **overrides: Any) -> Patient:

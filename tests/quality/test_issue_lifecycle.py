@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 def break_level(who: Patient, level: str = "lumbar") -> None:
     lesion = who.submissions.get(form__name="dysraphic_lesion")
     Submission.objects.filter(pk=lesion.pk).update(
-        data={**LESION, "lesion_level": level}, updated_at=timezone.now())
+        data={**LESION, "lesion_level": level}, updated_at=timezone.now()
+    )
 
 
 def test_the_index_cases_raise_no_false_alarm(forms):
@@ -102,8 +103,9 @@ def test_accepting_needs_a_curator_and_a_reason(forms, site_a, coordinator_a, cu
 
 
 def _succeeded_run(started: dt.datetime) -> JobRun:
-    return JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.SUCCEEDED,
-                                 started_at=started, finished_at=started)
+    return JobRun.objects.create(
+        kind=JobKind.QUALITY, status=JobStatus.SUCCEEDED, started_at=started, finished_at=started
+    )
 
 
 def test_an_incremental_run_checks_only_patients_changed_since_the_last_run(forms, site_a):
@@ -122,8 +124,7 @@ def test_an_incremental_run_checks_only_patients_changed_since_the_last_run(form
 
     counts = do_run_quality_checks(None, full=True)
     assert counts["mode"] == "full" and counts["patients_checked"] == 2
-    assert set(QualityIssue.objects.values_list("patient", flat=True)) == {
-        changed.pk, untouched.pk}
+    assert set(QualityIssue.objects.values_list("patient", flat=True)) == {changed.pk, untouched.pk}
 
 
 def test_an_incremental_run_resolves_what_was_fixed_and_leaves_others_alone(forms, site_a):
@@ -156,7 +157,7 @@ def test_custom_rules_with_mistakes_are_refused_with_their_place(tmp_path):
     path.write_text(
         "rules:\n"
         "  - code: bad_rule\n    form: follow_up\n    severity: warning\n"
-        "    title: A typo\n    when: \"[fu_agee_months] > 12\"\n    message: Whatever.\n",
+        '    title: A typo\n    when: "[fu_agee_months] > 12"\n    message: Whatever.\n',
         encoding="utf-8",
     )
     with pytest.raises(QualityRulesError) as raised:

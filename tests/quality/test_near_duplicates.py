@@ -19,15 +19,17 @@ def near_duplicates() -> dict[int, list[int]]:
     """Open near-duplicate findings: patient -> the patients it resembles."""
     return {
         issue.patient_id: [match["patient_id"] for match in issue.details["matches"]]
-        for issue in QualityIssue.objects.filter(rule="near_duplicate_patient",
-                                                 status=IssueStatus.OPEN)
+        for issue in QualityIssue.objects.filter(
+            rule="near_duplicate_patient", status=IssueStatus.OPEN
+        )
     }
 
 
 def last_run_now() -> None:
     now = timezone.now()
-    JobRun.objects.create(kind=JobKind.QUALITY, status=JobStatus.SUCCEEDED, started_at=now,
-                          finished_at=now)
+    JobRun.objects.create(
+        kind=JobKind.QUALITY, status=JobStatus.SUCCEEDED, started_at=now, finished_at=now
+    )
 
 
 def saved(who: Patient, form: str | None = None, **data: object) -> None:
@@ -37,7 +39,8 @@ def saved(who: Patient, form: str | None = None, **data: object) -> None:
         submissions = submissions.filter(form__name=form)
     for submission in submissions:
         Submission.objects.filter(pk=submission.pk).update(
-            data={**submission.data, **data}, updated_at=timezone.now())
+            data={**submission.data, **data}, updated_at=timezone.now()
+        )
 
 
 def test_an_incremental_run_finds_the_near_duplicate_of_a_changed_patient(forms, site_a, site_b):
@@ -55,7 +58,9 @@ def test_an_incremental_run_finds_the_near_duplicate_of_a_changed_patient(forms,
 
 
 def test_a_candidate_with_a_further_lesion_is_no_near_duplicate_in_an_incremental_run(
-    forms, site_a, site_b,
+    forms,
+    site_a,
+    site_b,
 ):
     first = clean_patient(site_a, year_of_birth=2012)
     twin = clean_patient(site_b, year_of_birth=2012)
@@ -93,13 +98,14 @@ def test_an_incremental_run_finds_the_same_near_duplicates_as_a_full_run(forms, 
     counts = do_run_quality_checks(None)
 
     assert counts["mode"] == "incremental"
-    assert near_duplicates() == full == {
-        pk: [other] for one, two in pairs for pk, other in ((one.pk, two.pk), (two.pk, one.pk))
-    }
+    assert (
+        near_duplicates()
+        == full
+        == {pk: [other] for one, two in pairs for pk, other in ((one.pk, two.pk), (two.pk, one.pk))}
+    )
 
 
-def test_a_near_duplicate_that_no_longer_matches_is_resolved_on_both_sides(forms, site_a,
-                                                                            site_b):
+def test_a_near_duplicate_that_no_longer_matches_is_resolved_on_both_sides(forms, site_a, site_b):
     first = clean_patient(site_a, year_of_birth=2012)
     twin = clean_patient(site_b, year_of_birth=2012)
     # Like `first`, but with a further lesion: not the same person, in any run.
@@ -136,8 +142,12 @@ def test_a_further_match_updates_the_open_finding_in_place(forms, site_a, site_b
 
 
 def near_duplicate_messages() -> dict[int, str]:
-    return {issue.patient_id: issue.message for issue in QualityIssue.objects.filter(
-        rule="near_duplicate_patient", status=IssueStatus.OPEN)}
+    return {
+        issue.patient_id: issue.message
+        for issue in QualityIssue.objects.filter(
+            rule="near_duplicate_patient", status=IssueStatus.OPEN
+        )
+    }
 
 
 def test_a_changed_patient_that_now_matches_a_pair_joins_both_findings(forms, site_a, site_b):
@@ -155,12 +165,17 @@ def test_a_changed_patient_that_now_matches_a_pair_joins_both_findings(forms, si
     do_run_quality_checks(None, full=True)
 
     assert incremental == (near_duplicates(), near_duplicate_messages())
-    assert incremental[0] == {first.pk: [twin.pk, later.pk], twin.pk: [first.pk],
-                              later.pk: [first.pk]}
+    assert incremental[0] == {
+        first.pk: [twin.pk, later.pk],
+        twin.pk: [first.pk],
+        later.pk: [first.pk],
+    }
 
 
 def test_an_unchanged_patient_keeps_its_finding_when_a_changed_patient_is_no_match(
-    forms, site_a, site_b,
+    forms,
+    site_a,
+    site_b,
 ):
     first = clean_patient(site_a, year_of_birth=2012)
     twin = clean_patient(site_b, year_of_birth=2012)
@@ -181,7 +196,9 @@ def test_an_unchanged_patient_keeps_its_finding_when_a_changed_patient_is_no_mat
 
 
 def test_a_finding_that_lists_only_some_matches_is_recounted_when_an_unlisted_one_changes(
-    forms, site_a, site_b,
+    forms,
+    site_a,
+    site_b,
 ):
     first = clean_patient(site_a, year_of_birth=2012)
     twins = [clean_patient(site_b, year_of_birth=2012) for _ in range(11)]

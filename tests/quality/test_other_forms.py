@@ -22,8 +22,9 @@ def test_a_value_hidden_by_another_forms_answer_is_found(site_a):
 
     do_run_quality_checks(None, full=True)
 
-    hidden = set(QualityIssue.objects.filter(rule="hidden_value")
-                 .values_list("patient_id", "field"))
+    hidden = set(
+        QualityIssue.objects.filter(rule="hidden_value").values_list("patient_id", "field")
+    )
     assert hidden == {(non_smoker.pk, "cigs_day"), (unknown.pk, "cigs_day")}
 
 
@@ -37,6 +38,10 @@ def test_a_stale_calculation_from_another_form_is_found(site_a):
 
     do_run_quality_checks(None, full=True)
 
-    found = {(patient_id, rule) for patient_id, rule in QualityIssue.objects.filter(
-        field="dose_mg").values_list("patient_id", "rule")}
+    found = {
+        (patient_id, rule)
+        for patient_id, rule in QualityIssue.objects.filter(field="dose_mg").values_list(
+            "patient_id", "rule"
+        )
+    }
     assert {patient_id for patient_id, _ in found} == {stale.pk}

@@ -21,7 +21,8 @@ def issues(forms, site_a, site_b):
     for year, site in enumerate((site_a, site_b), start=2010):
         who = clean_patient(site, year_of_birth=year)
         who.submissions.filter(form__name="dysraphic_lesion").update(
-            data={**LESION, "lesion_level": "lumbar"})
+            data={**LESION, "lesion_level": "lumbar"}
+        )
     do_run_quality_checks(None, full=True)
     for issue in QualityIssue.objects.select_related("site"):
         found[issue.site.code] = issue
@@ -78,8 +79,10 @@ def test_researchers_see_no_quality_issues(client, researcher, issues):
 def test_a_curator_accepts_an_issue_on_the_page(client, curator, issues):
     client.force_login(curator)
     issue = issues["SITEA"]
-    response = client.post(f"/quality/issues/{issue.pk}/accept/",
-                           {"reason": "The lesion extends from C4 down; level checked."})
+    response = client.post(
+        f"/quality/issues/{issue.pk}/accept/",
+        {"reason": "The lesion extends from C4 down; level checked."},
+    )
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.status == IssueStatus.ACCEPTED and issue.accepted_by == curator
@@ -87,21 +90,30 @@ def test_a_curator_accepts_an_issue_on_the_page(client, curator, issues):
 
 def test_a_curator_accepts_an_issue_through_the_api(curator, issues):
     issue = issues["SITEB"]
-    response = api(curator).post(f"/api/v1/quality/issues/{issue.pk}/accept/",
-                                 {"reason": "Checked against the MRI report."}, format="json")
+    response = api(curator).post(
+        f"/api/v1/quality/issues/{issue.pk}/accept/",
+        {"reason": "Checked against the MRI report."},
+        format="json",
+    )
     assert response.status_code == 200 and response.json()["status"] == "accepted"
-    refused = api(curator).post(f"/api/v1/quality/issues/{issue.pk}/accept/", {"reason": ""},
-                                format="json")
+    refused = api(curator).post(
+        f"/api/v1/quality/issues/{issue.pk}/accept/", {"reason": ""}, format="json"
+    )
     assert refused.status_code == 400
 
 
 def test_a_coordinator_cannot_accept(client, coordinator_a, issues):
     issue = issues["SITEA"]
     client.force_login(coordinator_a)
-    assert client.post(f"/quality/issues/{issue.pk}/accept/",
-                       {"reason": "Looks fine to me."}).status_code == 404
-    response = api(coordinator_a).post(f"/api/v1/quality/issues/{issue.pk}/accept/",
-                                       {"reason": "Looks fine to me."}, format="json")
+    assert (
+        client.post(
+            f"/quality/issues/{issue.pk}/accept/", {"reason": "Looks fine to me."}
+        ).status_code
+        == 404
+    )
+    response = api(coordinator_a).post(
+        f"/api/v1/quality/issues/{issue.pk}/accept/", {"reason": "Looks fine to me."}, format="json"
+    )
     assert response.status_code == 403
     issue.refresh_from_db()
     assert issue.status == IssueStatus.OPEN
@@ -116,8 +128,7 @@ def test_a_resolved_issue_leaves_the_default_list(client, coordinator_a, issues)
     assert issue.patient.pseudonym in client.get("/quality/?status=resolved").content.decode()
 
 
-def test_an_issue_links_to_its_field_in_the_form_when_the_form_page_exists(client, curator,
-                                                                          issues):
+def test_an_issue_links_to_its_field_in_the_form_when_the_form_page_exists(client, curator, issues):
     issue = issues["SITEA"]
     client.force_login(curator)
     page = client.get(f"/quality/issues/{issue.pk}/").content.decode()
@@ -129,8 +140,9 @@ def test_an_issue_links_to_its_field_in_the_form_when_the_form_page_exists(clien
         assert f"{url}#field-lesion_level" in page
 
 
-def test_near_duplicate_details_are_for_curators_only(client, curator, coordinator_b, forms,
-                                                      site_a, site_b):
+def test_near_duplicate_details_are_for_curators_only(
+    client, curator, coordinator_b, forms, site_a, site_b
+):
     first = clean_patient(site_a, year_of_birth=2011)
     clean_patient(site_b, year_of_birth=2011)
     do_run_quality_checks(None, full=True)

@@ -14,24 +14,32 @@ from registry.quality.models import QualityIssue
 from registry.quality.services import do_run_quality_checks
 from tests.quality.builders import ENROLMENT, clean_patient, patient, stored
 
-needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql",
-                                      reason="processes share only a database server")
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="processes share only a database server"
+)
 
 
 def findings() -> list[tuple[object, ...]]:
-    return sorted(QualityIssue.objects.values_list(
-        "rule", "patient_id", "submission_id", "field", "message", "severity", "status"))
+    return sorted(
+        QualityIssue.objects.values_list(
+            "rule", "patient_id", "submission_id", "field", "message", "severity", "status"
+        )
+    )
 
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_run_split_over_processes_finds_what_one_process_finds(
-        forms, site_a, site_b, settings, monkeypatch, tmp_path):
+    forms, site_a, site_b, settings, monkeypatch, tmp_path
+):
     for number, site in enumerate([site_a, site_b] * 4):
         clean_patient(site)
         stored(patient(site), "enrollment", {**ENROLMENT, "enrol_age_months": 1100 + number})
-        stored(patient(site, year_of_birth=2015), "enrollment",
-               {**ENROLMENT, "handedness": "both hands"})
+        stored(
+            patient(site, year_of_birth=2015),
+            "enrollment",
+            {**ENROLMENT, "handedness": "both hands"},
+        )
     settings.QUALITY_PARALLEL_FROM_PATIENTS = 1
     settings.QUALITY_PROCESSES = 1
     alone = do_run_quality_checks(None, full=True)
@@ -64,7 +72,8 @@ def test_patients_are_cut_into_ranges_that_cover_everyone_once(site_a):
     people = [patient(site_a) for _ in range(7)]
     ranges = services._id_ranges(3)
     assert len(ranges) == 3 and ranges[0][0] is None and ranges[-1][1] is None
-    batches = [pk for bounds in ranges for batch in services._patient_batches(None, bounds)
-               for pk in batch]
+    batches = [
+        pk for bounds in ranges for batch in services._patient_batches(None, bounds) for pk in batch
+    ]
     assert batches == [p.pk for p in people]
     assert services._id_ranges(8) == [(None, None)]  # fewer patients than processes

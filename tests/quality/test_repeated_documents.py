@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 def findings() -> list[tuple[object, ...]]:
-    return sorted(QualityIssue.objects.values_list(
-        "rule", "patient_id", "submission_id", "field", "message", "severity", "status"))
+    return sorted(
+        QualityIssue.objects.values_list(
+            "rule", "patient_id", "submission_id", "field", "message", "severity", "status"
+        )
+    )
 
 
 def test_a_small_memo_finds_what_a_large_one_finds(forms, site_a, site_b, monkeypatch):

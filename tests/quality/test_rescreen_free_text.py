@@ -34,18 +34,23 @@ def test_every_kind_of_identifier_has_words_in_the_finding():
 
 
 def test_stored_identifiers_raise_one_issue_per_field_without_the_text_or_a_change(
-        forms, site_a, eager_tasks):
+    forms, site_a, eager_tasks
+):
     who, submission = _hold_note(site_a, {"other_diagnoses": NOTE})
-    lesion = stored(who, "dysraphic_lesion", {**LESION, "mri_findings": "chr16:29,624,556"
-                                              "-30,199,850 deletion, NM_000518.5:c.92+1G>A"},
-                    instance=2)
+    lesion = stored(
+        who,
+        "dysraphic_lesion",
+        {**LESION, "mri_findings": "chr16:29,624,556-30,199,850 deletion, NM_000518.5:c.92+1G>A"},
+        instance=2,
+    )
     before = Submission.objects.get(pk=submission.pk).data
     out = io.StringIO()
     call_command("rescreen_free_text", stdout=out)
 
     issues = list(QualityIssue.objects.filter(rule="identifier_in_free_text"))
     assert [(issue.submission_id, issue.field) for issue in issues] == [
-        (submission.pk, "other_diagnoses")]
+        (submission.pk, "other_diagnoses")
+    ]
     message = issues[0].message
     assert "a name" in message and "a phone number" in message
     assert "Ahmadi" not in message and "0912" not in message
@@ -58,14 +63,16 @@ def test_stored_identifiers_raise_one_issue_per_field_without_the_text_or_a_chan
 
 
 def test_running_the_sweep_again_raises_no_second_issue_and_a_cleaned_note_resolves_it(
-        forms, site_a, eager_tasks):
+    forms, site_a, eager_tasks
+):
     _, submission = _hold_note(site_a, {"other_diagnoses": NOTE})
     call_command("rescreen_free_text", stdout=io.StringIO())
     call_command("rescreen_free_text", stdout=io.StringIO())
     assert QualityIssue.objects.filter(rule="identifier_in_free_text").count() == 1
 
     Submission.objects.filter(pk=submission.pk).update(
-        data={**ENROLMENT, "other_diagnoses": "Scoliosis"})
+        data={**ENROLMENT, "other_diagnoses": "Scoliosis"}
+    )
     call_command("rescreen_free_text", stdout=io.StringIO())
     issue = QualityIssue.objects.get(rule="identifier_in_free_text")
     assert issue.status != IssueStatus.OPEN

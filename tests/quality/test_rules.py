@@ -27,11 +27,17 @@ def issues_of(rule: str) -> list[QualityIssue]:
     return list(QualityIssue.objects.filter(rule=rule, status=IssueStatus.OPEN))
 
 
-def with_changes(form: str, changes: dict, *, remove: tuple[str, ...] = (), version: int = 1,
-                 instance: int = 1) -> Callable:
+def with_changes(
+    form: str, changes: dict, *, remove: tuple[str, ...] = (), version: int = 1, instance: int = 1
+) -> Callable:
     """Arrange: a clean patient whose form `form` is replaced by a changed copy."""
-    base = {"enrollment": ENROLMENT, "dysraphic_lesion": LESION, "surgery": SURGERY,
-            "follow_up": FOLLOW_UP, "mirror_movements": ASSESSMENT}[form]
+    base = {
+        "enrollment": ENROLMENT,
+        "dysraphic_lesion": LESION,
+        "surgery": SURGERY,
+        "follow_up": FOLLOW_UP,
+        "mirror_movements": ASSESSMENT,
+    }[form]
 
     def arrange(site):
         who = clean_patient(site)
@@ -46,25 +52,32 @@ def with_changes(form: str, changes: dict, *, remove: tuple[str, ...] = (), vers
 FIRES = {
     "required_blank": with_changes("enrollment", {}, remove=("handedness",)),
     "invalid_value": with_changes("enrollment", {"enrol_age_months": "three years"}),
-    "identifier_in_free_text": with_changes("enrollment", {
-        "other_diagnoses": "Scoliosis; seen by Sara Ahmadi, Tel: 0912 345 6789"}),
+    "identifier_in_free_text": with_changes(
+        "enrollment", {"other_diagnoses": "Scoliosis; seen by Sara Ahmadi, Tel: 0912 345 6789"}
+    ),
     "choice_unknown": with_changes("dysraphic_lesion", {"lesion_level": "T13"}),
     "hidden_value": with_changes("mirror_movements", {"mm_present": "0"}, version=2),
     "calc_mismatch": with_changes("follow_up", {"months_since_surgery": 12}),
     "outlier_limits": with_changes("dysraphic_lesion", {"kf_fused_levels": 25}),
-    "surgery_after_follow_up": with_changes("follow_up", {
-        "fu_age_months": 2, "age_at_last_surgery_days": 400, "months_since_surgery": -11.1}),
-    "follow_up_before_enrolment": with_changes("follow_up", {
-        "fu_age_months": 20, "months_since_surgery": 19.7}),
-    "dermoid_without_sinus": with_changes("dysraphic_lesion", {
-        "tumour_present": "1", "tumour_type": "dermoid"}),
+    "surgery_after_follow_up": with_changes(
+        "follow_up",
+        {"fu_age_months": 2, "age_at_last_surgery_days": 400, "months_since_surgery": -11.1},
+    ),
+    "follow_up_before_enrolment": with_changes(
+        "follow_up", {"fu_age_months": 20, "months_since_surgery": 19.7}
+    ),
+    "dermoid_without_sinus": with_changes(
+        "dysraphic_lesion", {"tumour_present": "1", "tumour_type": "dermoid"}
+    ),
     "surgery_without_lesion": with_changes("surgery", {"lesion_instance": 2}),
-    "physiological_mm_after_10": with_changes("mirror_movements", {
-        "mm_age_months": 150, "mm_classification": "physiological"},
-        remove=("associated_conditions",), version=2),
+    "physiological_mm_after_10": with_changes(
+        "mirror_movements",
+        {"mm_age_months": 150, "mm_classification": "physiological"},
+        remove=("associated_conditions",),
+        version=2,
+    ),
     "mmc_level_outside_cervical": with_changes("dysraphic_lesion", {"lesion_level": "lumbar"}),
-    "onset_after_assessment": with_changes("mirror_movements", {"onset_age_months": 60},
-                                           version=2),
+    "onset_after_assessment": with_changes("mirror_movements", {"onset_age_months": 60}, version=2),
 }
 
 
@@ -134,9 +147,16 @@ def test_a_pathology_dermoid_without_a_dermal_sinus_is_found_on_the_surgery(form
 def test_a_dermoid_with_its_dermal_sinus_is_no_finding(forms, site_a):
     who = patient(site_a)
     stored(who, "enrollment", {**ENROLMENT, "primary_diagnosis": "occ_dermal_sinus"})
-    stored(who, "dysraphic_lesion", {"lesion_type": "occ_dermal_sinus",
-                                     "lesion_level": "occipital", "tumour_present": "1",
-                                     "tumour_type": "dermoid"})
+    stored(
+        who,
+        "dysraphic_lesion",
+        {
+            "lesion_type": "occ_dermal_sinus",
+            "lesion_level": "occipital",
+            "tumour_present": "1",
+            "tumour_type": "dermoid",
+        },
+    )
     do_run_quality_checks(None, full=True)
     assert issues_of("dermoid_without_sinus") == []
 
@@ -152,8 +172,7 @@ def test_the_same_pseudonym_enrolled_twice_is_found(forms, site_a):
 def test_a_patient_enrolled_at_two_sites_is_flagged_for_review(forms, site_a, site_b):
     first = clean_patient(site_a, year_of_birth=2012)
     twin = clean_patient(site_b, year_of_birth=2012)
-    twin.submissions.filter(form__name="surgery").update(
-        data={**SURGERY, "surg_age_days": 12})
+    twin.submissions.filter(form__name="surgery").update(data={**SURGERY, "surg_age_days": 12})
     do_run_quality_checks(None, full=True)
     found = {issue.patient: issue for issue in issues_of("near_duplicate_patient")}
     assert set(found) == {first, twin}
@@ -161,19 +180,29 @@ def test_a_patient_enrolled_at_two_sites_is_flagged_for_review(forms, site_a, si
     assert first.pseudonym not in found[twin].message  # coordinators at B see only the hint
 
 
-@pytest.mark.parametrize("difference", [
-    {"site": "same"}, {"year_of_birth": 2013}, {"surg_age_days": 40}, {"lesion_level": "c5"},
-])
+@pytest.mark.parametrize(
+    "difference",
+    [
+        {"site": "same"},
+        {"year_of_birth": 2013},
+        {"surg_age_days": 40},
+        {"lesion_level": "c5"},
+    ],
+)
 def test_patients_that_differ_are_not_near_duplicates(forms, site_a, site_b, difference):
     clean_patient(site_a, year_of_birth=2012)
-    twin = clean_patient(site_a if difference.get("site") else site_b,
-                         year_of_birth=difference.get("year_of_birth", 2012))
+    twin = clean_patient(
+        site_a if difference.get("site") else site_b,
+        year_of_birth=difference.get("year_of_birth", 2012),
+    )
     if "surg_age_days" in difference:
         twin.submissions.filter(form__name="surgery").update(
-            data={**SURGERY, "surg_age_days": difference["surg_age_days"]})
+            data={**SURGERY, "surg_age_days": difference["surg_age_days"]}
+        )
     if "lesion_level" in difference:
         twin.submissions.filter(form__name="dysraphic_lesion").update(
-            data={**LESION, "lesion_level": difference["lesion_level"]})
+            data={**LESION, "lesion_level": difference["lesion_level"]}
+        )
     do_run_quality_checks(None, full=True)
     assert issues_of("near_duplicate_patient") == []
 

@@ -16,18 +16,30 @@ def issue(coordinator_a, site_a):
     version = publish_form(assessment_schema())
     patient = PatientFactory(site=site_a, pseudonym="SITEA-Q1")
     submission = do_save_submission(
-        coordinator_a, patient, version, {"age_months": 30, "mm_present": "1", "wt_grade": "4"},
+        coordinator_a,
+        patient,
+        version,
+        {"age_months": 30, "mm_present": "1", "wt_grade": "4"},
         instance=1,
     ).submission
     return QualityIssue.objects.create(
-        rule="outlier", severity="warning", site=site_a, patient=patient, submission=submission,
-        field="wt_grade", message="Grade 4 is rare at this age.", fingerprint="f" * 64,
+        rule="outlier",
+        severity="warning",
+        site=site_a,
+        patient=patient,
+        submission=submission,
+        field="wt_grade",
+        message="Grade 4 is rare at this age.",
+        fingerprint="f" * 64,
     )
 
 
 def act(client, action, issue, **extra):
-    return client.post("/admin/quality/qualityissue/",
-                       {"action": action, "_selected_action": [issue.pk], **extra}, follow=True)
+    return client.post(
+        "/admin/quality/qualityissue/",
+        {"action": action, "_selected_action": [issue.pk], **extra},
+        follow=True,
+    )
 
 
 def test_accepting_asks_for_a_reason_first(client, curator, issue):

@@ -33,24 +33,39 @@ def registry(forms):
         data = dict(s.data)
         if s.form.name == "mirror_movements" and s.form_version.number == 1:
             data = {V1_NAMES.get(key, key): value for key, value in data.items()}
-        rows.append({"pk": s.pk, "patient": s.patient_id, "site": s.patient.site.code,
-                     "form": s.form.name, "version": s.form_version, "status": s.status,
-                     "instance": s.instance, "raw": s.data, "data": data})
+        rows.append(
+            {
+                "pk": s.pk,
+                "patient": s.patient_id,
+                "site": s.patient.site.code,
+                "form": s.form.name,
+                "version": s.form_version,
+                "status": s.status,
+                "instance": s.instance,
+                "raw": s.data,
+                "data": data,
+            }
+        )
     snapshot = do_compute_statistics(None)
     return snapshot, rows
 
 
 def table(results: dict[str, Any], key: str) -> dict[str, Any]:
     tables = [results["patients_by_site"], *results["submissions"], *results["clinical"]]
-    tables += [f["table"] for form in results["fields"] for f in form["fields"]
-               if f["kind"] == "categorical"]
+    tables += [
+        f["table"]
+        for form in results["fields"]
+        for f in form["fields"]
+        if f["kind"] == "categorical"
+    ]
     return next(t for t in tables if t["key"] == key)
 
 
 def cells(t: dict[str, Any]) -> dict[tuple[str, str], int]:
     return {
         (row["code"], column["code"]): t["cells"][r][c]
-        for r, row in enumerate(t["rows"]) for c, column in enumerate(t["columns"])
+        for r, row in enumerate(t["rows"])
+        for c, column in enumerate(t["columns"])
         if t["cells"][r][c]
     }
 
@@ -62,14 +77,24 @@ def numeric(results: dict[str, Any], form: str, name: str) -> dict[str, Any]:
 
 def expected_summary(values: list[float]) -> dict[str, Any]:
     q1, _, q3 = pystats.quantiles(values, n=4, method="inclusive")
-    return {"n": len(values), "mean": pystats.mean(values), "sd": pystats.stdev(values),
-            "median": pystats.median(values), "q1": q1, "q3": q3, "min": min(values),
-            "max": max(values)}
+    return {
+        "n": len(values),
+        "mean": pystats.mean(values),
+        "sd": pystats.stdev(values),
+        "median": pystats.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": min(values),
+        "max": max(values),
+    }
 
 
 def values(rows: list[dict], form: str, name: str) -> list[float]:
-    return [r["data"][name] for r in rows if r["form"] == form
-            and isinstance(r["data"].get(name), int | float)]
+    return [
+        r["data"][name]
+        for r in rows
+        if r["form"] == form and isinstance(r["data"].get(name), int | float)
+    ]
 
 
 def test_counts_per_site_form_and_status(registry):
@@ -78,7 +103,8 @@ def test_counts_per_site_form_and_status(registry):
     assert snapshot.data_cut["patients"] == len({r["patient"] for r in rows})
     patients = Counter(site for site, _ in {(r["site"], r["patient"]) for r in rows})
     assert cells(table(snapshot.results, "patients_by_site")) == {
-        (site, "n"): n for site, n in patients.items()}
+        (site, "n"): n for site, n in patients.items()
+    }
     for form in ("enrollment", "mirror_movements", "surgery"):
         expected = Counter((r["site"], r["status"]) for r in rows if r["form"] == form)
         assert cells(table(snapshot.results, f"submissions_{form}")) == dict(expected)
@@ -87,8 +113,11 @@ def test_counts_per_site_form_and_status(registry):
 def test_submissions_by_form_version_are_in_the_data_cut(registry):
     snapshot, rows = registry
     by_version = Counter((r["form"], r["version"].number) for r in rows)
-    cut = {(form["form"], v["version"]): v["submissions"]
-           for form in snapshot.data_cut["forms"] for v in form["versions"]}
+    cut = {
+        (form["form"], v["version"]): v["submissions"]
+        for form in snapshot.data_cut["forms"]
+        for v in form["versions"]
+    }
     assert cut == dict(by_version)
     assert by_version[("mirror_movements", 1)] and by_version[("mirror_movements", 2)]
 
@@ -107,7 +136,8 @@ def test_completeness_counts_required_fields_among_those_shown(registry):
     found = {
         (row["code"], column["code"]): [cell["expected"], cell["filled"]]
         for row, line in zip(completeness["rows"], completeness["cells"], strict=True)
-        for column, cell in zip(completeness["columns"], line, strict=True) if cell["expected"]
+        for column, cell in zip(completeness["columns"], line, strict=True)
+        if cell["expected"]
     }
     assert found == dict(expected)
     assert completeness["left_out"] == []
@@ -115,32 +145,48 @@ def test_completeness_counts_required_fields_among_those_shown(registry):
 
 def test_distributions_of_choices_harmonised_across_versions(registry):
     snapshot, rows = registry
-    for form, name in (("dysraphic_lesion", "lesion_type"), ("enrollment", "handedness"),
-                       ("mirror_movements", "wt_grade_left_task"),
-                       ("follow_up", "fu_mm_status")):
-        expected = Counter((r["data"][name], "n") for r in rows
-                           if r["form"] == form and name in r["data"])
+    for form, name in (
+        ("dysraphic_lesion", "lesion_type"),
+        ("enrollment", "handedness"),
+        ("mirror_movements", "wt_grade_left_task"),
+        ("follow_up", "fu_mm_status"),
+    ):
+        expected = Counter(
+            (r["data"][name], "n") for r in rows if r["form"] == form and name in r["data"]
+        )
         assert cells(table(snapshot.results, f"{form}.{name}")) == dict(expected), name
     grades = table(snapshot.results, "mirror_movements.wt_grade_left_task")
-    from_v1 = sum(1 for r in rows if r["form"] == "mirror_movements"
-                  and r["version"].number == 1 and "wt_grade" in r["raw"])
+    from_v1 = sum(
+        1
+        for r in rows
+        if r["form"] == "mirror_movements" and r["version"].number == 1 and "wt_grade" in r["raw"]
+    )
     assert from_v1 > 0 and grades["total"] > from_v1
 
 
 def test_checkbox_distributions_count_each_ticked_option(registry):
     snapshot, rows = registry
-    expected = Counter((code, "n") for r in rows if r["form"] == "surgery"
-                       for code in r["data"].get("procedures", []))
+    expected = Counter(
+        (code, "n")
+        for r in rows
+        if r["form"] == "surgery"
+        for code in r["data"].get("procedures", [])
+    )
     procedures = table(snapshot.results, "surgery.procedures")
     assert cells(procedures) == dict(expected)
     assert procedures["total"] == sum(1 for r in rows if r["form"] == "surgery")
     assert procedures["additive"] is False
 
 
-@pytest.mark.parametrize("form, name", [
-    ("mirror_movements", "mm_age_months"), ("surgery", "surg_age_days"),
-    ("follow_up", "months_since_surgery"), ("enrollment", "enrol_age_months"),
-])
+@pytest.mark.parametrize(
+    "form, name",
+    [
+        ("mirror_movements", "mm_age_months"),
+        ("surgery", "surg_age_days"),
+        ("follow_up", "months_since_surgery"),
+        ("enrollment", "enrol_age_months"),
+    ],
+)
 def test_numeric_summaries(registry, form, name):
     snapshot, rows = registry
     found = numeric(snapshot.results, form, name)
@@ -154,8 +200,10 @@ def _mm_status(rows: list[dict]) -> dict[int, str]:
     for r in rows:
         if r["form"] == "mirror_movements":
             answers[r["patient"]].add(r["data"].get("mm_present"))
-    return {patient: "present" if "1" in seen else "absent" if "0" in seen else "unknown"
-            for patient, seen in answers.items()}
+    return {
+        patient: "present" if "1" in seen else "absent" if "0" in seen else "unknown"
+        for patient, seen in answers.items()
+    }
 
 
 @pytest.mark.parametrize("field", ["lesion_type", "lesion_level"])
@@ -176,8 +224,9 @@ def test_highest_woods_and_teuber_grade_by_lesion_type(registry):
         for name in ("wt_grade_left_task", "wt_grade_right_task"):
             if r["data"].get(name) in ("0", "1", "2", "3", "4"):
                 grades[r["patient"]] = max(grades.get(r["patient"], 0), int(r["data"][name]))
-    pairs = {(r["patient"], r["data"]["lesion_type"]) for r in rows
-             if r["form"] == "dysraphic_lesion"}
+    pairs = {
+        (r["patient"], r["data"]["lesion_type"]) for r in rows if r["form"] == "dysraphic_lesion"
+    }
     expected = Counter((kind, str(grades[p])) for p, kind in pairs if p in grades)
     assert cells(table(snapshot.results, "wt_grade_by_lesion_type")) == dict(expected)
 
@@ -211,8 +260,7 @@ def test_age_at_onset(registry):
         if r["form"] != "mirror_movements":
             continue
         if "onset_age_months" in r["data"]:
-            onset[r["patient"]] = min(onset.get(r["patient"], 10**6),
-                                      r["data"]["onset_age_months"])
+            onset[r["patient"]] = min(onset.get(r["patient"], 10**6), r["data"]["onset_age_months"])
         if "1" in r["data"].get("onset_early_childhood", []):
             early.add(r["patient"])
 

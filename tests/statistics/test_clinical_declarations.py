@@ -34,8 +34,12 @@ def test_the_clinical_tables_give_the_numbers_they_gave_before_on_the_demo_data(
     load_demo()
     results, _ = compute_statistics()
     assert [table["key"] for table in results["clinical"]] == [
-        "mm_by_lesion_type", "mm_by_lesion_level", "wt_grade_by_lesion_type",
-        "mm_at_follow_up_by_procedure", "age_at_onset"]
+        "mm_by_lesion_type",
+        "mm_by_lesion_level",
+        "wt_grade_by_lesion_type",
+        "mm_at_follow_up_by_procedure",
+        "age_at_onset",
+    ]
     assert results["clinical"] == json.loads(BEFORE.read_text())
 
 
@@ -71,11 +75,15 @@ def test_a_version_renaming_a_field_a_table_and_a_rule_read_is_refused_naming_bo
 
     next_version(root, "dysraphic_lesion", rename)
     problems = refusal(root)
-    assert ("statistics.yaml tables[1] (mm_by_lesion_level): lesion reads "
-            "dysraphic_lesion.lesion_level, which is not a field of dysraphic_lesion v2 "
-            "(renamed lesion_segment in v2: name it dysraphic_lesion.lesion_segment)") in problems
-    assert ("quality_rules.yaml rules[1] (mmc_level_outside_cervical): 'lesion_level' is not a "
-            "field of dysraphic_lesion") in problems
+    assert (
+        "statistics.yaml tables[1] (mm_by_lesion_level): lesion reads "
+        "dysraphic_lesion.lesion_level, which is not a field of dysraphic_lesion v2 "
+        "(renamed lesion_segment in v2: name it dysraphic_lesion.lesion_segment)"
+    ) in problems
+    assert (
+        "quality_rules.yaml rules[1] (mmc_level_outside_cervical): 'lesion_level' is not a "
+        "field of dysraphic_lesion"
+    ) in problems
     # The tables reading fields the version kept are not blamed.
     assert "mm_by_lesion_type" not in problems
     assert not FormVersion.objects.filter(form__name="dysraphic_lesion", number=2).exists()
@@ -84,12 +92,16 @@ def test_a_version_renaming_a_field_a_table_and_a_rule_read_is_refused_naming_bo
 def test_a_version_dropping_a_field_a_table_reads_is_refused(tmp_path):
     do_sync_forms(None, read_form_files(FORMS))
     root = copy_forms(tmp_path)
-    next_version(root, "surgery",
-                 lambda fields: fields.remove(next(f for f in fields
-                                                   if f["name"] == "surg_age_days")))
+    next_version(
+        root,
+        "surgery",
+        lambda fields: fields.remove(next(f for f in fields if f["name"] == "surg_age_days")),
+    )
     problems = refusal(root)
-    assert ("statistics.yaml tables[3] (mm_at_follow_up_by_procedure): surgery_age_days reads "
-            "surgery.surg_age_days, which surgery v2 no longer has") in problems
+    assert (
+        "statistics.yaml tables[3] (mm_at_follow_up_by_procedure): surgery_age_days reads "
+        "surgery.surg_age_days, which surgery v2 no longer has"
+    ) in problems
     assert not FormVersion.objects.filter(form__name="surgery", number=2).exists()
 
 
@@ -108,27 +120,46 @@ def write_file(tmp_path: Path, tables: list[dict]) -> Path:
 
 
 def test_a_field_of_the_wrong_type_is_named(tmp_path, forms):
-    path = write_file(tmp_path, [{
-        "key": "mm_by_sex", "kind": "status_by_lesion", "title": "By lesion",
-        "lesion": "dysraphic_lesion.lesion_type", "status": "mirror_movements.mm_age_months",
-    }])
+    path = write_file(
+        tmp_path,
+        [
+            {
+                "key": "mm_by_sex",
+                "kind": "status_by_lesion",
+                "title": "By lesion",
+                "lesion": "dysraphic_lesion.lesion_type",
+                "status": "mirror_movements.mm_age_months",
+            }
+        ],
+    )
     harmonised = {name: info.harmonisation for name, info in form_catalogue().items()}
     with pytest.raises(StatisticsFileError) as refused:
         load_statistics_file(harmonised, path)
     assert refused.value.problems == [
         "statistics.yaml tables[0] (mm_by_sex): status reads mirror_movements.mm_age_months, "
-        "which is a text field; a status_by_lesion table needs a yes/no field there"]
+        "which is a text field; a status_by_lesion table needs a yes/no field there"
+    ]
 
 
 def test_a_statistics_run_refuses_a_file_naming_a_field_no_form_has(tmp_path, settings, forms):
-    settings.STATISTICS_FILE = write_file(tmp_path, [{
-        "key": "age_at_onset", "kind": "age_at_onset", "title": "Onset",
-        "onset_months": "mirror_movements.onset_age", "since_early_childhood":
-        "mirror_movements.onset_early_childhood",
-    }])
-    with pytest.raises(StatisticsFileError, match=r"onset_months reads mirror_movements\."
-                       r"onset_age, which is not a field of mirror_movements v2 \(did you mean "
-                       r"onset_age_months\?\)"):
+    settings.STATISTICS_FILE = write_file(
+        tmp_path,
+        [
+            {
+                "key": "age_at_onset",
+                "kind": "age_at_onset",
+                "title": "Onset",
+                "onset_months": "mirror_movements.onset_age",
+                "since_early_childhood": "mirror_movements.onset_early_childhood",
+            }
+        ],
+    )
+    with pytest.raises(
+        StatisticsFileError,
+        match=r"onset_months reads mirror_movements\."
+        r"onset_age, which is not a field of mirror_movements v2 \(did you mean "
+        r"onset_age_months\?\)",
+    ):
         compute_statistics()
 
 
@@ -137,14 +168,25 @@ def test_a_table_of_forms_not_yet_published_is_left_out(tmp_path, db):
 
 
 def test_the_start_up_check_names_what_is_wrong_with_the_file(tmp_path, settings):
-    settings.STATISTICS_FILE = write_file(tmp_path, [
-        {"key": "by_lesion", "kind": "status_by_lesion", "title": "By lesion",
-         "lesion": "dysraphic_lesion.lesion_type"},
-        {"key": "onset", "kind": "onset_table", "title": "Onset"},
-        {"key": "grades", "kind": "highest_grade_by_lesion", "title": "Grades",
-         "lesion": "dysraphic_lesion.lesion_type",
-         "grades": ["mirror_movements.wt_grade_left_task", "follow_up.fu_grade"]},
-    ])
+    settings.STATISTICS_FILE = write_file(
+        tmp_path,
+        [
+            {
+                "key": "by_lesion",
+                "kind": "status_by_lesion",
+                "title": "By lesion",
+                "lesion": "dysraphic_lesion.lesion_type",
+            },
+            {"key": "onset", "kind": "onset_table", "title": "Onset"},
+            {
+                "key": "grades",
+                "kind": "highest_grade_by_lesion",
+                "title": "Grades",
+                "lesion": "dysraphic_lesion.lesion_type",
+                "grades": ["mirror_movements.wt_grade_left_task", "follow_up.fu_grade"],
+            },
+        ],
+    )
     assert [error.msg for error in statistics_file()] == [
         "statistics.yaml tables[0] (by_lesion): status missing",
         "statistics.yaml tables[1] (onset): kind 'onset_table' is not one of status_by_lesion, "

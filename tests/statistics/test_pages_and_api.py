@@ -22,9 +22,17 @@ def snapshot(forms, site_a, site_b):
         clean_patient(site_a, year_of_birth=2000 + year)
     for year in range(3):
         who = patient(site_b, year_of_birth=2010 + year)
-        stored(who, "enrollment", {"enrol_age_months": 12, "handedness": "unknown",
-                                   "consent_registry": "1", "consent_recontact": "0",
-                                   "primary_diagnosis": "familial_mm"})
+        stored(
+            who,
+            "enrollment",
+            {
+                "enrol_age_months": 12,
+                "handedness": "unknown",
+                "consent_registry": "1",
+                "consent_recontact": "0",
+                "primary_diagnosis": "familial_mm",
+            },
+        )
     return do_compute_statistics(None)
 
 
@@ -48,7 +56,8 @@ def test_a_researcher_gets_suppressed_figures_from_the_api(researcher, snapshot)
 
 
 def test_a_curator_gets_the_figures_as_computed_and_can_check_the_researchers_view(
-        curator, snapshot):
+    curator, snapshot
+):
     client = api(curator)
     body = client.get("/api/v1/statistics/snapshots/latest/").json()
     assert body["suppressed"] is False
@@ -81,8 +90,9 @@ def test_the_api_needs_a_login(snapshot):
     assert APIClient().get("/api/v1/statistics/snapshots/latest/").status_code in (401, 403)
 
 
-def test_the_dashboard_shows_charts_and_marks_suppression_for_researchers(client, researcher,
-                                                                         snapshot):
+def test_the_dashboard_shows_charts_and_marks_suppression_for_researchers(
+    client, researcher, snapshot
+):
     client.force_login(researcher)
     page = client.get("/statistics/").content.decode()
     assert "<svg" in page and "Mirror movements by lesion type" in page
@@ -90,8 +100,7 @@ def test_the_dashboard_shows_charts_and_marks_suppression_for_researchers(client
     assert "https://" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
-def test_the_tables_page_hides_small_counts_from_researchers(client, researcher, curator,
-                                                            snapshot):
+def test_the_tables_page_hides_small_counts_from_researchers(client, researcher, curator, snapshot):
     client.force_login(researcher)
     page = client.get("/statistics/tables/").content.decode()
     assert "stats-suppressed" in page
@@ -110,9 +119,9 @@ def test_the_csv_marks_suppressed_figures(client, researcher, snapshot):
     assert by_site["total"]["value"] == "10"
 
 
-def test_a_curator_can_start_a_statistics_run_from_the_dashboard(client, curator, forms,
-                                                                 django_capture_on_commit_callbacks,
-                                                                 eager_tasks):
+def test_a_curator_can_start_a_statistics_run_from_the_dashboard(
+    client, curator, forms, django_capture_on_commit_callbacks, eager_tasks
+):
     client.force_login(curator)
     page = client.get("/statistics/").content.decode()
     assert "No statistics have been computed yet" in page and "Compute statistics now" in page

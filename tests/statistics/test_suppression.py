@@ -16,10 +16,10 @@ from registry.statistics.suppression import (
 def two_way(cells: list[list[int]]) -> dict:
     rows = [(f"r{i}", f"Row {i}") for i in range(len(cells))]
     columns = [(f"c{j}", f"Column {j}") for j in range(len(cells[0]))]
-    counts = {(f"r{i}", f"c{j}"): value for i, line in enumerate(cells)
-              for j, value in enumerate(line)}
-    return count_table("t", "A table", unit="patients", rows=rows, columns=columns,
-                       counts=counts)
+    counts = {
+        (f"r{i}", f"c{j}"): value for i, line in enumerate(cells) for j, value in enumerate(line)
+    }
+    return count_table("t", "A table", unit="patients", rows=rows, columns=columns, counts=counts)
 
 
 def lines_of(t: dict) -> list[list]:
@@ -75,31 +75,54 @@ def test_many_random_tables_stay_protected(threshold):
     rng = random.Random(threshold)
     for _ in range(200):
         shape = (rng.randint(1, 5), rng.randint(2, 5))
-        cells = [[rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 40]) for _ in range(shape[1])]
-                 for _ in range(shape[0])]
+        cells = [
+            [rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 40]) for _ in range(shape[1])]
+            for _ in range(shape[0])
+        ]
         assert_protected(suppress_table(two_way(cells), threshold), threshold)
 
 
 def test_one_way_distributions_hide_a_second_cell_so_the_total_reveals_nothing():
-    t = count_table("d", "Answers", unit="forms", rows=[("a", "A"), ("b", "B"), ("c", "C")],
-                    columns=[("n", "Forms")], counts={("a", "n"): 3, ("b", "n"): 9,
-                                                      ("c", "n"): 20})
+    t = count_table(
+        "d",
+        "Answers",
+        unit="forms",
+        rows=[("a", "A"), ("b", "B"), ("c", "C")],
+        columns=[("n", "Forms")],
+        counts={("a", "n"): 3, ("b", "n"): 9, ("c", "n"): 20},
+    )
     shown = suppress_table(t, 5)
     assert [row[0] for row in shown["cells"]] == [None, None, 20]
     assert shown["total"] == 32
 
 
 def test_checkbox_tables_suppress_small_cells_only():
-    t = count_table("cb", "Options", unit="forms", rows=[("a", "A"), ("b", "B")],
-                    columns=[("n", "Forms")], counts={("a", "n"): 2, ("b", "n"): 30},
-                    additive=False, total=31)
+    t = count_table(
+        "cb",
+        "Options",
+        unit="forms",
+        rows=[("a", "A"), ("b", "B")],
+        columns=[("n", "Forms")],
+        counts={("a", "n"): 2, ("b", "n"): 30},
+        additive=False,
+        total=31,
+    )
     shown = suppress_table(t, 5)
     assert [row[0] for row in shown["cells"]] == [None, 30] and shown["total"] == 31
 
 
 def test_a_numeric_summary_of_few_values_is_suppressed_whole():
-    summary = {"n": 4, "mean": 10.0, "sd": 1.0, "median": 10.0, "q1": 9.0, "q3": 11.0,
-               "min": 8.0, "max": 12.0, "missing_codes": 0}
+    summary = {
+        "n": 4,
+        "mean": 10.0,
+        "sd": 1.0,
+        "median": 10.0,
+        "q1": 9.0,
+        "q3": 11.0,
+        "min": 8.0,
+        "max": 12.0,
+        "missing_codes": 0,
+    }
     hidden = suppress_summary(summary, 5)
     statistics = ("n", "mean", "sd", "median", "q1", "q3", "min", "max")
     assert hidden["suppressed"] is True
@@ -110,8 +133,16 @@ def test_a_numeric_summary_of_few_values_is_suppressed_whole():
 
 
 def test_a_small_count_of_missing_codes_is_suppressed_and_marked():
-    summary = {"n": 40, "mean": 10.0, "sd": 1.0, "median": 10.0, "q1": 9.0, "q3": 11.0,
-               "min": 8.0, "max": 12.0}
+    summary = {
+        "n": 40,
+        "mean": 10.0,
+        "sd": 1.0,
+        "median": 10.0,
+        "q1": 9.0,
+        "q3": 11.0,
+        "min": 8.0,
+        "max": 12.0,
+    }
     hidden = suppress_summary({**summary, "missing_codes": 2}, 5)
     assert hidden == {**summary, "missing_codes": None, "suppressed": True}
     assert suppress_summary({**summary, "missing_codes": 5}, 5)["missing_codes"] == 5
@@ -129,13 +160,30 @@ def test_the_second_figure_hidden_is_the_smallest_other_one_of_its_line():
 
 
 def test_suppressing_a_snapshot_hides_small_summaries_and_leaves_the_snapshot_as_it_was():
-    small = {"n": 2, "mean": 3.0, "sd": 1.0, "median": 3.0, "q1": 2.0, "q3": 4.0,
-             "min": 2.0, "max": 4.0, "missing_codes": 0}
+    small = {
+        "n": 2,
+        "mean": 3.0,
+        "sd": 1.0,
+        "median": 3.0,
+        "q1": 2.0,
+        "q3": 4.0,
+        "min": 2.0,
+        "max": 4.0,
+        "missing_codes": 0,
+    }
     table = two_way([[2, 40], [30, 50]])
     results = {
-        "patients_by_site": table, "submissions": [table], "completeness": {"cells": []},
-        "fields": [{"fields": [{"kind": "numeric", "summary": small},
-                               {"kind": "categorical", "table": table}]}],
+        "patients_by_site": table,
+        "submissions": [table],
+        "completeness": {"cells": []},
+        "fields": [
+            {
+                "fields": [
+                    {"kind": "numeric", "summary": small},
+                    {"kind": "categorical", "table": table},
+                ]
+            }
+        ],
         "clinical": [{**table, "summary": small}],
     }
     shown = suppress_results(results, 5)
@@ -157,11 +205,11 @@ def test_no_small_count_survives_in_a_real_snapshot(forms):
     from registry.statistics.services import do_compute_statistics
     from tests.factories import SiteFactory
 
-    do_generate_synthetic(None, [SiteFactory(code="ALPHA"), SiteFactory(code="BETA")],
-                          patients=60, seed=5)
+    do_generate_synthetic(
+        None, [SiteFactory(code="ALPHA"), SiteFactory(code="BETA")], patients=60, seed=5
+    )
     results = do_compute_statistics(None).results
-    raw_small = [v for t in iter_tables(results) for line in t["cells"] for v in line
-                 if 0 < v < 5]
+    raw_small = [v for t in iter_tables(results) for line in t["cells"] for v in line if 0 < v < 5]
     assert raw_small, "the data set should have small cells for this test to mean anything"
     shown = suppress_results(results, 5)
     for t in iter_tables(shown):
@@ -178,13 +226,23 @@ def test_no_small_count_survives_in_a_real_snapshot(forms):
 
 def completeness_of(*submissions: int) -> dict:
     cells = [[{"submissions": n, "expected": 2 * n, "filled": n} for n in submissions]]
-    return {"patients_by_site": two_way([[10, 10]]), "submissions": [], "fields": [],
-            "clinical": [], "completeness": {"title": "Completeness", "rows": [], "columns": [],
-                                             "cells": cells, "left_out": []}}
+    return {
+        "patients_by_site": two_way([[10, 10]]),
+        "submissions": [],
+        "fields": [],
+        "clinical": [],
+        "completeness": {
+            "title": "Completeness",
+            "rows": [],
+            "columns": [],
+            "cells": cells,
+            "left_out": [],
+        },
+    }
 
 
 def test_completeness_is_hidden_below_the_threshold_and_shown_at_it():
-    (below, at, none), = suppress_results(completeness_of(4, 5, 0), 5)["completeness"]["cells"]
+    ((below, at, none),) = suppress_results(completeness_of(4, 5, 0), 5)["completeness"]["cells"]
     assert below == {"submissions": None, "expected": None, "filled": None, "suppressed": True}
     assert at == {"submissions": 5, "expected": 10, "filled": 5}
     assert none == {"submissions": 0, "expected": 0, "filled": 0}
@@ -192,6 +250,15 @@ def test_completeness_is_hidden_below_the_threshold_and_shown_at_it():
 
 def test_a_count_one_below_the_threshold_is_hidden_and_one_at_it_is_shown():
     assert suppress_table(two_way([[4, 50]]), 5)["cells"][0][0] is None
-    alone = suppress_table(count_table("t", "One", unit="patients", rows=[("r", "R")],
-                                       columns=[("a", "A")], counts={("r", "a"): 5}), 5)
+    alone = suppress_table(
+        count_table(
+            "t",
+            "One",
+            unit="patients",
+            rows=[("r", "R")],
+            columns=[("a", "A")],
+            counts={("r", "a"): 5},
+        ),
+        5,
+    )
     assert alone["cells"] == [[5]] and alone["suppressed"] == 0

@@ -29,11 +29,13 @@ def patient(site_a):
 
 
 def test_a_field_shown_by_another_forms_answer_is_kept_and_the_calc_reads_it(
-        coordinator_a, patient, forms):
+    coordinator_a, patient, forms
+):
     intake, visit = forms
     do_save_submission(coordinator_a, patient, intake, {"weight_kg": "30", "smoker": "1"})
-    outcome = do_save_submission(coordinator_a, patient, visit,
-                                 {"visit_age_months": "40", "cigs_day": "5"})
+    outcome = do_save_submission(
+        coordinator_a, patient, visit, {"visit_age_months": "40", "cigs_day": "5"}
+    )
     assert outcome.submission.data == {"visit_age_months": 40, "cigs_day": 5, "dose_mg": 60}
 
 
@@ -70,23 +72,37 @@ def test_the_rest_api_judges_a_save_on_the_other_forms_values(coordinator_a, pat
     do_save_submission(coordinator_a, patient, intake, {"weight_kg": "21", "smoker": "0"})
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(coordinator_a)}")
-    refused = client.post("/api/v1/submissions/", {
-        "patient": patient.pseudonym, "form": "visit", "data": {"cigs_day": 4}}, format="json")
+    refused = client.post(
+        "/api/v1/submissions/",
+        {"patient": patient.pseudonym, "form": "visit", "data": {"cigs_day": 4}},
+        format="json",
+    )
     assert refused.status_code == 400
     assert "must be blank" in refused.json()["cigs_day"][0]
-    created = client.post("/api/v1/submissions/", {
-        "patient": patient.pseudonym, "form": "visit", "data": {"visit_age_months": 7}},
-        format="json")
+    created = client.post(
+        "/api/v1/submissions/",
+        {"patient": patient.pseudonym, "form": "visit", "data": {"visit_age_months": 7}},
+        format="json",
+    )
     assert created.status_code == 201
     assert created.json()["data"] == {"visit_age_months": 7, "dose_mg": 42}
 
 
 def test_a_redcap_import_reads_the_other_form_from_the_same_batch(coordinator_a, patient, forms):
     rows = [
-        {"record_id": patient.pseudonym, "redcap_repeat_instrument": "",
-         "redcap_repeat_instance": "", "weight_kg": "25", "smoker": "1"},
-        {"record_id": patient.pseudonym, "redcap_repeat_instrument": "visit",
-         "redcap_repeat_instance": 1, "cigs_day": "3"},
+        {
+            "record_id": patient.pseudonym,
+            "redcap_repeat_instrument": "",
+            "redcap_repeat_instance": "",
+            "weight_kg": "25",
+            "smoker": "1",
+        },
+        {
+            "record_id": patient.pseudonym,
+            "redcap_repeat_instrument": "visit",
+            "redcap_repeat_instance": 1,
+            "cigs_day": "3",
+        },
     ]
     do_import_records(coordinator_a, rows, ImportOptions())
     visit = Submission.objects.get(patient=patient, form__name="visit")
@@ -101,13 +117,18 @@ def test_a_redcap_import_reads_the_other_form_from_the_same_batch(coordinator_a,
 def test_a_bulk_save_reads_the_other_forms_in_one_query_per_chunk(coordinator_a, site_a, forms):
     intake, visit = forms
     patients = [PatientFactory(site=site_a, pseudonym=f"SITEA-{n:05d}") for n in range(100, 130)]
-    do_save_submissions_bulk(coordinator_a, [BulkItem(p, intake, {"weight_kg": "10"})
-                                             for p in patients])
+    do_save_submissions_bulk(
+        coordinator_a, [BulkItem(p, intake, {"weight_kg": "10"}) for p in patients]
+    )
     with CaptureQueriesContext(connection) as captured:
-        outcomes = do_save_submissions_bulk(coordinator_a, [BulkItem(p, visit, {})
-                                                            for p in patients])
+        outcomes = do_save_submissions_bulk(
+            coordinator_a, [BulkItem(p, visit, {}) for p in patients]
+        )
     assert {outcome.submission.data["dose_mg"] for outcome in outcomes} == {20}
-    reads = [query["sql"] for query in captured.captured_queries
-             if '"submissions_submission"."data"' in query["sql"]
-             and query["sql"].lstrip().upper().startswith("SELECT")]
+    reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if '"submissions_submission"."data"' in query["sql"]
+        and query["sql"].lstrip().upper().startswith("SELECT")
+    ]
     assert len(reads) == 1

@@ -28,8 +28,9 @@ def form_version():
 @pytest.fixture
 def submission(coordinator_a, site_a, form_version):
     patient = PatientFactory(site=site_a, pseudonym="SITEA-R1")
-    return do_save_submission(coordinator_a, patient, form_version, DATA, status="complete",
-                              instance=1).submission
+    return do_save_submission(
+        coordinator_a, patient, form_version, DATA, status="complete", instance=1
+    ).submission
 
 
 def test_curator_verifies_a_complete_submission(curator, submission):
@@ -39,19 +40,28 @@ def test_curator_verifies_a_complete_submission(curator, submission):
     assert AuditEvent.objects.filter(action="submission.verify", actor=curator).exists()
 
 
-def test_an_incomplete_submission_cannot_be_verified(curator, coordinator_a, submission,
-                                                     form_version):
-    do_save_submission(coordinator_a, submission.patient, form_version, DATA, instance=1,
-                       status="incomplete")
+def test_an_incomplete_submission_cannot_be_verified(
+    curator, coordinator_a, submission, form_version
+):
+    do_save_submission(
+        coordinator_a, submission.patient, form_version, DATA, instance=1, status="incomplete"
+    )
     with pytest.raises(ValidationError, match="only complete submissions can be verified"):
         do_verify_submission(curator, submission)
 
 
-def test_changing_verified_data_clears_the_verification(curator, coordinator_a, submission,
-                                                        form_version):
+def test_changing_verified_data_clears_the_verification(
+    curator, coordinator_a, submission, form_version
+):
     do_verify_submission(curator, submission)
-    do_save_submission(coordinator_a, submission.patient, form_version,
-                       {**DATA, "wt_grade": "3"}, instance=1, status="complete")
+    do_save_submission(
+        coordinator_a,
+        submission.patient,
+        form_version,
+        {**DATA, "wt_grade": "3"},
+        instance=1,
+        status="complete",
+    )
     submission.refresh_from_db()
     assert submission.verified_at is None
 
@@ -68,15 +78,17 @@ def test_a_locked_submission_refuses_edits_until_unlocked_with_a_reason(
 ):
     do_lock_submission(curator, submission)
     with pytest.raises(SubmissionLocked, match="locked by a curator"):
-        do_save_submission(coordinator_a, submission.patient, form_version,
-                           {**DATA, "wt_grade": "4"}, instance=1)
+        do_save_submission(
+            coordinator_a, submission.patient, form_version, {**DATA, "wt_grade": "4"}, instance=1
+        )
     with pytest.raises(ValidationError, match="Say why"):
         do_unlock_submission(curator, submission, "  ")
     assert Submission.objects.get(pk=submission.pk).locked
 
     do_unlock_submission(curator, submission, "Grade to be corrected after re-examination")
-    do_save_submission(coordinator_a, submission.patient, form_version,
-                       {**DATA, "wt_grade": "4"}, instance=1)
+    do_save_submission(
+        coordinator_a, submission.patient, form_version, {**DATA, "wt_grade": "4"}, instance=1
+    )
     assert Submission.objects.get(pk=submission.pk).data["wt_grade"] == "4"
     unlock = AuditEvent.objects.get(action="submission.unlock")
     assert unlock.context["reason"] == "Grade to be corrected after re-examination"
@@ -91,10 +103,12 @@ def test_open_queries_block_locking(curator, submission):
     assert do_lock_submission(curator, submission).locked
 
 
-def test_bulk_lock_reports_those_it_could_not_lock(curator, submission, coordinator_a,
-                                                   form_version):
-    other = do_save_submission(coordinator_a, submission.patient, form_version, DATA,
-                               status="complete").submission
+def test_bulk_lock_reports_those_it_could_not_lock(
+    curator, submission, coordinator_a, form_version
+):
+    other = do_save_submission(
+        coordinator_a, submission.patient, form_version, DATA, status="complete"
+    ).submission
     DataQuery.objects.create(submission=other, field="wt_grade", opened_by=curator)
     problems = do_lock_submissions(curator, [submission, other])
     assert len(problems) == 1

@@ -16,10 +16,12 @@ DATA = {"age_months": 36, "mm_present": "1", "wt_grade": "2"}
 def submission(coordinator_a, site_a):
     version = publish_form(assessment_schema())
     patient = PatientFactory(site=site_a, pseudonym="SITEA-ADM1")
-    submission = do_save_submission(coordinator_a, patient, version, DATA, status="complete",
-                                    instance=1).submission
-    do_save_submission(coordinator_a, patient, version, {**DATA, "wt_grade": "3"},
-                       status="complete", instance=1)
+    submission = do_save_submission(
+        coordinator_a, patient, version, DATA, status="complete", instance=1
+    ).submission
+    do_save_submission(
+        coordinator_a, patient, version, {**DATA, "wt_grade": "3"}, status="complete", instance=1
+    )
     return submission
 
 
@@ -72,27 +74,33 @@ def test_curator_verifies_and_locks_from_the_review_page(client, curator, submis
     client.post(f"/admin/submissions/submission/{submission.pk}/lock/")
     submission.refresh_from_db()
     assert submission.verified_at is not None and submission.locked
-    response = client.post(f"/admin/submissions/submission/{submission.pk}/unlock/",
-                           {"reason": ""}, follow=True)
+    response = client.post(
+        f"/admin/submissions/submission/{submission.pk}/unlock/", {"reason": ""}, follow=True
+    )
     assert "Say why" in response.content.decode()
     assert Submission.objects.get(pk=submission.pk).locked
 
 
 def test_bulk_verify_action_is_audited(client, curator, submission):
     client.force_login(curator)
-    client.post("/admin/submissions/submission/",
-                {"action": "verify_selected", "_selected_action": [submission.pk]})
+    client.post(
+        "/admin/submissions/submission/",
+        {"action": "verify_selected", "_selected_action": [submission.pk]},
+    )
     assert AuditEvent.objects.filter(action="submission.verify").count() == 1
 
 
-def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_admin(client, admin_user,
-                                                                    submission):
+def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_admin(client, admin_user, submission):
     client.force_login(admin_user)
     event = AuditEvent.objects.first()
     page = client.get(f"/admin/audit/auditevent/{event.pk}/change/")
     assert page.status_code == 200
-    assert client.post(f"/admin/audit/auditevent/{event.pk}/change/",
-                       {"action": "forged"}).status_code == 403
-    assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/",
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "forged"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     assert AuditEvent.objects.filter(pk=event.pk, action=event.action).exists()

@@ -56,8 +56,15 @@ def test_free_text_with_an_identifier_is_refused(coordinator_a, patient, v1):
 
 def test_update_records_a_field_level_diff(coordinator_a, patient, v1):
     do_save_submission(coordinator_a, patient, v1, GOOD, instance=1)
-    do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1,
-                       expected_row_version=1, status="complete")
+    do_save_submission(
+        coordinator_a,
+        patient,
+        v1,
+        {**GOOD, "wt_grade": "3"},
+        instance=1,
+        expected_row_version=1,
+        status="complete",
+    )
     event = AuditEvent.objects.get(action="submission.update")
     assert event.changes == {"wt_grade": ["2", "3"], "status": ["incomplete", "complete"]}
     assert Submission.objects.get().row_version == 2
@@ -65,11 +72,18 @@ def test_update_records_a_field_level_diff(coordinator_a, patient, v1):
 
 def test_a_stale_save_is_refused_and_changes_nothing(coordinator_a, patient, v1):
     do_save_submission(coordinator_a, patient, v1, GOOD, instance=1)
-    do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1,
-                       expected_row_version=1)
+    do_save_submission(
+        coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1, expected_row_version=1
+    )
     with pytest.raises(StaleSubmission, match="changed by someone else"):
-        do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "4"}, instance=1,
-                           expected_row_version=1)
+        do_save_submission(
+            coordinator_a,
+            patient,
+            v1,
+            {**GOOD, "wt_grade": "4"},
+            instance=1,
+            expected_row_version=1,
+        )
     assert Submission.objects.get().data["wt_grade"] == "3"
 
 
@@ -109,11 +123,13 @@ def test_a_retried_create_with_the_same_key_returns_the_first(coordinator_a, pat
 
 
 def test_a_retry_naming_its_instance_returns_the_first_and_changes_nothing(
-        coordinator_a, patient, v1):
+    coordinator_a, patient, v1
+):
     key = uuid.uuid4()
     first = do_save_submission(coordinator_a, patient, v1, GOOD, instance=1, client_uuid=key)
-    again = do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"},
-                               instance=1, client_uuid=key)
+    again = do_save_submission(
+        coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1, client_uuid=key
+    )
     assert again.submission.pk == first.submission.pk and not again.created
     stored = Submission.objects.get()
     assert stored.row_version == 1 and stored.data["wt_grade"] == "2"
@@ -121,11 +137,13 @@ def test_a_retry_naming_its_instance_returns_the_first_and_changes_nothing(
 
 
 def test_a_retry_is_answered_with_the_first_even_if_its_data_no_longer_passes(
-        coordinator_a, patient, v1):
+    coordinator_a, patient, v1
+):
     key = uuid.uuid4()
     first = do_save_submission(coordinator_a, patient, v1, GOOD, client_uuid=key)
-    again = do_save_submission(coordinator_a, patient, v1, {**GOOD, "age_months": "3 years"},
-                               client_uuid=key)
+    again = do_save_submission(
+        coordinator_a, patient, v1, {**GOOD, "age_months": "3 years"}, client_uuid=key
+    )
     assert again.submission.pk == first.submission.pk and not again.created
     assert Submission.objects.count() == 1
 
@@ -140,11 +158,11 @@ def test_a_key_used_for_another_patient_is_refused(coordinator_a, patient, site_
     assert Submission.objects.count() == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="needs two connections writing at once")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs two connections writing at once"
+)
 @pytest.mark.django_db(transaction=True)
-def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinator_a, patient,
-                                                                       v1):
+def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinator_a, patient, v1):
     first_inserted, release = threading.Event(), threading.Event()
     errors: list[ValidationError] = []
 
@@ -166,8 +184,10 @@ def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinato
             connection.close()
 
     # A thread starts with no scope of its own: each runs in a copy of the test's.
-    threads = [threading.Thread(target=contextvars.copy_context().run, args=(target,))
-               for target in (first, second)]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(target,))
+        for target in (first, second)
+    ]
     threads[0].start()
     assert first_inserted.wait(30)
     # The second numbers itself 1 as well (the first's row is not committed yet) and waits on
@@ -187,8 +207,10 @@ def test_of_two_creates_racing_for_one_number_the_later_saves_nothing(coordinato
 def _wait_for_a_lock_wait() -> None:
     with connection.cursor() as cursor:
         for _ in range(300):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.1)

@@ -1,8 +1,11 @@
 """Shared pieces of the web page tests."""
 
 MM_PRESENT = {
-    "mm_age_months": "36", "mm_present": "1", "elicited_by": "both",
-    "body_regions": ["distal"], "wt_grade_left_task": "2",
+    "mm_age_months": "36",
+    "mm_present": "1",
+    "elicited_by": "both",
+    "body_regions": ["distal"],
+    "wt_grade_left_task": "2",
 }
 """A valid mirror_movements v2 answer set, as a browser posts it."""
 

@@ -14,8 +14,13 @@ from tests.factories import PatientFactory, UserFactory, enter_submission
 
 pytestmark = pytest.mark.django_db
 
-ENROLMENT = {"enrol_age_months": "36", "handedness": "right", "consent_registry": "1",
-             "consent_recontact": "0", "primary_diagnosis": "cmmc"}
+ENROLMENT = {
+    "enrol_age_months": "36",
+    "handedness": "right",
+    "consent_registry": "1",
+    "consent_recontact": "0",
+    "primary_diagnosis": "cmmc",
+}
 MM_ABSENT = {"mm_age_months": "36", "mm_present": "0"}
 
 
@@ -27,17 +32,26 @@ def cell_classes(page: str, pseudonym: str, form: str) -> list[str]:
     return re.findall(r'class="status-cell ([^"]*)"', cell[1])
 
 
-def test_cells_show_each_forms_status_and_instances(client_a, coordinator_a, patient_a,
-                                                    registry_forms):
-    enter_submission(coordinator_a, patient_a, registry_forms["enrollment", 1], ENROLMENT,
-                     instance=1, status="complete")
+def test_cells_show_each_forms_status_and_instances(
+    client_a, coordinator_a, patient_a, registry_forms
+):
+    enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["enrollment", 1],
+        ENROLMENT,
+        instance=1,
+        status="complete",
+    )
     mm = registry_forms["mirror_movements", 2]
     enter_submission(coordinator_a, patient_a, mm, MM_ABSENT, status="unverified")
     enter_submission(coordinator_a, patient_a, mm, MM_ABSENT, status="incomplete")
     page = client_a.get("/").content.decode()
     assert cell_classes(page, patient_a.pseudonym, "enrollment") == ["status-complete"]
     assert cell_classes(page, patient_a.pseudonym, "mirror_movements") == [
-        "status-unverified", "status-incomplete"]
+        "status-unverified",
+        "status-incomplete",
+    ]
     assert cell_classes(page, patient_a.pseudonym, "surgery") == []
     # A repeatable form's cells are numbered and link to their instances, plus an "add" link.
     base = f"/patients/{patient_a.pseudonym}/mirror_movements"
@@ -51,14 +65,19 @@ def test_columns_are_the_latest_forms_with_enrolment_first(client_a, patient_a, 
     page = client_a.get("/").content.decode()
     forms = re.findall(r'<td data-form="([a-z_]+)">', page)
     assert forms[0] == "enrollment"
-    assert forms == ["enrollment", "dysraphic_lesion", "follow_up", "mirror_movements",
-                     "surgery"]
+    assert forms == ["enrollment", "dysraphic_lesion", "follow_up", "mirror_movements", "surgery"]
     assert 'class="status-cell status-none"' in page  # enrolment not started yet
 
 
 def test_a_locked_submission_shows_a_lock(client_a, coordinator_a, patient_a, registry_forms):
-    submission = enter_submission(coordinator_a, patient_a, registry_forms["enrollment", 1],
-                                  ENROLMENT, instance=1, status="complete")
+    submission = enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["enrollment", 1],
+        ENROLMENT,
+        instance=1,
+        status="complete",
+    )
     Submission.objects.filter(pk=submission.pk).update(locked=True)
     page = client_a.get("/").content.decode()
     assert cell_classes(page, patient_a.pseudonym, "enrollment") == ["status-complete locked"]
@@ -78,17 +97,23 @@ def test_search_by_registry_code(client_a, site_a, registry_forms):
     assert "SITEA-FGHIJ-22222" in page and "SITEA-ABCDE-11111" not in page
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("incomplete", {"SITEA-INCOMPLETE"}),
-    ("complete", {"SITEA-COMPLETE", "SITEA-LOCKED"}),
-    ("locked", {"SITEA-LOCKED"}),
-    ("none", {"SITEA-INCOMPLETE", "SITEA-COMPLETE", "SITEA-LOCKED", "SITEA-NOTHING"}),
-    ("", {"SITEA-INCOMPLETE", "SITEA-COMPLETE", "SITEA-LOCKED", "SITEA-NOTHING"}),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("incomplete", {"SITEA-INCOMPLETE"}),
+        ("complete", {"SITEA-COMPLETE", "SITEA-LOCKED"}),
+        ("locked", {"SITEA-LOCKED"}),
+        ("none", {"SITEA-INCOMPLETE", "SITEA-COMPLETE", "SITEA-LOCKED", "SITEA-NOTHING"}),
+        ("", {"SITEA-INCOMPLETE", "SITEA-COMPLETE", "SITEA-LOCKED", "SITEA-NOTHING"}),
+    ],
+)
 def test_filter_by_status(client_a, coordinator_a, site_a, registry_forms, status, expected):
     enrolment = registry_forms["enrollment", 1]
-    for code, state in (("INCOMPLETE", "incomplete"), ("COMPLETE", "complete"),
-                        ("LOCKED", "complete")):
+    for code, state in (
+        ("INCOMPLETE", "incomplete"),
+        ("COMPLETE", "complete"),
+        ("LOCKED", "complete"),
+    ):
         patient = PatientFactory(site=site_a, pseudonym=f"SITEA-{code}")
         enter_submission(coordinator_a, patient, enrolment, ENROLMENT, instance=1, status=state)
     Submission.objects.filter(patient__pseudonym="SITEA-LOCKED").update(locked=True)
@@ -97,16 +122,23 @@ def test_filter_by_status(client_a, coordinator_a, site_a, registry_forms, statu
     assert set(re.findall(r'<tr data-patient="([^"]+)">', page)) == expected
 
 
-def test_not_started_filter_leaves_out_patients_with_every_form(client_a, coordinator_a,
-                                                                site_a, registry_forms):
+def test_not_started_filter_leaves_out_patients_with_every_form(
+    client_a, coordinator_a, site_a, registry_forms
+):
     full = PatientFactory(site=site_a, pseudonym="SITEA-FULL")
     for (name, number), version in registry_forms.items():
         if number == max(n for f, n in registry_forms if f == name):
-            data = {"enrollment": ENROLMENT, "mirror_movements": MM_ABSENT,
-                    "dysraphic_lesion": {"lesion_type": "cmmc", "lesion_level": "c5"},
-                    "surgery": {"surg_age_days": "10", "procedures": ["mmc_repair"],
-                                "lesion_instance": "1"},
-                    "follow_up": {"fu_age_months": "40", "fu_status": "alive"}}[name]
+            data = {
+                "enrollment": ENROLMENT,
+                "mirror_movements": MM_ABSENT,
+                "dysraphic_lesion": {"lesion_type": "cmmc", "lesion_level": "c5"},
+                "surgery": {
+                    "surg_age_days": "10",
+                    "procedures": ["mmc_repair"],
+                    "lesion_instance": "1",
+                },
+                "follow_up": {"fu_age_months": "40", "fu_status": "alive"},
+            }[name]
             enter_submission(coordinator_a, full, version, data)
     PatientFactory(site=site_a, pseudonym="SITEA-EMPTY")
     page = client_a.get("/", {"status": "none"}).content.decode()
@@ -129,28 +161,36 @@ def test_pagination_keeps_the_search_and_filter(client_a, site_a, registry_forms
     assert 'href="?q=P-&amp;status=none&amp;page=2"' in page
 
 
-def test_counts_of_open_queries_and_issues_are_for_the_site(client_a, coordinator_a, curator,
-                                                            coordinator_b, patient_a, patient_b,
-                                                            registry_forms):
+def test_counts_of_open_queries_and_issues_are_for_the_site(
+    client_a, coordinator_a, curator, coordinator_b, patient_a, patient_b, registry_forms
+):
     enrolment = registry_forms["enrollment", 1]
     mine = enter_submission(coordinator_a, patient_a, enrolment, ENROLMENT, instance=1)
     theirs = enter_submission(coordinator_b, patient_b, enrolment, ENROLMENT, instance=1)
     do_open_data_query(curator, mine, "handedness", "Right-handed: confirmed by a test?")
     do_open_data_query(curator, mine, "enrol_age_months", "Is 36 months right?")
     do_open_data_query(curator, theirs, "handedness", "Confirm?")
-    for n, (patient, state) in enumerate([(patient_a, "open"), (patient_a, "resolved"),
-                                          (patient_b, "open")]):
-        QualityIssue.objects.create(rule="outlier", severity="warning", site=patient.site,
-                                    patient=patient, message="Outside the usual range.",
-                                    fingerprint=f"fp{n}", status=state,
-                                    last_seen=timezone.now())
+    for n, (patient, state) in enumerate(
+        [(patient_a, "open"), (patient_a, "resolved"), (patient_b, "open")]
+    ):
+        QualityIssue.objects.create(
+            rule="outlier",
+            severity="warning",
+            site=patient.site,
+            patient=patient,
+            message="Outside the usual range.",
+            fingerprint=f"fp{n}",
+            status=state,
+            last_seen=timezone.now(),
+        )
     page = client_a.get("/").content.decode()
     assert '<strong id="open-queries">2</strong>' in page
     assert '<strong id="open-issues">1</strong>' in page
 
 
 def test_query_count_does_not_grow_with_the_number_of_patients(
-        client_a, coordinator_a, site_a, registry_forms, django_assert_max_num_queries):
+    client_a, coordinator_a, site_a, registry_forms, django_assert_max_num_queries
+):
     mm = registry_forms["mirror_movements", 2]
 
     def add_patients(count):
@@ -170,8 +210,9 @@ def test_query_count_does_not_grow_with_the_number_of_patients(
     assert len(re.findall(r'<a class="status-cell status-incomplete"', page)) == 100
 
 
-def test_a_coordinator_of_several_sites_picks_one_and_it_is_remembered(client, site_a, site_b,
-                                                                      registry_forms):
+def test_a_coordinator_of_several_sites_picks_one_and_it_is_remembered(
+    client, site_a, site_b, registry_forms
+):
     nurse = UserFactory(sites=[site_a, site_b])
     PatientFactory(site=site_a, pseudonym="SITEA-1")
     PatientFactory(site=site_b, pseudonym="SITEB-1")
@@ -192,8 +233,9 @@ def test_a_coordinator_cannot_pick_a_site_that_is_not_theirs(client_a, site_b, r
     assert "Records at SITEA" in client_a.get("/").content.decode()
 
 
-def test_curators_see_the_dashboard_of_any_site(client, curator, site_a, site_b, patient_b,
-                                                registry_forms):
+def test_curators_see_the_dashboard_of_any_site(
+    client, curator, site_a, site_b, patient_b, registry_forms
+):
     client.force_login(curator)
     picker = client.get("/").content.decode()
     assert "SITEA" in picker and "SITEB" in picker

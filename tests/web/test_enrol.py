@@ -17,8 +17,11 @@ LOCAL_ID = "HOSP-778899-QZ"
 
 
 def enrol(client, **changes):
-    return client.post("/enrol/", {"local_id": LOCAL_ID, "sex": "female",
-                                   "year_of_birth": "2016", **changes}, follow=True)
+    return client.post(
+        "/enrol/",
+        {"local_id": LOCAL_ID, "sex": "female", "year_of_birth": "2016", **changes},
+        follow=True,
+    )
 
 
 def test_the_form_asks_for_the_local_id_without_autocomplete(client_a, site_a):
@@ -36,11 +39,16 @@ def test_enrolling_creates_the_patient_and_opens_their_page(client_a, site_a, re
     assert f"registry code {patient.pseudonym}" in response.content.decode()
 
 
-def test_the_local_id_is_in_no_page_log_line_audit_event_or_table(client_a, site_a,
-                                                                  registry_forms, caplog):
+def test_the_local_id_is_in_no_page_log_line_audit_event_or_table(
+    client_a, site_a, registry_forms, caplog
+):
     caplog.set_level(logging.DEBUG)
-    pages = [enrol(client_a), enrol(client_a), enrol(client_a, year_of_birth="1800"),
-             enrol(client_a, sex="")]
+    pages = [
+        enrol(client_a),
+        enrol(client_a),
+        enrol(client_a, year_of_birth="1800"),
+        enrol(client_a, sex=""),
+    ]
     pages.append(client_a.get(f"/patients/{Patient.objects.get().pseudonym}/"))
     pages.append(client_a.get("/"))
     for response in pages:
@@ -103,13 +111,15 @@ def test_patients_are_enrolled_at_the_working_site(client, site_a, site_b, regis
     assert Patient.objects.get().site == site_b
 
 
-def test_a_coordinator_of_several_sites_must_choose_one_first(client, site_a, site_b,
-                                                              registry_forms):
+def test_a_coordinator_of_several_sites_must_choose_one_first(
+    client, site_a, site_b, registry_forms
+):
     from tests.factories import UserFactory
 
     client.force_login(UserFactory(sites=[site_a, site_b]))
-    response = client.post("/enrol/", {"local_id": LOCAL_ID, "sex": "male",
-                                       "year_of_birth": "2016"})
+    response = client.post(
+        "/enrol/", {"local_id": LOCAL_ID, "sex": "male", "year_of_birth": "2016"}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
     assert not Patient.objects.exists()
 

@@ -19,8 +19,7 @@ def test_every_page_requires_login(client, url):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_home_is_the_dashboard_of_the_coordinators_only_site(client, coordinator_a, site_a,
-                                                             site_b):
+def test_home_is_the_dashboard_of_the_coordinators_only_site(client, coordinator_a, site_a, site_b):
     PatientFactory(site=site_a, pseudonym="SITEA-1")
     PatientFactory(site=site_b, pseudonym="SITEB-1")
     client.force_login(coordinator_a)
@@ -65,10 +64,14 @@ def test_health_answers_when_the_database_does(client):
 def test_password_change_works_and_is_audited_without_the_password(client, coordinator_a):
     client.force_login(coordinator_a)
     new_password = "Grey-heron-over-the-river-77"
-    response = client.post("/password/", {
-        "old_password": DEFAULT_PASSWORD, "new_password1": new_password,
-        "new_password2": new_password,
-    })
+    response = client.post(
+        "/password/",
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": new_password,
+            "new_password2": new_password,
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/password/done/"
     coordinator_a.refresh_from_db()
     assert coordinator_a.check_password(new_password)
@@ -81,10 +84,14 @@ def test_password_change_works_and_is_audited_without_the_password(client, coord
 
 def test_password_change_refuses_a_wrong_old_password(client, coordinator_a):
     client.force_login(coordinator_a)
-    response = client.post("/password/", {
-        "old_password": "not-it", "new_password1": "Grey-heron-over-the-river-77",
-        "new_password2": "Grey-heron-over-the-river-77",
-    })
+    response = client.post(
+        "/password/",
+        {
+            "old_password": "not-it",
+            "new_password1": "Grey-heron-over-the-river-77",
+            "new_password2": "Grey-heron-over-the-river-77",
+        },
+    )
     assert response.status_code == 200
     assert "old password was entered incorrectly" in response.content.decode()
     coordinator_a.refresh_from_db()

@@ -27,8 +27,12 @@ def url(patient, form="mirror_movements", instance="new"):
 
 
 def snapshot():
-    return (Patient.objects.count(), Submission.objects.count(), AuditEvent.objects.count(),
-            sorted(Submission.objects.values_list("pk", "row_version", "data")))
+    return (
+        Patient.objects.count(),
+        Submission.objects.count(),
+        AuditEvent.objects.count(),
+        sorted(Submission.objects.values_list("pk", "row_version", "data")),
+    )
 
 
 def post_raw(client, path: str, fields: dict[str, str], raw: str = ""):
@@ -40,21 +44,28 @@ def post_raw(client, path: str, fields: dict[str, str], raw: str = ""):
 # (raw form-encoded pair, status, what the page says)
 ASSESSMENT_PROBES = {
     "10 MB note": ("&neuro_other_findings=" + "x" * 10 * MB, 200, f"{MAX_NOTES_LENGTH:,}"),
-    "20,000-character note": ("&" + urlencode({"neuro_other_findings": (NOTE * 400)[:20_000]}),
-                              200, f"{MAX_NOTES_LENGTH:,}"),
-    "a text answer over its limit": ("&mm_age_months=" + "9" * (MAX_TEXT_LENGTH + 1), 200,
-                                     f"{MAX_TEXT_LENGTH:,}"),
+    "20,000-character note": (
+        "&" + urlencode({"neuro_other_findings": (NOTE * 400)[:20_000]}),
+        200,
+        f"{MAX_NOTES_LENGTH:,}",
+    ),
+    "a text answer over its limit": (
+        "&mm_age_months=" + "9" * (MAX_TEXT_LENGTH + 1),
+        200,
+        f"{MAX_TEXT_LENGTH:,}",
+    ),
     "a body over the limit": ("&neuro_other_findings=" + "x" * 17 * MB, 400, ""),
     "NUL": ("&neuro_other_findings=a%00b", 400, "NUL"),
     "a key with a NUL": ("&a%00b=1", 400, "NUL"),
 }
 
 
-@pytest.mark.parametrize(("raw", "status", "words"), ASSESSMENT_PROBES.values(),
-                         ids=ASSESSMENT_PROBES)
-def test_a_hostile_answer_is_refused_and_nothing_is_saved(client, coordinator_a, patient_a,
-                                                          registry_forms,
-                                                          raw, status, words):
+@pytest.mark.parametrize(
+    ("raw", "status", "words"), ASSESSMENT_PROBES.values(), ids=ASSESSMENT_PROBES
+)
+def test_a_hostile_answer_is_refused_and_nothing_is_saved(
+    client, coordinator_a, patient_a, registry_forms, raw, status, words
+):
     client.force_login(coordinator_a)
     before = snapshot()
     response = post_raw(client, url(patient_a), MM_PRESENT, raw)
@@ -67,17 +78,18 @@ def test_a_hostile_answer_is_refused_and_nothing_is_saved(client, coordinator_a,
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("raw", ["%ED%A0%80", "%ED%BF%BF", "%FF%FE", "%C3"],
-                         ids=["lone high surrogate", "lone low surrogate", "not UTF-8",
-                              "half a character"])
-def test_bytes_that_are_not_text_are_read_as_replacement_characters(client, coordinator_a,
-                                                                     patient_a, registry_forms,
-                                                                     raw):
+@pytest.mark.parametrize(
+    "raw",
+    ["%ED%A0%80", "%ED%BF%BF", "%FF%FE", "%C3"],
+    ids=["lone high surrogate", "lone low surrogate", "not UTF-8", "half a character"],
+)
+def test_bytes_that_are_not_text_are_read_as_replacement_characters(
+    client, coordinator_a, patient_a, registry_forms, raw
+):
     # Browsers send UTF-8; what is not is read with U+FFFD in place, as Django decodes forms,
     # so no surrogate reaches the database.
     client.force_login(coordinator_a)
-    response = post_raw(client, url(patient_a), MM_PRESENT,
-                        f"&neuro_other_findings=left{raw}hand")
+    response = post_raw(client, url(patient_a), MM_PRESENT, f"&neuro_other_findings=left{raw}hand")
     assert response.status_code == 302
     saved = Submission.objects.get(patient=patient_a, data__has_key="neuro_other_findings")
     note = saved.data["neuro_other_findings"]
@@ -100,8 +112,9 @@ ENROL_PROBES = {
 
 
 @pytest.mark.parametrize(("raw", "status"), ENROL_PROBES.values(), ids=ENROL_PROBES)
-def test_a_hostile_enrolment_is_refused_and_nobody_is_enrolled(client, coordinator_a, site_a,
-                                                               raw, status):
+def test_a_hostile_enrolment_is_refused_and_nobody_is_enrolled(
+    client, coordinator_a, site_a, raw, status
+):
     client.force_login(coordinator_a)
     session = client.session
     session[SESSION_KEY] = site_a.pk

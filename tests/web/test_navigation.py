@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 def nav_of(client, user, url="/statistics/"):
     client.force_login(user)
     page = client.get(url).content.decode()
-    return page[page.index('aria-label="Main"'):page.index("</nav>")]
+    return page[page.index('aria-label="Main"') : page.index("</nav>")]
 
 
 def test_coordinators_see_records_quality_and_statistics_but_not_curation(client, coordinator_a):

@@ -5,9 +5,14 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/quality/issues/?rule=%00", "/?q=a%00b", "/api/v1/submissions/?form=%00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/quality/issues/?rule=%00",
+        "/?q=a%00b",
+        "/api/v1/submissions/?form=%00",
+    ],
+)
 def test_nul_in_a_query_string_is_a_clear_400(client, curator, url):
     client.force_login(curator)
     response = client.get(url)
@@ -17,8 +22,9 @@ def test_nul_in_a_query_string_is_a_clear_400(client, curator, url):
 
 def test_nul_in_a_json_body_is_a_clear_400(client, coordinator_a):
     client.force_login(coordinator_a)
-    response = client.post("/api/v1/patients/", '{"local_id": "A\\u0000B"}',
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/patients/", '{"local_id": "A\\u0000B"}', content_type="application/json"
+    )
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
 

@@ -13,16 +13,22 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def query_a(coordinator_a, curator, patient_a, registry_forms):
-    submission = enter_submission(coordinator_a, patient_a,
-                                  registry_forms["mirror_movements", 2], MM_PRESENT)
-    return do_open_data_query(curator, submission, "wt_grade_left_task",
-                              "Grade 2 at 3 years: please confirm from the clinic notes.")
+    submission = enter_submission(
+        coordinator_a, patient_a, registry_forms["mirror_movements", 2], MM_PRESENT
+    )
+    return do_open_data_query(
+        curator,
+        submission,
+        "wt_grade_left_task",
+        "Grade 2 at 3 years: please confirm from the clinic notes.",
+    )
 
 
 @pytest.fixture
 def query_b(coordinator_b, curator, patient_b, registry_forms):
-    submission = enter_submission(coordinator_b, patient_b,
-                                  registry_forms["mirror_movements", 2], MM_PRESENT)
+    submission = enter_submission(
+        coordinator_b, patient_b, registry_forms["mirror_movements", 2], MM_PRESENT
+    )
     return do_open_data_query(curator, submission, "mm_age_months", "Site B question.")
 
 
@@ -41,8 +47,9 @@ def test_the_inbox_filters_by_status(client_a, curator, query_a):
     assert f"/queries/{query_a.pk}/" in closed
 
 
-def test_the_thread_shows_the_question_the_value_and_a_link_to_the_field(client_a, query_a,
-                                                                         patient_a):
+def test_the_thread_shows_the_question_the_value_and_a_link_to_the_field(
+    client_a, query_a, patient_a
+):
     page = client_a.get(f"/queries/{query_a.pk}/").content.decode()
     assert "Question about “Left-hand task (watch the right hand)”" in page
     assert "Grade 2 at 3 years: please confirm" in page
@@ -53,8 +60,9 @@ def test_the_thread_shows_the_question_the_value_and_a_link_to_the_field(client_
 
 
 def test_a_coordinator_answers_from_the_thread(client_a, query_a, coordinator_a):
-    response = client_a.post(f"/queries/{query_a.pk}/",
-                             {"text": "Confirmed: grade 2 in the clinic notes."}, follow=True)
+    response = client_a.post(
+        f"/queries/{query_a.pk}/", {"text": "Confirmed: grade 2 in the clinic notes."}, follow=True
+    )
     query_a.refresh_from_db()
     assert query_a.status == QueryStatus.ANSWERED
     assert query_a.messages.last().author == coordinator_a
@@ -67,8 +75,9 @@ def test_a_coordinator_answers_from_the_thread(client_a, query_a, coordinator_a)
 def test_an_empty_or_identifying_answer_is_refused_with_a_reason(client_a, query_a):
     empty = client_a.post(f"/queries/{query_a.pk}/", {"text": "  "}).content.decode()
     assert "Write your answer; it cannot be empty." in empty
-    dated = client_a.post(f"/queries/{query_a.pk}/",
-                          {"text": "Seen on 12/03/2019 by the team."}).content.decode()
+    dated = client_a.post(
+        f"/queries/{query_a.pk}/", {"text": "Seen on 12/03/2019 by the team."}
+    ).content.decode()
     assert "looks like" in dated and "Seen on 12/03/2019 by the team." in dated
     query_a.refresh_from_db()
     assert query_a.status == QueryStatus.OPEN and query_a.messages.count() == 1

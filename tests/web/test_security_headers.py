@@ -132,29 +132,35 @@ def inline_code_in(html: str) -> list[str]:
     return finder.problems
 
 
-@pytest.mark.parametrize("html", [
-    "<script>alert(1)</script>",
-    "<script type='module'>go()</script>",
-    "<p style='color:red'>x</p>",
-    "<button onclick='go()'>x</button>",
-    "<svg onload='go()'></svg>",
-    "<style>p { color: red }</style>",
-    "<a href='javascript:go()'>x</a>",
-    "<script src='https://cdn.example.org/x.js'></script>",
-    "<link rel='stylesheet' href='https://fonts.example.org/a.css'>",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>alert(1)</script>",
+        "<script type='module'>go()</script>",
+        "<p style='color:red'>x</p>",
+        "<button onclick='go()'>x</button>",
+        "<svg onload='go()'></svg>",
+        "<style>p { color: red }</style>",
+        "<a href='javascript:go()'>x</a>",
+        "<script src='https://cdn.example.org/x.js'></script>",
+        "<link rel='stylesheet' href='https://fonts.example.org/a.css'>",
+    ],
+)
 def test_the_page_check_catches_each_kind_of_inline_code(html):
     assert inline_code_in(f"<!doctype html><html><body>{html}</body></html>")
 
 
 def test_the_page_check_lets_scripts_files_and_json_data_blocks_through():
-    html = ('<script src="/static/js/a.js"></script><link rel="stylesheet" href="/static/a.css">'
-            '<script type="application/json" id="config">{"a": 1}</script>'
-            '<div data-show-if="{&quot;a&quot;: 1}">x</div>')
+    html = (
+        '<script src="/static/js/a.js"></script><link rel="stylesheet" href="/static/a.css">'
+        '<script type="application/json" id="config">{"a": 1}</script>'
+        '<div data-show-if="{&quot;a&quot;: 1}">x</div>'
+    )
     assert inline_code_in(html) == []
 
 
 # --- the walk ---------------------------------------------------------------------------------
+
 
 @dataclass
 class World:
@@ -171,32 +177,48 @@ def world(site_a, site_b, coordinator_a, curator, researcher, admin_user) -> Wor
         clean_patient(site_a, year_of_birth=2000 + year)
     odd = clean_patient(site_a, year_of_birth=2011)
     odd.submissions.filter(form__name="dysraphic_lesion").update(
-        data={**LESION, "lesion_level": "lumbar"})
+        data={**LESION, "lesion_level": "lumbar"}
+    )
     do_run_quality_checks(None, full=True)
     snapshot = do_compute_statistics(None)
     submission = Submission.objects.filter(patient=who).select_related("form").first()
     query = do_open_data_query(curator, submission, next(iter(submission.data)), "Please check.")
     issue = QualityIssue.objects.first()
     # Runs half done, so the progress bar is drawn.
-    run, export = (JobRun.objects.create(kind=kind, parameters=parameters, requested_by=curator,
-                                         status=JobStatus.RUNNING, progress_done=3,
-                                         progress_total=7, heartbeat_at=timezone.now(),
-                                         started_at=timezone.now())
-                   for kind, parameters in ((JobKind.QUALITY, {}),
-                                            (JobKind.EXPORT, {"shape": "flat-csv"})))
+    run, export = (
+        JobRun.objects.create(
+            kind=kind,
+            parameters=parameters,
+            requested_by=curator,
+            status=JobStatus.RUNNING,
+            progress_done=3,
+            progress_total=7,
+            heartbeat_at=timezone.now(),
+            started_at=timezone.now(),
+        )
+        for kind, parameters in ((JobKind.QUALITY, {}), (JobKind.EXPORT, {"shape": "flat-csv"}))
+    )
     api_token_for(coordinator_a)
     token = ApiToken.objects.get(user=coordinator_a)
     Group.objects.create(name="Reviewers")
-    AccessAttempt.objects.create(username="someone", ip_address="192.0.2.1", user_agent="x",
-                                 failures_since_start=1)
+    AccessAttempt.objects.create(
+        username="someone", ip_address="192.0.2.1", user_agent="x", failures_since_start=1
+    )
     AccessLog.objects.create(username="someone", ip_address="192.0.2.1", user_agent="x")
     AccessFailureLog.objects.create(username="someone", ip_address="192.0.2.1", user_agent="x")
     assert snapshot.pk and issue is not None
     values = {
-        "code": site_a.code, "name": submission.form.name, "form": submission.form.name,
-        "number": str(submission.form_version.number), "pseudonym": who.pseudonym,
-        "instance": str(submission.instance), "shape": "flat-csv", "query_id": str(query.pk),
-        "id": str(coordinator_a.pk), "app_label": "patients", "url": "no-such-page/",
+        "code": site_a.code,
+        "name": submission.form.name,
+        "form": submission.form.name,
+        "number": str(submission.form_version.number),
+        "pseudonym": who.pseudonym,
+        "instance": str(submission.instance),
+        "shape": "flat-csv",
+        "query_id": str(query.pk),
+        "id": str(coordinator_a.pk),
+        "app_label": "patients",
+        "url": "no-such-page/",
         "path": "no-such-endpoint/",
         "content_type_id": str(ContentType.objects.get_for_model(type(who)).pk),
         "object_id": str(who.pk),
@@ -268,8 +290,13 @@ def url_for(route: str, world: World) -> str:
 
 @pytest.fixture
 def people(coordinator_a, curator, researcher, admin_user) -> dict[str, object]:
-    return {"anonymous": None, "coordinator": coordinator_a, "curator": curator,
-            "researcher": researcher, "administrator": admin_user}
+    return {
+        "anonymous": None,
+        "coordinator": coordinator_a,
+        "curator": curator,
+        "researcher": researcher,
+        "administrator": admin_user,
+    }
 
 
 # Answers that are not a pattern of their own: the API docs' start-up script, a 404 page.
@@ -287,28 +314,49 @@ def test_every_url_answers_with_the_headers_and_no_page_holds_inline_code(world,
             client.force_login(person)
             verify_session(client, person)
         for route, url in [(route, url_for(route, world)) for route in routes] + [
-                (url, url) for url in EXTRA_URLS]:
+            (url, url) for url in EXTRA_URLS
+        ]:
             response = client.get(url)
-            problems.extend(f"{role} GET {url} ({response.status_code}): {problem}"
-                            for problem in header_problems(response))
-            if (response.status_code == 200
-                    and response.headers.get("Content-Type", "").startswith("text/html")):
+            problems.extend(
+                f"{role} GET {url} ({response.status_code}): {problem}"
+                for problem in header_problems(response)
+            )
+            if response.status_code == 200 and response.headers.get("Content-Type", "").startswith(
+                "text/html"
+            ):
                 pages.add(route)
-                problems.extend(f"{role} GET {url}: {problem}"
-                                for problem in inline_code_in(response.content.decode()))
+                problems.extend(
+                    f"{role} GET {url}: {problem}"
+                    for problem in inline_code_in(response.content.decode())
+                )
     assert not problems, "\n".join(problems)
     # The walk saw the pages that matter, as HTML, each as someone allowed to see it.
-    for route in ("", "login/", "patients/<str:pseudonym>/",
-                  "patients/<str:pseudonym>/<str:form>/<int:instance>/", "statistics/",
-                  "statistics/tables/", "quality/", "quality/issues/<int:pk>/", "jobs/",
-                  "jobs/<int:pk>/", "queries/", "queries/<int:query_id>/", "enrol/", "api/docs/",
-                  "admin/", "admin/submissions/submission/",
-                  "admin/submissions/submission/<path:object_id>/change/",
-                  "admin/curation/dataquery/<path:object_id>/change/",
-                  "admin/patients/patient/<path:object_id>/change/",
-                  "admin/audit/auditevent/", "admin/crfs/formversion/",
-                  "admin/crfs/formversion/publish/", "admin/people/user/<path:object_id>/change/",
-                  "admin/quality/qualityissue/<path:object_id>/change/"):
+    for route in (
+        "",
+        "login/",
+        "patients/<str:pseudonym>/",
+        "patients/<str:pseudonym>/<str:form>/<int:instance>/",
+        "statistics/",
+        "statistics/tables/",
+        "quality/",
+        "quality/issues/<int:pk>/",
+        "jobs/",
+        "jobs/<int:pk>/",
+        "queries/",
+        "queries/<int:query_id>/",
+        "enrol/",
+        "api/docs/",
+        "admin/",
+        "admin/submissions/submission/",
+        "admin/submissions/submission/<path:object_id>/change/",
+        "admin/curation/dataquery/<path:object_id>/change/",
+        "admin/patients/patient/<path:object_id>/change/",
+        "admin/audit/auditevent/",
+        "admin/crfs/formversion/",
+        "admin/crfs/formversion/publish/",
+        "admin/people/user/<path:object_id>/change/",
+        "admin/quality/qualityissue/<path:object_id>/change/",
+    ):
         assert route in pages, f"{route} was never seen as a page"
 
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,33 +15,63 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='FormDefinition',
+            name="FormDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('repeatable', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("repeatable", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FormVersion',
+            name="FormVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('schema', models.JSONField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('source', models.CharField(blank=True, max_length=300)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='crfs.formdefinition')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("schema", models.JSONField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("source", models.CharField(blank=True, max_length=300)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="crfs.formdefinition",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['form__name', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('form', 'number'), name='one_version_per_number')],
+                "ordering": ["form__name", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("form", "number"), name="one_version_per_number"
+                    )
+                ],
             },
         ),
     ]

@@ -49,11 +49,7 @@ def compile_tree(node: Node) -> Compiled:
 
     def run(ctx: Context) -> Any:
         result = inner(ctx)
-        if (
-            type(result) is float
-            and -SAFE_INTEGER < result < SAFE_INTEGER
-            and result.is_integer()
-        ):
+        if type(result) is float and -SAFE_INTEGER < result < SAFE_INTEGER and result.is_integer():
             return int(result)
         return result
 

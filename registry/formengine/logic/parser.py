@@ -69,9 +69,12 @@ def parse(source: str) -> Node:
     """The tree of one logic expression; raises ``LogicSyntaxError`` and nothing else."""
     if len(source) > MAX_LENGTH:
         # Before reading a token: the cost of reading grows with the length.
-        raise LogicSyntaxError(f"Expression is longer than {MAX_LENGTH:,} characters "
-                               f"({len(source):,}); split it or simplify it", MAX_LENGTH,
-                               source[:MAX_LENGTH])
+        raise LogicSyntaxError(
+            f"Expression is longer than {MAX_LENGTH:,} characters "
+            f"({len(source):,}); split it or simplify it",
+            MAX_LENGTH,
+            source[:MAX_LENGTH],
+        )
     return _Parser(source).parse_all()
 
 

@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='jobrun',
-            name='heartbeat_at',
+            model_name="jobrun",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='jobrun',
-            name='rerun_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reruns', to='jobs.jobrun'),
+            model_name="jobrun",
+            name="rerun_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reruns",
+                to="jobs.jobrun",
+            ),
         ),
         migrations.AddField(
-            model_name='jobrun',
-            name='state',
+            model_name="jobrun",
+            name="state",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

@@ -7,39 +7,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
-        ('people', '0001_initial'),
-        ('submissions', '0001_initial'),
+        ("patients", "0001_initial"),
+        ("people", "0001_initial"),
+        ("submissions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QualityIssue',
+            name="QualityIssue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(db_index=True, max_length=60)),
-                ('severity', models.CharField(choices=[('error', 'Error'), ('warning', 'Warning'), ('info', 'For review')], max_length=10)),
-                ('field', models.CharField(blank=True, max_length=100)),
-                ('message', models.TextField()),
-                ('fingerprint', models.CharField(max_length=64, unique=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved'), ('accepted', 'Accepted as correct')], default='open', max_length=10)),
-                ('first_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_reason', models.TextField(blank=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.site')),
-                ('submission', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quality_issues', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.CharField(db_index=True, max_length=60)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("error", "Error"),
+                            ("warning", "Warning"),
+                            ("info", "For review"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("field", models.CharField(blank=True, max_length=100)),
+                ("message", models.TextField()),
+                ("fingerprint", models.CharField(max_length=64, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("resolved", "Resolved"),
+                            ("accepted", "Accepted as correct"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("first_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("accepted_reason", models.TextField(blank=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.site",
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quality_issues",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site', '-last_seen'],
-                'indexes': [models.Index(fields=['site', 'status'], name='quality_qua_site_id_b10a79_idx')],
+                "ordering": ["site", "-last_seen"],
+                "indexes": [
+                    models.Index(fields=["site", "status"], name="quality_qua_site_id_b10a79_idx")
+                ],
             },
         ),
     ]

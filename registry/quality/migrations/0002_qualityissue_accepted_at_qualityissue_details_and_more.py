@@ -5,28 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
-        ('people', '0001_initial'),
-        ('quality', '0001_initial'),
-        ('submissions', '0002_verification'),
+        ("patients", "0001_initial"),
+        ("people", "0001_initial"),
+        ("quality", "0001_initial"),
+        ("submissions", "0002_verification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='qualityissue',
-            name='accepted_at',
+            model_name="qualityissue",
+            name="accepted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='qualityissue',
-            name='details',
+            model_name="qualityissue",
+            name="details",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddIndex(
-            model_name='qualityissue',
-            index=models.Index(fields=['patient', 'status'], name='quality_qua_patient_c269b6_idx'),
+            model_name="qualityissue",
+            index=models.Index(fields=["patient", "status"], name="quality_qua_patient_c269b6_idx"),
         ),
     ]

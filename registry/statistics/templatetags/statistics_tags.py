@@ -17,8 +17,11 @@ register = template.Library()
 def figure(value: Any) -> SafeString | str:
     """A count, or a marked gap where it was suppressed."""
     if value is None:
-        return format_html('<span class="stats-suppressed" title="{}">{}</span>',
-                           "Suppressed to protect small counts", "suppressed")
+        return format_html(
+            '<span class="stats-suppressed" title="{}">{}</span>',
+            "Suppressed to protect small counts",
+            "suppressed",
+        )
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)

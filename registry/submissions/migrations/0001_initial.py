@@ -7,38 +7,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crfs', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("crfs", "0001_initial"),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instance', models.PositiveIntegerField(default=1)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('incomplete', 'Incomplete'), ('unverified', 'Unverified'), ('complete', 'Complete')], default='incomplete', max_length=12)),
-                ('locked', models.BooleanField(default=False)),
-                ('row_version', models.PositiveIntegerField(default=1)),
-                ('client_uuid', models.UUIDField(blank=True, null=True, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crfs.formdefinition')),
-                ('form_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='crfs.formversion')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='patients.patient')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("instance", models.PositiveIntegerField(default=1)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("incomplete", "Incomplete"),
+                            ("unverified", "Unverified"),
+                            ("complete", "Complete"),
+                        ],
+                        default="incomplete",
+                        max_length=12,
+                    ),
+                ),
+                ("locked", models.BooleanField(default=False)),
+                ("row_version", models.PositiveIntegerField(default=1)),
+                ("client_uuid", models.UUIDField(blank=True, null=True, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "updated_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="crfs.formdefinition",
+                    ),
+                ),
+                (
+                    "form_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="crfs.formversion",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'form', 'instance'],
-                'indexes': [models.Index(fields=['form', 'status'], name='submissions_form_id_76347b_idx')],
-                'constraints': [models.UniqueConstraint(fields=('patient', 'form', 'instance'), name='one_submission_per_instance')],
+                "ordering": ["patient", "form", "instance"],
+                "indexes": [
+                    models.Index(fields=["form", "status"], name="submissions_form_id_76347b_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("patient", "form", "instance"), name="one_submission_per_instance"
+                    )
+                ],
             },
         ),
     ]

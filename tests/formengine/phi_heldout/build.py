@@ -27,56 +27,298 @@ OUT = Path(__file__).resolve().parent / "notes.json"
 FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 FIRST_EN = [
-    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Isabella",
-    "Lucas", "Mia", "Mason", "Harper", "Ethan", "Evelyn", "Logan", "Abigail", "Jacob", "Emily",
-    "Daniel", "Chloe", "Henry", "Ella", "Jackson", "Avery", "Samuel", "Scarlett", "Owen",
-    "Madison", "Nathan", "Zoe", "Caleb", "Hannah", "Ryan", "Lily", "Dylan", "Aria", "Connor",
-    "Nora", "Gavin", "Claire", "Tristan", "Megan", "Brandon", "Rachel", "Kevin", "Laura",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Sophia",
+    "Elijah",
+    "Isabella",
+    "Lucas",
+    "Mia",
+    "Mason",
+    "Harper",
+    "Ethan",
+    "Evelyn",
+    "Logan",
+    "Abigail",
+    "Jacob",
+    "Emily",
+    "Daniel",
+    "Chloe",
+    "Henry",
+    "Ella",
+    "Jackson",
+    "Avery",
+    "Samuel",
+    "Scarlett",
+    "Owen",
+    "Madison",
+    "Nathan",
+    "Zoe",
+    "Caleb",
+    "Hannah",
+    "Ryan",
+    "Lily",
+    "Dylan",
+    "Aria",
+    "Connor",
+    "Nora",
+    "Gavin",
+    "Claire",
+    "Tristan",
+    "Megan",
+    "Brandon",
+    "Rachel",
+    "Kevin",
+    "Laura",
 ]
 FIRST_FA_LATIN = [
-    "Hossein", "Reza", "Mohammad", "Ali", "Mehdi", "Amir", "Arash", "Kian", "Babak", "Saeed",
-    "Fatemeh", "Zahra", "Maryam", "Narges", "Parisa", "Nazanin", "Shirin", "Leila", "Elham",
-    "Mahsa", "Niloufar", "Somayeh", "Hamid", "Farhad", "Kaveh", "Pouya", "Yasaman", "Sepideh",
+    "Hossein",
+    "Reza",
+    "Mohammad",
+    "Ali",
+    "Mehdi",
+    "Amir",
+    "Arash",
+    "Kian",
+    "Babak",
+    "Saeed",
+    "Fatemeh",
+    "Zahra",
+    "Maryam",
+    "Narges",
+    "Parisa",
+    "Nazanin",
+    "Shirin",
+    "Leila",
+    "Elham",
+    "Mahsa",
+    "Niloufar",
+    "Somayeh",
+    "Hamid",
+    "Farhad",
+    "Kaveh",
+    "Pouya",
+    "Yasaman",
+    "Sepideh",
 ]
 LAST_EN = [
-    "Thompson", "Walker", "Robinson", "Mitchell", "Carter", "Phillips", "Evans", "Turner",
-    "Collins", "Edwards", "Stewart", "Morris", "Rogers", "Reed", "Cook", "Morgan", "Bell",
-    "Murphy", "Bailey", "Cooper", "Richardson", "Cox", "Howard", "Ward", "Peterson", "Gray",
-    "Ramirez", "Watson", "Brooks", "Sanders", "Price", "Bennett", "Wood", "Barnes", "Ross",
-    "Henderson", "Coleman", "Jenkins", "Perry", "Powell", "Long", "Patterson", "Hughes",
-    "Flores", "Washington", "Butler", "Simmons", "Foster", "Gonzales", "Bryant", "Alexander",
-    "Russell", "Griffin", "Hayes", "Myers", "Ford", "Hamilton", "Graham", "Sullivan", "Wallace",
-    "MacDonald", "O'Connor", "Fitzgerald", "Lefebvre", "Tremblay", "Gagnon", "Bouchard",
+    "Thompson",
+    "Walker",
+    "Robinson",
+    "Mitchell",
+    "Carter",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Collins",
+    "Edwards",
+    "Stewart",
+    "Morris",
+    "Rogers",
+    "Reed",
+    "Cook",
+    "Morgan",
+    "Bell",
+    "Murphy",
+    "Bailey",
+    "Cooper",
+    "Richardson",
+    "Cox",
+    "Howard",
+    "Ward",
+    "Peterson",
+    "Gray",
+    "Ramirez",
+    "Watson",
+    "Brooks",
+    "Sanders",
+    "Price",
+    "Bennett",
+    "Wood",
+    "Barnes",
+    "Ross",
+    "Henderson",
+    "Coleman",
+    "Jenkins",
+    "Perry",
+    "Powell",
+    "Long",
+    "Patterson",
+    "Hughes",
+    "Flores",
+    "Washington",
+    "Butler",
+    "Simmons",
+    "Foster",
+    "Gonzales",
+    "Bryant",
+    "Alexander",
+    "Russell",
+    "Griffin",
+    "Hayes",
+    "Myers",
+    "Ford",
+    "Hamilton",
+    "Graham",
+    "Sullivan",
+    "Wallace",
+    "MacDonald",
+    "O'Connor",
+    "Fitzgerald",
+    "Lefebvre",
+    "Tremblay",
+    "Gagnon",
+    "Bouchard",
 ]
 LAST_FA_LATIN = [
-    "Ahmadi", "Mohammadi", "Hosseini", "Rezaei", "Karimi", "Mousavi", "Jafari", "Sadeghi",
-    "Rahimi", "Nouri", "Kazemi", "Ghasemi", "Taheri", "Sharifi", "Zarei", "Bahrami", "Asadi",
-    "Ebrahimi", "Hashemi", "Soltani", "Moradi", "Rostami", "Yazdani", "Tehrani", "Shirazi",
-    "Farahani", "Najafi", "Mirzaei", "Abbasi", "Heydari", "Safavi", "Amini", "Golzari",
+    "Ahmadi",
+    "Mohammadi",
+    "Hosseini",
+    "Rezaei",
+    "Karimi",
+    "Mousavi",
+    "Jafari",
+    "Sadeghi",
+    "Rahimi",
+    "Nouri",
+    "Kazemi",
+    "Ghasemi",
+    "Taheri",
+    "Sharifi",
+    "Zarei",
+    "Bahrami",
+    "Asadi",
+    "Ebrahimi",
+    "Hashemi",
+    "Soltani",
+    "Moradi",
+    "Rostami",
+    "Yazdani",
+    "Tehrani",
+    "Shirazi",
+    "Farahani",
+    "Najafi",
+    "Mirzaei",
+    "Abbasi",
+    "Heydari",
+    "Safavi",
+    "Amini",
+    "Golzari",
 ]
 FIRST_FA = [
-    "مریم", "زهرا", "فاطمه", "نرگس", "سارا", "پریسا", "نازنین", "الهام", "لیلا", "شیرین",
-    "علی", "محمد", "حسین", "رضا", "مهدی", "امیر", "آرش", "کیان", "بابک", "سعید", "حمید",
-    "فرهاد", "کاوه", "پویا", "یاسمن", "سپیده", "مهسا", "نیلوفر", "سمیه", "محسن",
+    "مریم",
+    "زهرا",
+    "فاطمه",
+    "نرگس",
+    "سارا",
+    "پریسا",
+    "نازنین",
+    "الهام",
+    "لیلا",
+    "شیرین",
+    "علی",
+    "محمد",
+    "حسین",
+    "رضا",
+    "مهدی",
+    "امیر",
+    "آرش",
+    "کیان",
+    "بابک",
+    "سعید",
+    "حمید",
+    "فرهاد",
+    "کاوه",
+    "پویا",
+    "یاسمن",
+    "سپیده",
+    "مهسا",
+    "نیلوفر",
+    "سمیه",
+    "محسن",
 ]
 LAST_FA = [
-    "احمدی", "محمدی", "حسینی", "رضایی", "کریمی", "موسوی", "جعفری", "صادقی", "رحیمی", "نوری",
-    "کاظمی", "قاسمی", "طاهری", "شریفی", "زارعی", "بهرامی", "اسدی", "ابراهیمی", "هاشمی",
-    "سلطانی", "مرادی", "رستمی", "یزدانی", "تهرانی", "شیرازی", "فراهانی", "نجفی", "میرزایی",
-    "عباسی", "حیدری", "امینی",
+    "احمدی",
+    "محمدی",
+    "حسینی",
+    "رضایی",
+    "کریمی",
+    "موسوی",
+    "جعفری",
+    "صادقی",
+    "رحیمی",
+    "نوری",
+    "کاظمی",
+    "قاسمی",
+    "طاهری",
+    "شریفی",
+    "زارعی",
+    "بهرامی",
+    "اسدی",
+    "ابراهیمی",
+    "هاشمی",
+    "سلطانی",
+    "مرادی",
+    "رستمی",
+    "یزدانی",
+    "تهرانی",
+    "شیرازی",
+    "فراهانی",
+    "نجفی",
+    "میرزایی",
+    "عباسی",
+    "حیدری",
+    "امینی",
 ]
 MONTHS = [
-    "January", "February", "March", "April", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
 MONTHS_SHORT = ["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"]
 FA_MONTHS = [
-    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی",
-    "بهمن", "اسفند",
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
 ]
 STREETS_EN = [
-    "Maple", "Oakwood", "Birch", "Cedar", "Willow", "Lakeshore", "Highfield", "Station",
-    "Kingsway", "Victoria", "Queen", "Dundas", "Bloor", "Harbord", "Elm", "Chestnut",
+    "Maple",
+    "Oakwood",
+    "Birch",
+    "Cedar",
+    "Willow",
+    "Lakeshore",
+    "Highfield",
+    "Station",
+    "Kingsway",
+    "Victoria",
+    "Queen",
+    "Dundas",
+    "Bloor",
+    "Harbord",
+    "Elm",
+    "Chestnut",
 ]
 STREET_TYPES = ["Street", "St.", "Road", "Rd", "Avenue", "Ave", "Crescent", "Lane", "Drive", "Blvd"]
 CITIES = ["Toronto, ON", "Ottawa", "Hamilton ON", "Leeds", "Manchester", "Boston, MA", "Tehran"]
@@ -130,9 +372,14 @@ class Builder:
     def fill(self, template: str) -> str:
         r = self.r
         return template.format(
-            g=r.randint(0, 4), lv=self.pick(LEVELS), cl=self.pick(CLEVELS),
-            side=self.pick(SIDES), side_fa=self.pick(SIDES_FA), n=r.randint(6, 16),
-            mm=r.choice(["2", "3.5", "4", "5.2", "6", "7.5"]), p=r.randint(2, 5),
+            g=r.randint(0, 4),
+            lv=self.pick(LEVELS),
+            cl=self.pick(CLEVELS),
+            side=self.pick(SIDES),
+            side_fa=self.pick(SIDES_FA),
+            n=r.randint(6, 16),
+            mm=r.choice(["2", "3.5", "4", "5.2", "6", "7.5"]),
+            p=r.randint(2, 5),
             m=r.choice([3, 4, 6, 9, 12]),
         )
 
@@ -158,54 +405,62 @@ class Builder:
 
     def name_untitled_en(self) -> tuple[str, str, str]:
         name = self.latin_name()
-        template = self.pick([
-            "seen by {n} in the spina bifida clinic today",
-            "Reviewed with {n} (physio) - agrees with plan.",
-            "examined by {n}, neurology fellow",
-            "Assessment done by {n} this am.",
-            "{n} performed the TMS session.",
-            "Discussed at MDT; {n} to book the MRI.",
-            "pt was referred by {n} from the rehab unit",
-            "Fine motor testing with {n}, OT.",
-            "Consent taken by {n}.",
-            "called {n} re: urodynamics results",
-            "Note entered by {n}",
-            "Case presented to {n} who suggests repeat fMRI.",
-        ])
+        template = self.pick(
+            [
+                "seen by {n} in the spina bifida clinic today",
+                "Reviewed with {n} (physio) - agrees with plan.",
+                "examined by {n}, neurology fellow",
+                "Assessment done by {n} this am.",
+                "{n} performed the TMS session.",
+                "Discussed at MDT; {n} to book the MRI.",
+                "pt was referred by {n} from the rehab unit",
+                "Fine motor testing with {n}, OT.",
+                "Consent taken by {n}.",
+                "called {n} re: urodynamics results",
+                "Note entered by {n}",
+                "Case presented to {n} who suggests repeat fMRI.",
+            ]
+        )
         return template.format(n=name), name, "en"
 
     def name_untitled_fa(self) -> tuple[str, str, str]:
         name = self.fa_name()
-        template = self.pick([
-            "بیمار توسط {n} ویزیت شد.",
-            "معاینه توسط {n} انجام شد.",
-            "با {n} (فیزیوتراپ) هماهنگ شد.",
-            "ارجاع از طرف {n}.",
-            "{n} نوار عصب را انجام داد.",
-            "ثبت کننده: {n}",
-        ])
+        template = self.pick(
+            [
+                "بیمار توسط {n} ویزیت شد.",
+                "معاینه توسط {n} انجام شد.",
+                "با {n} (فیزیوتراپ) هماهنگ شد.",
+                "ارجاع از طرف {n}.",
+                "{n} نوار عصب را انجام داد.",
+                "ثبت کننده: {n}",
+            ]
+        )
         return template.format(n=name), name, "fa"
 
     def name_parent(self) -> tuple[str, str, str]:
         if self.r.random() < 0.3:
             name = self.fa_name()
-            template = self.pick([
-                "مادر بیمار، {n}، همراه بود.",
-                "پدر: {n}",
-                "همراه بیمار {n} (مادر) است.",
-            ])
+            template = self.pick(
+                [
+                    "مادر بیمار، {n}، همراه بود.",
+                    "پدر: {n}",
+                    "همراه بیمار {n} (مادر) است.",
+                ]
+            )
             return template.format(n=name), name, "fa"
         name = self.latin_name()
-        template = self.pick([
-            "Mother {n} reports more mirroring when tired.",
-            "mum ({n}) says handwriting is slower",
-            "Father, {n}, attended with the child.",
-            "accompanied by her dad {n}",
-            "Parents: {n} and spouse, both well.",
-            "Guardian {n} signed the consent.",
-            "History from the mother, {n}.",
-            "his mom {n} noticed the mirroring at age 4",
-        ])
+        template = self.pick(
+            [
+                "Mother {n} reports more mirroring when tired.",
+                "mum ({n}) says handwriting is slower",
+                "Father, {n}, attended with the child.",
+                "accompanied by her dad {n}",
+                "Parents: {n} and spouse, both well.",
+                "Guardian {n} signed the consent.",
+                "History from the mother, {n}.",
+                "his mom {n} noticed the mirroring at age 4",
+            ]
+        )
         return template.format(n=name), name, "en"
 
     def title_lowercase(self) -> tuple[str, str, str]:
@@ -220,14 +475,16 @@ class Builder:
             name = f"dr {first} {surname}"
         else:
             name = f"dr.{surname}"
-        template = self.pick([
-            "d/w {n}, ok to proceed with detethering",
-            "per {n}: repeat MRI in a year",
-            "{n} reviewed the TMS traces",
-            "Referred to {n} for urology.",
-            "Letter sent to {n}.",
-            "plan agreed with {n} on the ward round",
-        ])
+        template = self.pick(
+            [
+                "d/w {n}, ok to proceed with detethering",
+                "per {n}: repeat MRI in a year",
+                "{n} reviewed the TMS traces",
+                "Referred to {n} for urology.",
+                "Letter sent to {n}.",
+                "plan agreed with {n} on the ward round",
+            ]
+        )
         return template.format(n=name), name, "en"
 
     # --- numbers -------------------------------------------------------------------------
@@ -249,14 +506,16 @@ class Builder:
             number = f"0044 161 {self.digits(3)} {self.digits(4)}"
         else:
             number = f"+49 30 {self.digits(3)} {self.digits(4)}"
-        template = self.pick([
-            "Family relocated, new contact {p}",
-            "reachable on {p} after 5pm",
-            "Aunt abroad can be called at {p}.",
-            "ph {p} (home)",
-            "Call back: {p}",
-            "Contact number {p} for the research nurse.",
-        ])
+        template = self.pick(
+            [
+                "Family relocated, new contact {p}",
+                "reachable on {p} after 5pm",
+                "Aunt abroad can be called at {p}.",
+                "ph {p} (home)",
+                "Call back: {p}",
+                "Contact number {p} for the research nurse.",
+            ]
+        )
         return template.format(p=number), number, "en"
 
     def ir_mobile_digits(self) -> str:
@@ -280,18 +539,22 @@ class Builder:
         else:
             number, lang = f"Tel: {m[:4]} {m[4:]}".translate(FA_DIGITS), "fa"
         if lang == "fa":
-            template = self.pick([
-                "شماره تماس مادر {p}",
-                "{p} (همراه پدر)",
-                "برای نوبت بعدی: {p}",
-            ])
+            template = self.pick(
+                [
+                    "شماره تماس مادر {p}",
+                    "{p} (همراه پدر)",
+                    "برای نوبت بعدی: {p}",
+                ]
+            )
         else:
-            template = self.pick([
-                "Mother's mobile - {p}",
-                "{p} (father)",
-                "Parents' {p}; prefer WhatsApp",
-                "For appointments {p}",
-            ])
+            template = self.pick(
+                [
+                    "Mother's mobile - {p}",
+                    "{p} (father)",
+                    "Parents' {p}; prefer WhatsApp",
+                    "For appointments {p}",
+                ]
+            )
         return template.format(p=number), number, lang
 
     def record_number(self) -> tuple[str, str, str]:
@@ -313,13 +576,15 @@ class Builder:
         else:
             value = f"شماره پرونده: {self.digits(6).translate(FA_DIGITS)}"
             return self.pick(["{v}", "بیمار با {v} بستری شد."]).format(v=value), value, "fa"
-        template = self.pick([
-            "{v} - admitted for detethering",
-            "old notes under {v}",
-            "Imaging filed with {v}.",
-            "({v})",
-            "Transferred; {v} at the referring centre.",
-        ])
+        template = self.pick(
+            [
+                "{v} - admitted for detethering",
+                "old notes under {v}",
+                "Imaging filed with {v}.",
+                "({v})",
+                "Transferred; {v} at the referring centre.",
+            ]
+        )
         return template.format(v=value), value, "en"
 
     def ir_national_code(self) -> str:
@@ -381,12 +646,14 @@ class Builder:
         if lang == "fa":
             template = self.pick(["{v}", "{v} (مادر)", "بیمه با {v} ثبت شد."])
         else:
-            template = self.pick([
-                "Insurance form: {v}",
-                "{v} - for travel reimbursement",
-                "parent's {v} on the consent",
-                "Registered under {v}.",
-            ])
+            template = self.pick(
+                [
+                    "Insurance form: {v}",
+                    "{v} - for travel reimbursement",
+                    "parent's {v} on the consent",
+                    "Registered under {v}.",
+                ]
+            )
         return template.format(v=value), value, lang
 
     # --- places, dates, network ----------------------------------------------------------
@@ -395,24 +662,31 @@ class Builder:
         shape = self.r.randint(0, 4)
         if shape <= 2:
             number = self.r.randint(2, 4800)
-            unit = self.r.choice(["", "", f"Apt {self.r.randint(1, 40)}, ",
-                                  f"Unit {self.r.randint(1, 9)}-"])
+            unit = self.r.choice(
+                ["", "", f"Apt {self.r.randint(1, 40)}, ", f"Unit {self.r.randint(1, 9)}-"]
+            )
             value = f"{unit}{number} {self.pick(STREETS_EN)} {self.pick(STREET_TYPES)}"
             if shape == 1:
                 value += f", {self.pick(CITIES)}"
-            template = self.pick([
-                "Family moved to {a}",
-                "lives at {a} with grandparents",
-                "home visit done ({a})",
-                "Send the letter to {a}.",
-            ])
+            template = self.pick(
+                [
+                    "Family moved to {a}",
+                    "lives at {a} with grandparents",
+                    "home visit done ({a})",
+                    "Send the letter to {a}.",
+                ]
+            )
             return template.format(a=value), value, "en"
         if shape == 3:
-            value = (f"No. {self.r.randint(1, 120)}, {self.pick(STREETS_FA_LATIN)} St., "
-                     f"alley {self.r.randint(1, 30)}")
+            value = (
+                f"No. {self.r.randint(1, 120)}, {self.pick(STREETS_FA_LATIN)} St., "
+                f"alley {self.r.randint(1, 30)}"
+            )
             return f"Address: {value}, Tehran", value, "en"
-        value = (f"خیابان {self.pick(STREETS_FA)}، کوچه {self.r.randint(1, 30)}، "
-                 f"پلاک {self.r.randint(1, 200)}").translate(FA_DIGITS)
+        value = (
+            f"خیابان {self.pick(STREETS_FA)}، کوچه {self.r.randint(1, 30)}، "
+            f"پلاک {self.r.randint(1, 200)}"
+        ).translate(FA_DIGITS)
         template = self.pick(["نشانی: {a}", "منزل در {a} است.", "آدرس جدید {a}"])
         return template.format(a=value), value, "fa"
 
@@ -442,49 +716,73 @@ class Builder:
         else:
             value = f"{day} {self.pick(FA_MONTHS)}".translate(FA_DIGITS)
             return self.pick(["بستری از {d}", "نوبت بعدی {d}"]).format(d=value), value, "fa"
-        template = self.pick([
-            "Detethering {d}, uneventful.",
-            "seen {d} for the TMS study",
-            "last MRI {d}: stable syrinx",
-            "Next review {d}",
-            "symptoms worse since {d}",
-        ])
+        template = self.pick(
+            [
+                "Detethering {d}, uneventful.",
+                "seen {d} for the TMS study",
+                "last MRI {d}: stable syrinx",
+                "Next review {d}",
+                "symptoms worse since {d}",
+            ]
+        )
         return template.format(d=value), value, "en"
 
     def email(self) -> tuple[str, str, str]:
         first = self.pick(FIRST_EN + FIRST_FA_LATIN).lower()
         last = self.pick(LAST_EN + LAST_FA_LATIN).lower().replace("'", "")
-        user = self.pick([f"{first}.{last}", f"{first}{self.r.randint(1, 99)}", f"{first[0]}{last}",
-                          f"{last}_{first}"])
-        domain = self.pick(["gmail.com", "yahoo.com", "outlook.com", "hotmail.co.uk",
-                            "sickkids.ca", "tums.ac.ir", "mail.utoronto.ca", "chmail.ir"])
+        user = self.pick(
+            [
+                f"{first}.{last}",
+                f"{first}{self.r.randint(1, 99)}",
+                f"{first[0]}{last}",
+                f"{last}_{first}",
+            ]
+        )
+        domain = self.pick(
+            [
+                "gmail.com",
+                "yahoo.com",
+                "outlook.com",
+                "hotmail.co.uk",
+                "sickkids.ca",
+                "tums.ac.ir",
+                "mail.utoronto.ca",
+                "chmail.ir",
+            ]
+        )
         value = f"{user}@{domain}"
-        template = self.pick([
-            "Send the questionnaire to {e}",
-            "parent email {e}",
-            "<{e}> prefers contact by mail",
-            "results emailed ({e})",
-            "ایمیل مادر: {e}",
-        ])
+        template = self.pick(
+            [
+                "Send the questionnaire to {e}",
+                "parent email {e}",
+                "<{e}> prefers contact by mail",
+                "results emailed ({e})",
+                "ایمیل مادر: {e}",
+            ]
+        )
         lang = "fa" if template.startswith("ایمیل") else "en"
         return template.format(e=value), value, lang
 
     def ipv4(self) -> tuple[str, str, str]:
         r = self.r
-        value = self.pick([
-            f"192.168.{r.randint(0, 20)}.{r.randint(2, 254)}",
-            f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}",
-            f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}",
-            f"203.0.113.{r.randint(2, 254)}",
-            f"198.51.100.{r.randint(2, 254)}",
-        ])
-        template = self.pick([
-            "Upload failed from workstation {i}",
-            "EEG export on host {i}",
-            "submitted from IP {i}",
-            "the TMS laptop ({i}) needs the new software",
-            "login attempts seen from {i}",
-        ])
+        value = self.pick(
+            [
+                f"192.168.{r.randint(0, 20)}.{r.randint(2, 254)}",
+                f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}",
+                f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}",
+                f"203.0.113.{r.randint(2, 254)}",
+                f"198.51.100.{r.randint(2, 254)}",
+            ]
+        )
+        template = self.pick(
+            [
+                "Upload failed from workstation {i}",
+                "EEG export on host {i}",
+                "submitted from IP {i}",
+                "the TMS laptop ({i}) needs the new software",
+                "login attempts seen from {i}",
+            ]
+        )
         return template.format(i=value), value, "en"
 
     def ipv6(self) -> tuple[str, str, str]:
@@ -493,20 +791,24 @@ class Builder:
         def h() -> str:
             return f"{r.randint(0, 0xFFFF):x}"
 
-        value = self.pick([
-            f"2001:db8:{h()}:{h()}::{h()}",
-            f"2001:0db8:{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}:"
-            f"{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}:"
-            f"{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}",
-            f"fe80::{h()}:{h()}:{h()}:{h()}",
-            f"2a01:5ec0:{h()}::{h()}",
-        ])
-        template = self.pick([
-            "Upload came from {i}",
-            "device address {i}",
-            "the scanner console at {i} was offline",
-            "IPv6 {i} blocked after failed logins",
-        ])
+        value = self.pick(
+            [
+                f"2001:db8:{h()}:{h()}::{h()}",
+                f"2001:0db8:{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}:"
+                f"{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}:"
+                f"{r.randint(0, 0xFFFF):04x}:{r.randint(0, 0xFFFF):04x}",
+                f"fe80::{h()}:{h()}:{h()}:{h()}",
+                f"2a01:5ec0:{h()}::{h()}",
+            ]
+        )
+        template = self.pick(
+            [
+                "Upload came from {i}",
+                "device address {i}",
+                "the scanner console at {i} was offline",
+                "IPv6 {i} blocked after failed logins",
+            ]
+        )
         return template.format(i=value), value, "en"
 
     # --- clinical notes without an identifier ---------------------------------------------
@@ -514,36 +816,45 @@ class Builder:
     def hgvs(self) -> str:
         r = self.r
         gene = self.pick(["DCC", "RAD51", "DNAL4", "NTN1"])
-        transcript = {"DCC": "NM_005215.4", "RAD51": "NM_002875.5", "DNAL4": "NM_005740.3",
-                      "NTN1": "NM_004822.3"}[gene]
+        transcript = {
+            "DCC": "NM_005215.4",
+            "RAD51": "NM_002875.5",
+            "DNAL4": "NM_005740.3",
+            "NTN1": "NM_004822.3",
+        }[gene]
         aa = self.pick(["Arg", "Gly", "Leu", "Ser", "Trp", "Gln", "Cys", "Tyr"])
         aa2 = self.pick(["His", "Ter", "Pro", "Phe", "Val", "*"])
         pos = r.randint(40, 4400)
         base = self.pick(["A", "C", "G", "T"])
-        return self.pick([
-            f"{gene} {transcript}:c.{pos}{base}>{self.pick(['A', 'C', 'G', 'T'])} "
-            f"(p.{aa}{pos // 3 + 1}{aa2})",
-            f"{transcript}({gene}):c.{pos}+{r.randint(1, 5)}G>A",
-            f"{gene} c.{pos}_{pos + r.randint(1, 9)}del p.({aa}{pos // 3}fs)",
-            f"NC_0000{self.pick(['18.10', '15.10'])}:g.{r.randint(10_000_000, 99_999_999)}"
-            f"{base}>{self.pick(['A', 'C', 'G', 'T'])}",
-            f"{gene} exon {r.randint(1, 29)} c.{pos}dup",
-        ])
+        return self.pick(
+            [
+                f"{gene} {transcript}:c.{pos}{base}>{self.pick(['A', 'C', 'G', 'T'])} "
+                f"(p.{aa}{pos // 3 + 1}{aa2})",
+                f"{transcript}({gene}):c.{pos}+{r.randint(1, 5)}G>A",
+                f"{gene} c.{pos}_{pos + r.randint(1, 9)}del p.({aa}{pos // 3}fs)",
+                f"NC_0000{self.pick(['18.10', '15.10'])}:g.{r.randint(10_000_000, 99_999_999)}"
+                f"{base}>{self.pick(['A', 'C', 'G', 'T'])}",
+                f"{gene} exon {r.randint(1, 29)} c.{pos}dup",
+            ]
+        )
 
     def microarray(self) -> str:
         r = self.r
-        chrom, band = self.pick([("18", "q21.2"), ("15", "q11.2"), ("16", "p11.2"),
-                                 ("22", "q11.21"), ("1", "q21.1")])
+        chrom, band = self.pick(
+            [("18", "q21.2"), ("15", "q11.2"), ("16", "p11.2"), ("22", "q11.21"), ("1", "q21.1")]
+        )
         start = r.randint(1_000_000, 90_000_000)
         end = start + r.randint(80_000, 3_000_000)
         build = self.pick(["GRCh37", "GRCh38", "hg19"])
         copies = self.pick(["x1", "x3", "x0"])
-        return self.pick([
-            f"arr[{build}] {chrom}{band}({start:,}-{end:,}){copies}",
-            f"arr[{build}] {chrom}{band}({start}_{end}){copies}",
-            f"chr{chrom}:{start:,}-{end:,} ({(end - start) // 1000} kb) {copies}",
-            f"CNV {chrom}{band} {start}-{end} {build}",
-        ])
+        return self.pick(
+            [
+                f"arr[{build}] {chrom}{band}({start:,}-{end:,}){copies}",
+                f"arr[{build}] {chrom}{band}({start}_{end}){copies}",
+                f"chr{chrom}:{start:,}-{end:,} ({(end - start) // 1000} kb) {copies}",
+                f"CNV {chrom}{band} {start}-{end} {build}",
+            ]
+        )
 
     def clinical_en(self) -> str:
         r = self.r
@@ -572,8 +883,7 @@ class Builder:
             f"HC {r.randint(46, 56)}.{r.randint(0, 9)} cm.",
             f"BP {r.randint(90, 120)}/{r.randint(55, 80)}, HR {r.randint(60, 110)}, "
             f"SpO2 {r.randint(95, 100)}%.",
-            f"Purdue pegboard {r.randint(6, 16)}/{r.randint(6, 16)}/{r.randint(4, 12)} "
-            f"(R/L/both).",
+            f"Purdue pegboard {r.randint(6, 16)}/{r.randint(6, 16)}/{r.randint(4, 12)} (R/L/both).",
             f"Detethering done in {r.randint(2012, 2024)}; re-tethering suspected.",
             f"Urodynamics: bladder capacity {r.randint(80, 400)} mL, detrusor pressure "
             f"{r.randint(10, 60)} cmH2O.",
@@ -655,8 +965,14 @@ def build() -> list[dict[str, str]]:
         count = PER_KIND * 2 if kind == "national_id" else PER_KIND
         for _ in range(count):
             sentence, identifier, lang = make()
-            notes.append({"kind": kind, "lang": lang, "text": b.wrap(sentence, lang),
-                          "identifier": identifier})
+            notes.append(
+                {
+                    "kind": kind,
+                    "lang": lang,
+                    "text": b.wrap(sentence, lang),
+                    "identifier": identifier,
+                }
+            )
     for i in range(CLINICAL):
         lang = "fa" if i % 4 == 3 else "en"
         text = b.clinical_fa() if lang == "fa" else b.clinical_en()

@@ -17,14 +17,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the data dictionary CSV, as REDCap exports it")
-        parser.add_argument("--repeatable", nargs="*", default=[], metavar="FORM",
-                            help="instruments that repeat (a REDCap dictionary does not say)")
-        parser.add_argument("--write-forms", action="store_true",
-                            help="also write each new version as forms/<form>/v<N>.yaml")
+        parser.add_argument(
+            "--repeatable",
+            nargs="*",
+            default=[],
+            metavar="FORM",
+            help="instruments that repeat (a REDCap dictionary does not say)",
+        )
+        parser.add_argument(
+            "--write-forms",
+            action="store_true",
+            help="also write each new version as forms/<form>/v<N>.yaml",
+        )
         parser.add_argument("--forms-path", default=str(Path(settings.BASE_DIR) / "forms"))
-        parser.add_argument("--keep-dates", action="store_true",
-                            help="collect date and datetime fields as dates (only for dates that "
-                            "are not about the patient); by default they are not collected")
+        parser.add_argument(
+            "--keep-dates",
+            action="store_true",
+            help="collect date and datetime fields as dates (only for dates that "
+            "are not about the patient); by default they are not collected",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -34,8 +45,11 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot be read ({error}).") from error
         try:
             report = do_import_dictionary(
-                None, data, repeatable_forms=options["repeatable"],
-                forms_root=Path(options["forms_path"]), write_files=options["write_forms"],
+                None,
+                data,
+                repeatable_forms=options["repeatable"],
+                forms_root=Path(options["forms_path"]),
+                write_files=options["write_forms"],
                 keep_dates=options["keep_dates"],
             )
         except DictionaryError as error:

@@ -11,8 +11,11 @@ class Command(BaseCommand):
     help = "Publish the form versions in forms/ that are not published yet. Safe to repeat."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--path", default=str(Path(settings.BASE_DIR) / "forms"),
-                            help="the folder holding <form>/v<N>.yaml (default: forms/)")
+        parser.add_argument(
+            "--path",
+            default=str(Path(settings.BASE_DIR) / "forms"),
+            help="the folder holding <form>/v<N>.yaml (default: forms/)",
+        )
 
     def handle(self, *args: Any, path: str, **options: Any) -> None:
         try:

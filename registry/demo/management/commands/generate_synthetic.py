@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--sites", type=int, default=2, help="how many sites (default 2)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         parser.add_argument(
-            "--error-share", type=float, default=DEFAULT_ERROR_SHARE,
+            "--error-share",
+            type=float,
+            default=DEFAULT_ERROR_SHARE,
             help=f"share of patients with one deliberate mistake (default {DEFAULT_ERROR_SHARE})",
         )
 
@@ -45,8 +47,12 @@ class Command(BaseCommand):
         sites = ensure_synthetic_sites(None, options["sites"])
         try:
             report = do_generate_synthetic(
-                None, sites, patients=options["patients"], seed=options["seed"],
-                error_share=options["error_share"], progress=self._progress,
+                None,
+                sites,
+                patients=options["patients"],
+                seed=options["seed"],
+                error_share=options["error_share"],
+                progress=self._progress,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error

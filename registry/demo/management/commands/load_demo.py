@@ -23,17 +23,18 @@ class Command(BaseCommand):
             # nightly jobs keep them up to date afterwards.
             do_compute_statistics(None)
             counts = do_run_quality_checks(None, full=True)
-            self.stdout.write(f"Statistics computed; the quality checks found "
-                              f"{counts['findings']} issues.")
+            self.stdout.write(
+                f"Statistics computed; the quality checks found {counts['findings']} issues."
+            )
         self.stdout.write("Demo registry ready. Log in at http://127.0.0.1:8000/ as:")
         for login in logins:
             where = f" at {', '.join(login.sites)}" if login.sites else " (all sites)"
             self.stdout.write(f"  {login.username:<12} {login.role}{where}")
         self.stdout.write(f"Every demo password is: {DEMO_PASSWORD}")
-        required = [login.username for login in logins
-                    if login.role in settings.OTP_REQUIRED_ROLES]
+        required = [login.username for login in logins if login.role in settings.OTP_REQUIRED_ROLES]
         if required:
             self.stdout.write(
                 f"{' and '.join(required)} sign in with two factors: the first sign-in shows a "
                 f"QR code (and its key as text) for an authenticator app, then asks for its "
-                f"code. To try the demo without one: OTP_REQUIRED_ROLES= make run")
+                f"code. To try the demo without one: OTP_REQUIRED_ROLES= make run"
+            )

@@ -12,16 +12,19 @@ from registry.jobs.models import JobRun, JobStatus
 from registry.jobs.services import JobQueueUnavailable, do_start_job
 
 
-def start_and_report(command: BaseCommand, kind: str, *, full: bool = False,
-                     wait: float = 0) -> JobRun:
+def start_and_report(
+    command: BaseCommand, kind: str, *, full: bool = False, wait: float = 0
+) -> JobRun:
     try:
         run = do_start_job(None, kind, full=full)
     except JobQueueUnavailable as error:
         raise CommandError(f"Run {error.run.pk}: {error}") from error
     run.refresh_from_db()
     if not current_app.conf.task_always_eager and not run.is_finished:
-        command.stdout.write(f"Queued {run.get_kind_display().lower()} run {run.pk}; "
-                             "follow it on the jobs page (/jobs/).")
+        command.stdout.write(
+            f"Queued {run.get_kind_display().lower()} run {run.pk}; "
+            "follow it on the jobs page (/jobs/)."
+        )
         deadline = time.monotonic() + wait
         while not run.is_finished and time.monotonic() < deadline:
             time.sleep(1)
@@ -38,8 +41,9 @@ def _summary(command: BaseCommand, run: JobRun) -> None:
     took = ""
     if run.started_at and run.finished_at:
         took = f" in {(run.finished_at - run.started_at).total_seconds():.1f} s"
-    command.stdout.write(f"{run.get_kind_display()} run {run.pk}: "
-                         f"{run.get_status_display().lower()}{took}.")
+    command.stdout.write(
+        f"{run.get_kind_display()} run {run.pk}: {run.get_status_display().lower()}{took}."
+    )
     for key, value in run.counts.items():
         if isinstance(value, dict):
             command.stdout.write(f"  {key}:")
@@ -51,6 +55,9 @@ def _summary(command: BaseCommand, run: JobRun) -> None:
 
 def add_wait_argument(parser: Any) -> None:
     parser.add_argument(
-        "--wait", type=float, default=0, metavar="SECONDS",
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
         help="with a queue configured, wait up to this long for the run to finish",
     )

@@ -14,8 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="what the token is for")
-        parser.add_argument("--expires-days", type=int, default=365,
-                            help="days until the token stops working (default 365)")
+        parser.add_argument(
+            "--expires-days",
+            type=int,
+            default=365,
+            help="days until the token stops working (default 365)",
+        )
 
     def handle(self, *args: Any, username: str, **options: Any) -> None:
         try:

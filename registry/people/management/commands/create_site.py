@@ -8,7 +8,7 @@ from registry.people.services import do_create_site
 
 
 class Command(BaseCommand):
-    help = "Create a participating site: create_site CODE \"Name\"."
+    help = 'Create a participating site: create_site CODE "Name".'
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("code", help="short site code, e.g. TUMS")

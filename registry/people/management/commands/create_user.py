@@ -16,11 +16,20 @@ class Command(BaseCommand):
         parser.add_argument("username")
         # Checked by the service rather than argparse, so the error reads like the others.
         parser.add_argument("--role", required=True, help=f"one of: {', '.join(Role.values)}")
-        parser.add_argument("--site", action="append", default=[], dest="sites",
-                            metavar="CODE", help="a site the user works at (repeatable)")
+        parser.add_argument(
+            "--site",
+            action="append",
+            default=[],
+            dest="sites",
+            metavar="CODE",
+            help="a site the user works at (repeatable)",
+        )
         parser.add_argument("--email", default="")
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password from standard input (first line)")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from standard input (first line)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = None
@@ -30,8 +39,12 @@ class Command(BaseCommand):
                 raise CommandError("password: nothing was read from standard input.")
         try:
             user = do_create_user(
-                None, options["username"], options["role"],
-                site_codes=options["sites"], password=password, email=options["email"],
+                None,
+                options["username"],
+                options["role"],
+                site_codes=options["sites"],
+                password=password,
+                email=options["email"],
             )
         except ValidationError as error:
             raise CommandError(describe(error)) from error

@@ -7,8 +7,10 @@ from registry.people.two_factor import do_reset_two_factor
 
 
 class Command(BaseCommand):
-    help = ("Remove a person's authenticator app and recovery codes (a lost phone): they set "
-            "up two-factor sign-in again at their next sign-in. Audited as otp.device_reset.")
+    help = (
+        "Remove a person's authenticator app and recovery codes (a lost phone): they set "
+        "up two-factor sign-in again at their next sign-in. Audited as otp.device_reset."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -19,5 +21,7 @@ class Command(BaseCommand):
         except User.DoesNotExist as error:
             raise CommandError(f"username: no user named {username}.") from error
         removed = do_reset_two_factor(None, user)
-        self.stdout.write(f"Two-factor sign-in of {username} reset ({removed} removed); they "
-                          f"set it up again at their next sign-in.")
+        self.stdout.write(
+            f"Two-factor sign-in of {username} reset ({removed} removed); they "
+            f"set it up again at their next sign-in."
+        )

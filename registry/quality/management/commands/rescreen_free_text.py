@@ -22,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         run = start_and_report(self, JobKind.QUALITY, full=True, wait=options["wait"])
         if run.status == JobStatus.SUCCEEDED:
-            open_hits = QualityIssue.objects.filter(rule="identifier_in_free_text",
-                                                    status=IssueStatus.OPEN).count()
-            self.stdout.write(f"Free-text answers holding what looks like an identifier: "
-                              f"{open_hits} open issue(s) (rule identifier_in_free_text).")
+            open_hits = QualityIssue.objects.filter(
+                rule="identifier_in_free_text", status=IssueStatus.OPEN
+            ).count()
+            self.stdout.write(
+                f"Free-text answers holding what looks like an identifier: "
+                f"{open_hits} open issue(s) (rule identifier_in_free_text)."
+            )
