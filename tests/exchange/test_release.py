@@ -6,6 +6,7 @@ import csv
 import hmac
 import io
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -16,7 +17,13 @@ from rest_framework.test import APIClient
 from registry.audit.models import AuditEvent
 from registry.exchange.exports import ExportSpec, FlatExport, RecordExport, csv_chunks
 from registry.exchange.pgcopy import can_copy, copy_chunks
-from registry.exchange.release import Release, registry_pseudonyms, releasable_to_researchers
+from registry.exchange.release import (
+    Release,
+    new_release_id,
+    registry_pseudonyms,
+    releasable_to_researchers,
+    token_release_id,
+)
 from registry.formengine.schema import load_schema
 from registry.patients.models import Patient
 from registry.submissions.models import Submission
@@ -301,3 +308,17 @@ def test_only_screened_free_text_and_coded_answers_reach_researchers():
     # to hold it back.
     assert not releasable_to_researchers([schema.field("findings"), schema.field("scanner")])
     assert not releasable_to_researchers([schema.field("side"), schema.field("report")])
+
+
+def test_every_release_pseudonym_maps_back_when_none_is_named():
+    release = Release(7, "r-0123456789abcdef")
+    patients = ["SITEA-00001-AAAAA", "SITEA-00002-BBBBB"]
+    back = registry_pseudonyms(release, patients=patients)
+    assert sorted(back.values()) == patients
+    assert dict(zip(release.pseudonyms(patients), patients, strict=True)) == back
+
+
+def test_release_ids_carry_sixteen_characters_of_randomness_or_of_the_token_hash():
+    first, second = new_release_id(), new_release_id()
+    assert re.fullmatch(r"r-[0-9a-f]{16}", first) and first != second
+    assert token_release_id("f" * 64) == "token-" + "f" * 16

@@ -262,3 +262,22 @@ def test_a_count_one_below_the_threshold_is_hidden_and_one_at_it_is_shown():
         5,
     )
     assert alone["cells"] == [[5]] and alone["suppressed"] == 0
+
+
+def test_a_completeness_share_of_one_form_is_hidden():
+    ((one,),) = suppress_results(completeness_of(1), 5)["completeness"]["cells"]
+    assert one["suppressed"] is True and one["submissions"] is None
+
+
+def test_a_threshold_of_two_hides_the_counts_of_one():
+    shown = suppress_results(completeness_of(1, 2), 2)
+    ((one, two),) = shown["completeness"]["cells"]
+    assert one["submissions"] is None and two["submissions"] == 2
+    assert shown["suppression"] == {"threshold": 2}
+    assert suppress_table(two_way([[1, 40], [30, 50]]), 2)["cells"][0][0] is None
+
+
+def test_suppressing_a_table_leaves_the_table_given_as_it_was():
+    table = two_way([[2, 40], [30, 50]])
+    suppress_table(table, 5)
+    assert table["cells"] == [[2, 40], [30, 50]] and table["row_totals"] == [42, 80]
