@@ -297,46 +297,59 @@ def _parse(text: str, depth: int) -> tuple[ActionTags, list[str]]:
                 f"@{name} cannot be inside @IF: it holds for every record alike; "
                 "write it outside the @IF"
             )
-        elif name == "MAXCHOICE":
-            limits = _maxchoice(value, problems)
-            if limits:
-                found["maxchoice"] = limits
-        elif name in _HIDDEN:
-            found["hidden"] = True
-        elif name in _READONLY:
-            found["readonly"] = True
-        elif name == "CALCTEXT":
-            if not (value or "").strip():
-                problems.append(
-                    "@CALCTEXT needs its logic in parentheses, for example "
-                    "@CALCTEXT(if([a] > 1, 'high', 'low'))"
-                )
-            else:
-                found["calctext"] = value.strip()  # type: ignore[union-attr]
-        elif name in {"CHARLIMIT", "WORDLIMIT"}:
-            count = _count(name, value, problems)
-            if count is not None:
-                found[name.lower()] = count
-        elif name == "MAXCHECKED":
-            count = _count(name, value, problems)
-            if count is not None:
-                found["maxchecked"] = count
-        elif name in {"DEFAULT", "PLACEHOLDER"}:
-            if value is None:
-                problems.append(f'@{name} needs a value, for example @{name}="..."')
-            else:
-                found[name.lower()] = value
-        elif name == "NONEOFTHEABOVE":
-            codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
-            if not codes:
-                problems.append(
-                    "@NONEOFTHEABOVE needs the option's code, for example @NONEOFTHEABOVE=99"
-                )
-            else:
-                found["none_of_the_above"] = codes
+        else:
+            _tag(name, value, found, problems)
     if conditionals:
         found["conditionals"] = tuple(conditionals)
     return ActionTags(**found), problems  # type: ignore[arg-type]
+
+
+def _tag(name: str, value: str | None, found: dict[str, object], problems: list[str]) -> None:
+    """Put what one tag (not @IF) says in ``found``, or what is wrong with it in ``problems``."""
+    if name == "MAXCHOICE":
+        limits = _maxchoice(value, problems)
+        if limits:
+            found["maxchoice"] = limits
+    elif name in _HIDDEN:
+        found["hidden"] = True
+    elif name in _READONLY:
+        found["readonly"] = True
+    elif name == "CALCTEXT":
+        if not (value or "").strip():
+            problems.append(
+                "@CALCTEXT needs its logic in parentheses, for example "
+                "@CALCTEXT(if([a] > 1, 'high', 'low'))"
+            )
+        else:
+            found["calctext"] = value.strip()  # type: ignore[union-attr]
+    else:
+        _valued_tag(name, value, found, problems)
+
+
+def _valued_tag(
+    name: str, value: str | None, found: dict[str, object], problems: list[str]
+) -> None:
+    if name in {"CHARLIMIT", "WORDLIMIT"}:
+        count = _count(name, value, problems)
+        if count is not None:
+            found[name.lower()] = count
+    elif name == "MAXCHECKED":
+        count = _count(name, value, problems)
+        if count is not None:
+            found["maxchecked"] = count
+    elif name in {"DEFAULT", "PLACEHOLDER"}:
+        if value is None:
+            problems.append(f'@{name} needs a value, for example @{name}="..."')
+        else:
+            found[name.lower()] = value
+    elif name == "NONEOFTHEABOVE":
+        codes = tuple(code.strip() for code in (value or "").split(",") if code.strip())
+        if not codes:
+            problems.append(
+                "@NONEOFTHEABOVE needs the option's code, for example @NONEOFTHEABOVE=99"
+            )
+        else:
+            found["none_of_the_above"] = codes
 
 
 _MAXCHOICE_ITEM: Final = re.compile(r"\s*([A-Za-z0-9._-]{1,100})\s*\(\s*(\d{1,9})\s*\)\s*")

@@ -803,45 +803,7 @@ class _Reader:
             if token.problem:
                 self.problem(row, key, token.problem)
                 continue
-            value = token.value
-            system = upper.removeprefix("CHOICE-")
-            if system in ANNOTATION_SYSTEMS:
-                self.annotation_tag(row, upper, system, value, field)
-            elif upper in {"PATTERN", "PATTERN-MESSAGE", "RENAMED-FROM"}:
-                if value is None:
-                    self.problem(row, key, f"@{upper} needs a value in double quotes")
-                else:
-                    field[upper.lower().replace("-", "_")] = value
-            elif upper in {"LIMIT-MIN", "LIMIT-MAX"}:
-                number = _typed_bound(value or "", "number")
-                if not isinstance(number, int | float):
-                    self.problem(row, key, f"@{upper} needs a number; found {value!r}")
-                else:
-                    field.setdefault("limits", {})[upper[-3:].lower()] = number
-            elif upper == "NO-PHI-SCREEN":
-                field["phi_screen"] = False
-            elif upper == "CHECK":
-                if pending_rule is not None:
-                    self.problem(row, key, "@CHECK must be followed by its @CHECK-MESSAGE")
-                pending_rule = _logic_text(value or "")
-            elif upper == "CHECK-MESSAGE":
-                if pending_rule is None:
-                    self.problem(row, key, "@CHECK-MESSAGE must follow a @CHECK")
-                    continue
-                group.checks.append(
-                    {"field": field["name"], "rule": pending_rule, "message": value or ""}
-                )
-                group.check_rows.append(row)
-                pending_rule = None
-            elif upper in _FORM_TAGS:
-                if group.fields:
-                    self.problem(
-                        row, key, f"@{upper} describes the form and belongs on its first field"
-                    )
-                elif value is None:
-                    self.problem(row, key, f"@{upper} needs a value in double quotes")
-                else:
-                    group.form_tags[upper] = (row, value)
+            pending_rule = self.registry_tag(row, upper, token.value, field, group, pending_rule)
         if pending_rule is not None:
             self.problem(row, key, "@CHECK must be followed by its @CHECK-MESSAGE")
         # The rest of the cell is kept as written, less the lines the registry's tags filled.
@@ -855,6 +817,71 @@ class _Reader:
         )
         if annotation:
             field["annotation"] = annotation
+
+    def registry_tag(
+        self,
+        row: int,
+        tag: str,
+        value: str | None,
+        field: dict[str, Any],
+        group: _FormRows,
+        pending_rule: str | None,
+    ) -> str | None:
+        """One of the registry's own tags, put where the schema keeps it; gives back the rule
+        of a @CHECK still waiting for its @CHECK-MESSAGE."""
+        key = "field_annotation"
+        system = tag.removeprefix("CHOICE-")
+        if system in ANNOTATION_SYSTEMS:
+            self.annotation_tag(row, tag, system, value, field)
+        elif tag in {"PATTERN", "PATTERN-MESSAGE", "RENAMED-FROM"}:
+            if value is None:
+                self.problem(row, key, f"@{tag} needs a value in double quotes")
+            else:
+                field[tag.lower().replace("-", "_")] = value
+        elif tag in {"LIMIT-MIN", "LIMIT-MAX"}:
+            number = _typed_bound(value or "", "number")
+            if not isinstance(number, int | float):
+                self.problem(row, key, f"@{tag} needs a number; found {value!r}")
+            else:
+                field.setdefault("limits", {})[tag[-3:].lower()] = number
+        elif tag == "NO-PHI-SCREEN":
+            field["phi_screen"] = False
+        elif tag in {"CHECK", "CHECK-MESSAGE"}:
+            return self.check_tag(row, tag, value, field, group, pending_rule)
+        elif tag in _FORM_TAGS:
+            self.form_tag(row, tag, value, group)
+        return pending_rule
+
+    def check_tag(
+        self,
+        row: int,
+        tag: str,
+        value: str | None,
+        field: dict[str, Any],
+        group: _FormRows,
+        pending_rule: str | None,
+    ) -> str | None:
+        """@CHECK holds a rule until the @CHECK-MESSAGE after it makes a check of the two."""
+        key = "field_annotation"
+        if tag == "CHECK":
+            if pending_rule is not None:
+                self.problem(row, key, "@CHECK must be followed by its @CHECK-MESSAGE")
+            return _logic_text(value or "")
+        if pending_rule is None:
+            self.problem(row, key, "@CHECK-MESSAGE must follow a @CHECK")
+            return None
+        group.checks.append({"field": field["name"], "rule": pending_rule, "message": value or ""})
+        group.check_rows.append(row)
+        return None
+
+    def form_tag(self, row: int, tag: str, value: str | None, group: _FormRows) -> None:
+        key = "field_annotation"
+        if group.fields:
+            self.problem(row, key, f"@{tag} describes the form and belongs on its first field")
+        elif value is None:
+            self.problem(row, key, f"@{tag} needs a value in double quotes")
+        else:
+            group.form_tags[tag] = (row, value)
 
     def annotation_tag(
         self, row: int, tag: str, system: str, value: str | None, field: dict[str, Any]

@@ -111,6 +111,31 @@ class _Chain:
 
 def harmonise(versions: Sequence[FormSchema]) -> Harmonisation:
     """Line up the given versions of one form (in any order); see ``Harmonisation``."""
+    ordered = _in_order(versions)
+    linker = _Linker()
+    for schema in ordered:
+        linker.add(schema)
+    if linker.problems:
+        raise HarmonisationError(linker.problems)
+    result = _harmonised_fields(ordered, linker.chains, linker.current)
+    numbers = [schema.version for schema in ordered]
+    by_version: dict[int, dict[str, str]] = {n: {} for n in numbers}
+    for harmonised in result:
+        for version, original in harmonised.names.items():
+            by_version[version][original] = harmonised.name
+    return Harmonisation(
+        form=ordered[0].form,
+        versions=tuple(numbers),
+        fields=tuple(result),
+        warnings=tuple(linker.warnings),
+        _by_version=MappingProxyType(
+            {version: MappingProxyType(names) for version, names in by_version.items()}
+        ),
+    )
+
+
+def _in_order(versions: Sequence[FormSchema]) -> list[FormSchema]:
+    """The versions, oldest first, once it is sure they are distinct versions of one form."""
     if not versions:
         raise HarmonisationError(["no versions to harmonise"])
     forms = sorted({schema.form for schema in versions})
@@ -123,58 +148,86 @@ def harmonise(versions: Sequence[FormSchema]) -> Harmonisation:
         raise HarmonisationError(
             [f"version {', '.join(map(str, repeated))} of {forms[0]} is given more than once"]
         )
+    return ordered
 
-    chains: list[_Chain] = []
-    current: dict[str, _Chain] = {}  # name in the previous version -> chain
-    dormant: dict[str, _Chain] = {}  # last name of a chain the previous version did not have
-    problems: list[str] = []
-    warnings: list[str] = []
-    previous: FormSchema | None = None
-    for schema in ordered:
+
+class _Linker:
+    """Follows each field from version to version, oldest first, as a chain of its names."""
+
+    def __init__(self) -> None:
+        self.chains: list[_Chain] = []
+        self.current: dict[str, _Chain] = {}  # name in the previous version -> chain
+        self.dormant: dict[str, _Chain] = {}  # last name of a chain the previous version lacked
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.previous: FormSchema | None = None
+
+    def add(self, schema: FormSchema) -> None:
         following: dict[str, _Chain] = {}
         claimed: set[int] = set()
-        renamed = [f for f in schema.fields if f.renamed_from and previous is not None]
-        for f in renamed:
-            chain = current.get(f.renamed_from)
+        if self.previous is not None:
+            self._follow_renames(schema, self.previous, following, claimed)
+        self._follow_names(schema, following, claimed)
+        for name, chain in following.items():
+            chain.names[schema.version] = name
+            chain.fields[schema.version] = schema.field(name)
+        if self.previous is not None:
+            self._put_aside(schema, claimed)
+            self.warnings += _changes(self.previous, schema, following, self.current)
+        self.current = following
+        self.previous = schema
+
+    def _follow_renames(
+        self,
+        schema: FormSchema,
+        previous: FormSchema,
+        following: dict[str, _Chain],
+        claimed: set[int],
+    ) -> None:
+        for f in schema.fields:
+            if not f.renamed_from:
+                continue
+            chain = self.current.get(f.renamed_from)
             if chain is None:
-                assert previous is not None
-                problems.append(
+                self.problems.append(
                     f"{schema.form} v{schema.version}: {f.name} is renamed from "
                     f"'{f.renamed_from}', which is not a field of v{previous.version}"
                 )
                 continue
             claimed.add(id(chain))
             following[f.name] = chain
+
+    def _follow_names(
+        self, schema: FormSchema, following: dict[str, _Chain], claimed: set[int]
+    ) -> None:
         for f in schema.fields:
             if f.name in following:
                 continue
-            chain = current.get(f.name)
+            chain = self.current.get(f.name)
             if chain is None or id(chain) in claimed:
-                chain = dormant.pop(f.name, None)
+                chain = self.dormant.pop(f.name, None)
             if chain is None or id(chain) in claimed:
                 chain = _Chain({}, {})
-                chains.append(chain)
+                self.chains.append(chain)
             claimed.add(id(chain))
             following[f.name] = chain
-        for name, chain in following.items():
-            chain.names[schema.version] = name
-            chain.fields[schema.version] = schema.field(name)
-        if previous is not None:
-            for name, chain in current.items():
-                if id(chain) in claimed:
-                    continue
-                dormant[name] = chain
-                if name not in schema.retired:
-                    warnings.append(
-                        f"{schema.form} v{schema.version} drops {name} without listing it in "
-                        "retired"
-                    )
-            warnings += _changes(previous, schema, following, current)
-        current = following
-        previous = schema
-    if problems:
-        raise HarmonisationError(problems)
 
+    def _put_aside(self, schema: FormSchema, claimed: set[int]) -> None:
+        """The previous version's fields this one does not carry on wait for a comeback."""
+        for name, chain in self.current.items():
+            if id(chain) in claimed:
+                continue
+            self.dormant[name] = chain
+            if name not in schema.retired:
+                self.warnings.append(
+                    f"{schema.form} v{schema.version} drops {name} without listing it in retired"
+                )
+
+
+def _harmonised_fields(
+    ordered: Sequence[FormSchema], chains: Sequence[_Chain], current: Mapping[str, _Chain]
+) -> list[HarmonisedField]:
+    """One field per chain: the latest version's first, then those dropped, latest first."""
     latest = ordered[-1].version
     live = [current[f.name] for f in ordered[-1].fields]
     gone = [chain for chain in chains if latest not in chain.names]
@@ -206,19 +259,7 @@ def harmonise(versions: Sequence[FormSchema]) -> Harmonisation:
                 retired=latest not in chain.names,
             )
         )
-    by_version: dict[int, dict[str, str]] = {n: {} for n in numbers}
-    for harmonised in result:
-        for version, original in harmonised.names.items():
-            by_version[version][original] = harmonised.name
-    return Harmonisation(
-        form=forms[0],
-        versions=tuple(numbers),
-        fields=tuple(result),
-        warnings=tuple(warnings),
-        _by_version=MappingProxyType(
-            {version: MappingProxyType(names) for version, names in by_version.items()}
-        ),
-    )
+    return result
 
 
 def _changes(

@@ -17,7 +17,8 @@ Every node is an object with a ``type``:
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from .functions import FUNCTIONS
 from .nodes import (
@@ -92,48 +93,61 @@ def _read(data: Any, depth: int) -> Node:
     if not isinstance(data, dict):
         raise ValueError(f"Logic JSON node must be an object, not {type(data).__name__}")
     kind = data.get("type")
-    if kind == "number":
-        value = data.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("A number node needs a numeric 'value'")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("A number node's value must be finite")
-        return Number(value)
-    if kind == "string":
-        return String(_text(data, "value"))
-    if kind == "boolean":
-        value = data.get("value")
-        if not isinstance(value, bool):
-            raise ValueError("A boolean node needs a true or false 'value'")
-        return Boolean(value)
-    if kind == "field":
-        return _field(data)
-    if kind == "smart":
-        name = _text(data, "name")
-        if name not in SMART_VARIABLES:
-            raise ValueError(f"Unsupported smart variable {name!r}")
-        return SmartVariable(name)
-    if kind == "unary":
-        op = data.get("op")
-        if op not in ("not", "-"):
-            raise ValueError(f"Unknown unary operator {op!r}")
-        return Unary(op, _read(data.get("operand"), depth + 1))
-    if kind == "binary":
-        op = data.get("op")
-        if op not in _BINARY_OPERATORS:
-            raise ValueError(f"Unknown binary operator {op!r}")
-        return Binary(op, _read(data.get("left"), depth + 1), _read(data.get("right"), depth + 1))
-    if kind == "logical":
-        op = data.get("op")
-        operands = data.get("operands")
-        if op not in ("and", "or"):
-            raise ValueError(f"Unknown logical operator {op!r}")
-        if not isinstance(operands, list) or len(operands) < 2:
-            raise ValueError("A logical node needs a list of at least two operands")
-        return Logical(op, tuple(_read(operand, depth + 1) for operand in operands))
-    if kind == "call":
-        return _call(data, depth)
-    raise ValueError(f"Unknown logic node type {kind!r}")
+    read = _READERS.get(kind) if isinstance(kind, str) else None
+    if read is None:
+        raise ValueError(f"Unknown logic node type {kind!r}")
+    return read(data, depth)
+
+
+def _number(data: dict[str, Any], depth: int) -> Number:
+    value = data.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("A number node needs a numeric 'value'")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("A number node's value must be finite")
+    return Number(value)
+
+
+def _string(data: dict[str, Any], depth: int) -> String:
+    return String(_text(data, "value"))
+
+
+def _boolean(data: dict[str, Any], depth: int) -> Boolean:
+    value = data.get("value")
+    if not isinstance(value, bool):
+        raise ValueError("A boolean node needs a true or false 'value'")
+    return Boolean(value)
+
+
+def _smart(data: dict[str, Any], depth: int) -> SmartVariable:
+    name = _text(data, "name")
+    if name not in SMART_VARIABLES:
+        raise ValueError(f"Unsupported smart variable {name!r}")
+    return SmartVariable(name)
+
+
+def _unary(data: dict[str, Any], depth: int) -> Unary:
+    op = data.get("op")
+    if op not in ("not", "-"):
+        raise ValueError(f"Unknown unary operator {op!r}")
+    return Unary(op, _read(data.get("operand"), depth + 1))
+
+
+def _binary(data: dict[str, Any], depth: int) -> Binary:
+    op = data.get("op")
+    if op not in _BINARY_OPERATORS:
+        raise ValueError(f"Unknown binary operator {op!r}")
+    return Binary(op, _read(data.get("left"), depth + 1), _read(data.get("right"), depth + 1))
+
+
+def _logical(data: dict[str, Any], depth: int) -> Logical:
+    op = data.get("op")
+    operands = data.get("operands")
+    if op not in ("and", "or"):
+        raise ValueError(f"Unknown logical operator {op!r}")
+    if not isinstance(operands, list) or len(operands) < 2:
+        raise ValueError("A logical node needs a list of at least two operands")
+    return Logical(op, tuple(_read(operand, depth + 1) for operand in operands))
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -147,7 +161,7 @@ def _optional_text(data: dict[str, Any], key: str) -> str | None:
     return _text(data, key) if data.get(key) is not None else None
 
 
-def _field(data: dict[str, Any]) -> FieldRef:
+def _field(data: dict[str, Any], depth: int) -> FieldRef:
     instance = data.get("instance")
     if instance is not None and not (
         (isinstance(instance, int) and not isinstance(instance, bool) and instance >= 1)
@@ -171,3 +185,16 @@ def _call(data: dict[str, Any], depth: int) -> Call:
     if len(args) < function.min_args or too_many:
         raise ValueError(f"Function {name!r} takes {function.arity_text()}, not {len(args)}")
     return Call(name, tuple(_read(arg, depth + 1) for arg in args))
+
+
+_READERS: Final[Mapping[str, Callable[[dict[str, Any], int], Node]]] = {
+    "number": _number,
+    "string": _string,
+    "boolean": _boolean,
+    "field": _field,
+    "smart": _smart,
+    "unary": _unary,
+    "binary": _binary,
+    "logical": _logical,
+    "call": _call,
+}
