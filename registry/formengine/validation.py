@@ -147,7 +147,37 @@ def validate_submission(
     plan = _plan_for(schema)
     missing = schema.missing_code_set
     raw = _collect(schema, data, result)
+    values, submitted_calcs, failed = _typed_values(plan, raw, missing, today, result)
+    if other_forms and schema.external_fields:
+        # Read by the logic like the form's own answers; the cleaned document takes only the
+        # form's own names, so they never become part of it.
+        for name in schema.external_fields:
+            value = other_forms.get(name)
+            if value is not None and not _is_blank(value):
+                values[name] = value
+    # One context for every tree: it reads `values` as the steps below fill it in.
+    ctx = Context(values, today, missing, None)
+    hidden = _logic_steps(plan, ctx, values, submitted_calcs, failed, raw, result, clear_hidden)
+    if plan.conditional:
+        _conditional_tags(plan, values, failed, hidden, ctx, result)
+    _required(plan, values, failed, hidden, result, require_answers)
+    for f in plan.piped:
+        _piped_limits(f, schema, values, failed, hidden, result)
+    _checks(plan, failed, hidden, ctx, result)
+    result.hidden = frozenset(hidden)
+    result.data = {name: values[name] for name in plan.names if name in values}
+    return result
 
+
+def _typed_values(
+    plan: _Plan,
+    raw: Mapping[str, Any],
+    missing: frozenset[str],
+    today: dt.date,
+    result: ValidationResult,
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """The answers typed (or kept as missing codes), the calcs as submitted, and the fields
+    whose answer was refused."""
     values: dict[str, Any] = {}
     submitted_calcs: dict[str, Any] = {}
     failed: set[str] = set()
@@ -155,17 +185,14 @@ def validate_submission(
         value = raw.get(name)
         if value is None:
             continue
+        if (
+            isinstance(value, str)
+            and len(value) > MAX_TEXT_LENGTH
+            and _too_long(name, f, value, result)
+        ):
+            failed.add(name)
+            continue
         code: str | None
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            limit = MAX_NOTES_LENGTH if f.type == "notes" else MAX_TEXT_LENGTH
-            if len(value) > limit:
-                result.add_error(
-                    name,
-                    f"{f.display_name} has {len(value):,} characters; at "
-                    f"most {limit:,} are kept. Shorten it.",
-                )
-                failed.add(name)
-                continue
         if type(value) is str:
             # Most values are text: one strip serves the blank test and the missing-code test.
             code = value.strip()
@@ -177,8 +204,7 @@ def validate_submission(
             code = _missing_code(value)
         if role is _CALC:
             submitted_calcs[name] = value
-            continue
-        if role is _NOT_STORED:
+        elif role is _NOT_STORED:
             why = (
                 "is an identifier and is never stored by the registry; leave it blank"
                 if f.identifier
@@ -186,26 +212,40 @@ def validate_submission(
             )
             result.add_error(name, f"{f.display_name} {why}.")
             failed.add(name)
-            continue
-        if code in missing:
+        elif code in missing:
             values[name] = code
-            continue
-        typed = normalise(f, value, today)
-        if isinstance(typed, _Invalid):
-            result.add_error(name, typed.message)
-            failed.add(name)
-        elif typed is not _BLANK:
-            values[name] = typed
+        else:
+            typed = normalise(f, value, today)
+            if isinstance(typed, _Invalid):
+                result.add_error(name, typed.message)
+                failed.add(name)
+            elif typed is not _BLANK:
+                values[name] = typed
+    return values, submitted_calcs, failed
 
-    if other_forms and schema.external_fields:
-        # Read by the logic like the form's own answers; the cleaned document takes only the
-        # form's own names, so they never become part of it.
-        for name in schema.external_fields:
-            value = other_forms.get(name)
-            if value is not None and not _is_blank(value):
-                values[name] = value
-    # One context for every tree: it reads `values` as the steps below fill it in.
-    ctx = Context(values, today, missing, None)
+
+def _too_long(name: str, f: Field, value: str, result: ValidationResult) -> bool:
+    limit = MAX_NOTES_LENGTH if f.type == "notes" else MAX_TEXT_LENGTH
+    if len(value) <= limit:
+        return False
+    result.add_error(
+        name,
+        f"{f.display_name} has {len(value):,} characters; at most {limit:,} are kept. Shorten it.",
+    )
+    return True
+
+
+def _logic_steps(
+    plan: _Plan,
+    ctx: Context,
+    values: dict[str, Any],
+    submitted_calcs: Mapping[str, Any],
+    failed: set[str],
+    raw: Mapping[str, Any],
+    result: ValidationResult,
+    clear_hidden: bool,
+) -> set[str]:
+    """Each field's show_if and calculation in evaluation order; the fields left hidden."""
     hidden: set[str] = set()
     for f, show_if, calc in plan.logic_steps:
         if show_if is not None:
@@ -222,10 +262,17 @@ def validate_submission(
                 _recompute(f, calc, values, submitted_calcs, hidden, ctx, result)
             else:
                 _recompute_text(f, calc, values, submitted_calcs, hidden, ctx, result)
+    return hidden
 
-    if plan.conditional:
-        _conditional_tags(plan, values, failed, hidden, ctx, result)
 
+def _required(
+    plan: _Plan,
+    values: Mapping[str, Any],
+    failed: set[str],
+    hidden: set[str],
+    result: ValidationResult,
+    require_answers: bool,
+) -> None:
     for name, f in plan.required:
         tags = result.tags.get(name)
         if tags is not None and (tags.hidden or tags.readonly):
@@ -237,9 +284,10 @@ def validate_submission(
             else:
                 result.missing.append(name)
 
-    for f in plan.piped:
-        _piped_limits(f, schema, values, failed, hidden, result)
 
+def _checks(
+    plan: _Plan, failed: set[str], hidden: set[str], ctx: Context, result: ValidationResult
+) -> None:
     for check, compiled in plan.checks:
         if check.field in hidden or check.references & failed:
             continue
@@ -248,10 +296,6 @@ def validate_submission(
         # the answers it needs, which required flags or later edits supply.
         if outcome is False or (_is_number(outcome) and outcome == 0):
             result.add_error(check.field, check.message)
-
-    result.hidden = frozenset(hidden)
-    result.data = {name: values[name] for name in plan.names if name in values}
-    return result
 
 
 def _collect(
