@@ -109,6 +109,7 @@ def check_logic_references(
     fields: list[tuple[int, Field]],
     by_name: Mapping[str, tuple[int, Field]],
 ) -> None:
+    """Every field that show_if, calc, @CALCTEXT and @IF read exists and can be read so."""
     for index, f in fields:
         for key, node in (
             ("show_if", f.show_if_logic),
@@ -153,6 +154,7 @@ def check_piped_limits(
 
 
 def check_matrix_groups(reader: SchemaReader, fields: list[tuple[int, Field]]) -> None:
+    """The fields of a matrix follow one another and share one type and one set of choices."""
     first: dict[str, tuple[int, Field]] = {}
     last_group = ""
     closed: set[str] = set()
@@ -192,6 +194,7 @@ def check_matrix_groups(reader: SchemaReader, fields: list[tuple[int, Field]]) -
 def check_renames(
     reader: SchemaReader, fields: list[tuple[int, Field]], raw_retired: object
 ) -> None:
+    """A field is renamed from a name this version no longer has, once, and is not also retired."""
     names = {f.name for _, f in fields}
     retired = set(raw_retired) if isinstance(raw_retired, list) else set()
     sources: dict[str, str] = {}
@@ -224,6 +227,7 @@ def check_renames(
 
 
 def check_dependency_cycles(reader: SchemaReader, fields: list[tuple[int, Field]]) -> None:
+    """No circle of fields computed from one another (show_if alone may circle: ``order``)."""
     ordered = tuple(f for _, f in fields)
     _, cycle = evaluation_order(ordered)
     if cycle:

@@ -35,6 +35,8 @@ __all__ = ["read_field", "read_fields"]
 def read_fields(
     reader: SchemaReader, raw_fields: list[Any], form: str, missing_codes: tuple[MissingCode, ...]
 ) -> list[tuple[int, Field]]:
+    """The fields that could be built, each with its index: names unique and not REDCap's,
+    choice codes apart from the missing codes."""
     fields: list[tuple[int, Field]] = []
     seen: dict[str, int] = {}
     reserved = REDCAP_RESERVED_NAMES | {f"{form}_complete", f"{form}_timestamp"}
