@@ -37,6 +37,8 @@ QUASI_IDENTIFIERS: Final = ("sex", "year_of_birth", "site", "lesion_type", "lesi
 OTHER_SITE: Final = "OTHER"
 OTHER_SITE_NAME: Final = "Other"
 BAND_YEARS: Final = 5
+# Rows fetched per round trip when reading every patient of a release.
+FETCH_CHUNK: Final = 20_000
 
 
 def threshold() -> int:
@@ -95,7 +97,7 @@ def lesions_by_patient(
             layout.fields[name].names.get(version.number) if name in layout.fields else None
             for name in LESION_FIELDS
         )
-    found: dict[int, set[tuple[str, str]]] = {}
+    found = _LesionSets()
     submissions = (
         visible_submissions(user).filter(form_version_id__in=list(form.versions)).order_by()
     )
@@ -107,16 +109,43 @@ def lesions_by_patient(
         pairs = submissions.values_list(
             "patient_id", KT(f"data__{kind_name}"), KT(f"data__{level_name}")
         )
-        # Fetched at once rather than through a server-side cursor: three short values a
-        # row, and the round trips of a cursor cost more than the rows.
-        for patient_id, kind, level in pairs:
-            found.setdefault(patient_id, set()).add((kind or "", level or ""))
+        # In large chunks: few round trips, and never every lesion row in memory at once.
+        for patient_id, kind, level in pairs.iterator(chunk_size=FETCH_CHUNK):
+            found.add(patient_id, kind or "", level or "")
     else:
         rows = submissions.values_list("patient_id", "form_version_id", "data")
         for patient_id, version_id, data in rows.iterator(chunk_size=2000):
             kind, level = (str(data.get(name, "")) if name else "" for name in names[version_id])
-            found.setdefault(patient_id, set()).add((kind, level))
-    return {pk: tuple(sorted(pairs)) for pk, pairs in found.items()}
+            found.add(patient_id, kind, level)
+    return found.by_patient()
+
+
+class _LesionSets:
+    """Each patient's set of (type, level) pairs, gathered row by row.
+
+    A release plans over every patient of the registry at once, so what is kept per patient
+    is kept small: most patients have one lesion, held as one pair; only a patient with two
+    different ones gets a set. Equal pairs and equal sets are one shared object (a registry
+    has a few dozen kinds of lesion, and hundreds of thousands of patients)."""
+
+    def __init__(self) -> None:
+        self._first: dict[int, tuple[str, str]] = {}
+        self._more: dict[int, set[tuple[str, str]]] = {}
+        self._shared: dict[Any, Any] = {}
+
+    def add(self, patient: int, kind: str, level: str) -> None:
+        pair = self._shared.setdefault((kind, level), (kind, level))
+        first = self._first.setdefault(patient, pair)
+        if first is not pair:
+            self._more.setdefault(patient, {first}).add(pair)
+
+    def by_patient(self) -> dict[int, tuple[tuple[str, str], ...]]:
+        shared = self._shared
+        lesions = {pk: shared.setdefault((pair,), (pair,)) for pk, pair in self._first.items()}
+        for pk, pairs in self._more.items():
+            ordered = tuple(sorted(pairs))
+            lesions[pk] = shared.setdefault(ordered, ordered)
+        return lesions
 
 
 def plan_release(
@@ -129,10 +158,17 @@ def plan_release(
     manifest. `patients` are tuples of the export selectors' PATIENT_COLUMNS."""
     k = threshold() if k is None else k
     manifest = Manifest(release=release.release_id, k=k)
-    people = {row[0]: row for row in patients}
+    # Every patient of the selection is held until the plan is made, as (pseudonym, site code,
+    # site name, sex, year of birth): the values many patients share are kept once, not once
+    # per patient as the database sends them.
+    same = {}.setdefault
+    people = {
+        row[0]: (row[1], same(row[2], row[2]), same(row[3], row[3]), same(row[4], row[4]), row[5])
+        for row in patients
+    }
     manifest.patients = len(people)
     no_lesion: tuple[tuple[str, str], ...] = ()
-    keys = {pk: (row[4], row[5], row[2], lesions.get(pk, no_lesion)) for pk, row in people.items()}
+    keys = {pk: (row[3], row[4], row[1], lesions.get(pk, no_lesion)) for pk, row in people.items()}
     step: dict[int, int] = {}
     # Only the patients of classes below k are looked at again, one step further each time:
     # every member of such a class moves, and a band never equals an exact year (nor "other"
@@ -151,30 +187,31 @@ def plan_release(
         for pk in pending:
             step[pk] = level
             sex, _, site, lesion = keys[pk]
-            year = people[pk][5]
+            year = people[pk][4]
             band = bands.get(year) or bands.setdefault(year, year_band(year))
             keys[pk] = (sex, band, site if level < 2 else OTHER_SITE, lesion)
         if level == 3:
             break
         classes = Counter(keys[pk] for pk in pending)
         pending = [pk for pk in pending if classes[keys[pk]] < k]
+    del keys, classes, pending
     kept = [pk for pk in people if step.get(pk, 0) < 3]
     manifest.suppressed = manifest.patients - len(kept)
-    pseudonyms = release.pseudonyms([people[pk][1] for pk in kept])
+    pseudonyms = release.pseudonyms([people[pk][0] for pk in kept])
     released = {}
     for pk, pseudonym in zip(kept, pseudonyms, strict=True):
-        row = people[pk]
+        _, site_code, site_name, sex, year = people.pop(pk)
         level = step.get(pk, 0)
         if level == 0:
-            released[pk] = Released(pseudonym, row[2], row[3], row[4], row[5])
+            released[pk] = Released(pseudonym, site_code, site_name, sex, year)
             continue
         manifest.year_of_birth_banded += 1
         manifest.site_generalised += int(level >= 2)
         released[pk] = Released(
             pseudonym,
-            row[2] if level < 2 else OTHER_SITE,
-            row[3] if level < 2 else OTHER_SITE_NAME,
-            row[4],
-            bands[row[5]],
+            site_code if level < 2 else OTHER_SITE,
+            site_name if level < 2 else OTHER_SITE_NAME,
+            sex,
+            bands[year],
         )
     return released, manifest

@@ -32,7 +32,7 @@ from registry.patients.models import Sex
 from registry.people.access import sites_in_scope
 from registry.people.models import User
 
-from .anonymity import Manifest, Released, lesions_by_patient, plan_release
+from .anonymity import FETCH_CHUNK, Manifest, Released, lesions_by_patient, plan_release
 from .layout import (
     DATA_ACCESS_GROUP,
     RECORD_FIELD_LABELS,
@@ -165,16 +165,18 @@ class _ExportBase:
         Afterwards `released` holds exactly the patients the export writes (those asked for,
         if any, that the release does not suppress)."""
         spec = self.spec
-        # Fetched at once (no server-side cursor and its round trips): the plan holds every
-        # patient in memory anyway.
-        patients = list(export_patients(self.user, sites=spec.sites))
+        # Read in large chunks and kept by the plan in its own, smaller form: the rows as the
+        # database sends them would hold every site's name once per patient.
+        patients = export_patients(self.user, sites=spec.sites)
         released, self.manifest = plan_release(
-            release, patients, lesions_by_patient(self.user, self.layout)
+            release,
+            patients.iterator(chunk_size=FETCH_CHUNK),
+            lesions_by_patient(self.user, self.layout),
         )
         if spec.records:
             wanted = set(spec.records)
-            registry = {row[0]: row[1] for row in patients}
             released = {pk: shown for pk, shown in released.items() if shown.pseudonym in wanted}
+            registry = dict(patients.filter(pk__in=list(released)).values_list("pk", "pseudonym"))
             # A pseudonym of another release, or of a suppressed patient, matches no one.
             self.spec = replace(spec, records=tuple(registry[pk] for pk in released) or ("",))
         self.released = released
