@@ -76,7 +76,8 @@ def configure_django(scale: Scale) -> None:
 def prepare(scale: Scale) -> int:
     """Configure Django for `scale` and fill its database once; returns its submission count."""
     configure_django(scale)
-    from registry.demo.synthetic import do_generate_synthetic, ensure_synthetic_sites
+    from registry.demo.synthetic import do_generate_synthetic
+    from registry.demo.synthetic_sites import ensure_synthetic_sites
     from registry.patients.models import Patient
     from registry.submissions.models import Submission
 

@@ -23,7 +23,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from registry.exchange.exports import ExportError
+from registry.exchange.export_spec import ExportError
 from registry.jobs.services import JobQueueUnavailable
 from registry.rest.throttling import TokenRateThrottle, too_many_requests_message
 from registry.submissions.services import StaleSubmission, SubmissionLocked

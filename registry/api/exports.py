@@ -22,12 +22,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.audit.services import record_event
-from registry.exchange.exports import SHAPES, ExportSpec
+from registry.exchange.export_spec import ExportSpec
 from registry.exchange.services import (
     do_request_export_job,
     do_start_export,
     set_release_headers,
 )
+from registry.exchange.shapes import SHAPES
 from registry.jobs.models import JobRun, JobStatus
 from registry.rest.filters import QueryParameters
 from registry.submissions.models import Status

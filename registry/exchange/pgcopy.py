@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from registry.csvsafe import SafeWriter, safe_cell, sql_safe_text
 
 from .anonymity import Released
-from .exports import FlatExport, _ExportBase
+from .export_base import BaseExport
+from .flat_export import FlatExport
 from .layout import SEX, YEAR_OF_BIRTH, FormLayout, LayoutField
 from .selectors import export_patients, export_submissions
 
@@ -41,7 +42,7 @@ BLOCK_BYTES: Final = 256 * 1024
 SORT_MEMORY: Final = "64MB"
 
 
-def can_copy(export: _ExportBase) -> bool:
+def can_copy(export: BaseExport) -> bool:
     """Whether this export can be produced by COPY."""
     if connection.vendor != "postgresql" or not isinstance(export, FlatExport):
         return False

@@ -40,12 +40,13 @@ from registry.people.tokens import hash_token, looks_like_token
 from registry.rest.parsers import JsonRefused, load_json, shown
 from registry.rest.throttling import TokenRateThrottle, key_for_token, too_many_requests_message
 
-from .exports import ExportError, ExportSpec, xml_chunks, xml_text
+from .export_spec import ExportError, ExportSpec
 from .imports import ImportOptions, ImportRejected, do_import_records
 from .layout import RECORD_FIELDS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, current_layout
 from .metadata_import import MetadataRejected, do_import_metadata
 from .release import token_release_id
 from .services import do_start_export, set_release_headers
+from .writers import xml_chunks, xml_text
 
 REDCAP_VERSION: Final = "15.0.0"
 """The REDCap version whose API this endpoint follows (PyCap reads it as a semantic version)."""

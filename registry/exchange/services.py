@@ -19,8 +19,10 @@ from registry.jobs.services import do_request_job, report_progress
 from registry.people.models import User
 
 from .anonymity import Manifest
-from .exports import REDCAP_SHAPES, SHAPES, ExportError, ExportSpec, check_export_request
+from .export_base import check_export_request
+from .export_spec import ExportError, ExportSpec
 from .release import job_release_id, release_for
+from .shapes import REDCAP_SHAPES, SHAPES
 
 
 def export_dir() -> Path:

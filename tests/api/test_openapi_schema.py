@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from registry.exchange.exports import SHAPES
+from registry.exchange.shapes import SHAPES
 from registry.jobs.models import JobKind, JobRun, JobStatus
 from registry.quality.models import QualityIssue
 from tests.factories import api_token_for

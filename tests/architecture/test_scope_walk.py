@@ -28,7 +28,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from registry.curation.services import do_open_data_query
-from registry.exchange.exports import ExportSpec
+from registry.exchange.export_spec import ExportSpec
 from registry.exchange.services import do_request_export_job
 from registry.patients.models import Patient
 from registry.people.models import ApiToken, Role, User

@@ -11,8 +11,10 @@ from django.core.management import call_command
 
 from registry.audit.models import AuditEvent
 from registry.crfs.selectors import schema_of
+from registry.demo.planted_mistakes import PLANTED_RULES
 from registry.demo.services import DEMO_SYNTHETIC_PATIENTS, do_load_demo
-from registry.demo.synthetic import PLANTED_RULES, do_generate_synthetic, iter_patients
+from registry.demo.synthetic import do_generate_synthetic
+from registry.demo.synthetic_patients import iter_patients
 from registry.formengine.validation import validate_submission
 from registry.patients.models import Patient
 from registry.quality.models import IssueStatus, QualityIssue

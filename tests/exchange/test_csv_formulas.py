@@ -14,15 +14,11 @@ from django.utils import timezone
 
 from registry.audit.exports import audit_csv_response
 from registry.csvsafe import safe_cell
-from registry.exchange.exports import (
-    LONG_HEADER,
-    ExportSpec,
-    FlatExport,
-    RecordExport,
-    csv_chunks,
-    long_rows,
-)
+from registry.exchange.export_spec import ExportSpec
+from registry.exchange.flat_export import FlatExport
 from registry.exchange.pgcopy import can_copy, copy_chunks
+from registry.exchange.record_export import LONG_HEADER, RecordExport, long_rows
+from registry.exchange.writers import csv_chunks
 from registry.patients.models import Patient
 from registry.submissions.models import Submission
 from tests.exchange.registry_data import ENROLMENT, enrol, save

@@ -13,15 +13,12 @@ from django.http import StreamingHttpResponse
 from rest_framework.test import APIClient
 
 from registry.exchange import pgcopy
-from registry.exchange.exports import (
-    ExportSpec,
-    FlatExport,
-    RecordExport,
-    csv_chunks,
-    long_rows,
-)
+from registry.exchange.export_spec import ExportSpec
+from registry.exchange.flat_export import FlatExport
 from registry.exchange.layout import current_layout
 from registry.exchange.pgcopy import can_copy, copy_chunks
+from registry.exchange.record_export import RecordExport, long_rows
+from registry.exchange.writers import csv_chunks
 from registry.patients.models import Patient
 from registry.submissions.services import BulkItem, do_save_submissions_bulk
 from tests.exchange.registry_data import ENROLMENT, enrol, save, version
@@ -143,7 +140,7 @@ def test_files_are_withheld_from_researchers(coordinator_a, researcher, site_a, 
 
 
 def test_researchers_cannot_filter_on_withheld_fields(researcher, patient_a):
-    from registry.exchange.exports import ExportError
+    from registry.exchange.export_spec import ExportError
 
     with pytest.raises(ExportError, match="withheld"):
         FlatExport(researcher, ExportSpec(filter_logic="[gene_other] = 'DCC'"))

@@ -15,8 +15,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from registry.audit.models import AuditEvent
-from registry.exchange.exports import ExportSpec, FlatExport, RecordExport, csv_chunks
+from registry.exchange.export_spec import ExportSpec
+from registry.exchange.flat_export import FlatExport
 from registry.exchange.pgcopy import can_copy, copy_chunks
+from registry.exchange.record_export import RecordExport
 from registry.exchange.release import (
     Release,
     new_release_id,
@@ -24,6 +26,7 @@ from registry.exchange.release import (
     releasable_to_researchers,
     token_release_id,
 )
+from registry.exchange.writers import csv_chunks
 from registry.formengine.schema import load_schema
 from registry.patients.models import Patient
 from registry.submissions.models import Submission

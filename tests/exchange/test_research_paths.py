@@ -17,8 +17,8 @@ import pytest
 from django.http import HttpResponseBase
 from django.test import Client
 
-from registry.exchange.exports import SHAPES
 from registry.exchange.redcap import CONTENTS
+from registry.exchange.shapes import SHAPES
 from registry.patients.models import Patient
 from registry.submissions.models import Submission
 from tests.factories import api_token_for, verify_session

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.exchange.exports import ExportSpec
+from registry.exchange.export_spec import ExportSpec
 from registry.exchange.tasks import run_export
 from registry.jobs.models import JobKind, JobRun, JobStatus
 from registry.jobs.services import do_fail_stale_runs, do_request_job, do_rerun_job

@@ -2,11 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registry.demo.synthetic import (
-    DEFAULT_ERROR_SHARE,
-    do_generate_synthetic,
-    ensure_synthetic_sites,
-)
+from registry.demo.synthetic import do_generate_synthetic
+from registry.demo.synthetic_patients import DEFAULT_ERROR_SHARE
+from registry.demo.synthetic_sites import ensure_synthetic_sites
 
 
 class Command(BaseCommand):
