@@ -161,7 +161,8 @@ def plan_release(
     # Every patient of the selection is held until the plan is made, as (pseudonym, site code,
     # site name, sex, year of birth): the values many patients share are kept once, not once
     # per patient as the database sends them.
-    same = {}.setdefault
+    shared: dict[Any, Any] = {}
+    same = shared.setdefault
     people = {
         row[0]: (row[1], same(row[2], row[2]), same(row[3], row[3]), same(row[4], row[4]), row[5])
         for row in patients
