@@ -567,7 +567,7 @@ def _surgery_after_follow_up(rule: CrossFormRule, title: Callable[[str], str]) -
         rule.field_use("follow_up_age_months").form,
         rule.field_use("follow_up_age_months").field,
     )
-    last_field = rule.field_use("age_at_last_surgery_days").field
+    last_field = rule.field_use("last_surgery_age_days").field
     surgery, days_field = (
         rule.field_use("surgery_age_days").form,
         rule.field_use("surgery_age_days").field,
@@ -716,7 +716,7 @@ def _surgery_without_lesion(rule: CrossFormRule, title: Callable[[str], str]) ->
 
 
 def _dermoid_without_sinus(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
-    kind = rule.field_use("lesion_type")
+    kind = rule.field_use("kind_of_lesion")
     sinus_codes = rule.codes["dermal_sinus_codes"]
     tumour, pathology = rule.field_use("lesion_tumour"), rule.field_use("pathology")
     dermoid = rule.codes["dermoid_codes"]
@@ -858,7 +858,7 @@ def near_duplicate_signatures(
     without the rule."""
     if rule is None:
         return {}
-    lesion = catalogue[rule.field_use("lesion_type").form]
+    lesion = catalogue[rule.field_use("kind_of_lesion").form]
     surgery = catalogue[rule.field_use("surgery_age_days").form]
     sql = JsonSql()
 
@@ -867,13 +867,13 @@ def near_duplicate_signatures(
         info = catalogue[use.form]
         return sql.by_version("s", info.version_names(info.harmonised_field(use.field)), kind)
 
-    kind, level = value("lesion_type", "text"), value("lesion_level", "text")
+    kind, level = value("kind_of_lesion", "text"), value("level_of_lesion", "text")
     profile = [
         value("lesion_profile", "text", index)
         for index in range(len(rule.fields["lesion_profile"]))
     ]
     days = value("surgery_age_days", "number")
-    procedures = value("procedures", "text")
+    procedures = value("operations", "text")
     missing = sorted(
         {code for schema in lesion.schemas.values() for code in schema.missing_code_set}
     ) or ["-"]

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.core import checks
 
 from registry.formengine import logic
 from registry.formengine.harmonise import Harmonisation, HarmonisedField
@@ -96,8 +97,8 @@ class Reads:
 # description and fields are in forms/quality_rules.yaml; what they look for in checks.py).
 CROSS_FORM_READS: dict[str, dict[str, Reads]] = {
     "surgery_after_follow_up": {
-        "follow_up_age_months": Reads("number", group="follow_up"),
-        "age_at_last_surgery_days": Reads("number", group="follow_up"),
+        "follow_up_age_months": Reads("number", group="visit"),
+        "last_surgery_age_days": Reads("number", group="visit"),
         "surgery_age_days": Reads("number"),
     },
     "follow_up_before_enrolment": {
@@ -105,8 +106,8 @@ CROSS_FORM_READS: dict[str, dict[str, Reads]] = {
         "follow_up_age_months": Reads("number"),
     },
     "dermoid_without_sinus": {
-        "lesion_type": Reads("choice"),
-        "dermal_sinus_codes": Reads("codes", codes_of=("lesion_type",)),
+        "kind_of_lesion": Reads("choice"),
+        "dermal_sinus_codes": Reads("codes", codes_of=("kind_of_lesion",)),
         "lesion_tumour": Reads("choice"),
         "pathology": Reads("choice"),
         "dermoid_codes": Reads("codes", codes_of=("lesion_tumour", "pathology")),
@@ -123,11 +124,11 @@ CROSS_FORM_READS: dict[str, dict[str, Reads]] = {
         "enrolment_form": Reads("form"),
     },
     "near_duplicate_patient": {
-        "lesion_type": Reads("choice", group="lesion"),
-        "lesion_level": Reads("choice", group="lesion"),
+        "kind_of_lesion": Reads("choice", group="lesion"),
+        "level_of_lesion": Reads("choice", group="lesion"),
         "lesion_profile": Reads("choice", many=True, group="lesion"),
-        "surgery_age_days": Reads("number", group="surgery"),
-        "procedures": Reads("checkbox", group="surgery"),
+        "surgery_age_days": Reads("number", group="operation"),
+        "operations": Reads("checkbox", group="operation"),
     },
 }
 # The rule that compares patients with each other rather than one patient's forms.
@@ -234,10 +235,14 @@ class RulesFile:
 
 
 def load_rules_file(
-    forms: Mapping[str, Harmonisation], path: Path | None = None, *, asked_only: bool = False
+    forms: Mapping[str, Harmonisation] | None,
+    path: Path | None = None,
+    *,
+    asked_only: bool = False,
 ) -> RulesFile:
     """The YAML file's rules and settings, checked against the forms (each form's versions
-    lined up).
+    lined up); with `forms` None, the file's shape alone is checked and every rule across forms
+    is given.
 
     Rules refer to fields by their harmonised names, so one rule covers every version of a
     form. A rule about a form that is not published yet is skipped. With `asked_only`, a field
@@ -263,7 +268,7 @@ def load_rules_file(
     cross_form = _cross_form_rules(document.get("cross_form") or {}, path.name, forms, problems)
     fields_by_form = {
         form: {h.name: h.field.type for h in harmonisation.fields if not (asked_only and h.retired)}
-        for form, harmonisation in forms.items()
+        for form, harmonisation in (forms or {}).items()
     }
     entries = document.get("rules") or []
     if not isinstance(entries, list):
@@ -287,12 +292,13 @@ def load_rules_file(
             )
         skip.add((form, name))
     if problems:
-        raise QualityRulesError(problems)
+        # A field named twice in one rule is one problem.
+        raise QualityRulesError(list(dict.fromkeys(problems)))
     return RulesFile(rules, frozenset(skip), cross_form)
 
 
 def _cross_form_rules(
-    section: Any, file: str, forms: Mapping[str, Harmonisation], problems: list[str]
+    section: Any, file: str, forms: Mapping[str, Harmonisation] | None, problems: list[str]
 ) -> dict[str, CrossFormRule]:
     if not isinstance(section, dict):
         problems.append(f"{file}: `cross_form:` maps the codes of built-in rules to what they read")
@@ -301,7 +307,12 @@ def _cross_form_rules(
     for code, entry in section.items():
         where = f"{file} cross_form.{code}"
         rule = _cross_form_rule(str(code), entry, where, problems)
-        if rule is None or not rule.forms_read <= set(forms):
+        if rule is None:
+            continue
+        if forms is None:
+            rules[rule.code] = rule
+            continue
+        if not rule.forms_read <= set(forms):
             continue  # a form it reads is not published yet
         found = _cross_form_problems(rule, where, forms)
         problems.extend(found)
@@ -541,6 +552,17 @@ def all_rules(rules: RulesFile | None = None) -> list[Rule]:
     if rules is None:
         return list(BUILT_IN_RULES.values())
     return [*BUILT_IN_RULES.values(), *rules.cross_form.values(), *rules.custom]
+
+
+def rules_file_problems(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """At start-up (`manage.py check`, every command that runs the checks): the file is well
+    formed. Whether its fields exist is checked against the forms when a version is published
+    and before each run, which need the database."""
+    try:
+        load_rules_file(None)
+    except QualityRulesError as error:
+        return [checks.Error(problem, id="quality.E001") for problem in error.problems]
+    return []
 
 
 def field_use_problems(forms: Mapping[str, Harmonisation], changed: Collection[str]) -> list[str]:
