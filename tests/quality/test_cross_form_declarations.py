@@ -5,6 +5,7 @@ copy of the forms under other names once the file names them."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -334,3 +335,20 @@ def test_the_rules_find_the_same_on_the_forms_under_other_names(
 
     assert {finding[0] for finding in on_registry} == set(CROSS_FORM_READS)
     assert on_copies == on_registry
+
+
+def test_the_quality_code_names_no_form_field_or_declared_code_of_the_forms():
+    names = set()
+    for path in FORMS.glob("*/v*.yaml"):
+        schema = yaml.safe_load(path.read_text())
+        names |= {schema["form"], *(f["name"] for f in schema["fields"])}
+    for entry in declarations()["cross_form"].values():
+        names |= {item for value in entry.values() if isinstance(value, list) for item in value}
+    source = Path(django_settings.BASE_DIR) / "registry" / "quality"
+    named = {
+        (path.name, node.value)
+        for path in source.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    }
+    assert named == set()
