@@ -2,7 +2,8 @@
 
 Work is done patient by patient, in batches: one query fetches a batch's submissions, each is
 validated once by the form engine (registry.formengine.validation), and the field rules read
-that one result; the cross-form rules then look at the batch's patients as a whole. What needs
+that one result; the cross-form rules then look at the batch's patients as a whole, reading the
+forms and fields forms/quality_rules.yaml declares for them (`PATIENT_CHECKS`). What needs
 the whole registry is done in the database: the means and SDs of the 3-SD rule, and the
 candidates of the near-duplicate rule. Findings are plain values; registry/quality/services.py
 turns them into QualityIssue rows.
@@ -563,15 +564,11 @@ def _finding(
 
 
 def _surgery_after_follow_up(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
-    follow_up, age_field = (
-        rule.field_use("follow_up_age_months").form,
-        rule.field_use("follow_up_age_months").field,
-    )
+    use = rule.field_use("follow_up_age_months")
+    follow_up, age_field = use.form, use.field
     last_field = rule.field_use("last_surgery_age_days").field
-    surgery, days_field = (
-        rule.field_use("surgery_age_days").form,
-        rule.field_use("surgery_age_days").field,
-    )
+    use = rule.field_use("surgery_age_days")
+    surgery, days_field = use.form, use.field
     visit, operation = title(follow_up), title(surgery)
 
     def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
@@ -607,14 +604,10 @@ def _surgery_after_follow_up(rule: CrossFormRule, title: Callable[[str], str]) -
 
 
 def _follow_up_before_enrolment(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
-    enrolment, enrolment_field = (
-        rule.field_use("enrolment_age_months").form,
-        rule.field_use("enrolment_age_months").field,
-    )
-    follow_up, age_field = (
-        rule.field_use("follow_up_age_months").form,
-        rule.field_use("follow_up_age_months").field,
-    )
+    use = rule.field_use("enrolment_age_months")
+    enrolment, enrolment_field = use.form, use.field
+    use = rule.field_use("follow_up_age_months")
+    follow_up, age_field = use.form, use.field
     visit = title(follow_up)
 
     def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
@@ -673,10 +666,8 @@ def _follow_up_without_surgery(rule: CrossFormRule, title: Callable[[str], str])
 
 def _surgery_without_lesion(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
     lesion = rule.forms["lesion_form"]
-    surgery, number_field = (
-        rule.field_use("lesion_number").form,
-        rule.field_use("lesion_number").field,
-    )
+    use = rule.field_use("lesion_number")
+    surgery, number_field = use.form, use.field
     lesion_title, operation = title(lesion), title(surgery)
 
     def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:

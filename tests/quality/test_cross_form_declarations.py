@@ -19,9 +19,11 @@ from registry.crfs.field_uses import harmonisations_after
 from registry.crfs.services import do_sync_forms, read_form_files
 from registry.patients.models import Patient
 from registry.people.models import Site
+from registry.quality.checks import PATIENT_CHECKS
 from registry.quality.models import IssueStatus, QualityIssue
 from registry.quality.rules import (
     CROSS_FORM_READS,
+    NEAR_DUPLICATE,
     QualityRulesError,
     field_use_problems,
     load_rules_file,
@@ -53,7 +55,7 @@ def harmonised() -> dict:
 
 def test_the_shipped_declarations_fit_the_shipped_forms(forms):
     loaded = rules_file(form_catalogue())
-    assert set(loaded.cross_form) == set(CROSS_FORM_READS)
+    assert set(loaded.cross_form) == set(CROSS_FORM_READS) == {*PATIENT_CHECKS, NEAR_DUPLICATE}
     assert field_use_problems(harmonisations_after([]), set()) == []
     assert rules_file_problems() == []
 
