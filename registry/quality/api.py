@@ -184,5 +184,5 @@ class RuleList(APIView):
 
     @extend_schema(responses=RuleOut(many=True))
     def get(self, request: Request) -> Response:
-        rules = all_rules(rules_file(form_catalogue()).custom)
+        rules = all_rules(rules_file(form_catalogue()))
         return Response(RuleOut(rules, many=True).data)

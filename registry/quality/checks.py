@@ -2,7 +2,8 @@
 
 Work is done patient by patient, in batches: one query fetches a batch's submissions, each is
 validated once by the form engine (registry.formengine.validation), and the field rules read
-that one result; the cross-form rules then look at the batch's patients as a whole. What needs
+that one result; the cross-form rules then look at the batch's patients as a whole, reading the
+forms and fields forms/quality_rules.yaml declares for them (`PATIENT_CHECKS`). What needs
 the whole registry is done in the database: the means and SDs of the 3-SD rule, and the
 candidates of the near-duplicate rule. Findings are plain values; registry/quality/services.py
 turns them into QualityIssue rows.
@@ -15,7 +16,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +36,11 @@ from .rules import (
     NEAR_DUPLICATE_DAYS,
     OUTLIER_MIN_VALUES,
     OUTLIER_SDS,
+    CrossFormRule,
     CustomRule,
 )
 
 DAYS_PER_MONTH = 30.44
-DERMAL_SINUS_TYPES = frozenset({"occ_dermal_sinus", "cranial_dermal_sinus", "spinal_dermal_sinus"})
 SUBMISSIONS = "submissions_submission"
 # How many of a patient's near-duplicates its finding names (the message gives the count).
 NEAR_DUPLICATE_LISTED = 10
@@ -122,22 +123,22 @@ class _VersionPlan:
     custom: list[tuple[CustomRule, Compiled, str]]  # (rule, its `when`, field in this version)
     missing_codes: frozenset[str]
     screened: list[Field]  # free text the identifier screen reads (notes, unvalidated text)
+    collected: bool
+    """The cross-form rules read this form: its submissions are gathered by patient."""
     facts: tuple[tuple[str, tuple[str, ...]], ...]
-    """What the cross-form rules read: (harmonised name, the version's names that become it,
-    last in form order first)."""
+    """The fields they read: (harmonised name, the version's names that become it, last in
+    form order first)."""
 
 
 # (rule, severity, field, message, key, details) of one document, before it is tied to a
 # submission and a patient.
 _Template = tuple[str, str, str, str, str, dict[str, Any]]
-# The harmonised fields the cross-form rules (_Facts) read, by form: only these are picked
-# out of each document. A rule that reads another field must add it here.
-_FACT_FIELDS = {
-    "enrollment": ("enrol_age_months",),
-    "dysraphic_lesion": ("lesion_type", "tumour_type"),
-    "surgery": ("surg_age_days", "lesion_instance", "pathology_type"),
-    "follow_up": ("fu_age_months", "age_at_last_surgery_days"),
-}
+# One submission as the cross-form rules see it: (id, instance, the answers they read by
+# harmonised name).
+_Entry = tuple[int, int, dict[str, Any]]
+# A patient's submissions of the forms the cross-form rules read, by form name.
+PatientForms = Mapping[str, list[_Entry]]
+PatientCheck = Callable[[PatientRow, PatientForms, list[Finding]], None]
 MEMO_LIMIT = 50_000
 
 
@@ -152,8 +153,24 @@ class QualityChecker:
         *,
         today: dt.date | None = None,
         outlier_sd_skip: Iterable[tuple[str, str]] = (),
+        cross_form: Mapping[str, CrossFormRule] | None = None,
     ) -> None:
         self.catalogue = catalogue
+        # The cross-form rules' names are looked up here, once: per patient, each rule reads
+        # the answers its declaration names, gathered from the batch's documents.
+        self.patient_checks: list[PatientCheck] = []
+        self.fact_fields: dict[str, list[str]] = {}
+        for code, rule in (cross_form or {}).items():
+            make = PATIENT_CHECKS.get(code)
+            if make is None:
+                continue
+            self.patient_checks.append(make(rule, _titles(catalogue)))
+            for form in sorted(rule.forms_read):
+                self.fact_fields.setdefault(form, [])
+            for uses in rule.fields.values():
+                for use in uses:
+                    if use.field not in self.fact_fields[use.form]:
+                        self.fact_fields[use.form].append(use.field)
         self.outlier_sd_skip = frozenset(outlier_sd_skip)
         self.baselines = baselines
         self.today = today or dt.date.today()
@@ -209,6 +226,7 @@ class QualityChecker:
             ],
             missing_codes=missing,
             screened=[f for f in data_fields if f.phi_screen],
+            collected=info.name in self.fact_fields,
             facts=tuple(
                 (
                     name,
@@ -222,7 +240,7 @@ class QualityChecker:
                         )
                     ),
                 )
-                for name in _FACT_FIELDS.get(info.name, ())
+                for name in self.fact_fields.get(info.name, ())
             ),
         )
 
@@ -234,7 +252,7 @@ class QualityChecker:
         """Findings for a batch of patients (all their submissions), and how many submissions
         were checked."""
         findings: list[Finding] = []
-        facts: dict[int, _Facts] = defaultdict(_Facts)
+        facts: dict[int, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
         checked = 0
         others: dict[int, dict[str, Any]] = {}
         if self.reads_other_forms:
@@ -263,33 +281,15 @@ class QualityChecker:
                         dict(details),
                     )
                 )
-            if plan.facts:
-                facts[row.patient_id].add(plan.info.name, row, _fact_values(plan, cleaned))
-        for patient_id, patient_facts in facts.items():
-            patient_facts.check(patients[patient_id], self, findings)
+            if plan.collected:
+                facts[row.patient_id][plan.info.name].append(
+                    (row.pk, row.instance, _fact_values(plan, cleaned))
+                )
+        for patient_id, patient_forms in facts.items():
+            patient = patients[patient_id]
+            for check in self.patient_checks:
+                check(patient, patient_forms, findings)
         return findings, checked
-
-    def _finding(
-        self,
-        rule: str,
-        patient: PatientRow,
-        submission_id: int | None,
-        field: str,
-        message: str,
-        key: str = "",
-        **details: Any,
-    ) -> Finding:
-        return Finding(
-            rule,
-            BUILT_IN_RULES[rule].severity,
-            patient.site_id,
-            patient.pk,
-            submission_id,
-            field,
-            message,
-            key,
-            details,
-        )
 
     def _other_form_values(self, rows: Sequence[SubmissionRow]) -> dict[int, dict[str, Any]]:
         """patient id -> the values of other forms' fields that some form's logic reads."""
@@ -521,6 +521,10 @@ def _fact_values(plan: _VersionPlan, cleaned: Mapping[str, Any]) -> dict[str, An
     return values
 
 
+def _is_code(value: Any, codes: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in codes
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
@@ -537,149 +541,252 @@ def _same_number(stored: Any, computed: Any) -> bool:
 # Cross-form rules over one patient's forms
 
 
-@dataclass
-class _Facts:
-    enrolments: list[tuple[int, int, Any]] = field(default_factory=list)
-    lesions: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    surgeries: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
-    follow_ups: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+def _titles(catalogue: Mapping[str, FormInfo]) -> Callable[[str], str]:
+    """A form's title, for the findings' messages."""
+    return lambda form: catalogue[form].form.title if form in catalogue else form
 
-    def add(self, form: str, row: SubmissionRow, values: dict[str, Any]) -> None:
-        if form == "enrollment":
-            self.enrolments.append((row.pk, row.instance, values.get("enrol_age_months")))
-        elif form == "dysraphic_lesion":
-            self.lesions[row.instance] = (row.pk, values)
-        elif form == "surgery":
-            self.surgeries.append((row.pk, row.instance, values))
-        elif form == "follow_up":
-            self.follow_ups.append((row.pk, row.instance, values))
 
-    def check(self, patient: PatientRow, checker: QualityChecker, out: list[Finding]) -> None:
-        make = checker._finding
-        if len(self.enrolments) > 1:
-            ordered = sorted(self.enrolments, key=lambda item: item[1])
-            for pk, instance, _ in ordered[1:]:
-                out.append(
-                    make(
-                        "duplicate_enrolment",
-                        patient,
-                        pk,
-                        "",
-                        f"This patient has {len(ordered)} Enrolment forms (this is #{instance}): "
-                        "the same patient was enrolled twice. Check which one is right and ask a "
-                        "curator to remove the other.",
-                    )
-                )
-        enrol_age = next(
-            (age for _, _, age in sorted(self.enrolments, key=lambda e: e[1]) if _is_number(age)),
-            None,
-        )
+def _finding(
+    rule: CrossFormRule,
+    patient: PatientRow,
+    submission_id: int | None,
+    field: str,
+    message: str,
+    key: str = "",
+) -> Finding:
+    return Finding(
+        rule.code, rule.severity, patient.site_id, patient.pk, submission_id, field, message, key
+    )
+
+
+# Each cross-form rule: given its declaration (and the forms' titles), the check of one
+# patient's forms. The names are taken out of the declaration once, when the check is made.
+
+
+def _surgery_after_follow_up(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    use = rule.field_use("follow_up_age_months")
+    follow_up, age_field = use.form, use.field
+    last_field = rule.field_use("last_surgery_age_days").field
+    use = rule.field_use("surgery_age_days")
+    surgery, days_field = use.form, use.field
+    visit, operation = title(follow_up), title(surgery)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        visits = forms.get(follow_up)
+        if not visits:
+            return
         surgery_days = [
-            values["surg_age_days"]
-            for _, _, values in self.surgeries
-            if _is_number(values.get("surg_age_days"))
+            values[days_field]
+            for _, _, values in forms.get(surgery, ())
+            if _is_number(values.get(days_field))
         ]
-        for pk, instance, values in self.follow_ups:
-            age = values.get("fu_age_months")
-            if not self.surgeries:
-                out.append(
-                    make(
-                        "follow_up_without_surgery",
-                        patient,
-                        pk,
-                        "",
-                        f"Follow-up #{instance} is recorded, but the patient has no Surgery form. "
-                        "Add the surgery, or check that the visit belongs to this patient.",
-                    )
-                )
+        for pk, instance, values in visits:
+            age = values.get(age_field)
             if not _is_number(age):
                 continue
-            named = values.get("age_at_last_surgery_days")
+            named = values.get(last_field)
             before = named if _is_number(named) else min(surgery_days, default=None)
             if before is not None and age * DAYS_PER_MONTH < before:
                 out.append(
-                    make(
-                        "surgery_after_follow_up",
+                    _finding(
+                        rule,
                         patient,
                         pk,
-                        "fu_age_months",
-                        f"Follow-up #{instance} is at {_shown(age)} months, before the surgery it "
+                        age_field,
+                        f"{visit} #{instance} is at {_shown(age)} months, before the surgery it "
                         f"follows (at {_shown(before)} days, about {before / DAYS_PER_MONTH:.0f} "
-                        "months). Check the ages on this visit and on the Surgery form.",
+                        f"months). Check the ages on this visit and on the {operation} form.",
                         key=f"{_shown(age)}<{_shown(before)}",
                     )
                 )
-            if enrol_age is not None and age < enrol_age:
+
+    return check
+
+
+def _follow_up_before_enrolment(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    use = rule.field_use("enrolment_age_months")
+    enrolment, enrolment_field = use.form, use.field
+    use = rule.field_use("follow_up_age_months")
+    follow_up, age_field = use.form, use.field
+    visit = title(follow_up)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        visits = forms.get(follow_up)
+        if not visits:
+            return
+        enrol_age = next(
+            (
+                values.get(enrolment_field)
+                for _, _, values in sorted(forms.get(enrolment, ()), key=lambda e: e[1])
+                if _is_number(values.get(enrolment_field))
+            ),
+            None,
+        )
+        if enrol_age is None:
+            return
+        for pk, instance, values in visits:
+            age = values.get(age_field)
+            if _is_number(age) and age < enrol_age:
                 out.append(
-                    make(
-                        "follow_up_before_enrolment",
+                    _finding(
+                        rule,
                         patient,
                         pk,
-                        "fu_age_months",
-                        f"Follow-up #{instance} is at {_shown(age)} months, before the age at "
+                        age_field,
+                        f"{visit} #{instance} is at {_shown(age)} months, before the age at "
                         f"enrolment ({_shown(enrol_age)} months). Check both ages.",
                         key=f"{_shown(age)}<{_shown(enrol_age)}",
                     )
                 )
-        lesion_numbers = sorted(self.lesions)
-        for pk, instance, values in self.surgeries:
-            target = values.get("lesion_instance")
-            if not lesion_numbers:
+
+    return check
+
+
+def _follow_up_without_surgery(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    follow_up, surgery = rule.forms["follow_up_form"], rule.forms["surgery_form"]
+    visit, operation = title(follow_up), title(surgery)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        if forms.get(surgery):
+            return
+        for pk, instance, _ in forms.get(follow_up, ()):
+            out.append(
+                _finding(
+                    rule,
+                    patient,
+                    pk,
+                    "",
+                    f"{visit} #{instance} is recorded, but the patient has no {operation} form. "
+                    "Add the surgery, or check that the visit belongs to this patient.",
+                )
+            )
+
+    return check
+
+
+def _surgery_without_lesion(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    lesion = rule.forms["lesion_form"]
+    use = rule.field_use("lesion_number")
+    surgery, number_field = use.form, use.field
+    lesion_title, operation = title(lesion), title(surgery)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        operations = forms.get(surgery)
+        if not operations:
+            return
+        lesions = {instance for _, instance, _ in forms.get(lesion, ())}
+        for pk, instance, values in operations:
+            target = values.get(number_field)
+            if not lesions:
                 out.append(
-                    make(
-                        "surgery_without_lesion",
+                    _finding(
+                        rule,
                         patient,
                         pk,
-                        "lesion_instance",
-                        f"Surgery #{instance} is recorded, but the patient has no Dysraphic lesion "
-                        "form. Add the lesion the operation treated.",
+                        number_field,
+                        f"{operation} #{instance} is recorded, but the patient has no "
+                        f"{lesion_title} form. Add the lesion the operation treated.",
                     )
                 )
-            elif _is_number(target) and target not in self.lesions:
-                numbers = ", ".join(str(n) for n in lesion_numbers)
+            elif _is_number(target) and target not in lesions:
+                numbers = ", ".join(str(n) for n in sorted(lesions))
                 out.append(
-                    make(
-                        "surgery_without_lesion",
+                    _finding(
+                        rule,
                         patient,
                         pk,
-                        "lesion_instance",
-                        f"Surgery #{instance} refers to lesion {_shown(target)}, but the patient's "
-                        f"Dysraphic lesion forms are numbered {numbers}. Correct the lesion "
-                        "number.",
+                        number_field,
+                        f"{operation} #{instance} refers to lesion {_shown(target)}, but the "
+                        f"patient's {lesion_title} forms are numbered {numbers}. Correct the "
+                        "lesion number.",
                         key=_shown(target),
                     )
                 )
-        has_sinus = any(
-            values.get("lesion_type") in DERMAL_SINUS_TYPES for _, values in self.lesions.values()
-        )
-        if not has_sinus:
-            for instance, (pk, values) in sorted(self.lesions.items()):
-                if values.get("tumour_type") == "dermoid":
-                    out.append(
-                        make(
-                            "dermoid_without_sinus",
-                            patient,
-                            pk,
-                            "tumour_type",
-                            f"A dermoid tumour is recorded on Dysraphic lesion #{instance}, but "
-                            "the "
-                            "patient has no dermal sinus lesion. Check the tumour type or the "
-                            "lesion type.",
-                        )
+
+    return check
+
+
+def _dermoid_without_sinus(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    kind = rule.field_use("kind_of_lesion")
+    sinus_codes = rule.codes["dermal_sinus_codes"]
+    tumour, pathology = rule.field_use("lesion_tumour"), rule.field_use("pathology")
+    dermoid = rule.codes["dermoid_codes"]
+    tumour_title, pathology_title = title(tumour.form), title(pathology.form)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        tumours, pathologies = forms.get(tumour.form), forms.get(pathology.form)
+        if not tumours and not pathologies:
+            return
+        if any(
+            _is_code(values.get(kind.field), sinus_codes)
+            for _, _, values in forms.get(kind.form, ())
+        ):
+            return
+        for pk, instance, values in sorted(tumours or (), key=lambda entry: entry[1]):
+            if _is_code(values.get(tumour.field), dermoid):
+                out.append(
+                    _finding(
+                        rule,
+                        patient,
+                        pk,
+                        tumour.field,
+                        f"A dermoid tumour is recorded on {tumour_title} #{instance}, but the "
+                        "patient has no dermal sinus lesion. Check the tumour type or the "
+                        "lesion type.",
                     )
-            for pk, instance, values in self.surgeries:
-                if values.get("pathology_type") == "dermoid":
-                    out.append(
-                        make(
-                            "dermoid_without_sinus",
-                            patient,
-                            pk,
-                            "pathology_type",
-                            f"Pathology of surgery #{instance} found a dermoid, but the patient "
-                            "has "
-                            "no dermal sinus lesion. Check the pathology or the lesion type.",
-                        )
+                )
+        for pk, instance, values in pathologies or ():
+            if _is_code(values.get(pathology.field), dermoid):
+                out.append(
+                    _finding(
+                        rule,
+                        patient,
+                        pk,
+                        pathology.field,
+                        f"Pathology of {pathology_title} #{instance} found a dermoid, but the "
+                        "patient has no dermal sinus lesion. Check the pathology or the lesion "
+                        "type.",
                     )
+                )
+
+    return check
+
+
+def _duplicate_enrolment(rule: CrossFormRule, title: Callable[[str], str]) -> PatientCheck:
+    enrolment = rule.forms["enrolment_form"]
+    enrolment_title = title(enrolment)
+
+    def check(patient: PatientRow, forms: PatientForms, out: list[Finding]) -> None:
+        enrolments = forms.get(enrolment)
+        if not enrolments or len(enrolments) < 2:
+            return
+        ordered = sorted(enrolments, key=lambda entry: entry[1])
+        for pk, instance, _ in ordered[1:]:
+            out.append(
+                _finding(
+                    rule,
+                    patient,
+                    pk,
+                    "",
+                    f"This patient has {len(ordered)} {enrolment_title} forms (this is "
+                    f"#{instance}): the same patient was enrolled twice. Check which one is "
+                    "right and ask a curator to remove the other.",
+                )
+            )
+
+    return check
+
+
+# The rules over one patient's forms, by code (near_duplicate_patient compares patients with
+# each other, in the database: near_duplicate_signatures below).
+PATIENT_CHECKS: dict[str, Callable[[CrossFormRule, Callable[[str], str]], PatientCheck]] = {
+    "duplicate_enrolment": _duplicate_enrolment,
+    "follow_up_without_surgery": _follow_up_without_surgery,
+    "surgery_after_follow_up": _surgery_after_follow_up,
+    "follow_up_before_enrolment": _follow_up_before_enrolment,
+    "surgery_without_lesion": _surgery_without_lesion,
+    "dermoid_without_sinus": _dermoid_without_sinus,
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -731,40 +838,33 @@ class Signature:
     """(age in days, procedures), by age."""
 
 
-# Answers of the lesion form that the same person's two records would share.
-LESION_PROFILE = (
-    "prenatal_dx",
-    "nfv_stalk",
-    "tumour_present",
-    "tethered_cord",
-    "chiari",
-    "hydrocephalus",
-    "syringomyelia",
-)
-
-
 def near_duplicate_signatures(
-    catalogue: Mapping[str, FormInfo], patient_ids: Iterable[int] | None = None
+    catalogue: Mapping[str, FormInfo],
+    rule: CrossFormRule | None,
+    patient_ids: Iterable[int] | None = None,
 ) -> dict[int, Signature]:
-    """Signatures of the patients with a lesion and a surgery; all of them, or the candidates
-    that could match `patient_ids` (same sex and year of birth, a lesion of the same type and
-    level)."""
-    lesion, surgery = catalogue.get("dysraphic_lesion"), catalogue.get("surgery")
-    if lesion is None or surgery is None:
+    """Signatures of the patients with a lesion and a surgery, as `rule` (its declaration in
+    forms/quality_rules.yaml) names them; all of them, or the candidates that could match
+    `patient_ids` (same sex and year of birth, a lesion of the same type and level). None
+    without the rule."""
+    if rule is None:
         return {}
+    lesion = catalogue[rule.field_use("kind_of_lesion").form]
+    surgery = catalogue[rule.field_use("surgery_age_days").form]
     sql = JsonSql()
 
-    def value(info: FormInfo, name: str, kind: str) -> str:
-        return sql.by_version("s", info.version_names(info.harmonised_field(name)), kind)
+    def value(key: str, kind: str, index: int = 0) -> str:
+        use = rule.fields[key][index]
+        info = catalogue[use.form]
+        return sql.by_version("s", info.version_names(info.harmonised_field(use.field)), kind)
 
-    kind, level = value(lesion, "lesion_type", "text"), value(lesion, "lesion_level", "text")
+    kind, level = value("kind_of_lesion", "text"), value("level_of_lesion", "text")
     profile = [
-        value(lesion, name, "text")
-        for name in LESION_PROFILE
-        if name in lesion.harmonisation.field_names
+        value("lesion_profile", "text", index)
+        for index in range(len(rule.fields["lesion_profile"]))
     ]
-    days = value(surgery, "surg_age_days", "number")
-    procedures = value(surgery, "procedures", "text")
+    days = value("surgery_age_days", "number")
+    procedures = value("operations", "text")
     missing = sorted(
         {code for schema in lesion.schemas.values() for code in schema.missing_code_set}
     ) or ["-"]
@@ -894,11 +994,13 @@ def _alike(a: Signature, b: Signature) -> bool:
 
 
 def near_duplicate_findings(
+    rule: CrossFormRule | None,
     signatures: Mapping[int, Signature],
     matches: Mapping[int, list[Signature]],
     patient_ids: Iterable[int],
 ) -> list[Finding]:
-    rule = BUILT_IN_RULES["near_duplicate_patient"]
+    if rule is None:
+        return []
     findings = []
     for pk in patient_ids:
         found = matches.get(pk)

@@ -1,10 +1,15 @@
-"""The data-quality rules, declared in one place.
+"""The data-quality rules and what they read.
 
-Built-in rules are listed in `BUILT_IN_RULES`; custom rules, written in the form engine's logic
-language, are read from `forms/quality_rules.yaml` (settings.QUALITY_RULES_FILE) by
-`load_custom_rules`. `all_rules()` gives both. Every rule has a code (what issues and exports
-call it), a severity, a title and a plain-language description of what it looks for; the
-checks themselves live in registry/quality/checks.py.
+The rules of one submission (`BUILT_IN_RULES`) read whatever its form version declares; their
+code, severity, title and description are here, what they look for is in checks.py. The rules
+that look across forms read named forms and fields: forms/quality_rules.yaml
+(settings.QUALITY_RULES_FILE) names them under `cross_form:`, with each rule's severity, title
+and description, and `CROSS_FORM_READS` below says what each rule expects under each key (what
+it does with them is in checks.py). The same file holds the custom rules, written in the form
+engine's logic language, and the fields the 3-SD rule leaves alone. `load_rules_file` reads and
+checks it: before every run, and against the forms as they would be before a version is
+published (crfs/field_uses.py), so that a version renaming or dropping a field a rule reads is
+refused with the rule and the field named. `all_rules` gives every rule.
 """
 
 from __future__ import annotations
@@ -12,19 +17,24 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.conf import settings
+from django.core import checks
 
 from registry.formengine import logic
-from registry.formengine.harmonise import Harmonisation
+from registry.formengine.harmonise import Harmonisation, HarmonisedField
+from registry.formengine.schema import Field
+from registry.statistics.catalogue import is_categorical, is_numeric
 
 from .models import Severity
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{2,59}")
+_FORM = re.compile(r"[a-z][a-z0-9_]*")
+_FIELD = re.compile(r"(?P<form>[a-z][a-z0-9_]*)\.(?P<field>[a-z][a-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,90 @@ class CustomRule(Rule):
     when: str = ""
     message: str = ""
     node: Any = None
+
+
+@dataclass(frozen=True)
+class FieldUse:
+    form: str
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.form}.{self.field}"
+
+
+@dataclass(frozen=True)
+class CrossFormRule(Rule):
+    """A built-in rule across forms, with the forms, fields and choice codes its declaration
+    names (harmonised names), by the keys of `CROSS_FORM_READS`."""
+
+    forms: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, tuple[FieldUse, ...]] = field(default_factory=dict)
+    codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def field_use(self, key: str) -> FieldUse:
+        return self.fields[key][0]
+
+    @property
+    def forms_read(self) -> set[str]:
+        return {*self.forms.values(), *(u.form for uses in self.fields.values() for u in uses)}
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a cross-form rule expects under one key of its declaration."""
+
+    wants: str  # form, number, choice, checkbox, or codes (choice codes of `codes_of`)
+    many: bool = False
+    group: str = ""  # keys of one group name fields of one form (read from one submission)
+    codes_of: tuple[str, ...] = ()
+
+
+# The built-in rules across forms and the keys of their declarations (their severity, title,
+# description and fields are in forms/quality_rules.yaml; what they look for in checks.py).
+CROSS_FORM_READS: dict[str, dict[str, Reads]] = {
+    "surgery_after_follow_up": {
+        "follow_up_age_months": Reads("number", group="visit"),
+        "last_surgery_age_days": Reads("number", group="visit"),
+        "surgery_age_days": Reads("number"),
+    },
+    "follow_up_before_enrolment": {
+        "enrolment_age_months": Reads("number"),
+        "follow_up_age_months": Reads("number"),
+    },
+    "dermoid_without_sinus": {
+        "kind_of_lesion": Reads("choice"),
+        "dermal_sinus_codes": Reads("codes", codes_of=("kind_of_lesion",)),
+        "lesion_tumour": Reads("choice"),
+        "pathology": Reads("choice"),
+        "dermoid_codes": Reads("codes", codes_of=("lesion_tumour", "pathology")),
+    },
+    "surgery_without_lesion": {
+        "lesion_form": Reads("form"),
+        "lesion_number": Reads("number"),
+    },
+    "follow_up_without_surgery": {
+        "follow_up_form": Reads("form"),
+        "surgery_form": Reads("form"),
+    },
+    "duplicate_enrolment": {
+        "enrolment_form": Reads("form"),
+    },
+    "near_duplicate_patient": {
+        "kind_of_lesion": Reads("choice", group="lesion"),
+        "level_of_lesion": Reads("choice", group="lesion"),
+        "lesion_profile": Reads("choice", many=True, group="lesion"),
+        "surgery_age_days": Reads("number", group="operation"),
+        "operations": Reads("checkbox", group="operation"),
+    },
+}
+# The rule that compares patients with each other rather than one patient's forms.
+NEAR_DUPLICATE = "near_duplicate_patient"
+_RULE_KEYS = ("severity", "title", "description")
+_WANTED = {
+    "number": ("a number", is_numeric),
+    "choice": ("a choice field", is_categorical),
+    "checkbox": ("a checkbox field", lambda f: f.type == "checkbox"),
+}
 
 
 def _rule(code: str, severity: str, title: str, description: str) -> Rule:
@@ -111,54 +205,6 @@ BUILT_IN_RULES: dict[str, Rule] = {
             "A number more than 3 standard deviations from the mean of the field across the "
             "registry (judged only once a field has 20 values or more).",
         ),
-        # Checks across the forms of one patient (CRF-SPEC.md, "Cross-form rules").
-        _rule(
-            "surgery_after_follow_up",
-            Severity.ERROR,
-            "Follow-up before the surgery",
-            "A follow-up visit at an age before the surgery it follows: before the age at the "
-            "last surgery the visit gives, or, when it gives none, before the patient's "
-            "earliest surgery.",
-        ),
-        _rule(
-            "follow_up_before_enrolment",
-            Severity.WARNING,
-            "Follow-up before enrolment",
-            "A follow-up visit at an age before the patient's age at enrolment.",
-        ),
-        _rule(
-            "dermoid_without_sinus",
-            Severity.WARNING,
-            "Dermoid without a dermal sinus",
-            "A dermoid tumour is recorded (on a lesion or by pathology) but the patient has no "
-            "dermal sinus lesion.",
-        ),
-        _rule(
-            "surgery_without_lesion",
-            Severity.ERROR,
-            "Surgery without its lesion",
-            "A surgery refers to a lesion number the patient has no Dysraphic lesion form for.",
-        ),
-        _rule(
-            "follow_up_without_surgery",
-            Severity.WARNING,
-            "Follow-up without surgery",
-            "A follow-up visit is recorded for a patient with no surgery.",
-        ),
-        _rule(
-            "duplicate_enrolment",
-            Severity.ERROR,
-            "Enrolled twice",
-            "The same pseudonym has more than one Enrolment form: the patient was enrolled twice.",
-        ),
-        _rule(
-            "near_duplicate_patient",
-            Severity.INFO,
-            "Possible duplicate at another site",
-            "A patient at another site has the same sex, year of birth and lesions (type, level "
-            "and the lesion form's anatomy answers), and the same operations at ages within "
-            "3 days: perhaps the same person enrolled twice. For curator review.",
-        ),
     )
 }
 
@@ -170,7 +216,7 @@ OUTLIER_SDS = 3.0
 
 
 class QualityRulesError(Exception):
-    """The custom rules file cannot be used; `problems` lists what is wrong, each located."""
+    """forms/quality_rules.yaml cannot be used; `problems` lists what is wrong, each located."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -179,21 +225,29 @@ class QualityRulesError(Exception):
 
 @dataclass(frozen=True)
 class RulesFile:
-    """What forms/quality_rules.yaml says: the custom rules, and the numeric fields the 3-SD
-    rule leaves alone (reference numbers, scores with two peaks) as (form, field) pairs."""
+    """What forms/quality_rules.yaml says: the cross-form rules whose forms are published (by
+    code), the custom rules, and the numeric fields the 3-SD rule leaves alone (reference
+    numbers, scores with two peaks) as (form, field) pairs."""
 
     custom: list[CustomRule]
     outlier_sd_skip: frozenset[tuple[str, str]]
+    cross_form: dict[str, CrossFormRule] = field(default_factory=dict)
 
 
 def load_rules_file(
-    fields_by_form: Mapping[str, Mapping[str, str]], path: Path | None = None
+    forms: Mapping[str, Harmonisation] | None,
+    path: Path | None = None,
+    *,
+    asked_only: bool = False,
 ) -> RulesFile:
-    """The YAML file's rules and settings, checked against the forms.
+    """The YAML file's rules and settings, checked against the forms (each form's versions
+    lined up); with `forms` None, the file's shape alone is checked and every rule across forms
+    is given.
 
-    `fields_by_form` maps a form name to its harmonised field names and their types; rules
-    refer to fields by their harmonised names, so one rule covers every version of a form.
-    A rule about a form that is not published yet is skipped.
+    Rules refer to fields by their harmonised names, so one rule covers every version of a
+    form. A rule about a form that is not published yet is skipped. With `asked_only`, a field
+    the latest version no longer asks counts as gone (as when a version is published: a rule
+    on it would find nothing in every new submission).
     """
     path = Path(path or settings.QUALITY_RULES_FILE)
     if not path.exists():
@@ -205,12 +259,17 @@ def load_rules_file(
     if not isinstance(document, dict):
         raise QualityRulesError([f"{path}: the file must hold `rules:`, a list of rules"])
     problems: list[str] = []
-    unknown = sorted(set(document) - {"rules", "outlier_sd_skip"})
+    unknown = sorted(set(document) - {"cross_form", "rules", "outlier_sd_skip"})
     if unknown:
         problems.append(
             f"{path.name}: unknown key(s) {', '.join(unknown)}; the file holds "
-            "rules and outlier_sd_skip"
+            "cross_form, rules and outlier_sd_skip"
         )
+    cross_form = _cross_form_rules(document.get("cross_form") or {}, path.name, forms, problems)
+    fields_by_form = {
+        form: {h.name: h.field.type for h in harmonisation.fields if not (asked_only and h.retired)}
+        for form, harmonisation in (forms or {}).items()
+    }
     entries = document.get("rules") or []
     if not isinstance(entries, list):
         raise QualityRulesError([f"{path}: `rules:` must be a list of rules"])
@@ -233,8 +292,175 @@ def load_rules_file(
             )
         skip.add((form, name))
     if problems:
-        raise QualityRulesError(problems)
-    return RulesFile(rules, frozenset(skip))
+        # A field named twice in one rule is one problem.
+        raise QualityRulesError(list(dict.fromkeys(problems)))
+    return RulesFile(rules, frozenset(skip), cross_form)
+
+
+def _cross_form_rules(
+    section: Any, file: str, forms: Mapping[str, Harmonisation] | None, problems: list[str]
+) -> dict[str, CrossFormRule]:
+    if not isinstance(section, dict):
+        problems.append(f"{file}: `cross_form:` maps the codes of built-in rules to what they read")
+        return {}
+    rules: dict[str, CrossFormRule] = {}
+    for code, entry in section.items():
+        where = f"{file} cross_form.{code}"
+        rule = _cross_form_rule(str(code), entry, where, problems)
+        if rule is None:
+            continue
+        if forms is None:
+            rules[rule.code] = rule
+            continue
+        if not rule.forms_read <= set(forms):
+            continue  # a form it reads is not published yet
+        found = _cross_form_problems(rule, where, forms)
+        problems.extend(found)
+        if not found:
+            rules[rule.code] = rule
+    return rules
+
+
+def _cross_form_rule(
+    code: str, entry: Any, where: str, problems: list[str]
+) -> CrossFormRule | None:
+    reads = CROSS_FORM_READS.get(code)
+    if reads is None:
+        problems.append(
+            f"{where}: no built-in rule across forms has this code; they are "
+            f"{', '.join(CROSS_FORM_READS)}"
+        )
+        return None
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: a rule is a mapping with {', '.join([*_RULE_KEYS, *reads])}")
+        return None
+    given = set(entry)
+    unknown = sorted(given - {*_RULE_KEYS, *reads})
+    absent = [key for key in (*_RULE_KEYS, *reads) if key not in given or entry[key] in (None, "")]
+    if unknown:
+        problems.append(
+            f"{where}: unknown key(s) {', '.join(unknown)}; the rule reads {', '.join(reads)}"
+        )
+    if absent:
+        problems.append(f"{where}: {', '.join(absent)} missing")
+        return None
+    if entry["severity"] not in Severity.values:
+        problems.append(f"{where}: severity must be one of {', '.join(Severity.values)}")
+    forms: dict[str, str] = {}
+    fields: dict[str, tuple[FieldUse, ...]] = {}
+    codes: dict[str, frozenset[str]] = {}
+    for key, spec in reads.items():
+        value = entry[key]
+        if spec.wants == "form":
+            if not isinstance(value, str) or not _FORM.fullmatch(value):
+                problems.append(f"{where}: {key} is the name of a form")
+                return None
+            forms[key] = value
+        elif spec.wants == "codes":
+            items = value if isinstance(value, list) else None
+            if not items or not all(isinstance(item, str) for item in items):
+                problems.append(f"{where}: {key} is a list of choice codes")
+                return None
+            codes[key] = frozenset(items)
+        else:
+            items = value if spec.many and isinstance(value, list) else [value]
+            if not items or (isinstance(value, list) and not spec.many):
+                problems.append(
+                    f"{where}: {key} is a list of form.field"
+                    if spec.many
+                    else f"{where}: {key} is one form.field"
+                )
+                return None
+            uses = []
+            for item in items:
+                match = _FIELD.fullmatch(str(item))
+                if match is None:
+                    problems.append(f"{where}: {key} {item!r} must name a field as form.field")
+                    return None
+                uses.append(FieldUse(match["form"], match["field"]))
+            fields[key] = tuple(uses)
+    groups: dict[str, set[str]] = {}
+    for key, spec in reads.items():
+        if spec.group:
+            groups.setdefault(spec.group, set()).update(u.form for u in fields[key])
+    for group, group_forms in groups.items():
+        if len(group_forms) > 1:
+            together = [key for key, spec in reads.items() if spec.group == group]
+            problems.append(
+                f"{where}: {', '.join(together)} must be fields of one form, not "
+                f"{' and '.join(sorted(group_forms))}"
+            )
+            return None
+    return CrossFormRule(
+        code=code,
+        severity=str(entry["severity"]),
+        title=str(entry["title"]),
+        description=" ".join(str(entry["description"]).split()),
+        forms=forms,
+        fields=fields,
+        codes=codes,
+    )
+
+
+def _cross_form_problems(
+    rule: CrossFormRule, where: str, forms: Mapping[str, Harmonisation]
+) -> list[str]:
+    """What the forms lack of what `rule` reads: a field gone, renamed or of another type, a
+    choice code its field no longer offers."""
+    reads = CROSS_FORM_READS[rule.code]
+    problems = []
+    found: dict[FieldUse, Field] = {}
+    for key, uses in rule.fields.items():
+        description, fits = _WANTED[reads[key].wants]
+        for use in uses:
+            harmonisation = forms[use.form]
+            harmonised = _harmonised(harmonisation, use.field)
+            latest = max(harmonisation.versions)
+            if harmonised is None:
+                problems.append(
+                    f"{where}: {key} reads {use}, which is not a field of "
+                    f"{use.form} v{latest}{_renamed(harmonisation, use.field)}"
+                )
+            elif harmonised.retired:
+                problems.append(
+                    f"{where}: {key} reads {use}, which {use.form} v{latest} no longer has; "
+                    "name a field the form still asks"
+                )
+            elif not fits(harmonised.field):
+                problems.append(
+                    f"{where}: {key} reads {use}, which is a {harmonised.field.type} field; "
+                    f"the rule needs {description} there"
+                )
+            else:
+                found[use] = harmonised.field
+    for key, codes in rule.codes.items():
+        for of in reads[key].codes_of:
+            for use in rule.fields[of]:
+                if use not in found:
+                    continue
+                offered = found[use].choice_codes
+                for code in sorted(codes - set(offered)):
+                    problems.append(
+                        f"{where}: {key} names {code!r}, which is not a choice of {use} in "
+                        f"{use.form} v{max(forms[use.form].versions)} (its choices: "
+                        f"{', '.join(offered)})"
+                    )
+    return problems
+
+
+def _harmonised(harmonisation: Harmonisation, name: str) -> HarmonisedField | None:
+    return next((h for h in harmonisation.fields if h.name == name), None)
+
+
+def _renamed(harmonisation: Harmonisation, name: str) -> str:
+    for harmonised in harmonisation.fields:
+        if name in harmonised.names.values():
+            return (
+                f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
+                f"{harmonisation.form}.{harmonised.name})"
+            )
+    close = difflib.get_close_matches(name, list(harmonisation.field_names), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 _KEYS = {"code", "form", "field", "severity", "title", "when", "message"}
@@ -265,7 +491,7 @@ def _custom_rule(
             f"{where}: code {code!r} must be 3 to 60 lower-case letters, digits "
             "or underscores, starting with a letter"
         )
-    elif code in BUILT_IN_RULES or code in seen:
+    elif code in BUILT_IN_RULES or code in CROSS_FORM_READS or code in seen:
         problems.append(f"{where}: code {code!r} is already taken")
     seen.add(code)
     if entry["severity"] not in Severity.values:
@@ -321,20 +547,29 @@ def _hint(name: str, fields: Mapping[str, str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def all_rules(custom: list[CustomRule] | None = None) -> list[Rule]:
-    return [*BUILT_IN_RULES.values(), *(custom or [])]
+def all_rules(rules: RulesFile | None = None) -> list[Rule]:
+    """The rules of one submission, then those across forms and the custom ones of `rules`."""
+    if rules is None:
+        return list(BUILT_IN_RULES.values())
+    return [*BUILT_IN_RULES.values(), *rules.cross_form.values(), *rules.custom]
+
+
+def rules_file_problems(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """At start-up (`manage.py check`, every command that runs the checks): the file is well
+    formed. Whether its fields exist is checked against the forms when a version is published
+    and before each run, which need the database."""
+    try:
+        load_rules_file(None)
+    except QualityRulesError as error:
+        return [checks.Error(problem, id="quality.E001") for problem in error.problems]
+    return []
 
 
 def field_use_problems(forms: Mapping[str, Harmonisation], changed: Collection[str]) -> list[str]:
     """For crfs/field_uses.py: what the rules would lose with the forms as they would be after
-    publishing. A field the latest version no longer asks counts as gone: a rule on it would
-    find nothing in every new submission."""
-    fields = {
-        form: {h.name: h.field.type for h in harmonisation.fields if not h.retired}
-        for form, harmonisation in forms.items()
-    }
+    publishing."""
     try:
-        load_rules_file(fields)
+        load_rules_file(forms, asked_only=True)
     except QualityRulesError as error:
         return error.problems
     return []

@@ -48,7 +48,7 @@ from .checks import (
     numeric_baselines,
 )
 from .models import IssueStatus, QualityIssue
-from .rules import RulesFile, load_rules_file
+from .rules import NEAR_DUPLICATE, CrossFormRule, RulesFile, load_rules_file
 
 if TYPE_CHECKING:
     from registry.jobs.models import JobRun
@@ -67,11 +67,8 @@ def quality_run(run: JobRun) -> dict[str, Any]:
 
 
 def rules_file(catalogue: dict[str, FormInfo]) -> RulesFile:
-    fields = {
-        name: {h.name: h.field.type for h in info.harmonisation.fields}
-        for name, info in catalogue.items()
-    }
-    return load_rules_file(fields)
+    """forms/quality_rules.yaml, checked against the published forms."""
+    return load_rules_file({name: info.harmonisation for name, info in catalogue.items()})
 
 
 def _last_successful_run(exclude: JobRun | None) -> JobRun | None:
@@ -125,7 +122,12 @@ def do_run_quality_checks(
         baselines = numeric_baselines(catalogue)
 
     checker = QualityChecker(
-        catalogue, rules.custom, baselines, today=today, outlier_sd_skip=rules.outlier_sd_skip
+        catalogue,
+        rules.custom,
+        baselines,
+        today=today,
+        outlier_sd_skip=rules.outlier_sd_skip,
+        cross_form=rules.cross_form,
     )
     total = len(scope) if scope is not None else Patient.objects.count()
     processes = 1
@@ -159,9 +161,10 @@ def do_run_quality_checks(
             patients_checked += patients
             submissions_checked += submissions
 
-    near_scope, signatures, matches = _near_duplicate_scope(catalogue, scope)
+    near_duplicate = rules.cross_form.get(NEAR_DUPLICATE)
+    near_scope, signatures, matches = _near_duplicate_scope(catalogue, near_duplicate, scope)
     findings += near_duplicate_findings(
-        signatures, matches, signatures if near_scope is None else near_scope
+        near_duplicate, signatures, matches, signatures if near_scope is None else near_scope
     )
 
     counts = do_store_findings(actor, findings, scope=scope, near_scope=near_scope, started=started)
@@ -243,7 +246,7 @@ def _submissions_of(batch: dict[int, PatientRow], *, ranged: bool) -> Iterator[S
 
 
 def _near_duplicate_scope(
-    catalogue: dict[str, FormInfo], scope: set[int] | None
+    catalogue: dict[str, FormInfo], rule: CrossFormRule | None, scope: set[int] | None
 ) -> tuple[set[int] | None, dict[int, Signature], dict[int, list[Signature]]]:
     """Whose near-duplicate findings an incremental run recomputes, the signatures their
     matches are found among, and the matches.
@@ -258,14 +261,14 @@ def _near_duplicate_scope(
     the matches of every candidate, and only the named patients need a look-up of their own.
     """
     if scope is None:
-        signatures = near_duplicate_signatures(catalogue)
+        signatures = near_duplicate_signatures(catalogue, rule)
         return None, signatures, near_duplicate_matches(signatures)
-    signatures = near_duplicate_signatures(catalogue, scope)
+    signatures = near_duplicate_signatures(catalogue, rule, scope)
     candidates = set(signatures) | scope
     named_by, listing_all = _open_near_duplicates_naming(scope)
     others = named_by - candidates
     if others:
-        signatures.update(near_duplicate_signatures(catalogue, others))
+        signatures.update(near_duplicate_signatures(catalogue, rule, others))
     matches = near_duplicate_matches(signatures)
     matched = {other.patient_id for pk in scope for other in matches.get(pk, ())}
     return scope | matched | named_by | (listing_all & candidates), signatures, matches
@@ -289,7 +292,7 @@ def _open_near_duplicates_naming(scope: set[int]) -> tuple[set[int], set[int]]:
         f"SELECT q.patient_id FROM {QualityIssue._meta.db_table} q "
         "WHERE q.rule = %s AND q.status <> %s AND "
     )
-    params = ["near_duplicate_patient", str(IssueStatus.RESOLVED)]
+    params = [NEAR_DUPLICATE, str(IssueStatus.RESOLVED)]
     named_by: set[int] = set()
     with connection.cursor() as cursor:
         for chunk in _chunks(sorted(scope), 500):
@@ -369,8 +372,8 @@ def do_store_findings(
 
     unseen = QualityIssue.objects.filter(status=IssueStatus.OPEN, last_seen__lt=now)
     if scope is not None:
-        in_scope = Q(patient_id__in=scope) & ~Q(rule="near_duplicate_patient")
-        in_scope |= Q(patient_id__in=near_scope or set(), rule="near_duplicate_patient")
+        in_scope = Q(patient_id__in=scope) & ~Q(rule=NEAR_DUPLICATE)
+        in_scope |= Q(patient_id__in=near_scope or set(), rule=NEAR_DUPLICATE)
         unseen = unseen.filter(in_scope)
     resolved = unseen.update(status=IssueStatus.RESOLVED, resolved_at=now)
 

@@ -102,7 +102,7 @@ def _issue_list(request: HttpRequest, template: str, extra: dict[str, Any]) -> H
 
 def _rules() -> list[object]:
     try:
-        return list(all_rules(rules_file(form_catalogue()).custom))
+        return list(all_rules(rules_file(form_catalogue())))
     except QualityRulesError:
         return list(all_rules())
 

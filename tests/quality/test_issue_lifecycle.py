@@ -18,6 +18,7 @@ from registry.people.models import Site
 from registry.quality.models import IssueStatus, QualityIssue
 from registry.quality.rules import QualityRulesError, load_rules_file
 from registry.quality.services import do_accept_quality_issue, do_run_quality_checks
+from registry.statistics.catalogue import form_catalogue
 from registry.submissions.models import Submission
 from tests.quality.builders import LESION, clean_patient
 
@@ -152,7 +153,7 @@ def test_a_run_is_audited_once_with_its_counts(forms, site_a):
     assert event.context["new"] == 1 and event.context["mode"] == "full"
 
 
-def test_custom_rules_with_mistakes_are_refused_with_their_place(tmp_path):
+def test_custom_rules_with_mistakes_are_refused_with_their_place(tmp_path, forms):
     path = tmp_path / "rules.yaml"
     path.write_text(
         "rules:\n"
@@ -161,7 +162,7 @@ def test_custom_rules_with_mistakes_are_refused_with_their_place(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(QualityRulesError) as raised:
-        load_rules_file({"follow_up": {"fu_age_months": "text"}}, path)
+        load_rules_file({"follow_up": form_catalogue()["follow_up"].harmonisation}, path)
     (problem,) = raised.value.problems
     assert "rules[0]" in problem and "fu_agee_months" in problem
     assert "did you mean fu_age_months" in problem
