@@ -311,7 +311,7 @@ def _count(filters: Sequence[BeaconFilter]) -> int:
     patients = Patient.objects.all()
     if sexes is not None:
         patients = patients.filter(sex__in=sorted(sexes))
-    scoped_sql, scoped_params = patients.values("pk").query.sql_with_params()
+    scoped_sql, scoped_params = patients.order_by().values("pk").query.sql_with_params()
     table = Patient._meta.db_table
     where = " AND ".join([f"p.id IN ({scoped_sql})", *conditions])
     rows = fetch(f"SELECT COUNT(*) FROM {table} p WHERE {where}", [*scoped_params, *params])
