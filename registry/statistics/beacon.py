@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet
 
 from registry.crfs.selectors import PublishedMemo
 from registry.formengine.hpo import hpo_release
@@ -311,7 +312,11 @@ def _count(filters: Sequence[BeaconFilter]) -> int:
     patients = Patient.objects.all()
     if sexes is not None:
         patients = patients.filter(sex__in=sorted(sexes))
-    scoped_sql, scoped_params = patients.order_by().values("pk").query.sql_with_params()
+    try:
+        scoped_sql, scoped_params = patients.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return 0  # a scope of no site
+
     table = Patient._meta.db_table
     where = " AND ".join([f"p.id IN ({scoped_sql})", *conditions])
     rows = fetch(f"SELECT COUNT(*) FROM {table} p WHERE {where}", [*scoped_params, *params])

@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from registry.audit.models import AuditEvent
 from registry.formengine.hpo import hpo_release
+from registry.people.scoping import scoped_to
+from registry.statistics.beacon import TermFilter, count_individuals
 from tests.api.beacon_schemas import problems
 from tests.exchange.registry_data import enrol, save
 from tests.factories import UserFactory, api_token_for
@@ -438,3 +440,11 @@ def test_the_filtering_terms_are_the_annotated_terms_sex_and_age(registry_forms,
     labels = {term["id"]: term.get("label") for term in body["response"]["filteringTerms"]}
     assert labels[MYELOMENINGOCELE] == "Myelomeningocele"
     assert body["response"]["resources"][0]["version"] == hpo_release().version
+
+
+def test_the_count_runs_in_the_scope_of_whoever_asks(cohort, coordinator_a):
+    # The roles that may ask see every site; the scope is still the net beneath the count.
+    with scoped_to(coordinator_a):
+        assert count_individuals(coordinator_a, [TermFilter(FEMALE)]).matched == 2  # a1, a3
+    with scoped_to(None):
+        assert count_individuals(coordinator_a, [TermFilter(FEMALE)]).matched == 0
