@@ -32,6 +32,7 @@ SUITES = (
     "imports",
     "aggregates",
     "dictionary",
+    "beacon",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

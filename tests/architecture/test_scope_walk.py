@@ -46,6 +46,13 @@ PUBLIC = {
     "openapi-schema": "the API's description, the same for everyone (docs/api.md)",
     "api-docs": "Swagger UI over that description",
     "jsi18n": "the admin's translations, the same for everyone",
+    # The Beacon's descriptions of itself, which aggregators read before they ask (beacon.md).
+    **{
+        f"beacon-{name}{slash}": "the Beacon's description of itself, no patient data"
+        for name in ("info", "service-info", "map", "configuration", "entry-types")
+        for slash in ("", "-slash")
+    },
+    "beacon-root": "the Beacon's description of itself, no patient data",
 }
 
 # Site A's values, which must not reach anyone walked here.

@@ -86,3 +86,19 @@ def test_other_ontologies_stay_checked_by_shape_only(schema):
         "must be a ORDO term's code"
         in validate_submission(schema, {"disease": "not a code"}).errors["disease"][0]
     )
+
+
+def test_a_terms_descendants_are_every_term_below_it_and_itself(release):
+    spina_bifida = release.descendants("HP:0002414")
+    assert "HP:0002414" in spina_bifida and "HP:0003298" in spina_bifida  # occulta, a child
+    # Two levels down: Neural tube defect > Open neural tube defect > Myelomeningocele.
+    assert "HP:0002475" in release.descendants("HP:0045005")
+    assert "HP:0002475" not in spina_bifida
+    assert release.descendants("HP:0002475") == {"HP:0002475"}  # a leaf
+    assert len(release.descendants("HP:0000001")) > 15_000  # All
+    assert release.descendants("HP:9999999") == frozenset()
+
+
+def test_descendants_follow_an_alternative_identifier_and_are_kept(release):
+    assert release.descendants("HP:0001275") == release.descendants("HP:0001250")
+    assert release.descendants("HP:0000118") is release.descendants("hp_0000118")
