@@ -324,6 +324,46 @@ def _cross_form_rules(
 def _cross_form_rule(
     code: str, entry: Any, where: str, problems: list[str]
 ) -> CrossFormRule | None:
+    reads = _rule_keys_problems(code, entry, where, problems)
+    if reads is None:
+        return None
+    forms: dict[str, str] = {}
+    fields: dict[str, tuple[FieldUse, ...]] = {}
+    codes: dict[str, frozenset[str]] = {}
+    for key, spec in reads.items():
+        value = entry[key]
+        if spec.wants == "form":
+            form = _read_form(key, value, where, problems)
+            if form is None:
+                return None
+            forms[key] = form
+        elif spec.wants == "codes":
+            choice_codes = _read_codes(key, value, where, problems)
+            if choice_codes is None:
+                return None
+            codes[key] = choice_codes
+        else:
+            uses = _read_field_uses(key, spec, value, where, problems)
+            if uses is None:
+                return None
+            fields[key] = uses
+    if _group_problem(reads, fields, where, problems):
+        return None
+    return CrossFormRule(
+        code=code,
+        severity=str(entry["severity"]),
+        title=str(entry["title"]),
+        description=" ".join(str(entry["description"]).split()),
+        forms=forms,
+        fields=fields,
+        codes=codes,
+    )
+
+
+def _rule_keys_problems(
+    code: str, entry: Any, where: str, problems: list[str]
+) -> dict[str, Reads] | None:
+    """What the rule `code` reads, once its entry has the keys it needs (else None)."""
     reads = CROSS_FORM_READS.get(code)
     if reads is None:
         problems.append(
@@ -346,39 +386,52 @@ def _cross_form_rule(
         return None
     if entry["severity"] not in Severity.values:
         problems.append(f"{where}: severity must be one of {', '.join(Severity.values)}")
-    forms: dict[str, str] = {}
-    fields: dict[str, tuple[FieldUse, ...]] = {}
-    codes: dict[str, frozenset[str]] = {}
-    for key, spec in reads.items():
-        value = entry[key]
-        if spec.wants == "form":
-            if not isinstance(value, str) or not _FORM.fullmatch(value):
-                problems.append(f"{where}: {key} is the name of a form")
-                return None
-            forms[key] = value
-        elif spec.wants == "codes":
-            items = value if isinstance(value, list) else None
-            if not items or not all(isinstance(item, str) for item in items):
-                problems.append(f"{where}: {key} is a list of choice codes")
-                return None
-            codes[key] = frozenset(items)
-        else:
-            items = value if spec.many and isinstance(value, list) else [value]
-            if not items or (isinstance(value, list) and not spec.many):
-                problems.append(
-                    f"{where}: {key} is a list of form.field"
-                    if spec.many
-                    else f"{where}: {key} is one form.field"
-                )
-                return None
-            uses = []
-            for item in items:
-                match = _FIELD.fullmatch(str(item))
-                if match is None:
-                    problems.append(f"{where}: {key} {item!r} must name a field as form.field")
-                    return None
-                uses.append(FieldUse(match["form"], match["field"]))
-            fields[key] = tuple(uses)
+    return reads
+
+
+def _read_form(key: str, value: Any, where: str, problems: list[str]) -> str | None:
+    if not isinstance(value, str) or not _FORM.fullmatch(value):
+        problems.append(f"{where}: {key} is the name of a form")
+        return None
+    return value
+
+
+def _read_codes(key: str, value: Any, where: str, problems: list[str]) -> frozenset[str] | None:
+    items = value if isinstance(value, list) else None
+    if not items or not all(isinstance(item, str) for item in items):
+        problems.append(f"{where}: {key} is a list of choice codes")
+        return None
+    return frozenset(items)
+
+
+def _read_field_uses(
+    key: str, spec: Reads, value: Any, where: str, problems: list[str]
+) -> tuple[FieldUse, ...] | None:
+    items = value if spec.many and isinstance(value, list) else [value]
+    if not items or (isinstance(value, list) and not spec.many):
+        problems.append(
+            f"{where}: {key} is a list of form.field"
+            if spec.many
+            else f"{where}: {key} is one form.field"
+        )
+        return None
+    uses = []
+    for item in items:
+        match = _FIELD.fullmatch(str(item))
+        if match is None:
+            problems.append(f"{where}: {key} {item!r} must name a field as form.field")
+            return None
+        uses.append(FieldUse(match["form"], match["field"]))
+    return tuple(uses)
+
+
+def _group_problem(
+    reads: Mapping[str, Reads],
+    fields: Mapping[str, tuple[FieldUse, ...]],
+    where: str,
+    problems: list[str],
+) -> bool:
+    """Whether keys that must name fields of one form name fields of several (reported)."""
     groups: dict[str, set[str]] = {}
     for key, spec in reads.items():
         if spec.group:
@@ -390,16 +443,8 @@ def _cross_form_rule(
                 f"{where}: {', '.join(together)} must be fields of one form, not "
                 f"{' and '.join(sorted(group_forms))}"
             )
-            return None
-    return CrossFormRule(
-        code=code,
-        severity=str(entry["severity"]),
-        title=str(entry["title"]),
-        description=" ".join(str(entry["description"]).split()),
-        forms=forms,
-        fields=fields,
-        codes=codes,
-    )
+            return True
+    return False
 
 
 def _cross_form_problems(
