@@ -220,3 +220,42 @@ def test_each_refused_item_reads_as_its_save_alone_would_say_it(coordinator_a, p
     assert isinstance(stale, StaleSubmission) and stale.current_row_version == 1
     invalid = refused.value.refusal(2)
     assert isinstance(invalid, ValidationError) and list(invalid.message_dict) == ["age_months"]
+
+
+def test_an_item_is_refused_with_all_its_problems_at_once(coordinator_a, patients, v1):
+    # Bad data and an instance the form cannot have: the importer learns both in one round.
+    once = publish_form(assessment_schema(form="baseline", repeatable=False))
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, {**GOOD, "age_months": "three"}, instance=0),
+                BulkItem(patients[1], once, GOOD, instance=2),
+                BulkItem(patients[2], v1, GOOD),
+            ],
+        )
+    errors = refused.value.errors
+    assert list(errors) == [0, 1]
+    assert set(errors[0]) == {"age_months", "instance"}
+    assert errors[0]["instance"] == ["Instances are numbered from 1."]
+    assert errors[1] == {
+        "instance": ["Assessment is filled once per patient; it has no instance 2."]
+    }
+    assert not Submission.objects.exists()
+
+
+def test_an_update_on_another_version_is_refused_with_its_data_errors(coordinator_a, patients, v1):
+    first = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    v2 = publish_form(assessment_schema(version=2))
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [BulkItem(patients[0], v2, {**GOOD, "age_months": "old"}, instance=1)],
+        )
+    errors = refused.value.errors[0]
+    assert set(errors) == {"age_months", "form_version"}
+    assert errors["form_version"] == [
+        f"{first} was filled on version 1; it is edited on that version."
+    ]
+    first.refresh_from_db()
+    assert first.form_version == v1 and first.data["age_months"] == 36
