@@ -259,3 +259,67 @@ def test_an_update_on_another_version_is_refused_with_its_data_errors(coordinato
     ]
     first.refresh_from_db()
     assert first.form_version == v1 and first.data["age_months"] == 36
+
+
+def test_a_key_given_twice_in_a_batch_is_refused_and_nothing_is_saved(coordinator_a, patients, v1):
+    key = uuid.uuid4()
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, GOOD, client_uuid=key),
+                BulkItem(patients[1], v1, GOOD, client_uuid=uuid.uuid4()),
+                BulkItem(patients[2], v1, GOOD, client_uuid=key),
+            ],
+        )
+    assert refused.value.errors == {
+        2: {
+            "client_uuid": [
+                "This key appears more than once in the batch; "
+                "give each submission a key of its own."
+            ]
+        }
+    }
+    assert not Submission.objects.exists()
+
+
+def test_one_instance_named_twice_in_a_batch_is_refused(coordinator_a, patients, v1):
+    patient = patients[0]
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patient, v1, GOOD, instance=1),
+                BulkItem(patient, v1, {**GOOD, "wt_grade": "3"}, instance=1),
+            ],
+        )
+    assert refused.value.errors == {
+        1: {
+            "instance": [
+                f"Assessment #1 of {patient} appears more than once in this batch; send it once."
+            ]
+        }
+    }
+    assert not Submission.objects.exists()
+
+
+def test_a_create_only_batch_never_changes_an_instance_that_exists(coordinator_a, patients, v1):
+    kept = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    locked = do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=locked.pk).update(locked=True)
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+                BulkItem(patients[1], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+                BulkItem(patients[2], v1, GOOD, instance=1),
+            ],
+            create_only=True,
+        )
+    assert list(refused.value.errors) == [0, 1]
+    assert refused.value.conflicts == {0} and refused.value.locked == {1}
+    assert "exists already; a create never changes it" in refused.value.errors[0]["instance"][0]
+    assert "is locked by a curator" in refused.value.errors[1]["instance"][0]
+    kept.refresh_from_db()
+    assert kept.data["wt_grade"] == "2" and Submission.objects.count() == 2
