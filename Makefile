@@ -46,7 +46,8 @@ lint: install
 	$(VENV)/bin/mypy
 
 # Mutation testing of the modules that guard privacy, access and integrity (pyproject.toml,
-# [tool.mutmut]); the survivors must be those listed in mutation/survivors.txt.
+# [tool.mutmut] lists them and why the run is set up as it is); the survivors must be those
+# listed in mutation/survivors.txt.
 mutation: install
 	rm -rf mutants
 	mkdir -p var

@@ -220,3 +220,106 @@ def test_each_refused_item_reads_as_its_save_alone_would_say_it(coordinator_a, p
     assert isinstance(stale, StaleSubmission) and stale.current_row_version == 1
     invalid = refused.value.refusal(2)
     assert isinstance(invalid, ValidationError) and list(invalid.message_dict) == ["age_months"]
+
+
+def test_an_item_is_refused_with_all_its_problems_at_once(coordinator_a, patients, v1):
+    # Bad data and an instance the form cannot have: the importer learns both in one round.
+    once = publish_form(assessment_schema(form="baseline", repeatable=False))
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, {**GOOD, "age_months": "three"}, instance=0),
+                BulkItem(patients[1], once, GOOD, instance=2),
+                BulkItem(patients[2], v1, GOOD),
+            ],
+        )
+    errors = refused.value.errors
+    assert list(errors) == [0, 1]
+    assert set(errors[0]) == {"age_months", "instance"}
+    assert errors[0]["instance"] == ["Instances are numbered from 1."]
+    assert errors[1] == {
+        "instance": ["Assessment is filled once per patient; it has no instance 2."]
+    }
+    assert not Submission.objects.exists()
+
+
+def test_an_update_on_another_version_is_refused_with_its_data_errors(coordinator_a, patients, v1):
+    first = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    v2 = publish_form(assessment_schema(version=2))
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [BulkItem(patients[0], v2, {**GOOD, "age_months": "old"}, instance=1)],
+        )
+    errors = refused.value.errors[0]
+    assert set(errors) == {"age_months", "form_version"}
+    assert errors["form_version"] == [
+        f"{first} was filled on version 1; it is edited on that version."
+    ]
+    first.refresh_from_db()
+    assert first.form_version == v1 and first.data["age_months"] == 36
+
+
+def test_a_key_given_twice_in_a_batch_is_refused_and_nothing_is_saved(coordinator_a, patients, v1):
+    key = uuid.uuid4()
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, GOOD, client_uuid=key),
+                BulkItem(patients[1], v1, GOOD, client_uuid=uuid.uuid4()),
+                BulkItem(patients[2], v1, GOOD, client_uuid=key),
+            ],
+        )
+    assert refused.value.errors == {
+        2: {
+            "client_uuid": [
+                "This key appears more than once in the batch; "
+                "give each submission a key of its own."
+            ]
+        }
+    }
+    assert not Submission.objects.exists()
+
+
+def test_one_instance_named_twice_in_a_batch_is_refused(coordinator_a, patients, v1):
+    patient = patients[0]
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patient, v1, GOOD, instance=1),
+                BulkItem(patient, v1, {**GOOD, "wt_grade": "3"}, instance=1),
+            ],
+        )
+    assert refused.value.errors == {
+        1: {
+            "instance": [
+                f"Assessment #1 of {patient} appears more than once in this batch; send it once."
+            ]
+        }
+    }
+    assert not Submission.objects.exists()
+
+
+def test_a_create_only_batch_never_changes_an_instance_that_exists(coordinator_a, patients, v1):
+    kept = do_save_submission(coordinator_a, patients[0], v1, GOOD, instance=1).submission
+    locked = do_save_submission(coordinator_a, patients[1], v1, GOOD, instance=1).submission
+    Submission.objects.filter(pk=locked.pk).update(locked=True)
+    with pytest.raises(BulkSaveRefused) as refused:
+        do_save_submissions_bulk(
+            coordinator_a,
+            [
+                BulkItem(patients[0], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+                BulkItem(patients[1], v1, {**GOOD, "wt_grade": "3"}, instance=1),
+                BulkItem(patients[2], v1, GOOD, instance=1),
+            ],
+            create_only=True,
+        )
+    assert list(refused.value.errors) == [0, 1]
+    assert refused.value.conflicts == {0} and refused.value.locked == {1}
+    assert "exists already; a create never changes it" in refused.value.errors[0]["instance"][0]
+    assert "is locked by a curator" in refused.value.errors[1]["instance"][0]
+    kept.refresh_from_db()
+    assert kept.data["wt_grade"] == "2" and Submission.objects.count() == 2

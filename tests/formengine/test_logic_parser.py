@@ -26,6 +26,7 @@ from registry.formengine.logic import (
     to_json,
     to_source,
 )
+from registry.formengine.logic.parser import MAX_LENGTH
 from tests.formengine.logic_support import load_cases, logic_trees
 
 
@@ -153,6 +154,15 @@ MALFORMED = [
     ("[a] = !1", 6, "write 'not'"),
     ("(" * 150 + "1" + ")" * 150, 100, "nested too deeply"),
     ("1" + " + 1" * 250, 0, "nested too deeply"),
+    (
+        "[visit-1][a] = 1",
+        0,
+        "Smart variable [visit-1] is not supported as an event; name the event",
+    ),
+    ("[1visit][a] = 1", 0, "Invalid event name [1visit]"),
+    ("[a-] = 1", 0, "Invalid reference [a-]"),
+    ("[x][1234567890] = 1", 3, "Instance [1234567890] must be a number from 1"),
+    ("1" * 301, 0, "Number is too long"),
 ]
 
 
@@ -163,6 +173,17 @@ def test_malformed_expressions_say_what_and_where(source: str, position: int, me
     assert caught.value.position == position
     assert message in caught.value.message
     assert caught.value.source == source
+
+
+def test_an_expression_over_the_length_limit_is_refused_before_it_is_read() -> None:
+    source = "1" + " " * MAX_LENGTH
+    with pytest.raises(LogicSyntaxError) as caught:
+        parse(source)
+    assert caught.value.message == (
+        "Expression is longer than 10,000 characters (10,001); split it or simplify it"
+    )
+    assert caught.value.position == MAX_LENGTH and caught.value.source == source[:MAX_LENGTH]
+    assert parse(source[:MAX_LENGTH]) == Number(1)
 
 
 def test_syntax_error_reads_as_a_sentence_with_its_position() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.formengine.phi import screen_free_text
+from registry.formengine.phi import screen_categories, screen_free_text
 
 CLINICAL_TEXT = [
     "C5 level, 10 days",
@@ -160,3 +160,49 @@ def test_versions_scores_and_copy_numbers_pass_and_names_after_a_relation_do_not
     text: str, found: bool
 ) -> None:
     assert bool(screen_free_text(text)) is found
+
+
+ID_NUMBER = "an identification number"
+LONG_NUMBER = "a long number such as a hospital or record number"
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("1000000028", ID_NUMBER),  # remainder 3: the check digit is 11 - 3
+        ("1000007091", ID_NUMBER),  # remainder 1: the check digit is the remainder
+        ("1000010430", ID_NUMBER),  # remainder 0
+        ("1000000029", LONG_NUMBER),
+        ("1000007092", LONG_NUMBER),
+        ("1111111111", LONG_NUMBER),  # passes the sum, but no one is given ten equal digits
+    ],
+)
+def test_an_iranian_national_code_is_told_from_other_long_numbers_by_its_check_digit(
+    number, message
+):
+    assert screen_free_text(f"code {number} given") == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("social ins. 130 692 551", [ID_NUMBER]),  # a doubled 5 counts 1 towards the sum
+        ("social ins. 130 692 552", []),
+    ],
+)
+def test_a_canadian_insurance_number_is_one_when_its_luhn_sum_holds(text, found):
+    assert screen_free_text(text) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("seen on monday", True), ("the baton monday", False), ("plan_on monday", False)],
+)
+def test_a_keyword_inside_a_longer_word_does_not_start_a_date(text, found):
+    assert bool(screen_free_text(text)) is found
+
+
+def test_the_kinds_found_come_in_the_order_of_the_categories():
+    text = "born 12/03/2019, call 0912 345 6789, seen by Dr. Smith"
+    assert screen_categories(text) == ["date", "name", "phone"]
+    assert screen_categories("normal conus") == []

@@ -75,7 +75,7 @@ def test_a_stale_save_is_refused_and_changes_nothing(coordinator_a, patient, v1)
     do_save_submission(
         coordinator_a, patient, v1, {**GOOD, "wt_grade": "3"}, instance=1, expected_row_version=1
     )
-    with pytest.raises(StaleSubmission, match="changed by someone else"):
+    with pytest.raises(StaleSubmission) as stale:
         do_save_submission(
             coordinator_a,
             patient,
@@ -84,15 +84,25 @@ def test_a_stale_save_is_refused_and_changes_nothing(coordinator_a, patient, v1)
             instance=1,
             expected_row_version=1,
         )
-    assert Submission.objects.get().data["wt_grade"] == "3"
+    submission = Submission.objects.get()
+    assert submission.data["wt_grade"] == "3"
+    # What the person sees: what happened, and what to do about it.
+    assert str(stale.value) == (
+        f"{submission} was changed by someone else since you opened it (you had version 1, "
+        "it is now at 2). Reload it to see their changes, then apply yours again."
+    )
 
 
 def test_a_locked_submission_cannot_be_changed(coordinator_a, patient, v1):
     submission = do_save_submission(coordinator_a, patient, v1, GOOD, instance=1).submission
     Submission.objects.filter(pk=submission.pk).update(locked=True)
-    with pytest.raises(SubmissionLocked):
+    with pytest.raises(SubmissionLocked) as locked:
         do_save_submission(coordinator_a, patient, v1, {**GOOD, "wt_grade": "4"}, instance=1)
     assert Submission.objects.get().data["wt_grade"] == "2"
+    assert str(locked.value) == (
+        f"{submission} is locked by a curator and cannot be changed. "
+        "Ask a curator to unlock it if a correction is needed."
+    )
 
 
 def test_repeatable_forms_number_new_instances(coordinator_a, patient, v1):
@@ -232,3 +242,31 @@ def test_coordinator_cannot_save_for_another_sites_patient(coordinator_b, patien
     with pytest.raises(PermissionDenied):
         do_save_submission(coordinator_b, patient, v1, GOOD)
     assert not Submission.objects.exists()
+
+
+def test_the_audit_event_says_what_was_saved_and_what_the_save_did_by_itself(
+    coordinator_a, patient, v1
+):
+    do_save_submission(coordinator_a, patient, v1, GOOD, instance=1)
+    outcome = do_save_submission(
+        coordinator_a,
+        patient,
+        v1,
+        {**GOOD, "mm_present": "0"},
+        instance=1,
+        expected_row_version=1,
+        clear_hidden=True,
+    )
+    assert outcome.cleared_hidden == ["wt_grade"] and "wt_grade" not in outcome.submission.data
+    event = AuditEvent.objects.get(action="submission.update")
+    assert event.actor == coordinator_a and event.site_id == patient.site_id
+    assert event.object_id == str(outcome.submission.pk)
+    assert event.context == {
+        "form": "assessment",
+        "version": 1,
+        "instance": 1,
+        "row_version": 2,
+        "recomputed": {},
+        "cleared_hidden": ["wt_grade"],
+    }
+    assert event.changes == {"mm_present": ["1", "0"], "wt_grade": ["2", None]}
