@@ -12,6 +12,7 @@ from a version and comes back later under the same name is the same field again.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -291,3 +292,21 @@ def _kind(f: Field) -> str:
 
 def _verb(names: Sequence[str]) -> str:
     return "is not a field" if len(names) == 1 else "are not fields"
+
+
+def harmonised_field(harmonisation: Harmonisation, name: str) -> HarmonisedField | None:
+    """The field of the lined-up versions that has the harmonised name `name`, if any."""
+    return next((h for h in harmonisation.fields if h.name == name), None)
+
+
+def rename_hint(harmonisation: Harmonisation, name: str) -> str:
+    """For a declaration naming a field the form no longer has by that name: the field's new
+    name when a version renamed it, else the closest name, if any (text to append)."""
+    for harmonised in harmonisation.fields:
+        if name in harmonised.names.values():
+            return (
+                f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
+                f"{harmonisation.form}.{harmonised.name})"
+            )
+    close = difflib.get_close_matches(name, list(harmonisation.field_names), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

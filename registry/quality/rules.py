@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core import checks
 
 from registry.formengine import logic
-from registry.formengine.harmonise import Harmonisation, HarmonisedField
+from registry.formengine.harmonise import Harmonisation, harmonised_field, rename_hint
 from registry.formengine.schema import Field
 from registry.statistics.catalogue import is_categorical, is_numeric
 
@@ -459,12 +459,12 @@ def _cross_form_problems(
         description, fits = _WANTED[reads[key].wants]
         for use in uses:
             harmonisation = forms[use.form]
-            harmonised = _harmonised(harmonisation, use.field)
+            harmonised = harmonised_field(harmonisation, use.field)
             latest = max(harmonisation.versions)
             if harmonised is None:
                 problems.append(
                     f"{where}: {key} reads {use}, which is not a field of "
-                    f"{use.form} v{latest}{_renamed(harmonisation, use.field)}"
+                    f"{use.form} v{latest}{rename_hint(harmonisation, use.field)}"
                 )
             elif harmonised.retired:
                 problems.append(
@@ -491,21 +491,6 @@ def _cross_form_problems(
                         f"{', '.join(offered)})"
                     )
     return problems
-
-
-def _harmonised(harmonisation: Harmonisation, name: str) -> HarmonisedField | None:
-    return next((h for h in harmonisation.fields if h.name == name), None)
-
-
-def _renamed(harmonisation: Harmonisation, name: str) -> str:
-    for harmonised in harmonisation.fields:
-        if name in harmonised.names.values():
-            return (
-                f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
-                f"{harmonisation.form}.{harmonised.name})"
-            )
-    close = difflib.get_close_matches(name, list(harmonisation.field_names), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 _KEYS = {"code", "form", "field", "severity", "title", "when", "message"}

@@ -10,7 +10,6 @@ with the table and the field named, instead of emptying the table.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from registry.formengine.harmonise import Harmonisation, HarmonisedField
+from registry.formengine.harmonise import Harmonisation, harmonised_field, rename_hint
 
 from .aggregates import (
     SUBMISSIONS,
@@ -234,12 +233,12 @@ def _field_problems(
         description, fits = _WANTED[KINDS[table.kind][role].wants]
         for use in uses:
             harmonisation = forms[use.form]
-            found = _harmonised(harmonisation, use.field)
+            found = harmonised_field(harmonisation, use.field)
             latest = max(harmonisation.versions)
             if found is None:
                 problems.append(
                     f"{where}: {role} reads {use}, which is not a field of "
-                    f"{use.form} v{latest}{_renamed(harmonisation, use.field)}"
+                    f"{use.form} v{latest}{rename_hint(harmonisation, use.field)}"
                 )
             elif found.retired:
                 problems.append(
@@ -253,21 +252,6 @@ def _field_problems(
                     f"field; a {table.kind} table needs {description} there"
                 )
     return problems
-
-
-def _harmonised(harmonisation: Harmonisation, name: str) -> HarmonisedField | None:
-    return next((h for h in harmonisation.fields if h.name == name), None)
-
-
-def _renamed(harmonisation: Harmonisation, name: str) -> str:
-    for harmonised in harmonisation.fields:
-        if name in harmonised.names.values():
-            return (
-                f" (renamed {harmonised.name} in v{max(harmonised.versions)}: name it "
-                f"{harmonisation.form}.{harmonised.name})"
-            )
-    close = difflib.get_close_matches(name, list(harmonisation.field_names), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def field_use_problems(forms: Mapping[str, Harmonisation], changed: Collection[str]) -> list[str]:
