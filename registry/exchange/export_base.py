@@ -14,9 +14,11 @@ patients it suppresses are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
+
+from django.db.models import QuerySet
 
 from registry.formengine import logic
 from registry.people.access import sites_in_scope
@@ -246,17 +248,7 @@ class BaseExport:
             )
             return
         patients = export_patients(self.user, sites=spec.sites, records=spec.records)
-        submissions = export_submissions(
-            self.user,
-            version_ids=version_ids,
-            sites=spec.sites,
-            records=spec.records,
-            statuses=spec.statuses,
-            version=spec.version,
-            changed_since=spec.changed_since,
-            changed_until=spec.changed_until,
-            with_updated_at=with_updated_at,
-        )
+        submissions = self.submissions_asked(version_ids, with_updated_at=with_updated_at)
         stream = submissions.iterator(chunk_size=CHUNK_SIZE)
         pending = next(stream, None)
         for patient in patients.iterator(chunk_size=CHUNK_SIZE):
@@ -315,11 +307,13 @@ class BaseExport:
                     group,
                 )
 
-    def row_estimate(self) -> int:
-        """About how many rows the export has (for progress): its submissions and patients."""
+    def submissions_asked(
+        self, version_ids: Collection[int], *, with_updated_at: bool = False
+    ) -> QuerySet[Any]:
+        """The submissions of `version_ids` that the request's sites, records, statuses,
+        version and times select, as tuples of the selectors' columns."""
         spec = self.spec
-        version_ids = [pk for form in self.selection.forms for pk in form.versions]
-        submissions = export_submissions(
+        return export_submissions(
             self.user,
             version_ids=version_ids,
             sites=spec.sites,
@@ -328,7 +322,14 @@ class BaseExport:
             version=spec.version,
             changed_since=spec.changed_since,
             changed_until=spec.changed_until,
-        ).count()
+            with_updated_at=with_updated_at,
+        )
+
+    def row_estimate(self) -> int:
+        """About how many rows the export has (for progress): its submissions and patients."""
+        spec = self.spec
+        version_ids = [pk for form in self.selection.forms for pk in form.versions]
+        submissions = self.submissions_asked(version_ids).count()
         if self._has_record_rows() and not spec.filters_submissions:
             return submissions + (
                 len(self.released)

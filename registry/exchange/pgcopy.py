@@ -29,7 +29,7 @@ from .anonymity import Released
 from .export_base import BaseExport
 from .flat_export import FlatExport
 from .layout import SEX, YEAR_OF_BIRTH, FormLayout, LayoutField
-from .selectors import export_patients, export_submissions
+from .selectors import export_patients
 
 # Everything this module writes into SQL text is one of these shapes (the schema loader
 # guarantees them); anything else sends the export down the Python path.
@@ -139,18 +139,7 @@ def _query(export: FlatExport) -> tuple[str | None, list[Any]]:
             "split_part(line, E'\\t', 5) FROM string_to_table(%s, E'\\n') line"
         )
         patients_params = (_release_lines(export.released),)
-    submissions_sql, submissions_params = _compiled(
-        export_submissions(
-            export.user,
-            version_ids=version_ids or [0],
-            sites=spec.sites,
-            records=spec.records,
-            statuses=spec.statuses,
-            version=spec.version,
-            changed_since=spec.changed_since,
-            changed_until=spec.changed_until,
-        )
-    )
+    submissions_sql, submissions_params = _compiled(export.submissions_asked(version_ids or [0]))
     branches: list[str] = []
     if export._base_wanted:
         base_forms = [form for form in selection.forms if not form.repeatable]
