@@ -310,6 +310,7 @@ def _entry_page(
             "row_version": submission.row_version if submission else 0,
             "client_uuid": client_uuid or str(uuid.uuid4()),
             "statuses": Status.choices,
+            "chosen_status": _chosen_status(target, form),
             "conflict": conflict,
             "notice": notice,
             "queries": [(query, labels.get(query.field, query.field)) for query in queries],
@@ -317,6 +318,18 @@ def _entry_page(
         },
         status=status,
     )
+
+
+def _chosen_status(target: EntryTarget, form: data_entry.SubmissionForm) -> str:
+    """The status the save bar shows: on a page sent back unsaved, the one the person chose,
+    so that correcting an answer and saving again does not quietly save another status."""
+    if form.is_bound:
+        posted = target.request.POST.get(data_entry.STATUS, "")
+        if posted in Status.values:
+            return posted
+    if target.submission is not None:
+        return target.submission.status
+    return Status.INCOMPLETE
 
 
 def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:

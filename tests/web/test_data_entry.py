@@ -159,6 +159,43 @@ def test_errors_are_shown_next_to_their_fields_with_the_answers_kept(
     assert "Nothing was saved." in page
 
 
+def chosen_status(page: str) -> str:
+    select = page[page.index('<select name="_status"') : page.index("</select>")]
+    return re.findall(r'<option value="(\w+)" selected>', select)
+
+
+@pytest.mark.parametrize("status", ["unverified", "complete"])
+def test_a_refused_save_keeps_the_status_chosen(client_a, patient_a, registry_forms, status):
+    refused = {**MM_PRESENT, "mm_age_months": "5000"}
+    response = post_form(client_a, url(patient_a, "mirror_movements"), refused, status=status)
+    assert response.status_code == 200 and not Submission.objects.exists()
+    assert chosen_status(response.content.decode()) == [status]
+    # The same on a form already saved as incomplete: the choice, not the stored status.
+    post_form(client_a, url(patient_a, "mirror_movements"), MM_PRESENT, _client_uuid="")
+    again = post_form(
+        client_a, url(patient_a, "mirror_movements", 1), refused, status=status, row_version=1
+    )
+    assert Submission.objects.get().status == "incomplete"
+    assert chosen_status(again.content.decode()) == [status]
+
+
+def test_the_status_shown_is_the_stored_one_or_incomplete_for_a_new_form(
+    client_a, coordinator_a, patient_a, registry_forms
+):
+    assert chosen_status(client_a.get(url(patient_a, "mirror_movements")).content.decode()) == [
+        "incomplete"
+    ]
+    enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["mirror_movements", 2],
+        MM_PRESENT,
+        status="unverified",
+    )
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert chosen_status(page) == ["unverified"]
+
+
 def test_a_check_of_the_form_names_its_field(client_a, patient_a, registry_forms):
     page = post_form(
         client_a,
