@@ -271,6 +271,15 @@ def _entry_page(
         )
     labels = {f.name: data_entry.plain_label(f) for f in target.schema.fields}
     other_answers = other_form_answers(target.request.user, target.patient, target.schema)
+    other_values = {answer.field.name: answer.value for answer in other_answers}
+    today = timezone.localdate()
+    # The answers the page opens with decide which sections it shows: those sent back unsaved,
+    # or those stored (a new form: its defaults).
+    answers = (
+        data_entry.posted_data(target.schema, form.data, submission.data if submission else None)
+        if form.is_bound
+        else dict(form.initial)
+    )
     older_versions: list[int] = []
     if target.instance is None and target.version == target.latest:
         older_versions = list(
@@ -291,13 +300,11 @@ def _entry_page(
             "submission": submission,
             "form": form,
             "helper": data_entry.entry_helper(
-                target.schema, submission.data if submission else None
-            ),
-            "logic": data_entry.logic_config(
                 target.schema,
-                timezone.localdate(),
-                {answer.field.name: answer.value for answer in other_answers},
+                submission.data if submission else None,
+                data_entry.hidden_by_logic(target.schema, answers, today, other_values),
             ),
+            "logic": data_entry.logic_config(target.schema, today, other_values),
             "other_answers": [
                 (
                     answer.form_title,

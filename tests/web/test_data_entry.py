@@ -196,6 +196,40 @@ def test_the_status_shown_is_the_stored_one_or_incomplete_for_a_new_form(
     assert chosen_status(page) == ["unverified"]
 
 
+def section_of(page: str, field: str) -> str:
+    """The opening tag of the section holding a field."""
+    before = page[: page.index(f'id="row-{field}"')]
+    return re.findall(r'<div\s+class="form-section"[^>]*>', before)[-1]
+
+
+def test_a_section_whose_questions_are_all_hidden_is_hidden_when_the_page_opens(
+    client_a, coordinator_a, patient_a, registry_forms
+):
+    # A new form: nothing answered, so "Mirror movements present" gates every question of
+    # the Description section, and the section opens hidden with its header.
+    page = client_a.get(url(patient_a, "mirror_movements")).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+    assert "hidden" not in section_of(page, "mm_age_months")
+    # Saved with the gate at No: still hidden; sent back unsaved with Yes: shown.
+    enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["mirror_movements", 2],
+        {"mm_age_months": "36", "mm_present": "0"},
+    )
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+    refused = post_form(
+        client_a,
+        url(patient_a, "mirror_movements", 1),
+        {**MM_PRESENT, "mm_age_months": "5000"},
+        row_version=1,
+    )
+    assert "hidden" not in section_of(refused.content.decode(), "elicited_by")
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+
+
 def test_a_check_of_the_form_names_its_field(client_a, patient_a, registry_forms):
     page = post_form(
         client_a,
