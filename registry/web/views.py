@@ -251,6 +251,7 @@ def _entry_page(
     conflict: list[dict[str, str]] | None = None,
     notice: str = "",
     client_uuid: str = "",
+    locked_race: bool = False,
 ) -> HttpResponse:
     submission = target.submission
     queries = []
@@ -319,6 +320,7 @@ def _entry_page(
             "statuses": Status.choices,
             "chosen_status": _chosen_status(target, form),
             "conflict": conflict,
+            "locked_race": locked_race,
             "notice": notice,
             "queries": [(query, labels.get(query.field, query.field)) for query in queries],
             "older_versions": older_versions,
@@ -439,16 +441,20 @@ def _save(target: EntryTarget) -> HttpResponse:
         form.no_errors()
         return _entry_page(target, form, status=409, conflict=_differences(target, current))
     except SubmissionLocked:
-        target.submission = submission_at(
-            request.user, target.patient, target.form, target.instance
+        # What was typed stays on the page, beside what the curator locked, as for a stale
+        # save; read-only, since a locked form takes no changes.
+        current = submission_at(request.user, target.patient, target.form, target.instance)
+        typed = data_entry.posted_data(target.schema, request.POST, current.data)
+        differences = _differences(target, current)
+        target.submission = current
+        form = data_entry.submission_form(
+            target.schema,
+            initial=typed,
+            read_only=True,
+            saved=current.data,
+            exhausted=_exhausted(target),
         )
-        messages.error(
-            request,
-            "Your changes were not saved: a curator locked this form while "
-            "you were editing it. Ask a curator to unlock it if a "
-            "correction is needed.",
-        )
-        return _show(target, status=409)
+        return _entry_page(target, form, status=409, conflict=differences, locked_race=True)
     submission = outcome.submission
     messages.success(
         request,
