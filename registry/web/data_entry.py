@@ -34,7 +34,12 @@ from registry.formengine.logic.compiler import compile_tree
 from registry.formengine.logic.context import Context
 from registry.formengine.schema import Field as SchemaField
 from registry.formengine.schema import FormSchema, Slider
-from registry.formengine.validation import FORM_ERRORS, MAX_NOTES_LENGTH, MAX_TEXT_LENGTH
+from registry.formengine.validation import (
+    FORM_ERRORS,
+    MAX_NOTES_LENGTH,
+    MAX_TEXT_LENGTH,
+    validate_submission,
+)
 from registry.formengine.values import format_number
 
 ROW_VERSION = "_row_version"
@@ -533,8 +538,27 @@ def _blocks(fields: list[SchemaField]) -> Iterator[LayoutObject]:
         index += 1
 
 
-def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> FormHelper:
-    """The crispy-forms layout: one block per section, each headed by its title."""
+def hidden_by_logic(
+    schema: FormSchema,
+    answers: Mapping[str, Any],
+    today: dt.date,
+    other_forms: Mapping[str, Any] | None = None,
+) -> frozenset[str]:
+    """The fields whose show_if hides them given the page's answers, as the server decides
+    it when saving (the page's script then keeps it current as answers change)."""
+    return validate_submission(
+        schema, answers, today=today, require_answers=False, other_forms=other_forms
+    ).hidden
+
+
+def entry_helper(
+    schema: FormSchema,
+    saved: Mapping[str, Any] | None = None,
+    hidden: frozenset[str] = frozenset(),
+) -> FormHelper:
+    """The crispy-forms layout: one block per section, each headed by its title. A section
+    whose questions are all ``hidden`` by the logic is hidden with its header, so that a page
+    read before its script runs (or without it) shows no empty sections."""
     # @HIDDEN fields are not on the page; their saved values are kept by posted_data.
     tags = page_tags(schema, saved)
     visible = [
@@ -551,7 +575,8 @@ def entry_helper(schema: FormSchema, saved: Mapping[str, Any] | None = None) -> 
     for title, members in sections:
         parts: list[LayoutObject] = [SectionHeader(title)] if title else []
         parts.extend(_blocks(members))
-        layout.append(Div(*parts, css_class="form-section"))
+        shut = {"hidden": True} if all(f.name in hidden for f in members) else {}
+        layout.append(Div(*parts, css_class="form-section", **shut))
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True

@@ -251,6 +251,7 @@ def _entry_page(
     conflict: list[dict[str, str]] | None = None,
     notice: str = "",
     client_uuid: str = "",
+    locked_race: bool = False,
 ) -> HttpResponse:
     submission = target.submission
     queries = []
@@ -271,6 +272,15 @@ def _entry_page(
         )
     labels = {f.name: data_entry.plain_label(f) for f in target.schema.fields}
     other_answers = other_form_answers(target.request.user, target.patient, target.schema)
+    other_values = {answer.field.name: answer.value for answer in other_answers}
+    today = timezone.localdate()
+    # The answers the page opens with decide which sections it shows: those sent back unsaved,
+    # or those stored (a new form: its defaults).
+    answers = (
+        data_entry.posted_data(target.schema, form.data, submission.data if submission else None)
+        if form.is_bound
+        else dict(form.initial)
+    )
     older_versions: list[int] = []
     if target.instance is None and target.version == target.latest:
         older_versions = list(
@@ -291,13 +301,11 @@ def _entry_page(
             "submission": submission,
             "form": form,
             "helper": data_entry.entry_helper(
-                target.schema, submission.data if submission else None
-            ),
-            "logic": data_entry.logic_config(
                 target.schema,
-                timezone.localdate(),
-                {answer.field.name: answer.value for answer in other_answers},
+                submission.data if submission else None,
+                data_entry.hidden_by_logic(target.schema, answers, today, other_values),
             ),
+            "logic": data_entry.logic_config(target.schema, today, other_values),
             "other_answers": [
                 (
                     answer.form_title,
@@ -310,13 +318,27 @@ def _entry_page(
             "row_version": submission.row_version if submission else 0,
             "client_uuid": client_uuid or str(uuid.uuid4()),
             "statuses": Status.choices,
+            "chosen_status": _chosen_status(target, form),
             "conflict": conflict,
+            "locked_race": locked_race,
             "notice": notice,
             "queries": [(query, labels.get(query.field, query.field)) for query in queries],
             "older_versions": older_versions,
         },
         status=status,
     )
+
+
+def _chosen_status(target: EntryTarget, form: data_entry.SubmissionForm) -> str:
+    """The status the save bar shows: on a page sent back unsaved, the one the person chose,
+    so that correcting an answer and saving again does not quietly save another status."""
+    if form.is_bound:
+        posted = target.request.POST.get(data_entry.STATUS, "")
+        if posted in Status.values:
+            return posted
+    if target.submission is not None:
+        return target.submission.status
+    return Status.INCOMPLETE
 
 
 def _show(target: EntryTarget, *, status: int = 200) -> HttpResponse:
@@ -419,16 +441,20 @@ def _save(target: EntryTarget) -> HttpResponse:
         form.no_errors()
         return _entry_page(target, form, status=409, conflict=_differences(target, current))
     except SubmissionLocked:
-        target.submission = submission_at(
-            request.user, target.patient, target.form, target.instance
+        # What was typed stays on the page, beside what the curator locked, as for a stale
+        # save; read-only, since a locked form takes no changes.
+        current = submission_at(request.user, target.patient, target.form, target.instance)
+        typed = data_entry.posted_data(target.schema, request.POST, current.data)
+        differences = _differences(target, current)
+        target.submission = current
+        form = data_entry.submission_form(
+            target.schema,
+            initial=typed,
+            read_only=True,
+            saved=current.data,
+            exhausted=_exhausted(target),
         )
-        messages.error(
-            request,
-            "Your changes were not saved: a curator locked this form while "
-            "you were editing it. Ask a curator to unlock it if a "
-            "correction is needed.",
-        )
-        return _show(target, status=409)
+        return _entry_page(target, form, status=409, conflict=differences, locked_race=True)
     submission = outcome.submission
     messages.success(
         request,

@@ -163,3 +163,36 @@ def test_pages_fit_a_tablet_and_a_ward_pc_without_sideways_scrolling(
         page.screenshot(path=f"/tmp/registry-grades-{width}.png")
     finally:
         context.close()
+
+
+def test_a_refused_save_keeps_the_status_chosen(page, coordinator_a, patient_a, registry_forms):
+    log_in(page, "coord_a", DEFAULT_PASSWORD)
+    page.goto(f"/patients/{patient_a.pseudonym}/mirror_movements/new/")
+    page.get_by_label("Age at assessment (months)").fill("5000")
+    page.locator("input[name=mm_present][value='0']").check()
+    save(page, "complete")
+    assert "Nothing was saved." in page.locator("#entry-notice").text_content()
+    assert page.get_by_label("Form status").input_value() == "complete"
+    # Correcting the answer and saving again, without touching the status, saves as complete.
+    page.get_by_label("Age at assessment (months)").fill("36")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+    assert "Saved Mirror movements #1 as complete." in page.content()
+    assert Submission.objects.get().status == "complete"
+
+
+def test_a_section_header_goes_and_comes_back_with_its_questions(
+    page, coordinator_a, patient_a, registry_forms
+):
+    log_in(page, "coord_a", DEFAULT_PASSWORD)
+    page.goto(f"/patients/{patient_a.pseudonym}/mirror_movements/new/")
+    # Every question of the Description section waits on "Mirror movements present".
+    header = page.get_by_role("heading", name="Description", exact=True)
+    assert header.is_hidden()
+    assert page.get_by_role("heading", name="Assessment", exact=True).is_visible()
+    page.locator("input[name=mm_present][value='1']").check()
+    assert header.is_visible() and page.locator("#row-elicited_by").is_visible()
+    page.locator("input[name=mm_present][value='0']").check()
+    assert header.is_hidden()
+    page.locator("input[name=mm_present][value='1']").check()
+    assert header.is_visible()

@@ -159,6 +159,77 @@ def test_errors_are_shown_next_to_their_fields_with_the_answers_kept(
     assert "Nothing was saved." in page
 
 
+def chosen_status(page: str) -> str:
+    select = page[page.index('<select name="_status"') : page.index("</select>")]
+    return re.findall(r'<option value="(\w+)" selected>', select)
+
+
+@pytest.mark.parametrize("status", ["unverified", "complete"])
+def test_a_refused_save_keeps_the_status_chosen(client_a, patient_a, registry_forms, status):
+    refused = {**MM_PRESENT, "mm_age_months": "5000"}
+    response = post_form(client_a, url(patient_a, "mirror_movements"), refused, status=status)
+    assert response.status_code == 200 and not Submission.objects.exists()
+    assert chosen_status(response.content.decode()) == [status]
+    # The same on a form already saved as incomplete: the choice, not the stored status.
+    post_form(client_a, url(patient_a, "mirror_movements"), MM_PRESENT, _client_uuid="")
+    again = post_form(
+        client_a, url(patient_a, "mirror_movements", 1), refused, status=status, row_version=1
+    )
+    assert Submission.objects.get().status == "incomplete"
+    assert chosen_status(again.content.decode()) == [status]
+
+
+def test_the_status_shown_is_the_stored_one_or_incomplete_for_a_new_form(
+    client_a, coordinator_a, patient_a, registry_forms
+):
+    assert chosen_status(client_a.get(url(patient_a, "mirror_movements")).content.decode()) == [
+        "incomplete"
+    ]
+    enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["mirror_movements", 2],
+        MM_PRESENT,
+        status="unverified",
+    )
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert chosen_status(page) == ["unverified"]
+
+
+def section_of(page: str, field: str) -> str:
+    """The opening tag of the section holding a field."""
+    before = page[: page.index(f'id="row-{field}"')]
+    return re.findall(r'<div\s+class="form-section"[^>]*>', before)[-1]
+
+
+def test_a_section_whose_questions_are_all_hidden_is_hidden_when_the_page_opens(
+    client_a, coordinator_a, patient_a, registry_forms
+):
+    # A new form: nothing answered, so "Mirror movements present" gates every question of
+    # the Description section, and the section opens hidden with its header.
+    page = client_a.get(url(patient_a, "mirror_movements")).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+    assert "hidden" not in section_of(page, "mm_age_months")
+    # Saved with the gate at No: still hidden; sent back unsaved with Yes: shown.
+    enter_submission(
+        coordinator_a,
+        patient_a,
+        registry_forms["mirror_movements", 2],
+        {"mm_age_months": "36", "mm_present": "0"},
+    )
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+    refused = post_form(
+        client_a,
+        url(patient_a, "mirror_movements", 1),
+        {**MM_PRESENT, "mm_age_months": "5000"},
+        row_version=1,
+    )
+    assert "hidden" not in section_of(refused.content.decode(), "elicited_by")
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    assert "hidden" in section_of(page, "elicited_by")
+
+
 def test_a_check_of_the_form_names_its_field(client_a, patient_a, registry_forms):
     page = post_form(
         client_a,
@@ -278,8 +349,51 @@ def test_a_locked_submission_is_read_only(
         {**MM_PRESENT, "mm_age_months": "99"},
         row_version=1,
     )
-    assert "Your changes were not saved: a curator locked this form" in response.content.decode()
+    assert "Not saved: a curator locked this form" in response.content.decode()
     assert Submission.objects.get().data["mm_age_months"] == 36
+
+
+def test_a_save_that_races_a_lock_is_refused_and_keeps_what_was_typed(
+    client_a, coordinator_a, curator, patient_a, registry_forms
+):
+    submission = enter_submission(
+        coordinator_a, patient_a, registry_forms["mirror_movements", 2], MM_PRESENT
+    )
+    page = client_a.get(url(patient_a, "mirror_movements", 1)).content.decode()
+    row_version = re.search(r'name="_row_version" value="(\d+)"', page)[1]
+    # The coordinator types; a curator locks the form before the save arrives.
+    do_lock_submission(curator, submission)
+    locked_version = Submission.objects.get().row_version
+    last_event = AuditEvent.objects.latest("pk").pk
+    response = post_form(
+        client_a,
+        url(patient_a, "mirror_movements", 1),
+        {**MM_PRESENT, "mm_age_months": "99", "wt_grade_left_task": "4"},
+        row_version=row_version,
+    )
+    page = response.content.decode()
+    assert response.status_code == 409
+    # An error, in the alert style of the other refused saves (not an unstyled message).
+    refusal = page[page.index('id="locked-race"') - 40 : page.index("</table>")]
+    assert 'class="alert alert-danger conflict" id="locked-race"' in refusal
+    assert "a curator locked this form while you were editing it" in refusal
+    assert "alert-error" not in page
+    # The locked answers beside the typed ones, and the typed ones still in the fields.
+    assert '<th scope="col">Locked answer</th>' in refusal
+    assert re.search(r"Age at assessment \(months\)</a></th><td>36</td><td>99</td>", refusal)
+    assert (
+        "<td>2 - Slight but unequivocal repetitive movement</td>"
+        "<td>4 - Equal to the intended movement</td>"
+    ) in refusal
+    assert re.search(r'name="mm_age_months" value="99"[^>]*disabled', page)
+    assert re.search(r'name="wt_grade_left_task" value="4"[^>]*checked', page)
+    assert 'id="save-button"' not in page
+    # Nothing written: the data and its version as locked, and no save in the audit trail.
+    stored = Submission.objects.get()
+    assert stored.data["mm_age_months"] == 36 and stored.data["wt_grade_left_task"] == "2"
+    assert stored.locked and stored.row_version == locked_version
+    after = AuditEvent.objects.filter(pk__gt=last_event).values_list("action", flat=True)
+    assert list(after) == ["submission.view"]
 
 
 def test_a_submission_filled_on_an_older_version_opens_on_that_version(
