@@ -68,6 +68,7 @@ class Action(models.TextChoices):
     # Reads of record-level data
     API_READ = "api.read", "A REST API read of record-level data"
     PATIENT_VIEW = "patient.view", "A page showed a patient"
+    PATIENT_FIND = "patient.find", "Someone looked a patient up by hospital number"
     SUBMISSION_VIEW = "submission.view", "A page showed a form"
     DATA_QUERY_VIEW = "data_query.view", "A page showed a data query"
     QUALITY_ISSUE_VIEW = "quality_issue.view", "A page showed a quality finding"
@@ -77,6 +78,7 @@ class Action(models.TextChoices):
 READ_ACTIONS: tuple[Action, ...] = (
     Action.API_READ,
     Action.PATIENT_VIEW,
+    Action.PATIENT_FIND,
     Action.SUBMISSION_VIEW,
     Action.DATA_QUERY_VIEW,
     Action.QUALITY_ISSUE_VIEW,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,8 +17,8 @@ from registry.people.access import require_data_entry
 from registry.people.models import Site, User
 
 from .models import Patient, Sex
-from .pseudonym import make_pseudonym, normalise_local_id
-from .selectors import with_pseudonyms
+from .pseudonym import normalise_local_id
+from .selectors import pseudonym_for, with_pseudonyms
 
 # Older ages are themselves identifying (HIPAA Safe Harbor groups everyone over 89).
 OLDEST_AGE_ACCEPTED = 89
@@ -29,10 +28,6 @@ OLDEST_AGE_ACCEPTED = 89
 class Enrolment:
     patient: Patient
     created: bool
-
-
-def pseudonym_for(site: Site, local_id: str) -> str:
-    return make_pseudonym(settings.REGISTRY_PSEUDONYM_KEY, site.code, local_id)
 
 
 def _check_demographics(sex: str, year_of_birth: int | None) -> dict[str, list[str]]:

@@ -64,6 +64,38 @@ class EnrolForm(forms.Form):
             self.add_error(name if name in self.fields else None, messages)
 
 
+def _refuse_undecodable(value: str) -> None:
+    # Bytes that were not UTF-8 (a lone surrogate among them) arrive as U+FFFD: no hospital
+    # number holds one, and hashing it would only find nothing.
+    if "\ufffd" in value or any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValidationError(
+            "The local hospital ID holds a character that is not text; type it again by hand."
+        )
+
+
+class FindPatientForm(forms.Form):
+    """The dashboard's look-up by hospital number: hashed at each of one's sites, never kept."""
+
+    local_id = forms.CharField(
+        label="Local hospital ID",
+        max_length=100,
+        validators=[_refuse_undecodable],
+        help_text="Looked up at all your sites, then forgotten: never stored or shown again.",
+        widget=NeverEchoedInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "maxlength": 100,
+            }
+        ),
+        error_messages={
+            "required": "Type the patient's local hospital ID.",
+            "max_length": "A local hospital ID has at most 100 characters.",
+        },
+    )
+
+
 class SiteChoiceForm(forms.Form):
     site = forms.CharField()
 

@@ -17,6 +17,7 @@ record_patterns = [
     path("", views.home, name="dashboard"),
     path("site/", views.choose_site, name="choose_site"),
     path("enrol/", views.enrol, name="enrol"),
+    path("find/", views.find_patient, name="find_patient"),
     path("patients/<str:pseudonym>/", views.patient, name="patient"),
     path("patients/<str:pseudonym>/<str:form>/new/", views.new_instance, name="new_instance"),
     path(

@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.forms import BaseForm
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registry.audit.reads import do_record_list_view, do_record_view
 from registry.crfs.models import FormDefinition, FormVersion
@@ -32,7 +32,7 @@ from registry.curation.services import do_answer_data_query
 from registry.formengine.display import display_value
 from registry.formengine.hpo import MAX_QUERY_LENGTH, hpo_release
 from registry.patients.models import Patient
-from registry.patients.selectors import visible_patients
+from registry.patients.selectors import find_by_local_id, local_id_sites, visible_patients
 from registry.patients.services import do_enrol_patient
 from registry.people.access import can_enter_data
 from registry.people.services import do_set_password
@@ -46,7 +46,7 @@ from registry.submissions.selectors import (
 from registry.submissions.services import StaleSubmission, SubmissionLocked, do_save_submission
 
 from . import data_entry
-from .forms import AnswerForm, EnrolForm
+from .forms import AnswerForm, EnrolForm, FindPatientForm
 from .selectors import (
     STATUS_FILTERS,
     open_queries_of,
@@ -102,6 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
         params=request.GET,
         site=site,
     )
+    can_enrol = can_enter_data(request.user, site)
     return render(
         request,
         "web/dashboard.html",
@@ -112,7 +113,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "search": search,
             "status": status,
             "status_filters": STATUS_FILTERS,
-            "can_enrol": can_enter_data(request.user, site),
+            "can_enrol": can_enrol,
+            # Those who enrol at this site are those who may look patients up by number.
+            "find_form": FindPatientForm() if can_enrol else None,
         },
     )
 
@@ -177,6 +180,50 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 )
             return redirect("web:patient", pseudonym=pseudonym)
     return render(request, "web/enrol.html", {"form": form, "site": site})
+
+
+NOT_FOUND_BY_LOCAL_ID = "No patient with that hospital number at your sites."
+
+
+def _see_other(url: str) -> HttpResponse:
+    # 303: the browser follows with a GET, so a reload or Back never sends the number again.
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+@record_pages
+@require_POST
+def find_patient(request: HttpRequest) -> HttpResponse:
+    """A patient looked up by hospital number, at the sites where one enters data.
+
+    POST only: in a GET the number would sit in the address, the server's access log and the
+    browser's history. It is hashed as enrolment hashes it and goes no further: not into the
+    answer, the audit trail, the session or a log line."""
+    if not local_id_sites(request.user):
+        return _refused(
+            request,
+            "Only a site's coordinators look its patients up by hospital number; "
+            "everyone else finds patients by their registry code.",
+        )
+    form = FindPatientForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/find_patient.html", {"form": form}, status=400)
+    found = find_by_local_id(request.user, form.cleaned_data["local_id"])
+    do_record_list_view(
+        request.user,
+        "patient.find",
+        found,
+        page=request.path,
+        params={},
+        site=found[0].site if len(found) == 1 else None,
+    )
+    if not found:
+        messages.info(request, NOT_FOUND_BY_LOCAL_ID)
+        return _see_other(reverse("web:dashboard"))
+    if len(found) == 1:
+        return _see_other(reverse("web:patient", args=[found[0].pseudonym]))
+    return render(request, "web/find_patient.html", {"form": FindPatientForm(), "found": found})
 
 
 def _patient_or_404(request: HttpRequest, pseudonym: str) -> Patient:
