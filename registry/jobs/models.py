@@ -68,6 +68,25 @@ class JobRun(models.Model):
         return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
     @property
+    def counts_shown(self) -> list[tuple[str, object]]:
+        """The totals as the pages list them: "Patients checked", not `patients_checked`."""
+        return [
+            (key.replace("_", " ").capitalize(), value)
+            for key, value in self.counts.items()
+            if not isinstance(value, dict)
+        ]
+
+    @property
+    def findings_shown(self) -> list[tuple[str, object]]:
+        """The findings per rule, under the rule's code, which the rules page explains."""
+        return [
+            (f"Findings of {rule}", count)
+            for value in self.counts.values()
+            if isinstance(value, dict)
+            for rule, count in value.items()
+        ]
+
+    @property
     def status_sentence(self) -> str:
         """The run's state as a whole sentence, one per status, never a label glued in."""
         kind = self.get_kind_display()

@@ -1,5 +1,6 @@
 """A run's state reads as a whole sentence for every status, on the pages and in the messages:
-never a status code or label glued into a sentence ("run 2 is succeeded")."""
+never a status code or label glued into a sentence ("run 2 is succeeded"); counts by
+words, not their keys."""
 
 from __future__ import annotations
 
@@ -76,3 +77,17 @@ def test_a_rerun_from_the_page_names_both_runs_in_sentences(client, curator, eag
         f"Run {failed.pk} started again. Aggregate statistics run {again.pk} "
         "is waiting for a worker."
     ) in page
+
+
+def test_the_run_pages_name_counts_in_words_not_their_keys(client, curator):
+    run = JobRun.objects.create(
+        kind=JobKind.QUALITY,
+        status=JobStatus.SUCCEEDED,
+        counts={"patients_checked": 3, "by_rule": {"hidden_value": 2}},
+    )
+    client.force_login(curator)
+    page = client.get(f"/jobs/{run.pk}/").content.decode()
+    assert "Patients checked</th><td>3" in page and "Findings of hidden_value</th><td>2" in page
+    assert "patients_checked" not in page
+    listing = client.get("/jobs/").content.decode()
+    assert "Patients checked: 3" in listing and "patients_checked" not in listing
