@@ -161,10 +161,10 @@ class FormVersionAdmin(CurationAdmin):
                 except FormSyncError as error:
                     problems = error.problems
                 else:
-                    messages.success(
-                        request,
-                        f"Published {', '.join(report.published) or 'nothing (all up to date)'}.",
-                    )
+                    if report.published:
+                        messages.success(request, f"Published {', '.join(report.published)}.")
+                    else:
+                        messages.info(request, "Nothing was published: every form is up to date.")
                     return HttpResponseRedirect(reverse("admin:crfs_formversion_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -268,13 +268,15 @@ class FormVersionAdmin(CurationAdmin):
             plan.problems.extend(UploadNote("", problem) for problem in error.problems)
             return self._review_page(request, plan, expected_latest)
         _forget_upload(request)
-        messages.success(
-            request,
-            (
-                f"Published {', '.join(report.published) or 'nothing (all up to date)'} "
-                f"from {upload.name}."
-            ),
-        )
+        if report.published:
+            messages.success(
+                request, f"Published {', '.join(report.published)} from {upload.name}."
+            )
+        else:
+            messages.info(
+                request,
+                f"Nothing was published from {upload.name}: every form in it is up to date.",
+            )
         return HttpResponseRedirect(reverse("admin:crfs_formversion_changelist"))
 
     def _review_page(

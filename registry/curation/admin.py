@@ -98,15 +98,21 @@ class DataQueryAdmin(AuditedReads, CurationAdmin):
             for message in getattr(error, "messages", [str(error)]):
                 self.message_user(request, message, messages.ERROR)
         else:
-            self.message_user(request, f"Query {done}.", messages.SUCCESS)
+            self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:curation_dataquery_change", args=[pk]))
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._act(
-            request, pk, lambda q, text: do_close_data_query(request.user, q, text), "closed"
+            request,
+            pk,
+            lambda q, text: do_close_data_query(request.user, q, text),
+            "The query is closed.",
         )
 
     def reopen_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._act(
-            request, pk, lambda q, text: do_reopen_data_query(request.user, q, text), "re-opened"
+            request,
+            pk,
+            lambda q, text: do_reopen_data_query(request.user, q, text),
+            "The query is open again.",
         )

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 
 from registry.audit.reads import AuditedReads
 from registry.people.admin_roles import CurationAdmin
@@ -59,7 +60,7 @@ class QualityIssueAdmin(AuditedReads, CurationAdmin):
             request,
             queryset,
             lambda issue: do_accept_quality_issue(request.user, issue, reason),
-            "accepted as correct",
+            ("%(count)d issue accepted as correct.", "%(count)d issues accepted as correct."),
         )
         return None
 
@@ -69,7 +70,7 @@ class QualityIssueAdmin(AuditedReads, CurationAdmin):
             request,
             queryset,
             lambda issue: do_send_quality_issue_to_site(request.user, issue),
-            "sent to the site",
+            ("%(count)d issue sent to its site.", "%(count)d issues sent to their sites."),
         )
 
     @admin.action(description="Mark resolved after a correction")
@@ -78,11 +79,15 @@ class QualityIssueAdmin(AuditedReads, CurationAdmin):
             request,
             queryset,
             lambda issue: do_resolve_quality_issue(request.user, issue),
-            "resolved",
+            ("%(count)d issue resolved.", "%(count)d issues resolved."),
         )
 
     def _each(
-        self, request: HttpRequest, queryset: QuerySet[QualityIssue], action: Any, done: str
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[QualityIssue],
+        action: Any,
+        done_sentences: tuple[str, str],
     ) -> None:
         succeeded = 0
         for issue in queryset:
@@ -94,4 +99,6 @@ class QualityIssueAdmin(AuditedReads, CurationAdmin):
             else:
                 succeeded += 1
         if succeeded:
-            self.message_user(request, f"{succeeded} issue(s) {done}.", messages.SUCCESS)
+            singular, plural = done_sentences
+            done = ngettext(singular, plural, succeeded) % {"count": succeeded}
+            self.message_user(request, done, messages.SUCCESS)

@@ -38,8 +38,9 @@ def do_verify_submission(curator: User, submission: Submission) -> Submission:
             raise ValidationError(
                 {
                     "status": [
-                        f"{submission} is {submission.get_status_display().lower()}; only complete "
-                        "submissions can be verified. Ask the site to complete it first."
+                        "Only complete submissions can be verified, and the status of "
+                        f"{submission.display_name} is {submission.get_status_display()}. Ask "
+                        "the site to complete it first."
                     ]
                 }
             )

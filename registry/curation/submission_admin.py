@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from registry.audit.reads import AuditedReads, do_record_view
@@ -116,19 +117,36 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
 
     @admin.action(description="Verify the selected submissions")
     def verify_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        self._bulk(request, queryset, do_verify_submissions, "verified")
+        self._bulk(
+            request,
+            queryset,
+            do_verify_submissions,
+            ("%(count)d submission verified.", "%(count)d submissions verified."),
+        )
 
     @admin.action(description="Lock the selected submissions")
     def lock_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        self._bulk(request, queryset, do_lock_submissions, "locked")
+        self._bulk(
+            request,
+            queryset,
+            do_lock_submissions,
+            ("%(count)d submission locked.", "%(count)d submissions locked."),
+        )
 
     def _bulk(
-        self, request: HttpRequest, queryset: QuerySet[Submission], action: Any, verb: str
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Submission],
+        action: Any,
+        done_sentences: tuple[str, str],
     ) -> None:
         submissions = list(queryset)
         problems = action(request.user, submissions)
         done = len(submissions) - len(problems)
-        self.message_user(request, f"{done} submission(s) {verb}.", messages.SUCCESS)
+        singular, plural = done_sentences
+        self.message_user(
+            request, ngettext(singular, plural, done) % {"count": done}, messages.SUCCESS
+        )
         for problem in problems:
             self.message_user(request, problem, messages.WARNING)
 
@@ -219,21 +237,33 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
             for message in getattr(error, "messages", [str(error)]):
                 self.message_user(request, message, messages.ERROR)
         else:
-            self.message_user(request, f"{submission} {done}.", messages.SUCCESS)
+            self.message_user(
+                request, done.format(submission=submission.display_name), messages.SUCCESS
+            )
         return HttpResponseRedirect(
             reverse("admin:submissions_submission_change", args=[submission.pk])
         )
 
     def verify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._act(request, pk, lambda s: do_verify_submission(request.user, s), "verified")
+        return self._act(
+            request,
+            pk,
+            lambda s: do_verify_submission(request.user, s),
+            "{submission} is verified.",
+        )
 
     def lock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._act(request, pk, lambda s: do_lock_submission(request.user, s), "locked")
+        return self._act(
+            request, pk, lambda s: do_lock_submission(request.user, s), "{submission} is locked."
+        )
 
     def unlock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         reason = request.POST.get("reason", "")
         return self._act(
-            request, pk, lambda s: do_unlock_submission(request.user, s, reason), "unlocked"
+            request,
+            pk,
+            lambda s: do_unlock_submission(request.user, s, reason),
+            "{submission} is unlocked.",
         )
 
     def open_query_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -242,5 +272,5 @@ class SubmissionAdmin(AuditedReads, CurationAdmin):
             request,
             pk,
             lambda s: do_open_data_query(request.user, s, field, text),
-            "has a new data query",
+            "{submission} has a new data query.",
         )

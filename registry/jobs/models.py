@@ -59,6 +59,49 @@ class JobRun(models.Model):
         return f"{self.get_kind_display()} run {self.pk} ({self.status})"
 
     @property
+    def failure_reason(self) -> str:
+        """The line of the error a person reads first: its own sentence, or the exception."""
+        lines = [line.strip() for line in self.error.strip().splitlines() if line.strip()]
+        if not lines:
+            return ""
+        # A traceback ends with the exception; the registry's own errors start with the reason.
+        return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+    @property
+    def counts_shown(self) -> list[tuple[str, object]]:
+        """The totals as the pages list them: "Patients checked", not `patients_checked`."""
+        return [
+            (key.replace("_", " ").capitalize(), value)
+            for key, value in self.counts.items()
+            if not isinstance(value, dict)
+        ]
+
+    @property
+    def findings_shown(self) -> list[tuple[str, object]]:
+        """The findings per rule, under the rule's code, which the rules page explains."""
+        return [
+            (f"Findings of {rule}", count)
+            for value in self.counts.values()
+            if isinstance(value, dict)
+            for rule, count in value.items()
+        ]
+
+    @property
+    def status_sentence(self) -> str:
+        """The run's state as a whole sentence, one per status, never a label glued in."""
+        kind = self.get_kind_display()
+        if self.status == JobStatus.QUEUED:
+            return f"{kind} run {self.pk} is waiting for a worker."
+        if self.status == JobStatus.RUNNING:
+            return f"{kind} run {self.pk} is running."
+        if self.status == JobStatus.SUCCEEDED:
+            return f"{kind} run {self.pk} finished."
+        reason = self.failure_reason
+        if reason:
+            return f"{kind} run {self.pk} failed: {reason}"
+        return f"{kind} run {self.pk} failed."
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 

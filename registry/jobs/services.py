@@ -284,8 +284,7 @@ def do_rerun_job(actor: User | None, run: JobRun) -> JobRun:
         raise ValidationError(
             {
                 "status": [
-                    f"Only a failed run can be re-run; run {run.pk} is "
-                    f"{run.get_status_display().lower()}."
+                    f"Only a failed run can be re-run, and this one is not: {run.status_sentence}"
                 ]
             }
         )

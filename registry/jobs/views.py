@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from .models import JobStatus
 from .selectors import can_see_runs, has_active_runs, run_for, visible_runs
 from .services import (
     JobQueueUnavailable,
@@ -78,9 +79,10 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("jobs:run", pk=error.run.pk)
     job.refresh_from_db()
-    messages.success(
-        request, f"{job.get_kind_display()} run {job.pk} is {job.get_status_display().lower()}."
-    )
+    if job.status == JobStatus.FAILED:
+        messages.error(request, job.status_sentence)
+    else:
+        messages.success(request, job.status_sentence)
     return redirect("jobs:run", pk=job.pk)
 
 
@@ -97,5 +99,10 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     except JobQueueUnavailable as error:
         messages.error(request, str(error))
         return redirect("jobs:run", pk=error.run.pk)
-    messages.success(request, f"Run {failed.pk} started again as run {job.pk}.")
+    job.refresh_from_db()
+    message = f"Run {failed.pk} started again. {job.status_sentence}"
+    if job.status == JobStatus.FAILED:
+        messages.error(request, message)
+    else:
+        messages.success(request, message)
     return redirect("jobs:run", pk=job.pk)

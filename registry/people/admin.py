@@ -18,6 +18,7 @@ from django.contrib.auth.forms import (
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -269,4 +270,5 @@ class ApiTokenAdmin(AdministrationAdmin):
         tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
         for token in tokens:
             do_revoke_api_token(request.user, token, via=VIA)  # type: ignore[arg-type]
-        self.message_user(request, f"{len(tokens)} token(s) revoked.", messages.SUCCESS)
+        revoked = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens))
+        self.message_user(request, revoked % {"count": len(tokens)}, messages.SUCCESS)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -98,11 +99,15 @@ def verify(request: HttpRequest) -> HttpResponse:
             if check.recovery_codes_left is not None:
                 messages.warning(
                     request,
-                    (
-                        f"You signed in with a recovery code; {check.recovery_codes_left} are "
-                        f"left, each good once. Set up your authenticator again from "
-                        f"“Two-factor sign-in” to get new ones."
-                    ),
+                    ngettext(
+                        "You signed in with a recovery code; %(left)d is left, good once. Set "
+                        "up your authenticator again from “Two-factor sign-in” to get new ones.",
+                        "You signed in with a recovery code; %(left)d are left, each good once. "
+                        "Set up your authenticator again from “Two-factor sign-in” to get new "
+                        "ones.",
+                        check.recovery_codes_left,
+                    )
+                    % {"left": check.recovery_codes_left},
                 )
             return redirect(_next(request))
         if check.wait_until is not None:

@@ -45,6 +45,11 @@ class Rule:
     description: str
     kind: str = "built-in"  # built-in or custom
 
+    @property
+    def severity_label(self) -> str:
+        """The severity as the pages name it ("For review"), not its code ("info")."""
+        return str(dict(Severity.choices).get(self.severity, self.severity))
+
 
 @dataclass(frozen=True)
 class CustomRule(Rule):

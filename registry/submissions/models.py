@@ -78,3 +78,8 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.form.name} #{self.instance}"
+
+    @property
+    def display_name(self) -> str:
+        """The submission as people name it: the form's title, not its code."""
+        return f"{self.form.title} #{self.instance} of {self.patient.pseudonym}"

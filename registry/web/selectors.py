@@ -51,6 +51,11 @@ class Cell:
     locked: bool
     version: int
 
+    @property
+    def label(self) -> str:
+        """The status as people read it ("Incomplete"), not its stored code."""
+        return str(Status(self.status).label)
+
 
 @dataclass
 class StatusRow:

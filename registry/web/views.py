@@ -505,8 +505,8 @@ def _save(target: EntryTarget) -> HttpResponse:
     submission = outcome.submission
     messages.success(
         request,
-        f"Saved {target.form.title} #{submission.instance} as "
-        f"{submission.get_status_display().lower()}.",
+        f"Saved {target.form.title} #{submission.instance}. "
+        f"Status: {submission.get_status_display()}.",
     )
     if outcome.missing:
         # As REDCap's required-field alert: the draft is saved, and says what it still needs.

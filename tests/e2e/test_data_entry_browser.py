@@ -19,7 +19,7 @@ def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
     assert pseudonym.startswith("SITEA-")
     assert "WARD7-000123" not in page.content()
 
-    page.get_by_role("link", name="Add a mirror movements").click()
+    page.get_by_role("link", name="New Mirror movements form").click()
     # Until the page has loaded, its fields can be filled before the logic scripts have run.
     page.wait_for_url("**/mirror_movements/new/")
     page.get_by_label("Age at assessment (months)").fill("3 years")
@@ -59,7 +59,7 @@ def test_enrol_fill_with_live_logic_fix_an_error_and_see_the_dashboard(
     assert not Submission.objects.exists()
     page.get_by_label("Age at assessment (months)").fill("36")
     save(page, "incomplete")
-    assert "Saved Mirror movements #1 as incomplete." in page.content()
+    assert "Saved Mirror movements #1. Status: Incomplete." in page.content()
 
     page.goto("/")
     assert cell_colour(page, pseudonym, "mirror_movements") == STATUS_COLOURS["incomplete"]

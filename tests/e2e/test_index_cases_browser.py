@@ -14,7 +14,7 @@ from django.conf import settings
 from registry.crfs.selectors import latest_version, schema_of
 from registry.patients.models import Patient
 from registry.patients.services import pseudonym_for
-from registry.submissions.models import Submission
+from registry.submissions.models import Status, Submission
 from tests.e2e.browsing import enrol, fill_form, log_in, save
 from tests.factories import DEFAULT_PASSWORD
 
@@ -32,7 +32,7 @@ def open_entry_page(page, pseudonym: str, version, instance: int) -> None:
         return
     # New instances are added from the patient page, as a coordinator would.
     page.goto(f"/patients/{pseudonym}/")
-    page.locator(f'tr[data-form="{form.name}"] a:has-text("Add")').click()
+    page.locator(f'tr[data-form="{form.name}"] a:has-text("New")').click()
     if version != latest_version(form):
         page.get_by_role("link", name=f"Use version {version.number}").click()
     # Its logic scripts run when the page has loaded; its fields can be filled earlier.
@@ -57,7 +57,8 @@ def test_both_index_cases_entered_through_the_ui_are_stored_as_told(
                     assert float(shown) == pytest.approx(value), name
             save(page, entry["status"])
             title = version.form.title
-            assert f"Saved {title} #{entry['instance']} as {entry['status']}." in page.content()
+            label = Status(entry["status"]).label
+            assert f"Saved {title} #{entry['instance']}. Status: {label}." in page.content()
     page.screenshot(path="/tmp/registry-index-case-2.png", full_page=False)
 
     for case in INDEX_CASES:

@@ -159,6 +159,8 @@ def test_a_token_is_renamed_and_revoked_through_the_services(signed_in, admin_us
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert events("api_token.revoke")[0].context == {"owner": "admin", "via": "admin"}
+    page = signed_in.get("/admin/people/apitoken/").content.decode()
+    assert "1 token revoked." in page and "token(s)" not in page
 
 
 def test_every_administration_page_writes_through_a_service():

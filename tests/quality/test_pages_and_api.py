@@ -160,3 +160,9 @@ def test_the_rules_are_listed(client, coordinator_a, forms):
     assert "physiological_mm_after_10" in page and "hidden_value" in page
     codes = [rule["code"] for rule in api(coordinator_a).get("/api/v1/quality/rules/").json()]
     assert "near_duplicate_patient" in codes and "mmc_level_outside_cervical" in codes
+
+
+def test_the_rules_page_names_severities_by_their_labels(client, coordinator_a, forms):
+    client.force_login(coordinator_a)
+    page = client.get("/quality/rules/").content.decode()
+    assert ">For review</span>" in page and ">info</span>" not in page

@@ -80,3 +80,9 @@ def test_coordinators_cannot_triage(client, coordinator_a, issue):
     client.force_login(coordinator_a)
     act(client, "mark_resolved", issue)
     assert QualityIssue.objects.get().status == IssueStatus.OPEN
+
+
+def test_the_triage_message_counts_in_plain_words(client, curator, issue):
+    client.force_login(curator)
+    page = act(client, "mark_resolved", issue).content.decode()
+    assert "1 issue resolved." in page and "issue(s)" not in page

@@ -9,6 +9,7 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
+from registry.jobs.models import JobKind, JobRun, JobStatus
 from registry.statistics.services import do_compute_statistics
 from tests.quality.builders import clean_patient, patient, stored
 
@@ -146,3 +147,14 @@ def test_the_threshold_comes_from_the_settings(researcher, snapshot, settings):
     settings.STATS_SUPPRESSION_THRESHOLD = 3
     body = api(researcher).get("/api/v1/statistics/snapshots/latest/").json()
     assert patients_by_site(body["results"]) == {"SITEA": 7, "SITEB": 3}
+
+
+def test_a_run_in_progress_is_said_in_its_sentence_over_the_latest_figures(
+    client, curator, snapshot
+):
+    run = JobRun.objects.create(kind=JobKind.STATISTICS, status=JobStatus.QUEUED)
+    client.force_login(curator)
+    page = client.get("/statistics/").content.decode()
+    assert f"Aggregate statistics run {run.pk} is waiting for a worker." in page
+    assert "A statistics run is queued" not in page
+    assert "10 patients and" in page

@@ -46,7 +46,7 @@ def test_an_incomplete_submission_cannot_be_verified(
     do_save_submission(
         coordinator_a, submission.patient, form_version, DATA, instance=1, status="incomplete"
     )
-    with pytest.raises(ValidationError, match="only complete submissions can be verified"):
+    with pytest.raises(ValidationError, match="Only complete submissions can be verified"):
         do_verify_submission(curator, submission)
 
 

@@ -104,3 +104,26 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_admin(client, admi
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk, action=event.action).exists()
+
+
+def test_the_review_pages_say_what_was_done_in_whole_sentences(
+    client, curator, submission, site_a, coordinator_a
+):
+    client.force_login(curator)
+    page = client.post(
+        f"/admin/submissions/submission/{submission.pk}/verify/", follow=True
+    ).content.decode()
+    assert "Assessment #1 of SITEA-ADM1 is verified." in page
+    other = PatientFactory(site=site_a, pseudonym="SITEA-ADM3")
+    do_save_submission(
+        coordinator_a, other, submission.form_version, DATA, status="complete", instance=1
+    )
+    one = {"action": "lock_selected", "_selected_action": [submission.pk]}
+    page = client.post("/admin/submissions/submission/", one, follow=True).content.decode()
+    assert "1 submission locked." in page and "(s)" not in page
+    both = {
+        "action": "verify_selected",
+        "_selected_action": list(Submission.objects.values_list("pk", flat=True)),
+    }
+    page = client.post("/admin/submissions/submission/", both, follow=True).content.decode()
+    assert "2 submissions verified." in page

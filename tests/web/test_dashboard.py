@@ -81,7 +81,7 @@ def test_a_locked_submission_shows_a_lock(client_a, coordinator_a, patient_a, re
     Submission.objects.filter(pk=submission.pk).update(locked=True)
     page = client_a.get("/").content.decode()
     assert cell_classes(page, patient_a.pseudonym, "enrollment") == ["status-complete locked"]
-    assert "Enrolment: complete, locked" in page
+    assert "Enrolment: Complete, locked" in page and ": complete" not in page
 
 
 def test_the_legend_names_every_colour(client_a, patient_a, registry_forms):

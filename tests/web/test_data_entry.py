@@ -140,7 +140,7 @@ def test_saving_a_new_assessment_stores_typed_data_and_audits_it(
     event = AuditEvent.objects.get(action="submission.create")
     assert event.changes["mm_age_months"] == [None, 36]
     page = client_a.get(response["Location"]).content.decode()
-    assert "Saved Mirror movements #1 as complete." in page
+    assert "Saved Mirror movements #1. Status: Complete." in page
 
 
 def test_errors_are_shown_next_to_their_fields_with_the_answers_kept(
@@ -578,7 +578,7 @@ def test_a_draft_saves_with_required_answers_missing_and_says_what_is_still_need
     assert response.status_code == 302
     assert Submission.objects.get().data == {"mm_age_months": 36}
     page = client_a.get(response["Location"]).content.decode()
-    assert "Saved Mirror movements #1 as incomplete." in page
+    assert "Saved Mirror movements #1. Status: Incomplete." in page
     assert "needed before this form can be saved as complete" in page
     assert "Mirror movements present" in page.split("needed before")[1][:300]
 

@@ -21,10 +21,7 @@ def start_and_report(
         raise CommandError(f"Run {error.run.pk}: {error}") from error
     run.refresh_from_db()
     if not current_app.conf.task_always_eager and not run.is_finished:
-        command.stdout.write(
-            f"Queued {run.get_kind_display().lower()} run {run.pk}; "
-            "follow it on the jobs page (/jobs/)."
-        )
+        command.stdout.write(f"{run.status_sentence} Follow it on the jobs page (/jobs/).")
         deadline = time.monotonic() + wait
         while not run.is_finished and time.monotonic() < deadline:
             time.sleep(1)
@@ -38,12 +35,10 @@ def start_and_report(
 
 
 def _summary(command: BaseCommand, run: JobRun) -> None:
-    took = ""
+    command.stdout.write(run.status_sentence)
     if run.started_at and run.finished_at:
-        took = f" in {(run.finished_at - run.started_at).total_seconds():.1f} s"
-    command.stdout.write(
-        f"{run.get_kind_display()} run {run.pk}: {run.get_status_display().lower()}{took}."
-    )
+        took = (run.finished_at - run.started_at).total_seconds()
+        command.stdout.write(f"  It took {took:.1f} s.")
     for key, value in run.counts.items():
         if isinstance(value, dict):
             command.stdout.write(f"  {key}:")
