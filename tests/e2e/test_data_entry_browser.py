@@ -177,7 +177,7 @@ def test_a_refused_save_keeps_the_status_chosen(page, coordinator_a, patient_a, 
     page.get_by_label("Age at assessment (months)").fill("36")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_load_state()
-    assert "Saved Mirror movements #1 as complete." in page.content()
+    assert "Saved Mirror movements #1. Status: Complete." in page.content()
     assert Submission.objects.get().status == "complete"
 
 
